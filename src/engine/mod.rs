@@ -1,0 +1,276 @@
+//! The engine: one run's trajectory ([`run`]) and the parallel driver
+//! ([`simulate`]) that runs many and folds them into statistics.
+//!
+//! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
+//! block, per-step sums are added in run order; blocks are then added into an
+//! exact sum, and quantile sketches count integers, so the statistics do not
+//! depend on which thread ran which block, nor on how many threads there were.
+//! Per-run totals are kept in run order.
+
+pub mod cohort;
+pub mod rng;
+pub mod run;
+
+use crate::scenario::Scenario;
+use crate::stats::StepStats;
+use rayon::prelude::*;
+use run::{Prepared, Workspace};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Runs per block: the unit of work and of reproducible summation.
+pub const BLOCK_RUNS: u64 = 64;
+
+/// The per-step variables recorded for each material, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variable {
+    /// Demand D(t), tonnes per step.
+    Demand,
+    /// Supply used: domestic + imports delivered + compensation.
+    Supply,
+    /// Imports delivered, compensation included.
+    Imports,
+    /// Domestic secondary supply (recycling).
+    Secondary,
+    /// Domestic refinery output.
+    Refinery,
+    /// Stockpile level at the end of the step, tonnes.
+    StockpileLevel,
+    /// Stockpile release.
+    Release,
+    /// Unmet demand after release.
+    Shortfall,
+    /// Price, EUR per tonne.
+    Price,
+}
+
+/// Number of [`Variable`]s.
+pub const N_VARIABLES: usize = 9;
+
+impl Variable {
+    /// All variables, in output order.
+    pub const ALL: [Variable; N_VARIABLES] = [
+        Variable::Demand,
+        Variable::Supply,
+        Variable::Imports,
+        Variable::Secondary,
+        Variable::Refinery,
+        Variable::StockpileLevel,
+        Variable::Release,
+        Variable::Shortfall,
+        Variable::Price,
+    ];
+
+    /// The name used in `timeseries.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variable::Demand => "demand",
+            Variable::Supply => "supply",
+            Variable::Imports => "imports",
+            Variable::Secondary => "secondary",
+            Variable::Refinery => "refinery",
+            Variable::StockpileLevel => "stockpile_level",
+            Variable::Release => "release",
+            Variable::Shortfall => "shortfall",
+            Variable::Price => "price",
+        }
+    }
+}
+
+/// The per-run totals kept for each material, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Total demand, tonnes.
+    DemandT,
+    /// Total supply used, tonnes.
+    SupplyT,
+    /// Total shortfall, tonnes.
+    ShortfallT,
+    /// Shortfall / demand over the horizon.
+    ShortfallFraction,
+    /// Steps with a shortfall.
+    ShortfallSteps,
+    /// Longest run of consecutive steps with a shortfall.
+    LongestShortfallSteps,
+    /// Total stockpile release, tonnes.
+    ReleaseT,
+    /// Total secondary supply, tonnes.
+    SecondaryT,
+    /// Total refinery output, tonnes.
+    RefineryT,
+    /// Stockpile purchases and holding costs, EUR.
+    StockpileCostEur,
+    /// Shortfall times the value of lost load, EUR.
+    ShortageCostEur,
+}
+
+/// Number of [`Metric`]s.
+pub const N_METRICS: usize = 11;
+
+impl Metric {
+    /// All metrics, in output order.
+    pub const ALL: [Metric; N_METRICS] = [
+        Metric::DemandT,
+        Metric::SupplyT,
+        Metric::ShortfallT,
+        Metric::ShortfallFraction,
+        Metric::ShortfallSteps,
+        Metric::LongestShortfallSteps,
+        Metric::ReleaseT,
+        Metric::SecondaryT,
+        Metric::RefineryT,
+        Metric::StockpileCostEur,
+        Metric::ShortageCostEur,
+    ];
+
+    /// The name used in `summary.json` and `runs.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::DemandT => "demand_t",
+            Metric::SupplyT => "supply_t",
+            Metric::ShortfallT => "shortfall_t",
+            Metric::ShortfallFraction => "shortfall_fraction",
+            Metric::ShortfallSteps => "shortfall_steps",
+            Metric::LongestShortfallSteps => "longest_shortfall_steps",
+            Metric::ReleaseT => "release_t",
+            Metric::SecondaryT => "secondary_t",
+            Metric::RefineryT => "refinery_t",
+            Metric::StockpileCostEur => "stockpile_cost_eur",
+            Metric::ShortageCostEur => "shortage_cost_eur",
+        }
+    }
+}
+
+/// Which runs to simulate, with which seed: the command line's choices,
+/// kept apart from the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunPlan {
+    /// Index of the first run (a multiple of [`BLOCK_RUNS`]).
+    pub first_run: u64,
+    /// Number of runs.
+    pub runs: u64,
+    /// Seed of every stream.
+    pub seed: u64,
+}
+
+impl RunPlan {
+    /// All runs the scenario asks for, with its seed.
+    pub fn from_scenario(s: &Scenario) -> RunPlan {
+        RunPlan {
+            first_run: 0,
+            runs: s.runs(),
+            seed: s.seed(),
+        }
+    }
+}
+
+/// Per-run totals of every material, in run order: `[run][material][metric]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunTable {
+    first_run: u64,
+    materials: usize,
+    values: Vec<f64>,
+}
+
+impl RunTable {
+    /// Number of runs held.
+    pub fn runs(&self) -> usize {
+        self.values.len() / (self.materials * N_METRICS).max(1)
+    }
+
+    /// Index of the first run held.
+    pub fn first_run(&self) -> u64 {
+        self.first_run
+    }
+
+    /// The total `metric` of material `m` in the `i`-th run held.
+    pub fn get(&self, i: usize, m: usize, metric: Metric) -> f64 {
+        self.values[(i * self.materials + m) * N_METRICS + metric as usize]
+    }
+
+    /// One column: `metric` of material `m` over all runs, in run order.
+    pub fn column(&self, m: usize, metric: Metric) -> Vec<f64> {
+        (0..self.runs()).map(|i| self.get(i, m, metric)).collect()
+    }
+}
+
+/// The result of simulating many runs: per-step statistics and per-run totals.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Statistics per material, variable and step.
+    pub steps: StepStats,
+    /// Totals per run and material.
+    pub runs: RunTable,
+}
+
+/// Simulates `plan` on the current rayon pool. `progress` is called with the
+/// number of runs finished, as blocks complete (from any thread).
+///
+/// The result is the same, bit for bit, whatever the pool's size.
+pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + Sync)) -> Outcome {
+    assert!(
+        plan.first_run % BLOCK_RUNS == 0,
+        "a run plan starts on a block boundary"
+    );
+    let prep = Prepared::new(scenario, plan.seed);
+    let steps = prep.steps();
+    let n_mat = scenario.materials.len();
+    let cells = n_mat * N_VARIABLES * steps;
+    let n_blocks = plan.runs.div_ceil(BLOCK_RUNS);
+    let workers = (rayon::current_num_threads() as u64).clamp(1, n_blocks.max(1));
+    let next_block = AtomicU64::new(0);
+    let end = plan.first_run + plan.runs;
+
+    // Each worker takes the next block until none is left. Blocks are folded
+    // into the worker's statistics exactly, so who ran what does not matter.
+    let parts: Vec<(StepStats, Vec<(u64, Vec<f64>)>)> = (0..workers)
+        .into_par_iter()
+        .map(|_| {
+            let mut ws = Workspace::new(scenario, &prep);
+            let mut stats = StepStats::new(cells);
+            let mut block_sums = vec![0.0; cells];
+            let mut blocks = Vec::new();
+            loop {
+                let b = next_block.fetch_add(1, Ordering::Relaxed);
+                if b >= n_blocks {
+                    break;
+                }
+                let first = plan.first_run + b * BLOCK_RUNS;
+                let last = (first + BLOCK_RUNS).min(end);
+                block_sums.fill(0.0);
+                let mut metrics = Vec::with_capacity((last - first) as usize * n_mat * N_METRICS);
+                for run in first..last {
+                    run::simulate_run(scenario, &prep, run, &mut ws);
+                    stats.insert_run(&ws.series);
+                    for (sum, v) in block_sums.iter_mut().zip(&ws.series) {
+                        *sum += v;
+                    }
+                    metrics.extend_from_slice(&ws.metrics);
+                }
+                stats.add_sums(&block_sums);
+                blocks.push((b, metrics));
+                progress(last - first);
+            }
+            (stats, blocks)
+        })
+        .collect();
+
+    let mut stats = StepStats::new(cells);
+    let mut blocks = Vec::with_capacity(n_blocks as usize);
+    for (s, b) in parts {
+        stats.merge(&s);
+        blocks.extend(b);
+    }
+    blocks.sort_unstable_by_key(|(b, _)| *b);
+    let mut values = Vec::with_capacity(plan.runs as usize * n_mat * N_METRICS);
+    for (_, m) in blocks {
+        values.extend_from_slice(&m);
+    }
+    Outcome {
+        steps: stats,
+        runs: RunTable {
+            first_run: plan.first_run,
+            materials: n_mat,
+            values,
+        },
+    }
+}

@@ -1,0 +1,243 @@
+//! Plain-text renderings: what `validate` understood of a scenario, and the
+//! short results table `run` prints.
+
+use crate::engine::Metric;
+use crate::scenario::uncertain::{DistSpec, RawUncertain, Uncertain};
+use crate::scenario::{Arrival, Scenario, StockTarget};
+use crate::stats::Report;
+use std::fmt::Write;
+
+/// A number for people: thousands separated by spaces above 10,000, and at
+/// most 4 significant digits below.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let a = x.abs();
+    if a >= 1e4 {
+        let s = format!("{:.0}", a);
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        format!("{}{out}", if x < 0.0 { "-" } else { "" })
+    } else if a == 0.0 {
+        "0".into()
+    } else {
+        let digits = (3 - a.log10().floor() as i32).max(0) as usize;
+        let s = format!("{x:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    }
+}
+
+/// An uncertain number as the analyst wrote it.
+pub fn uncertain(u: &Uncertain) -> String {
+    match u.spec() {
+        RawUncertain::Fixed(x) => num(*x),
+        RawUncertain::Dist(d) => match *d {
+            DistSpec::Normal { mean, sd } => format!("normal(mean {}, sd {})", num(mean), num(sd)),
+            DistSpec::Lognormal { mean, sd } => {
+                format!("lognormal(mean {}, sd {})", num(mean), num(sd))
+            }
+            DistSpec::Uniform { min, max } => format!("uniform({} to {})", num(min), num(max)),
+            DistSpec::Triangular { min, mode, max } => {
+                format!("triangular({}, mode {}, {})", num(min), num(mode), num(max))
+            }
+            DistSpec::Pert { min, mode, max } => {
+                format!("pert({}, mode {}, {})", num(min), num(mode), num(max))
+            }
+            DistSpec::Beta { alpha, beta } => format!("beta({}, {})", num(alpha), num(beta)),
+            DistSpec::Gamma { shape, scale } => {
+                format!("gamma(shape {}, scale {})", num(shape), num(scale))
+            }
+            DistSpec::Exponential { mean } => format!("exponential(mean {})", num(mean)),
+            DistSpec::Weibull { shape, scale } => {
+                format!("weibull(shape {}, scale {})", num(shape), num(scale))
+            }
+        },
+    }
+}
+
+/// What was understood of a scenario, defaults included.
+pub fn describe(s: &Scenario) -> String {
+    let mut o = String::new();
+    let last_year = s.start_year + s.years as i32 - 1;
+    let _ = writeln!(
+        o,
+        "scenario {}: {}-{} ({} years), {} steps of one {}, {} runs, seed {}{}",
+        s.name,
+        s.start_year,
+        last_year,
+        s.years,
+        s.steps(),
+        s.step.name(),
+        s.runs,
+        s.seed,
+        s.region
+            .as_ref()
+            .map(|r| format!(", region {r}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(o, "\nmaterials ({}):", s.materials.len());
+    for m in &s.materials {
+        let _ = writeln!(
+            o,
+            "  {}: demand {} t/yr, growth {}/yr, price {} EUR/t{}, lost load {} EUR/t",
+            m.id,
+            uncertain(&m.demand_tpy),
+            uncertain(&m.demand_growth),
+            num(m.price),
+            match m.price_elasticity {
+                Some(e) => format!(" (elasticity {}, cap x{})", num(e), num(m.max_price_multiple)),
+                None => " (constant)".into(),
+            },
+            num(m.value_of_lost_load)
+        );
+        for src in &m.sources {
+            let mut line = format!("    source {} share {}", src.region, num(src.share));
+            if !src.routes.is_empty() {
+                let _ = write!(line, " via {}", src.routes.join(", "));
+            }
+            if src.spare_capacity.is_random() || src.spare_capacity.fixed_value() != Some(0.0) {
+                let _ = write!(
+                    line,
+                    ", spare capacity {} over {} months",
+                    uncertain(&src.spare_capacity),
+                    num(src.ramp_months)
+                );
+            }
+            let _ = writeln!(o, "{line}");
+        }
+    }
+    let _ = writeln!(o, "\ndisruptions ({}):", s.disruptions.len());
+    for d in &s.disruptions {
+        let names: Vec<&str> = d.materials.iter().map(|&i| s.materials[i].id.as_str()).collect();
+        let when = match &d.arrival {
+            Arrival::Poisson(rate) => format!("{} events/yr", uncertain(rate)),
+            Arrival::Scheduled { month, step } => format!("scheduled {month} (step {step})"),
+        };
+        let _ = writeln!(
+            o,
+            "  {}: {} of [{}], {}, duration {} months, severity {}; hits {} flow(s)",
+            d.name,
+            d.target,
+            names.join(", "),
+            when,
+            uncertain(&d.duration_months),
+            uncertain(&d.severity),
+            d.hits.len()
+        );
+    }
+    let stocks: Vec<_> = s
+        .materials
+        .iter()
+        .filter_map(|m| m.stockpile.as_ref().map(|sp| (m, sp)))
+        .collect();
+    let _ = writeln!(o, "\nstockpiles ({}):", stocks.len());
+    for (m, sp) in stocks {
+        let target = match sp.target {
+            StockTarget::Days(d) => format!("{} days of demand", num(d)),
+            StockTarget::Tonnes(t) => format!("{} t", num(t)),
+        };
+        let max_release = if sp.max_release_tpy.is_finite() {
+            format!("{} t/yr", num(sp.max_release_tpy))
+        } else {
+            "unlimited".into()
+        };
+        let _ = writeln!(
+            o,
+            "  {}: target {target}, initial fill {}, release when gap > {} of demand (max {max_release}), \
+             refill {} t/yr, holding cost {}/yr, initial purchase {}",
+            m.id,
+            num(sp.initial_fill),
+            num(sp.release_trigger),
+            num(sp.replenish_tpy),
+            num(sp.holding_cost_rate),
+            if sp.buy_initial { "paid" } else { "not paid" }
+        );
+    }
+    o
+}
+
+/// The short results table printed after a run.
+pub fn results_table(s: &Scenario, report: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}: {} runs, seed {}, {} {} steps from {}",
+        report.name,
+        report.runs,
+        report.seed,
+        report.steps,
+        s.step.name(),
+        s.start_year
+    );
+    let header = [
+        "material",
+        "demand t",
+        "shortfall t mean",
+        "shortfall t p95",
+        "P(shortfall)",
+        "stockpile EUR",
+        "shortage EUR",
+    ];
+    let rows: Vec<[String; 7]> = report
+        .materials
+        .iter()
+        .map(|m| {
+            [
+                m.id.clone(),
+                num(m.get(Metric::DemandT).mean),
+                num(m.get(Metric::ShortfallT).mean),
+                num(m.get(Metric::ShortfallT).p95),
+                format!("{:.3}", m.p_shortfall),
+                num(m.get(Metric::StockpileCostEur).mean),
+                num(m.get(Metric::ShortageCostEur).mean),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().map(|r| r[c].len()).chain([header[c].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: Vec<&str>| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                if c == 0 {
+                    format!("{v:<w$}", w = widths[c])
+                } else {
+                    format!("{v:>w$}", w = widths[c])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let _ = writeln!(o, "{}", line(header.to_vec()));
+    for r in &rows {
+        let _ = writeln!(o, "{}", line(r.iter().map(String::as_str).collect()));
+    }
+    let _ = writeln!(o, "(costs and shortfall: totals over the horizon, mean over runs)");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(num(1234567.0), "1 234 567");
+        assert_eq!(num(12.3456), "12.35");
+        assert_eq!(num(0.000123456), "0.0001235");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(40.0), "40");
+    }
+}

@@ -1,0 +1,536 @@
+//! From the raw file to the validated [`Scenario`]: every check, every default,
+//! every name resolved to an index. Each error carries the path of the field.
+
+use super::raw::{RawDisruption, RawMaterial, RawMaterialSelection, RawStockpile, ScenarioFile};
+use super::uncertain::{Domain, RawUncertain, Uncertain};
+use super::{
+    Arrival, Disruption, Material, Scenario, Source, Step, StockTarget, Stockpile, Target,
+};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Largest horizon accepted, in years.
+pub const MAX_YEARS: i64 = 200;
+/// Largest number of runs accepted.
+pub const MAX_RUNS: i64 = 1_000_000_000;
+/// Tolerance on the sum of a material's source shares.
+pub const SHARE_TOLERANCE: f64 = 1e-6;
+
+/// One step of a field path: a key, or an element of an array of tables
+/// (with a readable label such as the material id, when there is one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    /// A table key.
+    Key(String),
+    /// The n-th element of an array, with an optional label for messages.
+    Index(usize, Option<String>),
+}
+
+/// A validation error: the path of the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Where the problem is, e.g. `material[gallium].demand_growth.sd`.
+    pub path: Vec<Segment>,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+impl FieldError {
+    /// The path written as `material[gallium].source[1].share`.
+    pub fn path_string(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            match seg {
+                Segment::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Segment::Index(i, label) => match label {
+                    Some(l) => s.push_str(&format!("[{l}]")),
+                    None => s.push_str(&format!("[{i}]")),
+                },
+            }
+        }
+        s
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path_string(), self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// A field path under construction.
+#[derive(Clone)]
+struct At(Vec<Segment>);
+
+impl At {
+    fn root(key: &str) -> At {
+        At(vec![Segment::Key(key.to_string())])
+    }
+    fn key(&self, key: &str) -> At {
+        let mut p = self.0.clone();
+        p.push(Segment::Key(key.to_string()));
+        At(p)
+    }
+    fn index(&self, i: usize, label: Option<&str>) -> At {
+        let mut p = self.0.clone();
+        p.push(Segment::Index(i, label.map(str::to_string)));
+        At(p)
+    }
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, FieldError> {
+        Err(FieldError {
+            path: self.0.clone(),
+            message: message.into(),
+        })
+    }
+}
+
+fn uncertain(at: &At, raw: &RawUncertain, domain: Domain) -> Result<Uncertain, FieldError> {
+    Uncertain::build(raw, domain).map_err(|e| FieldError {
+        path: match e.field {
+            Some(f) => at.key(f).0,
+            None => at.0.clone(),
+        },
+        message: e.message,
+    })
+}
+
+fn check(at: &At, ok: bool, x: f64, what: &str) -> Result<f64, FieldError> {
+    if ok && x.is_finite() {
+        Ok(x)
+    } else {
+        at.err(format!("must be {what} (got {x})"))
+    }
+}
+
+fn non_negative(at: &At, x: f64) -> Result<f64, FieldError> {
+    check(at, x >= 0.0, x, "a finite number >= 0")
+}
+
+fn fraction(at: &At, x: f64) -> Result<f64, FieldError> {
+    check(at, (0.0..=1.0).contains(&x), x, "a fraction in [0, 1]")
+}
+
+/// A name that is safe as a folder name: letters, digits, '-', '_' and '.',
+/// starting with a letter or digit, at most 100 characters.
+fn is_safe_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && s.len() <= 100
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// An identifier: lowercase letters, digits, '_' and '-', starting with a letter.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && s.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}
+
+pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
+    let sim = &file.simulation;
+    let at = At::root("simulation");
+    if !is_safe_name(&sim.name) {
+        return at.key("name").err(format!(
+            "{:?} cannot be used as an output folder name: use letters, digits, '-', '_' \
+             and '.', starting with a letter or digit, at most 100 characters",
+            sim.name
+        ));
+    }
+    if !(1800..=2300).contains(&sim.start_year) {
+        return at
+            .key("start_year")
+            .err(format!("must be a year in 1800..=2300 (got {})", sim.start_year));
+    }
+    if !(1..=MAX_YEARS).contains(&sim.years) {
+        return at.key("years").err(format!(
+            "must be a whole number of years from 1 to {MAX_YEARS} (got {})",
+            sim.years
+        ));
+    }
+    let step = match sim.step.as_deref() {
+        None | Some("month") => Step::Month,
+        Some("quarter") => Step::Quarter,
+        Some("year") => Step::Year,
+        Some(other) => {
+            return at.key("step").err(format!(
+                "unknown step {other:?}: use \"month\", \"quarter\" or \"year\""
+            ))
+        }
+    };
+    if !(1..=MAX_RUNS).contains(&sim.runs) {
+        return at
+            .key("runs")
+            .err(format!("must be from 1 to {MAX_RUNS} (got {})", sim.runs));
+    }
+    if sim.seed < 0 {
+        return at
+            .key("seed")
+            .err(format!("must be a whole number >= 0 (got {})", sim.seed));
+    }
+    if !file.refinery.is_empty() {
+        return At::root("refinery").err(
+            "[[refinery]] is not simulated by this version of crmsim; remove the table \
+             (it would otherwise be silently ignored)",
+        );
+    }
+    if !file.product.is_empty() {
+        return At::root("product").err(
+            "[[product]] is not simulated by this version of crmsim; remove the table \
+             (it would otherwise be silently ignored)",
+        );
+    }
+    let years = u32::try_from(sim.years).expect("checked: 1..=200");
+    let steps = years as usize * step.per_year() as usize;
+
+    if file.material.is_empty() {
+        return At::root("material").err("a scenario needs at least one [[material]]");
+    }
+    let mut materials = Vec::with_capacity(file.material.len());
+    let mut ids = BTreeSet::new();
+    for (i, m) in file.material.iter().enumerate() {
+        let at = At::root("material").index(i, Some(&m.id));
+        if !is_identifier(&m.id) {
+            return At::root("material").index(i, None).key("id").err(format!(
+                "{:?} is not a valid id: use lowercase letters, digits, '_' and '-', \
+                 starting with a letter",
+                m.id
+            ));
+        }
+        if !ids.insert(m.id.clone()) {
+            return at.key("id").err(format!("duplicate material id {:?}", m.id));
+        }
+        materials.push(material(&at, m)?);
+    }
+
+    for (i, s) in file.stockpile.iter().enumerate() {
+        let at = At::root("stockpile").index(i, Some(&s.material));
+        let Some(m) = materials.iter_mut().find(|m| m.id == s.material) else {
+            return at.key("material").err(format!(
+                "unknown material {:?}; materials in this scenario: {}",
+                s.material,
+                list(ids.iter())
+            ));
+        };
+        if m.stockpile.is_some() {
+            return at.key("material").err(format!(
+                "a second stockpile for {:?}: one stockpile per material is supported",
+                s.material
+            ));
+        }
+        m.stockpile = Some(stockpile(&at, s)?);
+    }
+
+    let mut disruptions = Vec::with_capacity(file.disruption.len());
+    let mut names = BTreeSet::new();
+    for (i, d) in file.disruption.iter().enumerate() {
+        let name = d.name.clone().unwrap_or_else(|| format!("disruption-{}", i + 1));
+        let at = At::root("disruption").index(i, Some(&name));
+        if !names.insert(name.clone()) {
+            return at
+                .key("name")
+                .err(format!("duplicate disruption name {name:?}: names must be unique"));
+        }
+        disruptions.push(disruption(&at, d, name, &materials, sim.start_year, step, steps)?);
+    }
+
+    Ok(Scenario {
+        name: sim.name.clone(),
+        start_year: i32::try_from(sim.start_year).expect("checked: 1800..=2300"),
+        years,
+        step,
+        runs: u64::try_from(sim.runs).expect("checked: >= 1"),
+        seed: u64::try_from(sim.seed).expect("checked: >= 0"),
+        region: sim.region.clone(),
+        materials,
+        disruptions,
+    })
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    items.map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+}
+
+fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
+    let demand_tpy = uncertain(&at.key("demand_tpy"), &m.demand_tpy, Domain::NonNegative)?;
+    let demand_growth = match &m.demand_growth {
+        Some(g) => uncertain(&at.key("demand_growth"), g, Domain::Real)?,
+        None => Uncertain::fixed(0.0, Domain::Real),
+    };
+    if let Some(g) = demand_growth.fixed_value() {
+        if g <= -1.0 {
+            return at
+                .key("demand_growth")
+                .err(format!("must be > -1 (got {g})"));
+        }
+    }
+    let price = check(
+        &at.key("price_eur_per_t"),
+        m.price_eur_per_t > 0.0,
+        m.price_eur_per_t,
+        "a finite number > 0",
+    )?;
+    let voll = non_negative(
+        &at.key("value_of_lost_load_eur_per_t"),
+        m.value_of_lost_load_eur_per_t,
+    )?;
+    let price_elasticity = match m.price_elasticity {
+        Some(e) => Some(check(
+            &at.key("price_elasticity"),
+            e < 0.0,
+            e,
+            "a finite number < 0 (leave it out for a constant price)",
+        )?),
+        None => None,
+    };
+    let max_price_multiple = match m.max_price_multiple {
+        Some(x) => check(&at.key("max_price_multiple"), x >= 1.0, x, "a number >= 1")?,
+        None => 10.0,
+    };
+    if m.source.is_empty() {
+        return at.key("source").err(
+            "a material needs at least one [[material.source]] with region and share",
+        );
+    }
+    let mut sources = Vec::with_capacity(m.source.len());
+    let mut total = 0.0;
+    for (k, s) in m.source.iter().enumerate() {
+        let at = at.key("source").index(k, None);
+        let share = fraction(&at.key("share"), s.share)?;
+        total += share;
+        let spare_capacity = match &s.spare_capacity {
+            Some(u) => uncertain(&at.key("spare_capacity"), u, Domain::NonNegative)?,
+            None => Uncertain::fixed(0.0, Domain::NonNegative),
+        };
+        let ramp_months = non_negative(&at.key("ramp_months"), s.ramp_months.unwrap_or(0.0))?;
+        if s.region.is_empty() {
+            return at.key("region").err("must not be empty");
+        }
+        sources.push(Source {
+            region: s.region.clone(),
+            share,
+            routes: s.routes.clone(),
+            spare_capacity,
+            ramp_months,
+        });
+    }
+    if (total - 1.0).abs() > SHARE_TOLERANCE {
+        return at.key("source").err(format!(
+            "the shares of the sources must sum to 1 (got {total}: {})",
+            m.source
+                .iter()
+                .map(|s| format!("{} {}", s.region, s.share))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // Within the tolerance, normalize so the shares sum to 1 as the model says.
+    for s in &mut sources {
+        s.share /= total;
+    }
+    Ok(Material {
+        id: m.id.clone(),
+        demand_tpy,
+        demand_growth,
+        price,
+        value_of_lost_load: voll,
+        price_elasticity,
+        max_price_multiple,
+        sources,
+        stockpile: None,
+    })
+}
+
+fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
+    let target = match (s.target_days, s.target_t) {
+        (Some(d), None) => StockTarget::Days(non_negative(&at.key("target_days"), d)?),
+        (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("target_t"), t)?),
+        (Some(_), Some(_)) => {
+            return at.key("target_t").err("give either target_days or target_t, not both")
+        }
+        (None, None) => {
+            return at.err("needs a target: target_days (days of demand) or target_t (tonnes)")
+        }
+    };
+    let max_release_tpy = match s.max_release_tpy {
+        Some(x) => check(&at.key("max_release_tpy"), x > 0.0, x, "a number > 0")?,
+        None => f64::INFINITY,
+    };
+    Ok(Stockpile {
+        target,
+        initial_fill: fraction(&at.key("initial_fill"), s.initial_fill.unwrap_or(1.0))?,
+        release_trigger: fraction(&at.key("release_trigger"), s.release_trigger.unwrap_or(0.0))?,
+        max_release_tpy,
+        replenish_tpy: non_negative(&at.key("replenish_tpy"), s.replenish_tpy.unwrap_or(0.0))?,
+        holding_cost_rate: non_negative(
+            &at.key("holding_cost_rate"),
+            s.holding_cost_rate.unwrap_or(0.0),
+        )?,
+        buy_initial: s.buy_initial.unwrap_or(false),
+    })
+}
+
+/// Parses "YYYY-MM" (or "YYYY-MM-DD", day ignored) into (year, month).
+fn parse_month(s: &str) -> Option<(i64, u32)> {
+    let mut parts = s.split('-');
+    let y = parts.next()?;
+    let m = parts.next()?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    if let Some(d) = parts.next() {
+        let day: u32 = d.parse().ok()?;
+        if d.len() != 2 || !(1..=31).contains(&day) || parts.next().is_some() {
+            return None;
+        }
+    }
+    let year: i64 = y.parse().ok()?;
+    let month: u32 = m.parse().ok()?;
+    (1..=12).contains(&month).then_some((year, month))
+}
+
+fn disruption(
+    at: &At,
+    d: &RawDisruption,
+    name: String,
+    materials: &[Material],
+    start_year: i64,
+    step: Step,
+    steps: usize,
+) -> Result<Disruption, FieldError> {
+    let ids: Vec<usize> = match &d.materials {
+        RawMaterialSelection::One(s) if s == "all" => (0..materials.len()).collect(),
+        RawMaterialSelection::One(s) => {
+            return at.key("materials").err(format!(
+                "{s:?}: give a list of material ids, e.g. [{s:?}], or \"all\""
+            ))
+        }
+        RawMaterialSelection::Many(list) => {
+            if list.is_empty() {
+                return at.key("materials").err("must name at least one material, or \"all\"");
+            }
+            let mut idx = Vec::with_capacity(list.len());
+            for id in list {
+                match materials.iter().position(|m| &m.id == id) {
+                    Some(i) if !idx.contains(&i) => idx.push(i),
+                    Some(_) => {
+                        return at
+                            .key("materials")
+                            .err(format!("material {id:?} is listed twice"))
+                    }
+                    None => {
+                        return at.key("materials").err(format!(
+                            "unknown material {id:?}; materials in this scenario: {}",
+                            list_ids(materials)
+                        ))
+                    }
+                }
+            }
+            idx
+        }
+    };
+    let target = match (&d.region, &d.route) {
+        (Some(r), None) => Target::Region(r.clone()),
+        (None, Some(r)) => Target::Route(r.clone()),
+        (Some(_), Some(_)) => {
+            return at
+                .key("route")
+                .err("give either region or route, not both (write two disruptions)")
+        }
+        (None, None) => return at.err("needs a target: region = \"...\" or route = \"...\""),
+    };
+    let mut hits = Vec::new();
+    for &m in &ids {
+        for (s, src) in materials[m].sources.iter().enumerate() {
+            let hit = match &target {
+                Target::Region(r) => &src.region == r,
+                Target::Route(r) => src.routes.iter().any(|x| x == r),
+            };
+            if hit {
+                hits.push((m, s));
+            }
+        }
+    }
+    if hits.is_empty() {
+        let (key, known): (&str, BTreeSet<&String>) = match &target {
+            Target::Region(_) => (
+                "region",
+                ids.iter()
+                    .flat_map(|&m| materials[m].sources.iter().map(|s| &s.region))
+                    .collect(),
+            ),
+            Target::Route(_) => (
+                "route",
+                ids.iter()
+                    .flat_map(|&m| materials[m].sources.iter().flat_map(|s| s.routes.iter()))
+                    .collect(),
+            ),
+        };
+        return at.key(key).err(format!(
+            "{target} hits no flow of the materials it names; {key}s of those flows: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                list(known.into_iter())
+            }
+        ));
+    }
+    let arrival = match (&d.rate_per_year, &d.start) {
+        (Some(rate), None) => {
+            let u = uncertain(&at.key("rate_per_year"), rate, Domain::NonNegative)?;
+            Arrival::Poisson(u)
+        }
+        (None, Some(start)) => {
+            let Some((y, mo)) = parse_month(start) else {
+                return at
+                    .key("start")
+                    .err(format!("{start:?} is not a month: write \"YYYY-MM\", e.g. \"2026-07\""));
+            };
+            let months = (y - start_year) * 12 + i64::from(mo) - 1;
+            let horizon_months = steps as i64 * i64::from(step.months());
+            if !(0..horizon_months).contains(&months) {
+                let last_year = start_year + horizon_months / 12 - 1;
+                return at.key("start").err(format!(
+                    "{start:?} is outside the horizon {start_year}-01 to {last_year}-12"
+                ));
+            }
+            Arrival::Scheduled {
+                step: usize::try_from(months / i64::from(step.months()))
+                    .expect("checked: inside the horizon"),
+                month: start.clone(),
+            }
+        }
+        (Some(_), Some(_)) => {
+            return at
+                .key("start")
+                .err("give either rate_per_year (random events) or start (one scheduled event), not both")
+        }
+        (None, None) => {
+            return at.err(
+                "needs rate_per_year (random events per year) or start = \"YYYY-MM\" (one scheduled event)",
+            )
+        }
+    };
+    let duration_months = uncertain(&at.key("duration_months"), &d.duration_months, Domain::NonNegative)?;
+    let severity = uncertain(&at.key("severity"), &d.severity, Domain::Fraction)?;
+    Ok(Disruption {
+        name,
+        materials: ids,
+        target,
+        arrival,
+        duration_months,
+        severity,
+        hits,
+    })
+}
+
+fn list_ids(materials: &[Material]) -> String {
+    list(materials.iter().map(|m| &m.id))
+}

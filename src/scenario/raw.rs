@@ -1,0 +1,165 @@
+//! The scenario file exactly as written: serde types that mirror the TOML,
+//! with `deny_unknown_fields` so a misspelt field is an error, not a silent
+//! default. Nothing here is checked beyond types; see [`super::build`].
+
+use super::uncertain::RawUncertain;
+use serde::Deserialize;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// `[simulation]`: horizon, runs, seed.
+    pub simulation: RawSimulation,
+    /// `[[material]]` tables.
+    #[serde(default)]
+    pub material: Vec<RawMaterial>,
+    /// `[[disruption]]` tables.
+    #[serde(default)]
+    pub disruption: Vec<RawDisruption>,
+    /// `[[stockpile]]` tables.
+    #[serde(default)]
+    pub stockpile: Vec<RawStockpile>,
+    /// `[[refinery]]` tables: not simulated in this version; rejected.
+    #[serde(default)]
+    pub refinery: Vec<toml::Value>,
+    /// `[[product]]` tables: not simulated in this version; rejected.
+    #[serde(default)]
+    pub product: Vec<toml::Value>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Output folder name.
+    pub name: String,
+    /// First calendar year of the horizon.
+    pub start_year: i64,
+    /// Length of the horizon in years.
+    pub years: i64,
+    /// "month" (default), "quarter" or "year".
+    #[serde(default)]
+    pub step: Option<String>,
+    /// Number of Monte Carlo runs.
+    pub runs: i64,
+    /// Seed of every random stream.
+    pub seed: i64,
+    /// The importing region the scenario speaks for (a label).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// `[[material]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaterial {
+    /// Identifier used by disruptions and stockpiles.
+    pub id: String,
+    /// Demand in tonnes per year at the start (uncertain).
+    pub demand_tpy: RawUncertain,
+    /// Yearly demand growth rate (uncertain), default 0.
+    #[serde(default)]
+    pub demand_growth: Option<RawUncertain>,
+    /// Base price in EUR per tonne.
+    pub price_eur_per_t: f64,
+    /// Cost of one tonne of unmet demand in EUR.
+    pub value_of_lost_load_eur_per_t: f64,
+    /// Price elasticity of demand (< 0); absent means a constant price.
+    #[serde(default)]
+    pub price_elasticity: Option<f64>,
+    /// Cap on the price as a multiple of the base price (default 10).
+    #[serde(default)]
+    pub max_price_multiple: Option<f64>,
+    /// `[[material.source]]` tables.
+    #[serde(default)]
+    pub source: Vec<RawSource>,
+}
+
+/// `[[material.source]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// Exporting region (e.g. an ISO code, or "other").
+    pub region: String,
+    /// Share of imports from this source; a material's shares sum to 1.
+    pub share: f64,
+    /// Routes and hubs the flow passes.
+    #[serde(default)]
+    pub routes: Vec<String>,
+    /// Extra supply this source can add, as a fraction of its nominal flow (uncertain).
+    #[serde(default)]
+    pub spare_capacity: Option<RawUncertain>,
+    /// Months to reach full spare capacity after a loss begins.
+    #[serde(default)]
+    pub ramp_months: Option<f64>,
+}
+
+/// The `materials` of a disruption: a list of ids, or "all".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawMaterialSelection {
+    /// A single string; only "all" is valid.
+    One(String),
+    /// A list of material ids.
+    Many(Vec<String>),
+}
+
+/// `[[disruption]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisruption {
+    /// Name (unique); also names the event's random streams.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Materials hit at once.
+    pub materials: RawMaterialSelection,
+    /// Target region: all flows from it.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Target route: all flows that list it.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// Poisson arrival rate per year (uncertain).
+    #[serde(default)]
+    pub rate_per_year: Option<RawUncertain>,
+    /// Scheduled start month, "YYYY-MM".
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Duration in months, drawn per event.
+    pub duration_months: RawUncertain,
+    /// Fraction of the hit flows removed, drawn per event.
+    pub severity: RawUncertain,
+}
+
+/// `[[stockpile]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStockpile {
+    /// Material id.
+    pub material: String,
+    /// Target in days of current demand.
+    #[serde(default)]
+    pub target_days: Option<f64>,
+    /// Target in tonnes.
+    #[serde(default)]
+    pub target_t: Option<f64>,
+    /// Fraction of the target held at the start (default 1).
+    #[serde(default)]
+    pub initial_fill: Option<f64>,
+    /// Release when the gap exceeds this fraction of demand (default 0).
+    #[serde(default)]
+    pub release_trigger: Option<f64>,
+    /// Maximum release in tonnes per year (default unlimited).
+    #[serde(default)]
+    pub max_release_tpy: Option<f64>,
+    /// Refill rate in tonnes per year (default 0).
+    #[serde(default)]
+    pub replenish_tpy: Option<f64>,
+    /// Yearly holding cost as a fraction of the stock's value (default 0).
+    #[serde(default)]
+    pub holding_cost_rate: Option<f64>,
+    /// Whether the initial fill is bought (and paid) at the start (default false).
+    #[serde(default)]
+    pub buy_initial: Option<bool>,
+}

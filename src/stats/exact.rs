@@ -1,0 +1,192 @@
+//! An exact sum of non-negative `f64` values.
+//!
+//! Floating-point addition is not associative, so a mean summed in a different
+//! order (another thread count, another split of runs into shards) would
+//! differ in its last bits. [`ExactSum`] keeps the sum as a big fixed-point
+//! integer covering the whole `f64` range: adding and merging are exact, so the
+//! result is the same whatever the order, and is rounded to `f64` only once.
+
+/// Bits of payload per limb; limbs are `u64`, so carries have room.
+const LIMB_BITS: u32 = 32;
+const LIMB_MASK: u64 = (1 << LIMB_BITS) - 1;
+/// Bit position of 2^0: the smallest subnormal is 2^-1074 = bit 0.
+const BIAS: i32 = 1074;
+
+/// The exact sum of the non-negative finite values added so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExactSum {
+    /// Index of `limbs[0]` in units of [`LIMB_BITS`] bits above 2^-1074.
+    lo: u32,
+    /// Little-endian limbs, each below 2^32 between operations.
+    limbs: Vec<u64>,
+}
+
+/// 2^k as an `f64` (k within the `f64` exponent range, else 0 or infinity).
+fn pow2(k: i32) -> f64 {
+    if k > 1023 {
+        f64::INFINITY
+    } else if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else if k >= -1074 {
+        f64::from_bits(1u64 << (k + 1074))
+    } else {
+        0.0
+    }
+}
+
+impl ExactSum {
+    /// An empty sum (zero).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes limbs `from..to` (absolute indices) addressable.
+    fn ensure(&mut self, from: u32, to: u32) {
+        if self.limbs.is_empty() {
+            self.lo = from;
+            self.limbs.resize((to - from) as usize, 0);
+            return;
+        }
+        if from < self.lo {
+            let extra = (self.lo - from) as usize;
+            self.limbs.splice(0..0, std::iter::repeat_n(0, extra));
+            self.lo = from;
+        }
+        let hi = self.lo as usize + self.limbs.len();
+        if to as usize > hi {
+            self.limbs.resize(to as usize - self.lo as usize, 0);
+        }
+    }
+
+    /// Propagates carries upward from relative limb `i`, growing as needed.
+    fn carry_from(&mut self, mut i: usize) {
+        while i < self.limbs.len() {
+            let carry = self.limbs[i] >> LIMB_BITS;
+            if carry == 0 {
+                return;
+            }
+            self.limbs[i] &= LIMB_MASK;
+            if i + 1 == self.limbs.len() {
+                self.limbs.push(0);
+            }
+            self.limbs[i + 1] += carry;
+            i += 1;
+        }
+    }
+
+    /// Adds `x`, which must be finite and non-negative (else it is ignored in
+    /// release builds: every value the engine records is).
+    pub fn add(&mut self, x: f64) {
+        debug_assert!(x.is_finite() && x >= 0.0, "ExactSum::add({x})");
+        if !(x.is_finite() && x > 0.0) {
+            return;
+        }
+        let bits = x.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i32;
+        let frac = bits & ((1u64 << 52) - 1);
+        // x = mant * 2^(e), with bit 0 of mant at absolute position e + BIAS.
+        let (mant, e) = if exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1u64 << 52), exp - 1075)
+        };
+        let p = (e + BIAS) as u32;
+        let limb = p / LIMB_BITS;
+        let wide = u128::from(mant) << (p % LIMB_BITS);
+        self.ensure(limb, limb + 3);
+        let base = (limb - self.lo) as usize;
+        for j in 0..3 {
+            self.limbs[base + j] += ((wide >> (LIMB_BITS * j as u32)) as u64) & LIMB_MASK;
+        }
+        self.carry_from(base);
+    }
+
+    /// Adds another exact sum: the result is exact.
+    pub fn merge(&mut self, other: &ExactSum) {
+        if other.limbs.is_empty() {
+            return;
+        }
+        let top = other.lo + other.limbs.len() as u32;
+        self.ensure(other.lo, top);
+        let base = (other.lo - self.lo) as usize;
+        for (j, &l) in other.limbs.iter().enumerate() {
+            self.limbs[base + j] += l;
+        }
+        self.carry_from(base);
+        // Every limb we touched may carry; a second pass settles them.
+        for i in base..self.limbs.len() {
+            self.carry_from(i);
+        }
+    }
+
+    /// The sum rounded to `f64` (within one unit in the last place; the same
+    /// bits for the same exact sum, however it was accumulated).
+    pub fn value(&self) -> f64 {
+        self.limbs
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| l as f64 * pow2((self.lo as i32 + i as i32) * LIMB_BITS as i32 - BIAS))
+            .fold(0.0, |acc, x| acc + x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sums_small_integers_and_fractions_exactly() {
+        let mut s = ExactSum::new();
+        for x in [0.5, 0.25, 3.0, 1e-300, 1e300, 5e-324] {
+            s.add(x);
+        }
+        // 1e300 dwarfs the rest in f64, but the integer is exact: subtracting
+        // it back (by a second sum) is not possible, so check pieces instead.
+        let mut a = ExactSum::new();
+        a.add(0.5);
+        a.add(0.25);
+        a.add(3.0);
+        assert_eq!(a.value(), 3.75);
+        assert_eq!(s.value(), 1e300);
+    }
+
+    #[test]
+    fn classic_cancellation_case_is_exact() {
+        // 0.1 added ten times in f64 gives 0.9999999999999999; the exact sum of
+        // those ten f64 values (each 0.1000000000000000055511151231257827)
+        // rounds to 1.0000000000000000555 -> 1.0.
+        let mut s = ExactSum::new();
+        let mut naive = 0.0;
+        for _ in 0..10 {
+            s.add(0.1);
+            naive += 0.1;
+        }
+        assert_eq!(naive, 0.9999999999999999);
+        assert_eq!(s.value(), 1.0);
+    }
+
+    proptest! {
+        /// Merge in any split and any order equals adding everything at once.
+        #[test]
+        fn order_and_split_do_not_matter(
+            xs in proptest::collection::vec(0.0f64..1e12, 1..200),
+            cut in 0usize..200,
+        ) {
+            let cut = cut.min(xs.len());
+            let mut all = ExactSum::new();
+            xs.iter().for_each(|&x| all.add(x));
+            let mut rev = ExactSum::new();
+            xs.iter().rev().for_each(|&x| rev.add(x));
+            let (mut a, mut b) = (ExactSum::new(), ExactSum::new());
+            xs[..cut].iter().for_each(|&x| a.add(x));
+            xs[cut..].iter().for_each(|&x| b.add(x));
+            b.merge(&a);
+            prop_assert_eq!(all.value().to_bits(), rev.value().to_bits());
+            prop_assert_eq!(all.value().to_bits(), b.value().to_bits());
+            // And close to the naive sum.
+            let naive: f64 = xs.iter().sum();
+            prop_assert!((all.value() - naive).abs() <= 1e-12 * naive.max(1.0));
+        }
+    }
+}

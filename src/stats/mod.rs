@@ -1,0 +1,302 @@
+//! Statistics: mergeable per-step accumulators ([`StepStats`]), summaries of
+//! per-run totals ([`MetricSummary`]), and the [`Report`] that renderers turn
+//! into files.
+//!
+//! Per-step statistics hold, for every (material, variable, step), an exact
+//! sum (for the mean) and a quantile [`sketch::Sketch`]: memory grows with
+//! steps, never with runs. Per-run totals are kept one row per run, so their
+//! quantiles and tail means are exact.
+
+pub mod exact;
+pub mod sketch;
+
+use crate::engine::{Metric, Outcome, RunPlan, Variable, N_VARIABLES};
+use crate::scenario::Scenario;
+use exact::ExactSum;
+use serde::Serialize;
+use sketch::Sketch;
+
+/// Per-step statistics: one exact sum and one sketch per cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepStats {
+    runs: u64,
+    sums: Vec<ExactSum>,
+    sketches: Vec<Sketch>,
+}
+
+impl StepStats {
+    /// Empty statistics over `cells` cells.
+    pub fn new(cells: usize) -> StepStats {
+        StepStats {
+            runs: 0,
+            sums: vec![ExactSum::new(); cells],
+            sketches: vec![Sketch::new(); cells],
+        }
+    }
+
+    /// Number of runs counted.
+    pub fn runs(&self) -> u64 {
+        self.runs
+    }
+
+    /// Counts one run's values (one per cell) in the sketches.
+    pub fn insert_run(&mut self, values: &[f64]) {
+        debug_assert_eq!(values.len(), self.sketches.len());
+        self.runs += 1;
+        for (s, &v) in self.sketches.iter_mut().zip(values) {
+            s.insert(v);
+        }
+    }
+
+    /// Adds a block's per-cell sums (each summed in run order) exactly.
+    pub fn add_sums(&mut self, sums: &[f64]) {
+        for (acc, &v) in self.sums.iter_mut().zip(sums) {
+            acc.add(v);
+        }
+    }
+
+    /// Adds another set of statistics: exact, and independent of order.
+    pub fn merge(&mut self, other: &StepStats) {
+        self.runs += other.runs;
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            a.merge(b);
+        }
+        for (a, b) in self.sketches.iter_mut().zip(&other.sketches) {
+            a.merge(b);
+        }
+    }
+
+    /// Mean of a cell over the runs.
+    pub fn mean(&self, cell: usize) -> f64 {
+        if self.runs == 0 {
+            return f64::NAN;
+        }
+        self.sums[cell].value() / self.runs as f64
+    }
+
+    /// Quantile `q` of a cell (see [`sketch`] for the accuracy).
+    pub fn quantile(&self, cell: usize, q: f64) -> f64 {
+        self.sketches[cell].quantile(q)
+    }
+}
+
+/// Summary of one per-run total over all runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MetricSummary {
+    /// Mean over runs.
+    pub mean: f64,
+    /// Sample standard deviation (n - 1); 0 for a single run.
+    pub sd: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// 5th percentile (linear interpolation between order statistics).
+    pub p5: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Mean of the worst 5 %: the largest ceil(0.05 n) values.
+    pub cvar95: f64,
+}
+
+/// The q-quantile of sorted values, interpolating linearly between order
+/// statistics at position q (n - 1) (the common "type 7" definition).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let frac = pos - lo as f64;
+    if frac == 0.0 {
+        sorted[lo]
+    } else {
+        sorted[lo] + frac * (sorted[hi] - sorted[lo])
+    }
+}
+
+impl MetricSummary {
+    /// Summarizes values given in run order (summed in that order).
+    pub fn of(values: &[f64]) -> MetricSummary {
+        let n = values.len();
+        if n == 0 {
+            let nan = f64::NAN;
+            return MetricSummary {
+                mean: nan,
+                sd: nan,
+                min: nan,
+                p5: nan,
+                p50: nan,
+                p95: nan,
+                p99: nan,
+                max: nan,
+                cvar95: nan,
+            };
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let tail = n.div_ceil(20).max(1);
+        let cvar95 = sorted[n - tail..].iter().sum::<f64>() / tail as f64;
+        MetricSummary {
+            mean,
+            sd,
+            min: sorted[0],
+            p5: quantile_sorted(&sorted, 0.05),
+            p50: quantile_sorted(&sorted, 0.50),
+            p95: quantile_sorted(&sorted, 0.95),
+            p99: quantile_sorted(&sorted, 0.99),
+            max: sorted[n - 1],
+            cvar95,
+        }
+    }
+}
+
+/// The summary of one material: each per-run total, and `p_shortfall`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaterialReport {
+    /// Material id.
+    pub id: String,
+    /// Summary of each per-run total, in [`Metric::ALL`] order.
+    pub metrics: Vec<(Metric, MetricSummary)>,
+    /// Share of runs with any shortfall.
+    pub p_shortfall: f64,
+}
+
+impl MaterialReport {
+    /// The summary of `metric`.
+    pub fn get(&self, metric: Metric) -> &MetricSummary {
+        &self
+            .metrics
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .expect("every metric is summarized")
+            .1
+    }
+}
+
+/// Written as `{ "demand_t": {...}, ..., "p_shortfall": x }`.
+impl Serialize for MaterialReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.metrics.len() + 1))?;
+        for (m, summary) in &self.metrics {
+            map.serialize_entry(m.name(), summary)?;
+        }
+        map.serialize_entry("p_shortfall", &self.p_shortfall)?;
+        map.end()
+    }
+}
+
+/// Per-step statistics of one variable of one material.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepRow {
+    /// Mean over runs.
+    pub mean: f64,
+    /// Percentiles 5, 25, 50, 75, 95 (from the sketch).
+    pub p: [f64; 5],
+}
+
+/// The percentiles reported per step.
+pub const STEP_QUANTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+
+/// Everything a run reports, independent of how it is rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Scenario name.
+    pub name: String,
+    /// Runs simulated.
+    pub runs: u64,
+    /// Seed used.
+    pub seed: u64,
+    /// Steps per run.
+    pub steps: usize,
+    /// Calendar time at the start of each step.
+    pub times: Vec<f64>,
+    /// Per material, in file order.
+    pub materials: Vec<MaterialReport>,
+    /// `[material][variable][step]` statistics.
+    pub series: Vec<StepRow>,
+}
+
+impl Report {
+    /// Summarizes an outcome of `scenario` under `plan`.
+    pub fn new(scenario: &Scenario, plan: &RunPlan, outcome: &Outcome) -> Report {
+        let steps = scenario.steps();
+        let materials = scenario
+            .material_ids()
+            .enumerate()
+            .map(|(m, id)| {
+                let metrics = Metric::ALL
+                    .iter()
+                    .map(|&metric| (metric, MetricSummary::of(&outcome.runs.column(m, metric))))
+                    .collect();
+                let short = outcome.runs.column(m, Metric::ShortfallT);
+                let p_shortfall =
+                    short.iter().filter(|&&x| x > 0.0).count() as f64 / short.len().max(1) as f64;
+                MaterialReport {
+                    id: id.to_string(),
+                    metrics,
+                    p_shortfall,
+                }
+            })
+            .collect::<Vec<_>>();
+        let cells = materials.len() * N_VARIABLES * steps;
+        let series = (0..cells)
+            .map(|c| StepRow {
+                mean: outcome.steps.mean(c),
+                p: STEP_QUANTILES.map(|q| outcome.steps.quantile(c, q)),
+            })
+            .collect();
+        Report {
+            name: scenario.name().to_string(),
+            runs: plan.runs,
+            seed: plan.seed,
+            steps,
+            times: (0..steps).map(|t| scenario.time_of_step(t)).collect(),
+            materials,
+            series,
+        }
+    }
+
+    /// The statistics of `var` for material `m` at step `t`.
+    pub fn step_row(&self, m: usize, var: Variable, t: usize) -> &StepRow {
+        &self.series[(m * N_VARIABLES + var as usize) * self.steps + t]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_summary_by_hand() {
+        // 1..=20: mean 10.5, sd sqrt(35) (variance n(n+1)/12 = 35 for 1..n,
+        // n = 20), p5 at position 0.95 -> 1.95, median 10.5, p95 at 18.05 ->
+        // 19.05, p99 at 18.81 -> 19.81, cvar95 = mean of the top 1 = 20.
+        let xs: Vec<f64> = (1..=20).map(f64::from).collect();
+        let s = MetricSummary::of(&xs);
+        assert_eq!(s.mean, 10.5);
+        assert!((s.sd - 35f64.sqrt()).abs() < 1e-12);
+        assert!((s.p5 - 1.95).abs() < 1e-12);
+        assert_eq!(s.p50, 10.5);
+        assert!((s.p95 - 19.05).abs() < 1e-12);
+        assert!((s.p99 - 19.81).abs() < 1e-12);
+        assert_eq!(s.cvar95, 20.0);
+        assert_eq!((s.min, s.max), (1.0, 20.0));
+        // 100 values: the worst 5 % are 96..=100, mean 98.
+        let xs: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(MetricSummary::of(&xs).cvar95, 98.0);
+    }
+}
