@@ -20,9 +20,9 @@ pub struct InputError(pub String);
 
 /// The exit code for an error: 2 when the input is wrong, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    let input = e.chain().any(|c| {
-        c.is::<ScenarioError>() || c.is::<InputError>() || c.is::<output::WriteError>()
-    });
+    let input = e
+        .chain()
+        .any(|c| c.is::<ScenarioError>() || c.is::<InputError>() || c.is::<output::WriteError>());
     if input {
         2
     } else {
@@ -69,9 +69,10 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     if out.exists() && !out.join(MARKER).is_file() {
         return Err(output::WriteError::Foreign(out).into());
     }
-    let threads = args
-        .threads
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n as usize,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -163,12 +163,15 @@ impl RunPlan {
     }
 }
 
-/// Per-run totals of every material, in run order: `[run][material][metric]`.
+/// Per-run totals of every material, in run order: `[run][material][metric]`,
+/// and the numbers drawn once per run: `[run][parameter]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunTable {
     first_run: u64,
     materials: usize,
     values: Vec<f64>,
+    param_names: Vec<String>,
+    params: Vec<f64>,
 }
 
 impl RunTable {
@@ -190,6 +193,22 @@ impl RunTable {
     /// One column: `metric` of material `m` over all runs, in run order.
     pub fn column(&self, m: usize, metric: Metric) -> Vec<f64> {
         (0..self.runs()).map(|i| self.get(i, m, metric)).collect()
+    }
+
+    /// Names (field paths) of the uncertain numbers drawn once per run.
+    pub fn param_names(&self) -> &[String] {
+        &self.param_names
+    }
+
+    /// The drawn values of the `i`-th run held, in [`Self::param_names`] order.
+    pub fn params(&self, i: usize) -> &[f64] {
+        let n = self.param_names.len();
+        &self.params[i * n..(i + 1) * n]
+    }
+
+    /// One parameter's drawn values over all runs, in run order.
+    pub fn param_column(&self, p: usize) -> Vec<f64> {
+        (0..self.runs()).map(|i| self.params(i)[p]).collect()
     }
 }
 
@@ -222,7 +241,9 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
 
     // Each worker takes the next block until none is left. Blocks are folded
     // into the worker's statistics exactly, so who ran what does not matter.
-    let parts: Vec<(StepStats, Vec<(u64, Vec<f64>)>)> = (0..workers)
+    let n_params = prep.param_names().len();
+    type Block = (u64, Vec<f64>, Vec<f64>);
+    let parts: Vec<(StepStats, Vec<Block>)> = (0..workers)
         .into_par_iter()
         .map(|_| {
             let mut ws = Workspace::new(scenario, &prep);
@@ -237,7 +258,9 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
                 block_sums.fill(0.0);
-                let mut metrics = Vec::with_capacity((last - first) as usize * n_mat * N_METRICS);
+                let n = (last - first) as usize;
+                let mut metrics = Vec::with_capacity(n * n_mat * N_METRICS);
+                let mut params = Vec::with_capacity(n * n_params);
                 for run in first..last {
                     run::simulate_run(scenario, &prep, run, &mut ws);
                     stats.insert_run(&ws.series);
@@ -245,9 +268,10 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
                         *sum += v;
                     }
                     metrics.extend_from_slice(&ws.metrics);
+                    params.extend_from_slice(&ws.params);
                 }
                 stats.add_sums(&block_sums);
-                blocks.push((b, metrics));
+                blocks.push((b, metrics, params));
                 progress(last - first);
             }
             (stats, blocks)
@@ -260,10 +284,12 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
         stats.merge(&s);
         blocks.extend(b);
     }
-    blocks.sort_unstable_by_key(|(b, _)| *b);
+    blocks.sort_unstable_by_key(|(b, _, _)| *b);
     let mut values = Vec::with_capacity(plan.runs as usize * n_mat * N_METRICS);
-    for (_, m) in blocks {
+    let mut params = Vec::with_capacity(plan.runs as usize * n_params);
+    for (_, m, p) in blocks {
         values.extend_from_slice(&m);
+        params.extend_from_slice(&p);
     }
     Outcome {
         steps: stats,
@@ -271,6 +297,8 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
             first_run: plan.first_run,
             materials: n_mat,
             values,
+            param_names: prep.param_names(),
+            params,
         },
     }
 }

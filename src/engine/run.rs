@@ -9,6 +9,24 @@ use crate::scenario::uncertain::Uncertain;
 use crate::scenario::{Arrival, Scenario, StockTarget};
 use rand_distr::{Distribution, Exp1};
 
+/// Where a per-run parameter goes in the [`Workspace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    DemandTpy(usize),
+    DemandGrowth(usize),
+    Spare(usize),
+    Rate(usize),
+}
+
+/// A number drawn once per run, from its own world stream.
+#[derive(Debug, Clone)]
+struct Param {
+    /// Field path, e.g. `material[gallium].demand_growth`.
+    name: String,
+    key: StreamKey,
+    slot: Slot,
+}
+
 /// What is fixed for all runs: stream keys and index tables.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -18,15 +36,9 @@ pub struct Prepared {
     /// First global source index of each material.
     source_offset: Vec<usize>,
     n_sources: usize,
-    demand_keys: Vec<(Option<StreamKey>, Option<StreamKey>)>,
-    spare_keys: Vec<Option<StreamKey>>,
-    rate_keys: Vec<Option<StreamKey>>,
+    /// The uncertain numbers drawn once per run, in a fixed order.
+    params: Vec<Param>,
     event_keys: Vec<StreamKey>,
-}
-
-/// Keys only for numbers that are drawn: fixed numbers need no stream.
-fn key_if(random: bool, seed: u64, name: String) -> Option<StreamKey> {
-    random.then(|| StreamKey::new(seed, &name))
 }
 
 impl Prepared {
@@ -34,37 +46,54 @@ impl Prepared {
     pub fn new(scenario: &Scenario, seed: u64) -> Prepared {
         let mut source_offset = Vec::with_capacity(scenario.materials.len());
         let mut n_sources = 0;
-        let mut demand_keys = Vec::new();
-        let mut spare_keys = Vec::new();
-        for m in &scenario.materials {
+        let mut params = Vec::new();
+        // World streams are named by what they draw, never by policy, so a
+        // policy change leaves every world draw as it was.
+        let mut add = |u: &Uncertain, name: String, stream: String, slot: Slot| {
+            if u.is_random() {
+                params.push(Param {
+                    name,
+                    key: StreamKey::new(seed, &stream),
+                    slot,
+                });
+            }
+        };
+        for (m, mat) in scenario.materials.iter().enumerate() {
             source_offset.push(n_sources);
-            n_sources += m.sources.len();
-            // World streams: named by what they draw, never by policy.
-            let base = format!("world/material/{}", m.id);
-            demand_keys.push((
-                key_if(m.demand_tpy.is_random(), seed, format!("{base}/demand_tpy")),
-                key_if(m.demand_growth.is_random(), seed, format!("{base}/demand_growth")),
-            ));
-            for (k, s) in m.sources.iter().enumerate() {
-                spare_keys.push(key_if(
-                    s.spare_capacity.is_random(),
-                    seed,
+            let base = format!("world/material/{}", mat.id);
+            let path = format!("material[{}]", mat.id);
+            add(
+                &mat.demand_tpy,
+                format!("{path}.demand_tpy"),
+                format!("{base}/demand_tpy"),
+                Slot::DemandTpy(m),
+            );
+            add(
+                &mat.demand_growth,
+                format!("{path}.demand_growth"),
+                format!("{base}/demand_growth"),
+                Slot::DemandGrowth(m),
+            );
+            for (k, src) in mat.sources.iter().enumerate() {
+                add(
+                    &src.spare_capacity,
+                    format!("{path}.source[{}].spare_capacity", src.region),
                     format!("{base}/source/{k}/spare_capacity"),
-                ));
+                    Slot::Spare(n_sources + k),
+                );
+            }
+            n_sources += mat.sources.len();
+        }
+        for (d_idx, d) in scenario.disruptions.iter().enumerate() {
+            if let Arrival::Poisson(rate) = &d.arrival {
+                add(
+                    rate,
+                    format!("disruption[{}].rate_per_year", d.name),
+                    format!("world/disruption/{}/rate_per_year", d.name),
+                    Slot::Rate(d_idx),
+                );
             }
         }
-        let rate_keys = scenario
-            .disruptions
-            .iter()
-            .map(|d| match &d.arrival {
-                Arrival::Poisson(rate) => key_if(
-                    rate.is_random(),
-                    seed,
-                    format!("world/disruption/{}/rate_per_year", d.name),
-                ),
-                Arrival::Scheduled { .. } => None,
-            })
-            .collect();
         let event_keys = scenario
             .disruptions
             .iter()
@@ -76,9 +105,7 @@ impl Prepared {
             months_per_step: f64::from(scenario.step.months()),
             source_offset,
             n_sources,
-            demand_keys,
-            spare_keys,
-            rate_keys,
+            params,
             event_keys,
         }
     }
@@ -87,29 +114,64 @@ impl Prepared {
     pub fn steps(&self) -> usize {
         self.steps
     }
+
+    /// The names (field paths) of the numbers drawn once per run, in the
+    /// order of [`Workspace::params`].
+    pub fn param_names(&self) -> Vec<String> {
+        self.params.iter().map(|p| p.name.clone()).collect()
+    }
 }
 
 /// Reusable buffers of one worker: nothing here survives from run to run
-/// except capacity.
+/// except capacity (and the fixed values, set once).
 #[derive(Debug, Clone)]
 pub struct Workspace {
     /// Availability a_s(t) of each global source, `[source][step]`.
     avail: Vec<f64>,
-    /// Sampled spare capacity of each global source.
+    /// Spare capacity of each global source.
     spare: Vec<f64>,
+    /// Demand at the start, per material, t/yr.
+    demand_tpy: Vec<f64>,
+    /// Demand growth per year, per material.
+    growth: Vec<f64>,
+    /// Event rate per year, per disruption (unused for scheduled ones).
+    rate: Vec<f64>,
+    /// This run's drawn parameters, in [`Prepared::param_names`] order.
+    pub(crate) params: Vec<f64>,
     /// The run's recorded series, `[material][variable][step]`.
     pub(crate) series: Vec<f64>,
     /// The run's totals, `[material][metric]`.
     pub(crate) metrics: Vec<f64>,
 }
 
+/// The value of a number that is not drawn (0 for a random one, which is
+/// overwritten each run).
+fn fixed(u: &Uncertain) -> f64 {
+    u.fixed_value().unwrap_or(0.0)
+}
+
 impl Workspace {
-    /// Buffers sized for `scenario`.
+    /// Buffers sized for `scenario`, with its fixed numbers in place.
     pub fn new(scenario: &Scenario, prep: &Prepared) -> Workspace {
         let n_mat = scenario.materials.len();
+        let mats = &scenario.materials;
         Workspace {
             avail: vec![1.0; prep.n_sources * prep.steps],
-            spare: vec![0.0; prep.n_sources],
+            spare: mats
+                .iter()
+                .flat_map(|m| m.sources.iter().map(|s| fixed(&s.spare_capacity)))
+                .collect(),
+            demand_tpy: mats.iter().map(|m| fixed(&m.demand_tpy)).collect(),
+            growth: mats.iter().map(|m| fixed(&m.demand_growth)).collect(),
+            rate: scenario
+                .disruptions
+                .iter()
+                .map(|d| match &d.arrival {
+                    Arrival::Poisson(r) => fixed(r),
+                    Arrival::Scheduled { .. } => 0.0,
+                })
+                .collect(),
+            params: vec![0.0; prep.params.len()],
             series: vec![0.0; n_mat * N_VARIABLES * prep.steps],
             metrics: vec![0.0; n_mat * N_METRICS],
         }
@@ -123,6 +185,40 @@ impl Workspace {
     /// The run total `metric` of material `m`.
     pub fn metric(&self, m: usize, metric: Metric) -> f64 {
         self.metrics[m * N_METRICS + metric as usize]
+    }
+
+    /// This run's drawn parameters, in [`Prepared::param_names`] order.
+    pub fn params(&self) -> &[f64] {
+        &self.params
+    }
+}
+
+/// Draws this run's per-run numbers into their slots.
+fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
+    for (i, p) in prep.params.iter().enumerate() {
+        let mut rng = p.key.rng(run);
+        let mats = &scenario.materials;
+        let x = match p.slot {
+            Slot::DemandTpy(m) => mats[m].demand_tpy.sample(&mut rng),
+            Slot::DemandGrowth(m) => mats[m].demand_growth.sample(&mut rng),
+            Slot::Spare(g) => {
+                let m = prep.source_offset.partition_point(|&o| o <= g) - 1;
+                mats[m].sources[g - prep.source_offset[m]]
+                    .spare_capacity
+                    .sample(&mut rng)
+            }
+            Slot::Rate(d) => match &scenario.disruptions[d].arrival {
+                Arrival::Poisson(rate) => rate.sample(&mut rng),
+                Arrival::Scheduled { .. } => unreachable!("only Poisson rates are parameters"),
+            },
+        };
+        ws.params[i] = x;
+        match p.slot {
+            Slot::DemandTpy(m) => ws.demand_tpy[m] = x,
+            Slot::DemandGrowth(m) => ws.growth[m] = x,
+            Slot::Spare(g) => ws.spare[g] = x,
+            Slot::Rate(d) => ws.rate[d] = x,
+        }
     }
 }
 
@@ -153,8 +249,8 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspac
         };
         match &d.arrival {
             Arrival::Scheduled { step, .. } => apply(*step, &mut rng),
-            Arrival::Poisson(rate) => {
-                let rate = sample_opt(rate, prep.rate_keys[d_idx].as_ref(), run);
+            Arrival::Poisson(_) => {
+                let rate = ws.rate[d_idx];
                 if rate <= 0.0 {
                     continue;
                 }
@@ -179,16 +275,12 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspac
 pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
     let steps = prep.steps;
     let dt = prep.dt;
+    draw_parameters(scenario, prep, run, ws);
     draw_events(scenario, prep, run, ws);
-    for (g, key) in prep.spare_keys.iter().enumerate() {
-        let (m, k) = global_to_local(&prep.source_offset, g);
-        let u = &scenario.materials[m].sources[k].spare_capacity;
-        ws.spare[g] = sample_opt(u, key.as_ref(), run);
-    }
     for (m_idx, mat) in scenario.materials.iter().enumerate() {
-        let (dkey, gkey) = &prep.demand_keys[m_idx];
-        let demand_tpy = sample_opt(&mat.demand_tpy, dkey.as_ref(), run);
-        let growth = sample_opt(&mat.demand_growth, gkey.as_ref(), run).max(-1.0);
+        let demand_tpy = ws.demand_tpy[m_idx];
+        // Growth below -100 %/yr would make demand negative: it stops at zero.
+        let growth = ws.growth[m_idx].max(-1.0);
         let step_growth = (1.0 + growth).powf(dt);
         let offset = prep.source_offset[m_idx];
         let series_base = m_idx * N_VARIABLES * steps;
@@ -308,17 +400,4 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             totals[Metric::ShortfallT as usize] * mat.value_of_lost_load;
         ws.metrics[m_idx * N_METRICS..(m_idx + 1) * N_METRICS].copy_from_slice(&totals);
     }
-}
-
-/// A number drawn once per run from its own stream (or its fixed value).
-fn sample_opt(u: &Uncertain, key: Option<&StreamKey>, run: u64) -> f64 {
-    match u.fixed_value() {
-        Some(x) => x,
-        None => u.sample(&mut key.expect("a random number has a stream key").rng(run)),
-    }
-}
-
-fn global_to_local(offsets: &[usize], g: usize) -> (usize, usize) {
-    let m = offsets.partition_point(|&o| o <= g) - 1;
-    (m, g - offsets[m])
 }

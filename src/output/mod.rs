@@ -122,8 +122,15 @@ mod tests {
         write_folder(&dir, &[art("a.txt", "3")]).unwrap();
         assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "3");
         assert!(!dir.join("b.txt").exists(), "old results are not mixed in");
-        let names: Vec<_> = fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("out")], "no temporary left");
+        let names: Vec<_> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("out")],
+            "no temporary left"
+        );
     }
 
     #[test]

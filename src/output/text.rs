@@ -95,7 +95,11 @@ pub fn describe(s: &Scenario) -> String {
             uncertain(&m.demand_growth),
             num(m.price),
             match m.price_elasticity {
-                Some(e) => format!(" (elasticity {}, cap x{})", num(e), num(m.max_price_multiple)),
+                Some(e) => format!(
+                    " (elasticity {}, cap x{})",
+                    num(e),
+                    num(m.max_price_multiple)
+                ),
                 None => " (constant)".into(),
             },
             num(m.value_of_lost_load)
@@ -118,7 +122,11 @@ pub fn describe(s: &Scenario) -> String {
     }
     let _ = writeln!(o, "\ndisruptions ({}):", s.disruptions.len());
     for d in &s.disruptions {
-        let names: Vec<&str> = d.materials.iter().map(|&i| s.materials[i].id.as_str()).collect();
+        let names: Vec<&str> = d
+            .materials
+            .iter()
+            .map(|&i| s.materials[i].id.as_str())
+            .collect();
         let when = match &d.arrival {
             Arrival::Poisson(rate) => format!("{} events/yr", uncertain(rate)),
             Arrival::Scheduled { month, step } => format!("scheduled {month} (step {step})"),
@@ -204,7 +212,13 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].len()).chain([header[c].len()]).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: Vec<&str>| -> String {
         cells
@@ -224,7 +238,10 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
     for r in &rows {
         let _ = writeln!(o, "{}", line(r.iter().map(String::as_str).collect()));
     }
-    let _ = writeln!(o, "(costs and shortfall: totals over the horizon, mean over runs)");
+    let _ = writeln!(
+        o,
+        "(costs and shortfall: totals over the horizon, mean over runs)"
+    );
     o
 }
 

@@ -145,9 +145,10 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         ));
     }
     if !(1800..=2300).contains(&sim.start_year) {
-        return at
-            .key("start_year")
-            .err(format!("must be a year in 1800..=2300 (got {})", sim.start_year));
+        return at.key("start_year").err(format!(
+            "must be a year in 1800..=2300 (got {})",
+            sim.start_year
+        ));
     }
     if !(1..=MAX_YEARS).contains(&sim.years) {
         return at.key("years").err(format!(
@@ -205,7 +206,9 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
             ));
         }
         if !ids.insert(m.id.clone()) {
-            return at.key("id").err(format!("duplicate material id {:?}", m.id));
+            return at
+                .key("id")
+                .err(format!("duplicate material id {:?}", m.id));
         }
         materials.push(material(&at, m)?);
     }
@@ -231,14 +234,25 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
     let mut disruptions = Vec::with_capacity(file.disruption.len());
     let mut names = BTreeSet::new();
     for (i, d) in file.disruption.iter().enumerate() {
-        let name = d.name.clone().unwrap_or_else(|| format!("disruption-{}", i + 1));
+        let name = d
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("disruption-{}", i + 1));
         let at = At::root("disruption").index(i, Some(&name));
         if !names.insert(name.clone()) {
-            return at
-                .key("name")
-                .err(format!("duplicate disruption name {name:?}: names must be unique"));
+            return at.key("name").err(format!(
+                "duplicate disruption name {name:?}: names must be unique"
+            ));
         }
-        disruptions.push(disruption(&at, d, name, &materials, sim.start_year, step, steps)?);
+        disruptions.push(disruption(
+            &at,
+            d,
+            name,
+            &materials,
+            sim.start_year,
+            step,
+            steps,
+        )?);
     }
 
     Ok(Scenario {
@@ -255,7 +269,10 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
-    items.map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+    items
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
@@ -295,9 +312,9 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         None => 10.0,
     };
     if m.source.is_empty() {
-        return at.key("source").err(
-            "a material needs at least one [[material.source]] with region and share",
-        );
+        return at
+            .key("source")
+            .err("a material needs at least one [[material.source]] with region and share");
     }
     let mut sources = Vec::with_capacity(m.source.len());
     let mut total = 0.0;
@@ -353,7 +370,9 @@ fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
         (Some(d), None) => StockTarget::Days(non_negative(&at.key("target_days"), d)?),
         (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("target_t"), t)?),
         (Some(_), Some(_)) => {
-            return at.key("target_t").err("give either target_days or target_t, not both")
+            return at
+                .key("target_t")
+                .err("give either target_days or target_t, not both")
         }
         (None, None) => {
             return at.err("needs a target: target_days (days of demand) or target_t (tonnes)")
@@ -414,7 +433,9 @@ fn disruption(
         }
         RawMaterialSelection::Many(list) => {
             if list.is_empty() {
-                return at.key("materials").err("must name at least one material, or \"all\"");
+                return at
+                    .key("materials")
+                    .err("must name at least one material, or \"all\"");
             }
             let mut idx = Vec::with_capacity(list.len());
             for id in list {
@@ -518,7 +539,11 @@ fn disruption(
             )
         }
     };
-    let duration_months = uncertain(&at.key("duration_months"), &d.duration_months, Domain::NonNegative)?;
+    let duration_months = uncertain(
+        &at.key("duration_months"),
+        &d.duration_months,
+        Domain::NonNegative,
+    )?;
     let severity = uncertain(&at.key("severity"), &d.severity, Domain::Fraction)?;
     Ok(Disruption {
         name,

@@ -332,7 +332,10 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
             finite("min", min)?;
             finite("max", max)?;
             if min > max {
-                return Err(err("min", format!("must be <= max (got min {min} > max {max})")));
+                return Err(err(
+                    "min",
+                    format!("must be <= max (got min {min} > max {max})"),
+                ));
             }
             Sampler::Uniform {
                 min,
@@ -344,7 +347,10 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
             finite("mode", mode)?;
             finite("max", max)?;
             if min > max {
-                return Err(err("min", format!("must be <= max (got min {min} > max {max})")));
+                return Err(err(
+                    "min",
+                    format!("must be <= max (got min {min} > max {max})"),
+                ));
             }
             if !(min..=max).contains(&mode) {
                 return Err(err(
@@ -440,12 +446,18 @@ mod tests {
 
     #[test]
     fn impossible_parameters_name_the_field() {
-        let e = Uncertain::build(&parse("{ dist = \"normal\", mean = 0.04, sd = -0.1 }"), Domain::Real)
-            .unwrap_err();
+        let e = Uncertain::build(
+            &parse("{ dist = \"normal\", mean = 0.04, sd = -0.1 }"),
+            Domain::Real,
+        )
+        .unwrap_err();
         assert_eq!(e.field, Some("sd"));
         assert!(e.message.contains(">= 0") && e.message.contains("-0.1"));
-        let e = Uncertain::build(&parse("{ dist = \"uniform\", min = 2, max = 1 }"), Domain::Real)
-            .unwrap_err();
+        let e = Uncertain::build(
+            &parse("{ dist = \"uniform\", min = 2, max = 1 }"),
+            Domain::Real,
+        )
+        .unwrap_err();
         assert_eq!(e.field, Some("min"));
         let e = Uncertain::build(
             &parse("{ dist = \"triangular\", min = 0, mode = 2, max = 1 }"),
@@ -471,7 +483,11 @@ mod tests {
             // lognormal is parameterized by the value's own mean and sd.
             ("{ dist = \"lognormal\", mean = 12, sd = 8 }", 12.0, 8.0),
             // uniform: (a+b)/2, (b-a)/sqrt(12)
-            ("{ dist = \"uniform\", min = 0.3, max = 1.0 }", 0.65, 0.7 / 12f64.sqrt()),
+            (
+                "{ dist = \"uniform\", min = 0.3, max = 1.0 }",
+                0.65,
+                0.7 / 12f64.sqrt(),
+            ),
             // triangular: (a+b+c)/3, sqrt((a²+b²+c²-ab-ac-bc)/18) with a=0,c=1,b=3
             (
                 "{ dist = \"triangular\", min = 0, mode = 1, max = 3 }",
@@ -480,11 +496,23 @@ mod tests {
             ),
             // pert: (a+4m+b)/6; alpha = 1+4(m-a)/(b-a) = 3, beta = 3 on [0,6]:
             // var = (b-a)² αβ/((α+β)²(α+β+1)) = 36*9/(36*7)
-            ("{ dist = \"pert\", min = 0, mode = 3, max = 6 }", 3.0, (9.0f64 / 7.0).sqrt()),
+            (
+                "{ dist = \"pert\", min = 0, mode = 3, max = 6 }",
+                3.0,
+                (9.0f64 / 7.0).sqrt(),
+            ),
             // beta(2,5): 2/7, sqrt(10/(49*8))
-            ("{ dist = \"beta\", alpha = 2, beta = 5 }", 2.0 / 7.0, (10.0f64 / 392.0).sqrt()),
+            (
+                "{ dist = \"beta\", alpha = 2, beta = 5 }",
+                2.0 / 7.0,
+                (10.0f64 / 392.0).sqrt(),
+            ),
             // gamma(k=3, θ=2): 6, sqrt(12)
-            ("{ dist = \"gamma\", shape = 3, scale = 2 }", 6.0, 12f64.sqrt()),
+            (
+                "{ dist = \"gamma\", shape = 3, scale = 2 }",
+                6.0,
+                12f64.sqrt(),
+            ),
             ("{ dist = \"exponential\", mean = 4 }", 4.0, 4.0),
             // weibull(k=2, λ=3): λΓ(1.5) = 3·√π/2, λ²(Γ(2) - Γ(1.5)²) = 9(1 - π/4)
             (
@@ -499,7 +527,10 @@ mod tests {
             let se = sd / (n as f64).sqrt();
             assert!((m - mean).abs() < 5.0 * se, "{table}: mean {m} vs {mean}");
             assert!((s - sd).abs() / sd < 0.02, "{table}: sd {s} vs {sd}");
-            assert!((u.mean() - mean).abs() < 1e-12 * mean.abs().max(1.0), "{table}");
+            assert!(
+                (u.mean() - mean).abs() < 1e-12 * mean.abs().max(1.0),
+                "{table}"
+            );
         }
     }
 

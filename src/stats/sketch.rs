@@ -271,7 +271,10 @@ mod tests {
         for q in [0.05, 0.25, 0.5, 0.75, 0.95, 0.99] {
             let exact = exact_quantile(&xs, q);
             let got = s.quantile(q);
-            assert!((got - exact).abs() <= exact / 256.0, "q {q}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= exact / 256.0,
+                "q {q}: {got} vs {exact}"
+            );
         }
     }
 
@@ -286,7 +289,10 @@ mod tests {
         // median 2^0 lies below it, in the floor bucket with 2^-40..=2^24,
         // and is reported within that bucket's extremes.
         let median = s.quantile(0.5);
-        assert!((2f64.powi(-40)..=2f64.powi(24)).contains(&median), "{median}");
+        assert!(
+            (2f64.powi(-40)..=2f64.powi(24)).contains(&median),
+            "{median}"
+        );
         assert_eq!(s.quantile(1.0), 2f64.powi(40));
         assert!((s.quantile(0.9) - 2f64.powi(32)).abs() <= 2f64.powi(32) / 256.0);
     }
