@@ -15,6 +15,8 @@
 //! for bit whatever the number of threads, and policy variants of a scenario
 //! see the same random world run by run (common random numbers).
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod cli;
 pub mod engine;

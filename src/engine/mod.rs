@@ -248,7 +248,9 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
         .map(|_| {
             let mut ws = Workspace::new(scenario, &prep);
             let mut stats = StepStats::new(cells);
-            let mut block_sums = vec![0.0; cells];
+            // The block's series, one run after another; each cell's values
+            // then reach its sketch together, while the sketch is in cache.
+            let mut block = Vec::with_capacity(cells * BLOCK_RUNS as usize);
             let mut blocks = Vec::new();
             loop {
                 let b = next_block.fetch_add(1, Ordering::Relaxed);
@@ -257,20 +259,17 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
                 }
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
-                block_sums.fill(0.0);
                 let n = (last - first) as usize;
                 let mut metrics = Vec::with_capacity(n * n_mat * N_METRICS);
                 let mut params = Vec::with_capacity(n * n_params);
+                block.clear();
                 for run in first..last {
                     run::simulate_run(scenario, &prep, run, &mut ws);
-                    stats.insert_run(&ws.series);
-                    for (sum, v) in block_sums.iter_mut().zip(&ws.series) {
-                        *sum += v;
-                    }
+                    block.extend_from_slice(&ws.series);
                     metrics.extend_from_slice(&ws.metrics);
                     params.extend_from_slice(&ws.params);
                 }
-                stats.add_sums(&block_sums);
+                stats.add_block(&block);
                 blocks.push((b, metrics, params));
                 progress(last - first);
             }

@@ -343,7 +343,8 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             let imports = need - gap;
             // 10. Price from the market balance.
             let price = match mat.price_elasticity {
-                Some(e) if demand > 0.0 => {
+                // Supply = demand gives the base price exactly; skip the pow.
+                Some(e) if demand > 0.0 && supply < demand => {
                     mat.price * ((supply / demand).powf(1.0 / e)).min(mat.max_price_multiple)
                 }
                 _ => mat.price,

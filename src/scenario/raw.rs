@@ -1,6 +1,7 @@
 //! The scenario file exactly as written: serde types that mirror the TOML,
 //! with `deny_unknown_fields` so a misspelt field is an error, not a silent
-//! default. Nothing here is checked beyond types; see [`super::build`].
+//! default. Nothing here is checked beyond types: validation builds the
+//! [`Scenario`](super::Scenario) from it.
 
 use super::uncertain::RawUncertain;
 use serde::Deserialize;

@@ -39,19 +39,17 @@ impl StepStats {
         self.runs
     }
 
-    /// Counts one run's values (one per cell) in the sketches.
-    pub fn insert_run(&mut self, values: &[f64]) {
-        debug_assert_eq!(values.len(), self.sketches.len());
-        self.runs += 1;
-        for (s, &v) in self.sketches.iter_mut().zip(values) {
-            s.insert(v);
-        }
-    }
-
-    /// Adds a block's per-cell sums (each summed in run order) exactly.
-    pub fn add_sums(&mut self, sums: &[f64]) {
-        for (acc, &v) in self.sums.iter_mut().zip(sums) {
-            acc.add(v);
+    /// Counts a block of runs given run-major: `values` holds one run's
+    /// cells after another, in run order. Each cell's values are summed in
+    /// run order, then added exactly.
+    pub fn add_block(&mut self, values: &[f64]) {
+        let cells = self.sketches.len();
+        debug_assert_eq!(values.len() % cells.max(1), 0);
+        self.runs += (values.len() / cells.max(1)) as u64;
+        for (c, (sketch, sum)) in self.sketches.iter_mut().zip(&mut self.sums).enumerate() {
+            let column = values.iter().skip(c).step_by(cells).copied();
+            sketch.insert_all(column.clone());
+            sum.add(column.fold(0.0, |acc, v| acc + v));
         }
     }
 

@@ -5,10 +5,10 @@
 //! buckets per doubling. A bucket's midpoint is within 2^-8 (0.39 %) of any
 //! value in it, so a reported quantile is within 0.39 % of a value whose rank
 //! is the asked-for rank (rounded to the nearest run). Zeros are counted
-//! apart, exactly. Each bucket also keeps the smallest and largest value it
-//! has seen and how many values equal each: a quantile whose rank falls on
-//! one of those is reported exactly (a base price shared by all undisrupted
-//! runs, a fixed demand), any other is clamped within the bucket's extremes.
+//! apart, exactly. The smallest and largest values, and how many values equal
+//! each, are kept exactly: a quantile whose rank falls on them is exact (a
+//! base price shared by all undisrupted runs, a full stock, a fixed demand),
+//! and no answer lies outside them.
 //!
 //! Counts are integers, so merging is exact and the result is the same in any
 //! order: a sketch merged from shards equals the sketch of one process. At
@@ -26,64 +26,13 @@ pub const MAX_BUCKETS: usize = 16 << SUB_BITS;
 pub struct Sketch {
     count: u64,
     zeros: u64,
-    /// Bucket index of `buckets[0]`.
+    /// Bucket index of `counts[0]`.
     offset: u32,
-    buckets: Vec<Bucket>,
+    counts: Vec<u32>,
     min: f64,
     max: f64,
-}
-
-/// One bucket: how many values, their extremes, and how many equal each.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Bucket {
-    count: u32,
-    at_min: u32,
-    at_max: u32,
-    min: f64,
-    max: f64,
-}
-
-impl Bucket {
-    const EMPTY: Bucket = Bucket {
-        count: 0,
-        at_min: 0,
-        at_max: 0,
-        min: f64::INFINITY,
-        max: f64::NEG_INFINITY,
-    };
-
-    fn single(x: f64) -> Bucket {
-        Bucket {
-            count: 1,
-            at_min: 1,
-            at_max: 1,
-            min: x,
-            max: x,
-        }
-    }
-
-    /// Adds another bucket's values: exact and commutative.
-    fn absorb(&mut self, o: &Bucket) {
-        let min = self.min.min(o.min);
-        let max = self.max.max(o.max);
-        let tally = |own: bool, n: u32| if own { n } else { 0 };
-        self.at_min = tally(self.min == min, self.at_min) + tally(o.min == min, o.at_min);
-        self.at_max = tally(self.max == max, self.at_max) + tally(o.max == max, o.at_max);
-        self.count += o.count;
-        self.min = min;
-        self.max = max;
-    }
-
-    /// The value of the `r`-th smallest (0-based) of this bucket's values.
-    fn value_at(&self, r: u64, index: u32) -> f64 {
-        if r < u64::from(self.at_min) {
-            self.min
-        } else if r >= u64::from(self.count - self.at_max) {
-            self.max
-        } else {
-            (0.5 * (bucket_low(index) + bucket_low(index + 1))).clamp(self.min, self.max)
-        }
-    }
+    at_min: u64,
+    at_max: u64,
 }
 
 impl Default for Sketch {
@@ -92,14 +41,17 @@ impl Default for Sketch {
             count: 0,
             zeros: 0,
             offset: 0,
-            buckets: Vec::new(),
+            counts: Vec::new(),
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
+            at_min: 0,
+            at_max: 0,
         }
     }
 }
 
 /// The bucket of a positive finite value.
+#[inline]
 fn bucket(x: f64) -> u32 {
     (x.to_bits() >> (52 - SUB_BITS)) as u32
 }
@@ -107,6 +59,46 @@ fn bucket(x: f64) -> u32 {
 /// The lower bound of a bucket.
 fn bucket_low(i: u32) -> f64 {
     f64::from_bits(u64::from(i) << (52 - SUB_BITS))
+}
+
+/// Running extremes and how many values equal each.
+#[derive(Clone, Copy)]
+struct Extremes {
+    min: f64,
+    max: f64,
+    at_min: u64,
+    at_max: u64,
+}
+
+impl Extremes {
+    #[inline]
+    fn add(&mut self, x: f64) {
+        if x < self.min {
+            self.min = x;
+            self.at_min = 1;
+        } else if x == self.min {
+            self.at_min += 1;
+        }
+        if x > self.max {
+            self.max = x;
+            self.at_max = 1;
+        } else if x == self.max {
+            self.at_max += 1;
+        }
+    }
+
+    /// Combines two sets of extremes: exact and commutative.
+    fn merge(self, o: Extremes) -> Extremes {
+        let min = self.min.min(o.min);
+        let max = self.max.max(o.max);
+        let tally = |own: bool, n: u64| if own { n } else { 0 };
+        Extremes {
+            min,
+            max,
+            at_min: tally(self.min == min, self.at_min) + tally(o.min == min, o.at_min),
+            at_max: tally(self.max == max, self.at_max) + tally(o.max == max, o.at_max),
+        }
+    }
 }
 
 impl Sketch {
@@ -120,92 +112,124 @@ impl Sketch {
         self.count
     }
 
-    /// Adds `b` to bucket `i`, growing or folding the bucket range.
-    fn add_bucket(&mut self, i: u32, b: &Bucket) {
-        if self.buckets.is_empty() {
+    fn extremes(&self) -> Extremes {
+        Extremes {
+            min: self.min,
+            max: self.max,
+            at_min: self.at_min,
+            at_max: self.at_max,
+        }
+    }
+
+    fn set_extremes(&mut self, e: Extremes) {
+        self.min = e.min;
+        self.max = e.max;
+        self.at_min = e.at_min;
+        self.at_max = e.at_max;
+    }
+
+    /// Counts `n` values in bucket `i`, growing or folding the bucket range.
+    fn add_bucket(&mut self, i: u32, n: u32) {
+        if self.counts.is_empty() {
             self.offset = i;
-            self.buckets.push(*b);
+            self.counts.push(n);
             return;
         }
-        let top = (self.offset + self.buckets.len() as u32 - 1).max(i);
+        let top = (self.offset + self.counts.len() as u32 - 1).max(i);
         // Lowest bucket kept: everything below it folds into it.
         let floor = top.saturating_sub(MAX_BUCKETS as u32 - 1);
         if floor > self.offset {
-            let cut = ((floor - self.offset) as usize).min(self.buckets.len());
-            let mut folded = Bucket::EMPTY;
-            for d in self.buckets.drain(..cut) {
-                folded.absorb(&d);
-            }
-            if self.buckets.is_empty() {
-                self.buckets.push(Bucket::EMPTY);
+            let cut = ((floor - self.offset) as usize).min(self.counts.len());
+            let folded: u32 = self.counts.drain(..cut).sum();
+            if self.counts.is_empty() {
+                self.counts.push(0);
             }
             self.offset = floor;
-            self.buckets[0].absorb(&folded);
+            self.counts[0] += folded;
         }
         let i = i.max(floor);
         if i < self.offset {
             let extra = (self.offset - i) as usize;
-            self.buckets
-                .splice(0..0, std::iter::repeat_n(Bucket::EMPTY, extra));
+            self.counts.splice(0..0, std::iter::repeat_n(0, extra));
             self.offset = i;
         }
         let rel = (i - self.offset) as usize;
-        if rel >= self.buckets.len() {
-            self.buckets.resize(rel + 1, Bucket::EMPTY);
+        if rel >= self.counts.len() {
+            self.counts.resize(rel + 1, 0);
         }
-        self.buckets[rel].absorb(b);
+        self.counts[rel] += n;
     }
 
     /// Counts one value; it must be finite and non-negative (negative values
     /// count as zero).
     pub fn insert(&mut self, x: f64) {
-        debug_assert!(x.is_finite(), "Sketch::insert({x})");
-        self.count += 1;
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
-        if x > 0.0 {
-            self.add_bucket(bucket(x), &Bucket::single(x));
-        } else {
-            self.zeros += 1;
+        self.insert_all([x]);
+    }
+
+    /// Counts many values; the same as inserting them one by one, faster.
+    pub fn insert_all(&mut self, xs: impl IntoIterator<Item = f64>) {
+        let mut e = self.extremes();
+        let mut n = 0;
+        for x in xs {
+            n += 1;
+            debug_assert!(x.is_finite(), "Sketch::insert({x})");
+            e.add(x);
+            if x > 0.0 {
+                let i = bucket(x);
+                // Fast path: the bucket is already in range (the usual case).
+                match i
+                    .checked_sub(self.offset)
+                    .and_then(|rel| self.counts.get_mut(rel as usize))
+                {
+                    Some(c) => *c += 1,
+                    None => self.add_bucket(i, 1),
+                }
+            } else {
+                self.zeros += 1;
+            }
         }
+        self.count += n;
+        self.set_extremes(e);
     }
 
     /// Adds another sketch's counts; exact, and independent of order.
     pub fn merge(&mut self, other: &Sketch) {
         self.count += other.count;
         self.zeros += other.zeros;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
-        for (j, b) in other.buckets.iter().enumerate() {
-            if b.count > 0 {
-                self.add_bucket(other.offset + j as u32, b);
+        self.set_extremes(self.extremes().merge(other.extremes()));
+        for (j, &n) in other.counts.iter().enumerate() {
+            if n > 0 {
+                self.add_bucket(other.offset + j as u32, n);
             }
         }
     }
 
     /// The value at quantile `q` in [0, 1]: the value of rank
-    /// round(q (n - 1)) among the n counted (0-based), to within 0.39 %.
+    /// round(q (n - 1)) among the n counted (0-based), to within 0.39 %, and
+    /// exact when that rank holds the smallest or the largest value.
     /// `NaN` when empty.
     pub fn quantile(&self, q: f64) -> f64 {
         if self.count == 0 {
             return f64::NAN;
         }
         let rank = (q.clamp(0.0, 1.0) * (self.count - 1) as f64).round() as u64;
-        if rank == 0 {
-            return self.min.max(0.0);
+        if rank < self.at_min {
+            return self.min;
         }
-        if rank == self.count - 1 {
+        if rank >= self.count - self.at_max {
             return self.max;
         }
         if rank < self.zeros {
             return 0.0;
         }
         let mut seen = self.zeros;
-        for (j, b) in self.buckets.iter().enumerate() {
-            if rank < seen + u64::from(b.count) {
-                return b.value_at(rank - seen, self.offset + j as u32);
+        for (j, &n) in self.counts.iter().enumerate() {
+            seen += u64::from(n);
+            if rank < seen {
+                let i = self.offset + j as u32;
+                let mid = 0.5 * (bucket_low(i) + bucket_low(i + 1));
+                return mid.clamp(self.min, self.max);
             }
-            seen += u64::from(b.count);
         }
         self.max
     }
@@ -243,6 +267,12 @@ mod tests {
         assert_eq!(s.quantile(0.05), 400_000.0);
         assert_eq!(s.quantile(0.5), 400_000.0);
         assert_eq!(s.quantile(0.95), 401_000.0);
+        // A value inside a bucket, away from the extremes, is approximate.
+        let mut s = Sketch::new();
+        for x in [1.0, 400_000.0, 400_100.0, 400_500.0, 1e6] {
+            s.insert(x);
+        }
+        assert!((s.quantile(0.5) - 400_100.0).abs() <= 400_100.0 / 256.0);
         // Supply is the other way round: most runs at the top of a bucket.
         let mut s = Sketch::new();
         for i in 0..100 {
@@ -284,15 +314,13 @@ mod tests {
         for k in -40..=40 {
             s.insert(2f64.powi(k));
         }
-        assert!(s.buckets.len() <= MAX_BUCKETS);
-        // The largest value is 2^40, so the floor is 2^(40-16) = 2^24: the
-        // median 2^0 lies below it, in the floor bucket with 2^-40..=2^24,
-        // and is reported within that bucket's extremes.
+        assert!(s.counts.len() <= MAX_BUCKETS);
+        // The largest value 2^40 is the first bucket of its doubling; the
+        // floor is 2047 buckets lower: 2^24 (1 + 1/128) to 2^24 (1 + 2/128).
+        // The median 2^0 lies below it and is reported in the floor bucket.
+        let floor = 2f64.powi(24) * (1.0 + 1.0 / 128.0)..2f64.powi(24) * (1.0 + 2.0 / 128.0);
         let median = s.quantile(0.5);
-        assert!(
-            (2f64.powi(-40)..=2f64.powi(24)).contains(&median),
-            "{median}"
-        );
+        assert!(floor.contains(&median), "{median}");
         assert_eq!(s.quantile(1.0), 2f64.powi(40));
         assert!((s.quantile(0.9) - 2f64.powi(32)).abs() <= 2f64.powi(32) / 256.0);
     }
