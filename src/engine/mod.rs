@@ -8,6 +8,7 @@
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
+pub mod products;
 pub mod rng;
 pub mod run;
 
@@ -41,10 +42,16 @@ pub enum Variable {
     Shortfall,
     /// Price, EUR per tonne.
     Price,
+    /// Material held in products in use, at the end of the step, tonnes.
+    InUseStock,
+    /// Material in products reaching end of life.
+    Eol,
+    /// Material in end-of-life products that are collected.
+    Collected,
 }
 
 /// Number of [`Variable`]s.
-pub const N_VARIABLES: usize = 9;
+pub const N_VARIABLES: usize = 12;
 
 impl Variable {
     /// All variables, in output order.
@@ -58,6 +65,9 @@ impl Variable {
         Variable::Release,
         Variable::Shortfall,
         Variable::Price,
+        Variable::InUseStock,
+        Variable::Eol,
+        Variable::Collected,
     ];
 
     /// The name used in `timeseries.csv`.
@@ -72,6 +82,9 @@ impl Variable {
             Variable::Release => "release",
             Variable::Shortfall => "shortfall",
             Variable::Price => "price",
+            Variable::InUseStock => "in_use_stock",
+            Variable::Eol => "eol",
+            Variable::Collected => "collected",
         }
     }
 }
@@ -101,10 +114,14 @@ pub enum Metric {
     StockpileCostEur,
     /// Shortfall times the value of lost load, EUR.
     ShortageCostEur,
+    /// Material in products reaching end of life, tonnes.
+    EolT,
+    /// Material collected from end-of-life products, tonnes.
+    CollectedT,
 }
 
 /// Number of [`Metric`]s.
-pub const N_METRICS: usize = 11;
+pub const N_METRICS: usize = 13;
 
 impl Metric {
     /// All metrics, in output order.
@@ -120,6 +137,8 @@ impl Metric {
         Metric::RefineryT,
         Metric::StockpileCostEur,
         Metric::ShortageCostEur,
+        Metric::EolT,
+        Metric::CollectedT,
     ];
 
     /// The name used in `summary.json` and `runs.csv`.
@@ -136,6 +155,8 @@ impl Metric {
             Metric::RefineryT => "refinery_t",
             Metric::StockpileCostEur => "stockpile_cost_eur",
             Metric::ShortageCostEur => "shortage_cost_eur",
+            Metric::EolT => "eol_t",
+            Metric::CollectedT => "collected_t",
         }
     }
 }

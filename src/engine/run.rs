@@ -3,6 +3,7 @@
 //! [`Workspace`] that is allocated once and reused, so the step loop never
 //! allocates.
 
+use super::products::{ProductFlows, ProductsPrep};
 use super::rng::StreamKey;
 use super::{Metric, Variable, N_METRICS, N_VARIABLES};
 use crate::scenario::uncertain::Uncertain;
@@ -16,6 +17,11 @@ enum Slot {
     DemandGrowth(usize),
     Spare(usize),
     Rate(usize),
+    /// Product p's i-th lifetime parameter.
+    Life(usize, usize),
+    Collection(usize),
+    /// Product p's recovery of its k-th content.
+    Recovery(usize, usize),
 }
 
 /// A number drawn once per run, from its own world stream.
@@ -39,6 +45,7 @@ pub struct Prepared {
     /// The uncertain numbers drawn once per run, in a fixed order.
     params: Vec<Param>,
     event_keys: Vec<StreamKey>,
+    products: ProductsPrep,
 }
 
 impl Prepared {
@@ -94,6 +101,33 @@ impl Prepared {
                 );
             }
         }
+        for (p_idx, p) in scenario.products.iter().enumerate() {
+            let base = format!("world/product/{}", p.id);
+            let path = format!("product[{}]", p.id);
+            for (i, (name, u)) in p.lifetime.params().into_iter().enumerate() {
+                add(
+                    u,
+                    format!("{path}.lifetime.{name}"),
+                    format!("{base}/lifetime/{name}"),
+                    Slot::Life(p_idx, i),
+                );
+            }
+            add(
+                &p.collection_rate,
+                format!("{path}.collection_rate"),
+                format!("{base}/collection_rate"),
+                Slot::Collection(p_idx),
+            );
+            for (k, c) in p.contents.iter().enumerate() {
+                let id = &scenario.materials[c.material].id;
+                add(
+                    &c.recovery,
+                    format!("{path}.recovery.{id}"),
+                    format!("{base}/recovery/{id}"),
+                    Slot::Recovery(p_idx, k),
+                );
+            }
+        }
         let event_keys = scenario
             .disruptions
             .iter()
@@ -107,6 +141,7 @@ impl Prepared {
             n_sources,
             params,
             event_keys,
+            products: ProductsPrep::new(scenario),
         }
     }
 
@@ -136,6 +171,14 @@ pub struct Workspace {
     growth: Vec<f64>,
     /// Event rate per year, per disruption (unused for scheduled ones).
     rate: Vec<f64>,
+    /// Lifetime parameters per product.
+    life: Vec<[f64; 2]>,
+    /// Collection rate per product.
+    collection: Vec<f64>,
+    /// Recovery per product and content.
+    recovery: Vec<Vec<f64>>,
+    /// This run's product flows per material.
+    flows: ProductFlows,
     /// This run's drawn parameters, in [`Prepared::param_names`] order.
     pub(crate) params: Vec<f64>,
     /// The run's recorded series, `[material][variable][step]`.
@@ -171,6 +214,28 @@ impl Workspace {
                     Arrival::Scheduled { .. } => 0.0,
                 })
                 .collect(),
+            life: scenario
+                .products
+                .iter()
+                .map(|p| {
+                    let mut v = [0.0; 2];
+                    for (slot, (_, u)) in v.iter_mut().zip(p.lifetime.params()) {
+                        *slot = fixed(u);
+                    }
+                    v
+                })
+                .collect(),
+            collection: scenario
+                .products
+                .iter()
+                .map(|p| fixed(&p.collection_rate))
+                .collect(),
+            recovery: scenario
+                .products
+                .iter()
+                .map(|p| p.contents.iter().map(|c| fixed(&c.recovery)).collect())
+                .collect(),
+            flows: prep.products.buffers(n_mat),
             params: vec![0.0; prep.params.len()],
             series: vec![0.0; n_mat * N_VARIABLES * prep.steps],
             metrics: vec![0.0; n_mat * N_METRICS],
@@ -211,6 +276,9 @@ fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Work
                 Arrival::Poisson(rate) => rate.sample(&mut rng),
                 Arrival::Scheduled { .. } => unreachable!("only Poisson rates are parameters"),
             },
+            Slot::Life(p, i) => scenario.products[p].lifetime.params()[i].1.sample(&mut rng),
+            Slot::Collection(p) => scenario.products[p].collection_rate.sample(&mut rng),
+            Slot::Recovery(p, k) => scenario.products[p].contents[k].recovery.sample(&mut rng),
         };
         ws.params[i] = x;
         match p.slot {
@@ -218,6 +286,9 @@ fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Work
             Slot::DemandGrowth(m) => ws.growth[m] = x,
             Slot::Spare(g) => ws.spare[g] = x,
             Slot::Rate(d) => ws.rate[d] = x,
+            Slot::Life(p, i) => ws.life[p][i] = x,
+            Slot::Collection(p) => ws.collection[p] = x,
+            Slot::Recovery(p, k) => ws.recovery[p][k] = x,
         }
     }
 }
@@ -277,6 +348,15 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
     let dt = prep.dt;
     draw_parameters(scenario, prep, run, ws);
     draw_events(scenario, prep, run, ws);
+    if !scenario.products.is_empty() {
+        prep.products.flows(
+            scenario,
+            &ws.life,
+            &ws.collection,
+            &ws.recovery,
+            &mut ws.flows,
+        );
+    }
     for (m_idx, mat) in scenario.materials.iter().enumerate() {
         let demand_tpy = ws.demand_tpy[m_idx];
         // Growth below -100 %/yr would make demand negative: it stops at zero.
@@ -285,6 +365,7 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         let offset = prep.source_offset[m_idx];
         let series_base = m_idx * N_VARIABLES * steps;
         let mut totals = [0.0; N_METRICS];
+        let has_products = prep.products.touches(m_idx);
 
         let target_of = |demand: f64| -> f64 {
             match mat.stockpile.as_ref().map(|s| s.target) {
@@ -307,11 +388,18 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         let mut growth_factor = 1.0;
 
         for t in 0..steps {
-            // 1. Demand, with growth counted to the start of the step.
-            let demand = demand_tpy * growth_factor * dt;
+            // 1. Demand, with growth counted to the start of the step, plus
+            // what new installations of products consume.
+            let demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
             growth_factor *= step_growth;
             // 2.-4. Domestic supply (secondary, refining) comes first.
-            let secondary = 0.0;
+            let (secondary, in_use, eol, collected) = if has_products {
+                let i = m_idx * steps + t;
+                let f = &ws.flows;
+                (f.secondary[i], f.in_use[i], f.eol[i], f.collected[i])
+            } else {
+                (0.0, 0.0, 0.0, 0.0)
+            };
             let refinery = 0.0;
             let domestic = demand.min(secondary + refinery);
             let need = demand - domestic;
@@ -371,6 +459,7 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
 
             let values = [
                 demand, supply, imports, secondary, refinery, level, release, shortfall, price,
+                in_use, eol, collected,
             ];
             for (v, value) in values.into_iter().enumerate() {
                 ws.series[series_base + v * steps + t] = value;
@@ -381,6 +470,8 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             totals[Metric::ReleaseT as usize] += release;
             totals[Metric::SecondaryT as usize] += secondary;
             totals[Metric::RefineryT as usize] += refinery;
+            totals[Metric::EolT as usize] += eol;
+            totals[Metric::CollectedT as usize] += collected;
             if shortfall > 0.0 {
                 totals[Metric::ShortfallSteps as usize] += 1.0;
                 run_length += 1.0;

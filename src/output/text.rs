@@ -1,6 +1,7 @@
 //! Plain-text renderings: what `validate` understood of a scenario, and the
 //! short results table `run` prints.
 
+use crate::engine::cohort::InflowTiming;
 use crate::engine::Metric;
 use crate::scenario::uncertain::{DistSpec, RawUncertain, Uncertain};
 use crate::scenario::{Arrival, Scenario, StockTarget};
@@ -142,6 +143,54 @@ pub fn describe(s: &Scenario) -> String {
             uncertain(&d.severity),
             d.hits.len()
         );
+    }
+    let _ = writeln!(o, "\nproducts ({}):", s.products.len());
+    for p in &s.products {
+        let inflow: Vec<String> = p
+            .inflow
+            .iter()
+            .map(|(y, v)| format!("{y}: {}", num(*v)))
+            .collect();
+        let life: Vec<String> = p
+            .lifetime
+            .params()
+            .iter()
+            .map(|(n, u)| format!("{n} {}", uncertain(u)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {}: installations {} {}/yr (linear between years, flat after), lifetime {}({}), \
+             inflow at the {} of each step, collection {}, recycling from {}{}",
+            p.id,
+            inflow.join(", "),
+            p.unit,
+            p.lifetime.model(),
+            life.join(", "),
+            match p.timing {
+                InflowTiming::Start => "start",
+                InflowTiming::Middle => "middle",
+                InflowTiming::End => "end",
+            },
+            uncertain(&p.collection_rate),
+            p.recycling_from_year,
+            if p.adds_demand {
+                ", installations add demand"
+            } else {
+                ""
+            }
+        );
+        for c in &p.contents {
+            let _ = writeln!(
+                o,
+                "    {}: {} t/{} in {} (trend {}/yr), recovery {}",
+                s.materials[c.material].id,
+                num(c.t_per_unit),
+                p.unit,
+                p.content_year,
+                num(p.content_trend),
+                uncertain(&c.recovery)
+            );
+        }
     }
     let stocks: Vec<_> = s
         .materials

@@ -1,11 +1,16 @@
 //! From the raw file to the validated [`Scenario`]: every check, every default,
 //! every name resolved to an index. Each error carries the path of the field.
 
-use super::raw::{RawDisruption, RawMaterial, RawMaterialSelection, RawStockpile, ScenarioFile};
+use super::raw::{
+    RawDisruption, RawLifetime, RawMaterial, RawMaterialSelection, RawProduct, RawStockpile,
+    ScenarioFile,
+};
 use super::uncertain::{Domain, RawUncertain, Uncertain};
 use super::{
-    Arrival, Disruption, Material, Scenario, Source, Step, StockTarget, Stockpile, Target,
+    Arrival, Disruption, LifetimeSpec, Material, Product, ProductContent, Scenario, Source, Step,
+    StockTarget, Stockpile, Target,
 };
+use crate::engine::cohort::InflowTiming;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -182,12 +187,6 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
              (it would otherwise be silently ignored)",
         );
     }
-    if !file.product.is_empty() {
-        return At::root("product").err(
-            "[[product]] is not simulated by this version of crmsim; remove the table \
-             (it would otherwise be silently ignored)",
-        );
-    }
     let years = u32::try_from(sim.years).expect("checked: 1..=200");
     let steps = years as usize * step.per_year() as usize;
 
@@ -255,9 +254,27 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         )?);
     }
 
+    let start_year = i32::try_from(sim.start_year).expect("checked: 1800..=2300");
+    let mut products = Vec::with_capacity(file.product.len());
+    let mut product_ids = BTreeSet::new();
+    for (i, p) in file.product.iter().enumerate() {
+        let at = At::root("product").index(i, Some(&p.id));
+        if !is_identifier(&p.id) {
+            return At::root("product").index(i, None).key("id").err(format!(
+                "{:?} is not a valid id: use lowercase letters, digits, '_' and '-', \
+                 starting with a letter",
+                p.id
+            ));
+        }
+        if !product_ids.insert(p.id.clone()) {
+            return at.key("id").err(format!("duplicate product id {:?}", p.id));
+        }
+        products.push(product(&at, p, &materials, start_year, years)?);
+    }
+
     Ok(Scenario {
         name: sim.name.clone(),
-        start_year: i32::try_from(sim.start_year).expect("checked: 1800..=2300"),
+        start_year,
         years,
         step,
         runs: u64::try_from(sim.runs).expect("checked: >= 1"),
@@ -265,6 +282,145 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         region: sim.region.clone(),
         materials,
         disruptions,
+        products,
+    })
+}
+
+/// Oldest installation year accepted, relative to the start.
+const MAX_HISTORY_YEARS: i32 = 200;
+
+/// A lifetime parameter: a number > 0, or a distribution (draws are kept
+/// above zero by the engine).
+fn lifetime_param(at: &At, raw: &RawUncertain) -> Result<Uncertain, FieldError> {
+    let u = uncertain(at, raw, Domain::NonNegative)?;
+    match u.fixed_value() {
+        Some(x) if x <= 0.0 => at.err(format!("must be > 0 years (got {x})")),
+        _ => Ok(u),
+    }
+}
+
+fn product(
+    at: &At,
+    p: &RawProduct,
+    materials: &[Material],
+    start_year: i32,
+    years: u32,
+) -> Result<Product, FieldError> {
+    let last_year = start_year + years as i32 - 1;
+    let mut inflow = Vec::with_capacity(p.inflow.len());
+    for (year, &units) in &p.inflow {
+        let at = at.key("inflow").key(year);
+        let y: i32 = match year.trim().parse() {
+            Ok(y) => y,
+            Err(_) => return at.err(format!("{year:?} is not a year: write e.g. 2025 = 1000")),
+        };
+        if !(start_year - MAX_HISTORY_YEARS..=last_year).contains(&y) {
+            return at.err(format!(
+                "year {y} is outside {}..={last_year} (at most {MAX_HISTORY_YEARS} years of history)",
+                start_year - MAX_HISTORY_YEARS
+            ));
+        }
+        inflow.push((y, non_negative(&at, units)?));
+    }
+    if inflow.is_empty() {
+        return at
+            .key("inflow")
+            .err("give installations per year by year, e.g. inflow = { 2020 = 100, 2030 = 1000 }");
+    }
+    inflow.sort_by_key(|x| x.0);
+    let lat = at.key("lifetime");
+    let lifetime = match &p.lifetime {
+        RawLifetime::Weibull { shape, scale } => LifetimeSpec::Weibull {
+            shape: lifetime_param(&lat.key("shape"), shape)?,
+            scale: lifetime_param(&lat.key("scale"), scale)?,
+        },
+        RawLifetime::Lognormal { mean, sd } => LifetimeSpec::LogNormal {
+            mean: lifetime_param(&lat.key("mean"), mean)?,
+            sd: lifetime_param(&lat.key("sd"), sd)?,
+        },
+        RawLifetime::Normal { mean, sd } => LifetimeSpec::Normal {
+            mean: lifetime_param(&lat.key("mean"), mean)?,
+            sd: lifetime_param(&lat.key("sd"), sd)?,
+        },
+        RawLifetime::Fixed { years } => LifetimeSpec::Fixed {
+            years: lifetime_param(&lat.key("years"), years)?,
+        },
+    };
+    let timing = match p.inflow_at.as_deref() {
+        None | Some("middle") => InflowTiming::Middle,
+        Some("start") => InflowTiming::Start,
+        Some("end") => InflowTiming::End,
+        Some(other) => {
+            return at.key("inflow_at").err(format!(
+                "unknown timing {other:?}: use \"start\", \"middle\" or \"end\""
+            ))
+        }
+    };
+    if p.content_t_per_unit.is_empty() {
+        return at.key("content_t_per_unit").err(
+            "give the material content per unit, e.g. content_t_per_unit = { iridium = 0.0004 }",
+        );
+    }
+    let mut contents = Vec::with_capacity(p.content_t_per_unit.len());
+    for (id, &t) in &p.content_t_per_unit {
+        let cat = at.key("content_t_per_unit").key(id);
+        let Some(m) = materials.iter().position(|m| &m.id == id) else {
+            return cat.err(format!(
+                "unknown material {id:?}; materials in this scenario: {}",
+                list_ids(materials)
+            ));
+        };
+        let t_per_unit = non_negative(&cat, t)?;
+        let Some(raw) = p.recovery.get(id) else {
+            return at.key("recovery").err(format!(
+                "no recovery for {id:?}: give recovery = {{ {id} = ... }} (0 if it is not recovered)"
+            ));
+        };
+        let recovery = uncertain(&at.key("recovery").key(id), raw, Domain::Fraction)?;
+        contents.push(ProductContent {
+            material: m,
+            t_per_unit,
+            recovery,
+        });
+    }
+    if let Some(extra) = p
+        .recovery
+        .keys()
+        .find(|k| !p.content_t_per_unit.contains_key(*k))
+    {
+        return at.key("recovery").key(extra).err(format!(
+            "{extra:?} has a recovery but no content_t_per_unit entry"
+        ));
+    }
+    let content_trend = match p.content_trend {
+        Some(x) => check(&at.key("content_trend"), x > -1.0, x, "a number > -1")?,
+        None => 0.0,
+    };
+    let year_in = |key: &str, y: Option<i64>| -> Result<i32, FieldError> {
+        match y {
+            None => Ok(start_year),
+            Some(y) if (1800..=2500).contains(&y) => Ok(y as i32),
+            Some(y) => at
+                .key(key)
+                .err(format!("must be a year in 1800..=2500 (got {y})")),
+        }
+    };
+    Ok(Product {
+        id: p.id.clone(),
+        unit: p.unit.clone().unwrap_or_else(|| "units".into()),
+        inflow,
+        lifetime,
+        timing,
+        contents,
+        content_trend,
+        content_year: year_in("content_year", p.content_year)?,
+        collection_rate: uncertain(
+            &at.key("collection_rate"),
+            &p.collection_rate,
+            Domain::Fraction,
+        )?,
+        recycling_from_year: year_in("recycling_from_year", p.recycling_from_year)?,
+        adds_demand: p.adds_demand.unwrap_or(false),
     })
 }
 

@@ -73,6 +73,7 @@ pub struct Scenario {
     pub(crate) region: Option<String>,
     pub(crate) materials: Vec<Material>,
     pub(crate) disruptions: Vec<Disruption>,
+    pub(crate) products: Vec<Product>,
 }
 
 /// One material's market: demand, price and import sources.
@@ -156,6 +157,99 @@ pub struct Stockpile {
     pub(crate) replenish_tpy: f64,
     pub(crate) holding_cost_rate: f64,
     pub(crate) buy_initial: bool,
+}
+
+/// A lifetime model with uncertain parameters (drawn once per run).
+#[derive(Debug, Clone)]
+pub enum LifetimeSpec {
+    /// Weibull (shape, scale in years).
+    Weibull {
+        /// Shape.
+        shape: Uncertain,
+        /// Scale, years.
+        scale: Uncertain,
+    },
+    /// Lognormal by the lifetime's own mean and sd, years.
+    LogNormal {
+        /// Mean, years.
+        mean: Uncertain,
+        /// Standard deviation, years.
+        sd: Uncertain,
+    },
+    /// Normal (not truncated), years.
+    Normal {
+        /// Mean, years.
+        mean: Uncertain,
+        /// Standard deviation, years.
+        sd: Uncertain,
+    },
+    /// Fixed lifetime, years.
+    Fixed {
+        /// Lifetime, years.
+        years: Uncertain,
+    },
+}
+
+impl LifetimeSpec {
+    /// The parameters with their names, in a fixed order.
+    pub fn params(&self) -> Vec<(&'static str, &Uncertain)> {
+        match self {
+            LifetimeSpec::Weibull { shape, scale } => vec![("shape", shape), ("scale", scale)],
+            LifetimeSpec::LogNormal { mean, sd } | LifetimeSpec::Normal { mean, sd } => {
+                vec![("mean", mean), ("sd", sd)]
+            }
+            LifetimeSpec::Fixed { years } => vec![("years", years)],
+        }
+    }
+
+    /// The model's name as written in scenario files.
+    pub fn model(&self) -> &'static str {
+        match self {
+            LifetimeSpec::Weibull { .. } => "weibull",
+            LifetimeSpec::LogNormal { .. } => "lognormal",
+            LifetimeSpec::Normal { .. } => "normal",
+            LifetimeSpec::Fixed { .. } => "fixed",
+        }
+    }
+}
+
+/// One material contained in a product.
+#[derive(Debug, Clone)]
+pub struct ProductContent {
+    /// Index of the material.
+    pub(crate) material: usize,
+    /// t per unit for cohorts installed in the product's content year.
+    pub(crate) t_per_unit: f64,
+    /// Recovery efficiency of collected material (drawn once per run).
+    pub(crate) recovery: Uncertain,
+}
+
+/// A stock of goods in use whose end-of-life flows, after collection and
+/// recovery, are domestic secondary supply.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub(crate) id: String,
+    pub(crate) unit: String,
+    /// Installation points (year, units per year), sorted.
+    pub(crate) inflow: Vec<(i32, f64)>,
+    pub(crate) lifetime: LifetimeSpec,
+    pub(crate) timing: crate::engine::cohort::InflowTiming,
+    pub(crate) contents: Vec<ProductContent>,
+    pub(crate) content_trend: f64,
+    pub(crate) content_year: i32,
+    pub(crate) collection_rate: Uncertain,
+    pub(crate) recycling_from_year: i32,
+    pub(crate) adds_demand: bool,
+}
+
+impl Product {
+    /// First calendar year of the product's cohort series: the first
+    /// installation year, or the scenario start if that is earlier.
+    pub(crate) fn first_year(&self, start_year: i32) -> i32 {
+        self.inflow
+            .first()
+            .map_or(start_year, |p| p.0.min(start_year))
+    }
 }
 
 /// Why a scenario could not be used: where, and what would be valid.

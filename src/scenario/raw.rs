@@ -5,6 +5,7 @@
 
 use super::uncertain::RawUncertain;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -24,9 +25,9 @@ pub struct ScenarioFile {
     /// `[[refinery]]` tables: not simulated in this version; rejected.
     #[serde(default)]
     pub refinery: Vec<toml::Value>,
-    /// `[[product]]` tables: not simulated in this version; rejected.
+    /// `[[product]]` tables: stocks of goods in use, recycled at end of life.
     #[serde(default)]
-    pub product: Vec<toml::Value>,
+    pub product: Vec<RawProduct>,
 }
 
 /// `[simulation]`.
@@ -163,4 +164,73 @@ pub struct RawStockpile {
     /// Whether the initial fill is bought (and paid) at the start (default false).
     #[serde(default)]
     pub buy_initial: Option<bool>,
+}
+
+/// A lifetime model, each parameter uncertain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawLifetime {
+    /// Weibull survival exp(-(age/scale)^shape).
+    Weibull {
+        /// Shape (> 0).
+        shape: RawUncertain,
+        /// Scale in years (> 0).
+        scale: RawUncertain,
+    },
+    /// Lognormal, by the mean and sd of the lifetime itself.
+    Lognormal {
+        /// Mean lifetime in years.
+        mean: RawUncertain,
+        /// Standard deviation in years.
+        sd: RawUncertain,
+    },
+    /// Normal (not truncated).
+    Normal {
+        /// Mean lifetime in years.
+        mean: RawUncertain,
+        /// Standard deviation in years.
+        sd: RawUncertain,
+    },
+    /// Every unit lives exactly this long.
+    Fixed {
+        /// Lifetime in years.
+        years: RawUncertain,
+    },
+}
+
+/// `[[product]]`: a stock of goods in use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProduct {
+    /// Identifier.
+    pub id: String,
+    /// Unit of the installations (a label: "MW", "units", ...).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Installations per year, by year ("2020" = 100).
+    pub inflow: BTreeMap<String, f64>,
+    /// Lifetime model.
+    pub lifetime: RawLifetime,
+    /// Material content, t per unit, by material id.
+    pub content_t_per_unit: BTreeMap<String, f64>,
+    /// Yearly relative change of the content of later cohorts (default 0).
+    #[serde(default)]
+    pub content_trend: Option<f64>,
+    /// Year whose cohorts have exactly `content_t_per_unit` (default: start_year).
+    #[serde(default)]
+    pub content_year: Option<i64>,
+    /// Share of end-of-life units collected (uncertain).
+    pub collection_rate: RawUncertain,
+    /// Recovery efficiency by material (uncertain).
+    #[serde(default)]
+    pub recovery: BTreeMap<String, RawUncertain>,
+    /// First year in which material is recovered (default: start_year).
+    #[serde(default)]
+    pub recycling_from_year: Option<i64>,
+    /// Whether installations consume material from the market (default false).
+    #[serde(default)]
+    pub adds_demand: Option<bool>,
+    /// When in its step a cohort is installed: "start", "middle" (default), "end".
+    #[serde(default)]
+    pub inflow_at: Option<String>,
 }

@@ -1,0 +1,235 @@
+//! Products in use as secondary supply: per material and step, the material
+//! reaching end of life, collected, recovered, and held in the stock in use,
+//! and the demand added by new installations.
+//!
+//! What does not change between runs is computed once ([`ProductsPrep`]): the
+//! cohorts' material weights, the added demand, and, when a product's lifetime
+//! is not uncertain, its whole outflow series. Otherwise each run rebuilds
+//! the product's outflow kernel and convolves it with the cohorts
+//! ([`cohort::convolve_into`]), in reused buffers.
+
+use super::cohort::{self, Lifetime, MaterialContent};
+use crate::scenario::{LifetimeSpec, Product, Scenario};
+
+/// Smallest lifetime parameter used: draws are kept above it.
+const MIN_LIFETIME_PARAM: f64 = 1e-6;
+
+/// One product, prepared.
+#[derive(Debug, Clone)]
+struct Item {
+    /// Steps of history before the horizon.
+    hist: usize,
+    /// Cohort weights per step from the first cohort (units x content
+    /// factor, content scale 1): `hist + steps` values.
+    weights: Vec<f64>,
+    /// Cumulative weights, for the stock in use.
+    cum_weights: Vec<f64>,
+    /// The per-unit-content outflow series when the lifetime is fixed.
+    fixed_outflow: Option<Vec<f64>>,
+    /// First horizon step from which material is recovered.
+    recycle_from: usize,
+}
+
+/// Everything about products that is the same in every run.
+#[derive(Debug, Clone)]
+pub struct ProductsPrep {
+    items: Vec<Item>,
+    steps: usize,
+    dt: f64,
+    /// Demand added by installations, `[material][step]`.
+    extra_demand: Vec<f64>,
+    /// Whether any product contains the material.
+    touched: Vec<bool>,
+    longest: usize,
+}
+
+/// Per-run product flows per material, `[material][step]`, and scratch.
+#[derive(Debug, Clone)]
+pub struct ProductFlows {
+    kernel: Vec<f64>,
+    outflow: Vec<f64>,
+    /// Material reaching end of life.
+    pub eol: Vec<f64>,
+    /// Material collected.
+    pub collected: Vec<f64>,
+    /// Material recovered: domestic secondary supply.
+    pub secondary: Vec<f64>,
+    /// Material in the stock in use, at the end of the step.
+    pub in_use: Vec<f64>,
+}
+
+fn lifetime(spec: &LifetimeSpec, v: &[f64]) -> Lifetime {
+    let p = |i: usize| v[i].max(MIN_LIFETIME_PARAM);
+    match spec {
+        LifetimeSpec::Weibull { .. } => Lifetime::Weibull {
+            shape: p(0),
+            scale: p(1),
+        },
+        LifetimeSpec::LogNormal { .. } => Lifetime::LogNormal {
+            mean: p(0),
+            sd: p(1),
+        },
+        LifetimeSpec::Normal { .. } => Lifetime::Normal {
+            mean: p(0),
+            sd: p(1),
+        },
+        LifetimeSpec::Fixed { .. } => Lifetime::Fixed { years: p(0) },
+    }
+}
+
+/// The lifetime parameter values of a product that is not uncertain.
+fn fixed_params(p: &Product) -> Option<Vec<f64>> {
+    p.lifetime
+        .params()
+        .iter()
+        .map(|(_, u)| u.fixed_value())
+        .collect()
+}
+
+impl ProductsPrep {
+    /// Prepares the products of `scenario`.
+    pub fn new(scenario: &Scenario) -> ProductsPrep {
+        let steps = scenario.steps();
+        let spy = scenario.step.per_year() as usize;
+        let dt = scenario.step.dt();
+        let n_mat = scenario.materials.len();
+        let mut extra_demand = vec![0.0; n_mat * steps];
+        let mut touched = vec![false; n_mat];
+        let mut items = Vec::with_capacity(scenario.products.len());
+        for p in &scenario.products {
+            let first_year = p.first_year(scenario.start_year);
+            let hist = (scenario.start_year - first_year) as usize * spy;
+            let n = hist + steps;
+            let inflow = cohort::inflow_per_step(&p.inflow, first_year, spy, n);
+            let mut weights = vec![0.0; n];
+            let content = MaterialContent {
+                per_unit: 1.0,
+                annual_trend: p.content_trend,
+                reference_year: p.content_year,
+            };
+            cohort::material_weights_into(&inflow, &content, first_year, spy, &mut weights);
+            let cum_weights = weights
+                .iter()
+                .scan(0.0, |acc, w| {
+                    *acc += w;
+                    Some(*acc)
+                })
+                .collect();
+            for c in &p.contents {
+                touched[c.material] = true;
+                if p.adds_demand {
+                    let row = &mut extra_demand[c.material * steps..(c.material + 1) * steps];
+                    for (d, w) in row.iter_mut().zip(&weights[hist..]) {
+                        *d += c.t_per_unit * w;
+                    }
+                }
+            }
+            let fixed_outflow = fixed_params(p).map(|v| {
+                let mut k = vec![0.0; n];
+                cohort::outflow_kernel(&lifetime(&p.lifetime, &v), p.timing, dt, &mut k);
+                let mut out = vec![0.0; n];
+                cohort::convolve_into(&weights, &k, &mut out);
+                out
+            });
+            let recycle_from = (i64::from(p.recycling_from_year - scenario.start_year) * spy as i64)
+                .clamp(0, steps as i64) as usize;
+            items.push(Item {
+                hist,
+                weights,
+                cum_weights,
+                fixed_outflow,
+                recycle_from,
+            });
+        }
+        let longest = items.iter().map(|i| i.weights.len()).max().unwrap_or(0);
+        ProductsPrep {
+            items,
+            steps,
+            dt,
+            extra_demand,
+            touched,
+            longest,
+        }
+    }
+
+    /// Demand added by installations of material `m` in step `t`.
+    #[inline]
+    pub fn extra_demand(&self, m: usize, t: usize) -> f64 {
+        self.extra_demand[m * self.steps + t]
+    }
+
+    /// Whether any product contains material `m`.
+    pub fn touches(&self, m: usize) -> bool {
+        self.touched[m]
+    }
+
+    /// Empty buffers for [`Self::flows`].
+    pub fn buffers(&self, n_materials: usize) -> ProductFlows {
+        let cells = n_materials * self.steps;
+        ProductFlows {
+            kernel: vec![0.0; self.longest],
+            outflow: vec![0.0; self.longest],
+            eol: vec![0.0; cells],
+            collected: vec![0.0; cells],
+            secondary: vec![0.0; cells],
+            in_use: vec![0.0; cells],
+        }
+    }
+
+    /// This run's flows. `life[p]` holds product p's lifetime parameters,
+    /// `collection[p]` its collection rate, `recovery[p][k]` the recovery of
+    /// its k-th content, all as drawn (or fixed) for the run.
+    pub fn flows(
+        &self,
+        scenario: &Scenario,
+        life: &[[f64; 2]],
+        collection: &[f64],
+        recovery: &[Vec<f64>],
+        out: &mut ProductFlows,
+    ) {
+        let steps = self.steps;
+        for (m, &t) in self.touched.iter().enumerate() {
+            if t {
+                let row = m * steps..(m + 1) * steps;
+                out.eol[row.clone()].fill(0.0);
+                out.collected[row.clone()].fill(0.0);
+                out.secondary[row.clone()].fill(0.0);
+                out.in_use[row].fill(0.0);
+            }
+        }
+        for (p_idx, (p, item)) in scenario.products.iter().zip(&self.items).enumerate() {
+            let n = item.weights.len();
+            let outflow: &[f64] = match &item.fixed_outflow {
+                Some(series) => series,
+                None => {
+                    let k = &mut out.kernel[..n];
+                    let lt = lifetime(&p.lifetime, &life[p_idx]);
+                    cohort::outflow_kernel(&lt, p.timing, self.dt, k);
+                    cohort::convolve_into(&item.weights, k, &mut out.outflow[..n]);
+                    &out.outflow[..n]
+                }
+            };
+            // Stock in use = cumulative weights - cumulative outflow, from
+            // the first cohort on.
+            let left_before: f64 = outflow[..item.hist].iter().sum();
+            for (k, c) in p.contents.iter().enumerate() {
+                let base = c.material * steps;
+                let collect = collection[p_idx];
+                let recover = recovery[p_idx][k];
+                let mut left = left_before;
+                for t in 0..steps {
+                    let i = item.hist + t;
+                    left += outflow[i];
+                    let eol = c.t_per_unit * outflow[i];
+                    let collected = eol * collect;
+                    out.eol[base + t] += eol;
+                    out.collected[base + t] += collected;
+                    if t >= item.recycle_from {
+                        out.secondary[base + t] += collected * recover;
+                    }
+                    out.in_use[base + t] += c.t_per_unit * (item.cum_weights[i] - left).max(0.0);
+                }
+            }
+        }
+    }
+}
