@@ -48,10 +48,14 @@ pub enum Variable {
     Eol,
     /// Material in end-of-life products that are collected.
     Collected,
+    /// Share of the online refinery capacity whose feed arrives (1 without refineries).
+    FeedAvailability,
+    /// Imports delivered to the region and passed on (a trade hub).
+    Reexports,
 }
 
 /// Number of [`Variable`]s.
-pub const N_VARIABLES: usize = 12;
+pub const N_VARIABLES: usize = 14;
 
 impl Variable {
     /// All variables, in output order.
@@ -68,6 +72,8 @@ impl Variable {
         Variable::InUseStock,
         Variable::Eol,
         Variable::Collected,
+        Variable::FeedAvailability,
+        Variable::Reexports,
     ];
 
     /// The name used in `timeseries.csv`.
@@ -85,6 +91,8 @@ impl Variable {
             Variable::InUseStock => "in_use_stock",
             Variable::Eol => "eol",
             Variable::Collected => "collected",
+            Variable::FeedAvailability => "feed_availability",
+            Variable::Reexports => "reexports",
         }
     }
 }
@@ -118,10 +126,14 @@ pub enum Metric {
     EolT,
     /// Material collected from end-of-life products, tonnes.
     CollectedT,
+    /// Refinery capex (in the online year) and opex, EUR.
+    RefineryCostEur,
+    /// Re-exports delivered, tonnes.
+    ReexportsT,
 }
 
 /// Number of [`Metric`]s.
-pub const N_METRICS: usize = 13;
+pub const N_METRICS: usize = 15;
 
 impl Metric {
     /// All metrics, in output order.
@@ -139,6 +151,8 @@ impl Metric {
         Metric::ShortageCostEur,
         Metric::EolT,
         Metric::CollectedT,
+        Metric::RefineryCostEur,
+        Metric::ReexportsT,
     ];
 
     /// The name used in `summary.json` and `runs.csv`.
@@ -157,6 +171,8 @@ impl Metric {
             Metric::ShortageCostEur => "shortage_cost_eur",
             Metric::EolT => "eol_t",
             Metric::CollectedT => "collected_t",
+            Metric::RefineryCostEur => "refinery_cost_eur",
+            Metric::ReexportsT => "reexports_t",
         }
     }
 }

@@ -7,7 +7,7 @@ use super::products::{ProductFlows, ProductsPrep};
 use super::rng::StreamKey;
 use super::{Metric, Variable, N_METRICS, N_VARIABLES};
 use crate::scenario::uncertain::Uncertain;
-use crate::scenario::{Arrival, Scenario, StockTarget};
+use crate::scenario::{Arrival, FlowRef, Scenario, StockTarget, TargetBasis};
 use rand_distr::{Distribution, Exp1};
 
 /// Where a per-run parameter goes in the [`Workspace`].
@@ -22,6 +22,11 @@ enum Slot {
     Collection(usize),
     /// Product p's recovery of its k-th content.
     Recovery(usize, usize),
+    Utilization(usize),
+    SubstitutionMax(usize),
+    SubstitutionRate(usize),
+    NewCapacityShare(usize),
+    NewCapacityLead(usize),
 }
 
 /// A number drawn once per run, from its own world stream.
@@ -39,9 +44,20 @@ pub struct Prepared {
     steps: usize,
     dt: f64,
     months_per_step: f64,
+    steps_per_year: f64,
     /// First global source index of each material.
     source_offset: Vec<usize>,
-    n_sources: usize,
+    /// Global flow rows (imports, then refinery feeds) each disruption hits.
+    event_rows: Vec<Vec<usize>>,
+    /// First global flow row of each refinery's feed.
+    feed_offset: Vec<usize>,
+    n_flows: usize,
+    /// Refineries producing each material.
+    refineries_of: Vec<Vec<usize>>,
+    /// Ramp factor of each refinery per step, `[refinery][step]`.
+    refinery_ramp: Vec<f64>,
+    /// The step in which each refinery's capex is spent, if in the horizon.
+    capex_step: Vec<Option<usize>>,
     /// The uncertain numbers drawn once per run, in a fixed order.
     params: Vec<Param>,
     event_keys: Vec<StreamKey>,
@@ -81,6 +97,34 @@ impl Prepared {
                 format!("{base}/demand_growth"),
                 Slot::DemandGrowth(m),
             );
+            if let Some(sub) = &mat.substitution {
+                add(
+                    &sub.max_fraction,
+                    format!("{path}.substitution.max_fraction"),
+                    format!("{base}/substitution/max_fraction"),
+                    Slot::SubstitutionMax(m),
+                );
+                add(
+                    &sub.per_year,
+                    format!("{path}.substitution.per_year"),
+                    format!("{base}/substitution/per_year"),
+                    Slot::SubstitutionRate(m),
+                );
+            }
+            if let Some(nc) = &mat.new_capacity {
+                add(
+                    &nc.share_per_year,
+                    format!("{path}.new_capacity.share_per_year"),
+                    format!("{base}/new_capacity/share_per_year"),
+                    Slot::NewCapacityShare(m),
+                );
+                add(
+                    &nc.lead_time_years,
+                    format!("{path}.new_capacity.lead_time_years"),
+                    format!("{base}/new_capacity/lead_time_years"),
+                    Slot::NewCapacityLead(m),
+                );
+            }
             for (k, src) in mat.sources.iter().enumerate() {
                 add(
                     &src.spare_capacity,
@@ -128,17 +172,74 @@ impl Prepared {
                 );
             }
         }
+        // A refinery is a policy: its draws have policy streams, so adding
+        // one leaves every world draw as it was.
+        for (r, refinery) in scenario.refineries.iter().enumerate() {
+            add(
+                &refinery.utilization,
+                format!("refinery[{}].utilization", refinery.name),
+                format!("policy/refinery/{}/utilization", refinery.name),
+                Slot::Utilization(r),
+            );
+        }
         let event_keys = scenario
             .disruptions
             .iter()
             .map(|d| StreamKey::new(seed, &format!("world/disruption/{}/events", d.name)))
             .collect();
+        let steps = scenario.steps();
+        let spy = scenario.step.per_year() as usize;
+        let mut feed_offset = Vec::with_capacity(scenario.refineries.len());
+        let mut n_flows = n_sources;
+        for r in &scenario.refineries {
+            feed_offset.push(n_flows);
+            n_flows += r.feed.len();
+        }
+        let event_rows = scenario
+            .disruptions
+            .iter()
+            .map(|d| {
+                d.hits
+                    .iter()
+                    .map(|h| match *h {
+                        FlowRef::Import(m, s) => source_offset[m] + s,
+                        FlowRef::Feed(r, f) => feed_offset[r] + f,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut refineries_of = vec![Vec::new(); scenario.materials.len()];
+        let mut refinery_ramp = vec![0.0; scenario.refineries.len() * steps];
+        let mut capex_step = Vec::with_capacity(scenario.refineries.len());
+        for (r, refinery) in scenario.refineries.iter().enumerate() {
+            refineries_of[refinery.material].push(r);
+            // Steps since the plant came online, counted from its online year.
+            let online = i64::from(refinery.online_year - scenario.start_year) * spy as i64;
+            let ramp_steps = refinery.ramp_years * spy as f64;
+            for t in 0..steps {
+                let k = t as i64 - online;
+                refinery_ramp[r * steps + t] = if k < 0 {
+                    0.0
+                } else if ramp_steps <= 0.0 {
+                    1.0
+                } else {
+                    ((k + 1) as f64 / ramp_steps).min(1.0)
+                };
+            }
+            capex_step.push(usize::try_from(online).ok().filter(|&t| t < steps));
+        }
         Prepared {
-            steps: scenario.steps(),
+            steps,
             dt: scenario.step.dt(),
             months_per_step: f64::from(scenario.step.months()),
+            steps_per_year: spy as f64,
             source_offset,
-            n_sources,
+            event_rows,
+            feed_offset,
+            n_flows,
+            refineries_of,
+            refinery_ramp,
+            capex_step,
             params,
             event_keys,
             products: ProductsPrep::new(scenario),
@@ -171,6 +272,12 @@ pub struct Workspace {
     growth: Vec<f64>,
     /// Event rate per year, per disruption (unused for scheduled ones).
     rate: Vec<f64>,
+    /// Utilization per refinery.
+    utilization: Vec<f64>,
+    /// Substitution (max fraction, per year) per material.
+    substitution: Vec<(f64, f64)>,
+    /// New capacity (share per year, lead time in years) per material.
+    new_capacity: Vec<(f64, f64)>,
     /// Lifetime parameters per product.
     life: Vec<[f64; 2]>,
     /// Collection rate per product.
@@ -199,7 +306,28 @@ impl Workspace {
         let n_mat = scenario.materials.len();
         let mats = &scenario.materials;
         Workspace {
-            avail: vec![1.0; prep.n_sources * prep.steps],
+            avail: vec![1.0; prep.n_flows * prep.steps],
+            utilization: scenario
+                .refineries
+                .iter()
+                .map(|r| fixed(&r.utilization))
+                .collect(),
+            substitution: mats
+                .iter()
+                .map(|m| {
+                    m.substitution
+                        .as_ref()
+                        .map_or((0.0, 0.0), |s| (fixed(&s.max_fraction), fixed(&s.per_year)))
+                })
+                .collect(),
+            new_capacity: mats
+                .iter()
+                .map(|m| {
+                    m.new_capacity.as_ref().map_or((0.0, 0.0), |n| {
+                        (fixed(&n.share_per_year), fixed(&n.lead_time_years))
+                    })
+                })
+                .collect(),
             spare: mats
                 .iter()
                 .flat_map(|m| m.sources.iter().map(|s| fixed(&s.spare_capacity)))
@@ -260,6 +388,18 @@ impl Workspace {
 
 /// Draws this run's per-run numbers into their slots.
 fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
+    let substitution = |m: usize| {
+        scenario.materials[m]
+            .substitution
+            .as_ref()
+            .expect("a substitution slot belongs to a material with substitution")
+    };
+    let new_capacity = |m: usize| {
+        scenario.materials[m]
+            .new_capacity
+            .as_ref()
+            .expect("a new-capacity slot belongs to a material with new capacity")
+    };
     for (i, p) in prep.params.iter().enumerate() {
         let mut rng = p.key.rng(run);
         let mats = &scenario.materials;
@@ -279,6 +419,11 @@ fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Work
             Slot::Life(p, i) => scenario.products[p].lifetime.params()[i].1.sample(&mut rng),
             Slot::Collection(p) => scenario.products[p].collection_rate.sample(&mut rng),
             Slot::Recovery(p, k) => scenario.products[p].contents[k].recovery.sample(&mut rng),
+            Slot::Utilization(r) => scenario.refineries[r].utilization.sample(&mut rng),
+            Slot::SubstitutionMax(m) => substitution(m).max_fraction.sample(&mut rng),
+            Slot::SubstitutionRate(m) => substitution(m).per_year.sample(&mut rng),
+            Slot::NewCapacityShare(m) => new_capacity(m).share_per_year.sample(&mut rng),
+            Slot::NewCapacityLead(m) => new_capacity(m).lead_time_years.sample(&mut rng),
         };
         ws.params[i] = x;
         match p.slot {
@@ -289,6 +434,11 @@ fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Work
             Slot::Life(p, i) => ws.life[p][i] = x,
             Slot::Collection(p) => ws.collection[p] = x,
             Slot::Recovery(p, k) => ws.recovery[p][k] = x,
+            Slot::Utilization(r) => ws.utilization[r] = x,
+            Slot::SubstitutionMax(m) => ws.substitution[m].0 = x,
+            Slot::SubstitutionRate(m) => ws.substitution[m].1 = x,
+            Slot::NewCapacityShare(m) => ws.new_capacity[m].0 = x,
+            Slot::NewCapacityLead(m) => ws.new_capacity[m].1 = x,
         }
     }
 }
@@ -311,8 +461,8 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspac
             let length = event_steps(d.duration_months.sample(rng), prep.months_per_step);
             let factor = 1.0 - d.severity.sample(rng);
             let end = start.saturating_add(length).min(steps);
-            for &(m, s) in &d.hits {
-                let row = (prep.source_offset[m] + s) * steps;
+            for &flow in &prep.event_rows[d_idx] {
+                let row = flow * steps;
                 for a in &mut ws.avail[row + start..row + end] {
                     *a *= factor;
                 }
@@ -366,33 +516,42 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         let series_base = m_idx * N_VARIABLES * steps;
         let mut totals = [0.0; N_METRICS];
         let has_products = prep.products.touches(m_idx);
-
-        let target_of = |demand: f64| -> f64 {
-            match mat.stockpile.as_ref().map(|s| s.target) {
-                Some(StockTarget::Days(days)) => days / 365.0 * demand / dt,
-                Some(StockTarget::Tonnes(t)) => t,
-                None => 0.0,
-            }
-        };
-        // The stockpile starts at initial_fill x its target at t = 0.
-        let mut level = mat
-            .stockpile
+        let refineries = &prep.refineries_of[m_idx];
+        let (sub_max, sub_rate) = ws.substitution[m_idx];
+        let sub_lag_years = mat
+            .substitution
             .as_ref()
-            .map_or(0.0, |s| s.initial_fill * target_of(demand_tpy * dt));
-        let mut stock_cost = match &mat.stockpile {
-            Some(s) if s.buy_initial => level * mat.price,
-            _ => 0.0,
-        };
+            .map_or(0.0, |s| s.lag_months / 12.0);
+        let (nc_rate, nc_lead) = ws.new_capacity[m_idx];
+        let nc_max = mat.new_capacity.as_ref().map_or(0.0, |n| n.max_share);
+        // New capacity starts whole steps after the first disruption.
+        let nc_lead_steps = (nc_lead * prep.steps_per_year).ceil() as usize;
+
+        let mut level = 0.0;
+        let mut stock_cost = 0.0;
+        let mut refinery_cost = 0.0;
         let mut episode = 0u32;
         let mut run_length = 0.0f64;
         let mut growth_factor = 1.0;
+        // First step in which an import flow of this material is disrupted:
+        // the world's signal for substitution and new capacity.
+        let mut first_disrupted: Option<usize> = None;
 
         for t in 0..steps {
+            if first_disrupted.is_none()
+                && (0..mat.sources.len()).any(|k| ws.avail[(offset + k) * steps + t] < 1.0)
+            {
+                first_disrupted = Some(t);
+            }
             // 1. Demand, with growth counted to the start of the step, plus
-            // what new installations of products consume.
-            let demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
+            // what new installations of products consume, less substitution.
+            let mut demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
             growth_factor *= step_growth;
-            // 2.-4. Domestic supply (secondary, refining) comes first.
+            if let (Some(t0), Some(_)) = (first_disrupted, &mat.substitution) {
+                let years = (t - t0 + 1) as f64 * dt - sub_lag_years;
+                demand *= 1.0 - (sub_rate * years.max(0.0)).min(sub_max);
+            }
+            // 2. Secondary supply from products in use.
             let (secondary, in_use, eol, collected) = if has_products {
                 let i = m_idx * steps + t;
                 let f = &ws.flows;
@@ -400,14 +559,50 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             } else {
                 (0.0, 0.0, 0.0, 0.0)
             };
-            let refinery = 0.0;
+            // 3. Refinery output, limited by the availability of its feed.
+            let mut refinery = 0.0;
+            let mut online_capacity = 0.0;
+            let mut fed_capacity = 0.0;
+            for &r in refineries {
+                let spec = &scenario.refineries[r];
+                let feed = if spec.feed.is_empty() {
+                    1.0
+                } else {
+                    let row = prep.feed_offset[r];
+                    spec.feed
+                        .iter()
+                        .enumerate()
+                        .map(|(f, feed)| feed.share * ws.avail[(row + f) * steps + t])
+                        .sum()
+                };
+                let capacity = spec.capacity_tpy * dt * prep.refinery_ramp[r * steps + t];
+                let output = capacity * ws.utilization[r] * feed;
+                refinery += output;
+                online_capacity += capacity;
+                fed_capacity += capacity * feed;
+                refinery_cost += output * spec.opex_eur_per_t;
+                if prep.capex_step[r] == Some(t) {
+                    refinery_cost += spec.capex_eur;
+                }
+            }
+            let feed_availability = if online_capacity > 0.0 {
+                fed_capacity / online_capacity
+            } else {
+                1.0
+            };
+            // 4. Domestic supply first; the rest is imported.
             let domestic = demand.min(secondary + refinery);
             let need = demand - domestic;
             // 5.-6. Imports by source, losses and compensation.
             let mut lost = 0.0;
-            for k in 0..mat.sources.len() {
+            let mut reexports = 0.0;
+            for (k, src) in mat.sources.iter().enumerate() {
                 let a = ws.avail[(offset + k) * steps + t];
-                lost += mat.sources[k].share * need * (1.0 - a);
+                lost += src.share * need * (1.0 - a);
+                if src.reexport_share > 0.0 {
+                    let r = src.reexport_share;
+                    reexports += src.share * need * a * r / (1.0 - r);
+                }
             }
             episode = if lost > 0.0 { episode + 1 } else { 0 };
             let months_in_episode = f64::from(episode) * prep.months_per_step;
@@ -421,6 +616,14 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
                         1.0
                     };
                     spare_supply += ws.spare[offset + k] * src.share * need * a * ramp;
+                }
+                // New primary capacity elsewhere, once online, stays.
+                if let (Some(t0), Some(_)) = (first_disrupted, &mat.new_capacity) {
+                    let online = t0 + nc_lead_steps;
+                    if t >= online {
+                        let share = (nc_rate * (t - online + 1) as f64 * dt).min(nc_max);
+                        spare_supply += share * need;
+                    }
                 }
             }
             let compensation = lost.min(spare_supply);
@@ -440,16 +643,29 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             // 8. Stockpile release or refill.
             let mut release = 0.0;
             if let Some(sp) = &mat.stockpile {
+                let basis = match sp.target_basis {
+                    TargetBasis::Consumption => demand,
+                    TargetBasis::NetImports => need,
+                };
+                let target = match sp.target {
+                    StockTarget::Days(days) => days / 365.0 * basis / dt,
+                    StockTarget::Tonnes(t) => t,
+                };
+                if t == 0 {
+                    // The stock starts at initial_fill x its first target,
+                    // bought at the base price when buy_initial is set.
+                    level = sp.initial_fill * target;
+                    if sp.buy_initial {
+                        stock_cost += level * mat.price;
+                    }
+                }
                 if gap > sp.release_trigger * demand {
                     release = gap.min(level).min(sp.max_release_tpy * dt);
                     level -= release;
-                } else {
-                    let target = target_of(demand);
-                    if level < target {
-                        let buy = (target - level).min(sp.replenish_tpy * dt);
-                        level += buy;
-                        stock_cost += buy * price;
-                    }
+                } else if level < target {
+                    let buy = (target - level).min(sp.replenish_tpy * dt);
+                    level += buy;
+                    stock_cost += buy * price;
                 }
                 // 11. Holding cost on the stock held through the step.
                 stock_cost += level * price * sp.holding_cost_rate * dt;
@@ -458,8 +674,20 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             let shortfall = gap - release;
 
             let values = [
-                demand, supply, imports, secondary, refinery, level, release, shortfall, price,
-                in_use, eol, collected,
+                demand,
+                supply,
+                imports,
+                secondary,
+                refinery,
+                level,
+                release,
+                shortfall,
+                price,
+                in_use,
+                eol,
+                collected,
+                feed_availability,
+                reexports,
             ];
             for (v, value) in values.into_iter().enumerate() {
                 ws.series[series_base + v * steps + t] = value;
@@ -472,6 +700,7 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             totals[Metric::RefineryT as usize] += refinery;
             totals[Metric::EolT as usize] += eol;
             totals[Metric::CollectedT as usize] += collected;
+            totals[Metric::ReexportsT as usize] += reexports;
             if shortfall > 0.0 {
                 totals[Metric::ShortfallSteps as usize] += 1.0;
                 run_length += 1.0;
@@ -488,6 +717,7 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             0.0
         };
         totals[Metric::StockpileCostEur as usize] = stock_cost;
+        totals[Metric::RefineryCostEur as usize] = refinery_cost;
         totals[Metric::ShortageCostEur as usize] =
             totals[Metric::ShortfallT as usize] * mat.value_of_lost_load;
         ws.metrics[m_idx * N_METRICS..(m_idx + 1) * N_METRICS].copy_from_slice(&totals);

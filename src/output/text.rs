@@ -4,7 +4,7 @@
 use crate::engine::cohort::InflowTiming;
 use crate::engine::Metric;
 use crate::scenario::uncertain::{DistSpec, RawUncertain, Uncertain};
-use crate::scenario::{Arrival, Scenario, StockTarget};
+use crate::scenario::{Arrival, Scenario, Stage, StockTarget, TargetBasis};
 use crate::stats::Report;
 use std::fmt::Write;
 
@@ -110,6 +110,13 @@ pub fn describe(s: &Scenario) -> String {
             if !src.routes.is_empty() {
                 let _ = write!(line, " via {}", src.routes.join(", "));
             }
+            if src.reexport_share > 0.0 {
+                let _ = write!(
+                    line,
+                    ", re-exports {} of its gross flow",
+                    num(src.reexport_share)
+                );
+            }
             if src.spare_capacity.is_random() || src.spare_capacity.fixed_value() != Some(0.0) {
                 let _ = write!(
                     line,
@@ -119,6 +126,24 @@ pub fn describe(s: &Scenario) -> String {
                 );
             }
             let _ = writeln!(o, "{line}");
+        }
+        if let Some(sub) = &m.substitution {
+            let _ = writeln!(
+                o,
+                "    substitution: up to {} of demand at {}/yr, {} months after imports are first disrupted",
+                uncertain(&sub.max_fraction),
+                uncertain(&sub.per_year),
+                num(sub.lag_months)
+            );
+        }
+        if let Some(nc) = &m.new_capacity {
+            let _ = writeln!(
+                o,
+                "    new capacity: {} of the import market per year, up to {}, {} years after imports are first disrupted",
+                uncertain(&nc.share_per_year),
+                num(nc.max_share),
+                uncertain(&nc.lead_time_years)
+            );
         }
     }
     let _ = writeln!(o, "\ndisruptions ({}):", s.disruptions.len());
@@ -132,9 +157,14 @@ pub fn describe(s: &Scenario) -> String {
             Arrival::Poisson(rate) => format!("{} events/yr", uncertain(rate)),
             Arrival::Scheduled { month, step } => format!("scheduled {month} (step {step})"),
         };
+        let stage = match d.stage {
+            Stage::Both => "",
+            Stage::Import => " (imports only)",
+            Stage::Feed => " (refinery feed only)",
+        };
         let _ = writeln!(
             o,
-            "  {}: {} of [{}], {}, duration {} months, severity {}; hits {} flow(s)",
+            "  {}: {}{stage} of [{}], {}, duration {} months, severity {}; hits {} flow(s)",
             d.name,
             d.target,
             names.join(", "),
@@ -142,6 +172,38 @@ pub fn describe(s: &Scenario) -> String {
             uncertain(&d.duration_months),
             uncertain(&d.severity),
             d.hits.len()
+        );
+    }
+    let _ = writeln!(o, "\nrefineries ({}):", s.refineries.len());
+    for r in &s.refineries {
+        let feed = if r.feed.is_empty() {
+            "feed not at risk".to_string()
+        } else {
+            let parts: Vec<String> = r
+                .feed
+                .iter()
+                .map(|f| {
+                    let via = if f.routes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" via {}", f.routes.join(", "))
+                    };
+                    format!("{} {}{via}", f.region, num(f.share))
+                })
+                .collect();
+            format!("feed {}", parts.join("; "))
+        };
+        let _ = writeln!(
+            o,
+            "  {}: {} t/yr of {} from {}, ramp {} years, utilization {}, {feed}, capex {} EUR, opex {} EUR/t",
+            r.name,
+            num(r.capacity_tpy),
+            s.materials[r.material].id,
+            r.online_year,
+            num(r.ramp_years),
+            uncertain(&r.utilization),
+            num(r.capex_eur),
+            num(r.opex_eur_per_t)
         );
     }
     let _ = writeln!(o, "\nproducts ({}):", s.products.len());
@@ -200,6 +262,9 @@ pub fn describe(s: &Scenario) -> String {
     let _ = writeln!(o, "\nstockpiles ({}):", stocks.len());
     for (m, sp) in stocks {
         let target = match sp.target {
+            StockTarget::Days(d) if sp.target_basis == TargetBasis::NetImports => {
+                format!("{} days of net imports", num(d))
+            }
             StockTarget::Days(d) => format!("{} days of demand", num(d)),
             StockTarget::Tonnes(t) => format!("{} t", num(t)),
         };

@@ -2,13 +2,14 @@
 //! every name resolved to an index. Each error carries the path of the field.
 
 use super::raw::{
-    RawDisruption, RawLifetime, RawMaterial, RawMaterialSelection, RawProduct, RawStockpile,
-    ScenarioFile,
+    RawDisruption, RawLifetime, RawMaterial, RawMaterialSelection, RawProduct, RawRefinery,
+    RawStockpile, ScenarioFile,
 };
 use super::uncertain::{Domain, RawUncertain, Uncertain};
 use super::{
-    Arrival, Disruption, LifetimeSpec, Material, Product, ProductContent, Scenario, Source, Step,
-    StockTarget, Stockpile, Target,
+    Arrival, Disruption, Feed, FlowRef, LifetimeSpec, Material, NewCapacity, Product,
+    ProductContent, Refinery, Scenario, Source, Stage, Step, StockTarget, Stockpile, Substitution,
+    Target, TargetBasis,
 };
 use crate::engine::cohort::InflowTiming;
 use std::collections::BTreeSet;
@@ -181,12 +182,6 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
             .key("seed")
             .err(format!("must be a whole number >= 0 (got {})", sim.seed));
     }
-    if !file.refinery.is_empty() {
-        return At::root("refinery").err(
-            "[[refinery]] is not simulated by this version of crmsim; remove the table \
-             (it would otherwise be silently ignored)",
-        );
-    }
     let years = u32::try_from(sim.years).expect("checked: 1..=200");
     let steps = years as usize * step.per_year() as usize;
 
@@ -230,6 +225,23 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         m.stockpile = Some(stockpile(&at, s)?);
     }
 
+    let start_year = i32::try_from(sim.start_year).expect("checked: 1800..=2300");
+    let mut refineries = Vec::with_capacity(file.refinery.len());
+    let mut refinery_names = BTreeSet::new();
+    for (i, r) in file.refinery.iter().enumerate() {
+        let name = r
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("refinery-{}", i + 1));
+        let at = At::root("refinery").index(i, Some(&name));
+        if !refinery_names.insert(name.clone()) {
+            return at.key("name").err(format!(
+                "duplicate refinery name {name:?}: names must be unique"
+            ));
+        }
+        refineries.push(refinery(&at, r, name, &materials)?);
+    }
+
     let mut disruptions = Vec::with_capacity(file.disruption.len());
     let mut names = BTreeSet::new();
     for (i, d) in file.disruption.iter().enumerate() {
@@ -248,13 +260,13 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
             d,
             name,
             &materials,
+            &refineries,
             sim.start_year,
             step,
             steps,
         )?);
     }
 
-    let start_year = i32::try_from(sim.start_year).expect("checked: 1800..=2300");
     let mut products = Vec::with_capacity(file.product.len());
     let mut product_ids = BTreeSet::new();
     for (i, p) in file.product.iter().enumerate() {
@@ -283,6 +295,68 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         materials,
         disruptions,
         products,
+        refineries,
+    })
+}
+
+fn refinery(
+    at: &At,
+    r: &RawRefinery,
+    name: String,
+    materials: &[Material],
+) -> Result<Refinery, FieldError> {
+    let Some(material) = materials.iter().position(|m| m.id == r.material) else {
+        return at.key("material").err(format!(
+            "unknown material {:?}; materials in this scenario: {}",
+            r.material,
+            list_ids(materials)
+        ));
+    };
+    let capacity_tpy = non_negative(&at.key("capacity_tpy"), r.capacity_tpy)?;
+    if !(1800..=2500).contains(&r.online_year) {
+        return at.key("online_year").err(format!(
+            "must be a year in 1800..=2500 (got {})",
+            r.online_year
+        ));
+    }
+    let ramp_years = non_negative(&at.key("ramp_years"), r.ramp_years.unwrap_or(0.0))?;
+    let utilization = match &r.utilization {
+        Some(u) => uncertain(&at.key("utilization"), u, Domain::Fraction)?,
+        None => Uncertain::fixed(1.0, Domain::Fraction),
+    };
+    let mut feed = Vec::with_capacity(r.feed.len());
+    let mut total = 0.0;
+    for (k, f) in r.feed.iter().enumerate() {
+        let at = at.key("feed").index(k, None);
+        if f.region.is_empty() {
+            return at.key("region").err("must not be empty");
+        }
+        let share = fraction(&at.key("share"), f.share)?;
+        total += share;
+        feed.push(Feed {
+            region: f.region.clone(),
+            share,
+            routes: f.routes.clone(),
+        });
+    }
+    if !feed.is_empty() && (total - 1.0).abs() > SHARE_TOLERANCE {
+        return at.key("feed").err(format!(
+            "the shares of the feed must sum to 1 (got {total}); leave feed out for a feed that is not at risk"
+        ));
+    }
+    for f in &mut feed {
+        f.share /= total;
+    }
+    Ok(Refinery {
+        name,
+        material,
+        capacity_tpy,
+        online_year: r.online_year as i32,
+        ramp_years,
+        utilization,
+        feed,
+        capex_eur: non_negative(&at.key("capex_eur"), r.capex_eur.unwrap_or(0.0))?,
+        opex_eur_per_t: non_negative(&at.key("opex_eur_per_t"), r.opex_eur_per_t.unwrap_or(0.0))?,
     })
 }
 
@@ -472,6 +546,46 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
             .key("source")
             .err("a material needs at least one [[material.source]] with region and share");
     }
+    let reexport =
+        |at: &At, x: f64| check(at, (0.0..=0.99).contains(&x), x, "a share in [0, 0.99]");
+    let material_reexport = match m.reexport_share {
+        Some(x) => reexport(&at.key("reexport_share"), x)?,
+        None => 0.0,
+    };
+    let substitution = match &m.substitution {
+        Some(sub) => {
+            let sat = at.key("substitution");
+            Some(Substitution {
+                max_fraction: uncertain(
+                    &sat.key("max_fraction"),
+                    &sub.max_fraction,
+                    Domain::Fraction,
+                )?,
+                per_year: uncertain(&sat.key("per_year"), &sub.per_year, Domain::NonNegative)?,
+                lag_months: non_negative(&sat.key("lag_months"), sub.lag_months.unwrap_or(0.0))?,
+            })
+        }
+        None => None,
+    };
+    let new_capacity = match &m.new_capacity {
+        Some(nc) => {
+            let nat = at.key("new_capacity");
+            Some(NewCapacity {
+                share_per_year: uncertain(
+                    &nat.key("share_per_year"),
+                    &nc.share_per_year,
+                    Domain::NonNegative,
+                )?,
+                lead_time_years: uncertain(
+                    &nat.key("lead_time_years"),
+                    &nc.lead_time_years,
+                    Domain::NonNegative,
+                )?,
+                max_share: non_negative(&nat.key("max_share"), nc.max_share.unwrap_or(1.0))?,
+            })
+        }
+        None => None,
+    };
     let mut sources = Vec::with_capacity(m.source.len());
     let mut total = 0.0;
     for (k, s) in m.source.iter().enumerate() {
@@ -486,12 +600,17 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         if s.region.is_empty() {
             return at.key("region").err("must not be empty");
         }
+        let reexport_share = match s.reexport_share {
+            Some(x) => reexport(&at.key("reexport_share"), x)?,
+            None => material_reexport,
+        };
         sources.push(Source {
             region: s.region.clone(),
             share,
             routes: s.routes.clone(),
             spare_capacity,
             ramp_months,
+            reexport_share,
         });
     }
     if (total - 1.0).abs() > SHARE_TOLERANCE {
@@ -518,6 +637,8 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         max_price_multiple,
         sources,
         stockpile: None,
+        substitution,
+        new_capacity,
     })
 }
 
@@ -549,6 +670,15 @@ fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
             s.holding_cost_rate.unwrap_or(0.0),
         )?,
         buy_initial: s.buy_initial.unwrap_or(false),
+        target_basis: match s.target_basis.as_deref() {
+            None | Some("consumption") => TargetBasis::Consumption,
+            Some("net_imports") => TargetBasis::NetImports,
+            Some(other) => {
+                return at.key("target_basis").err(format!(
+                    "unknown basis {other:?}: use \"consumption\" or \"net_imports\""
+                ))
+            }
+        },
     })
 }
 
@@ -571,11 +701,13 @@ fn parse_month(s: &str) -> Option<(i64, u32)> {
     (1..=12).contains(&month).then_some((year, month))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn disruption(
     at: &At,
     d: &RawDisruption,
     name: String,
     materials: &[Material],
+    refineries: &[Refinery],
     start_year: i64,
     step: Step,
     steps: usize,
@@ -623,30 +755,63 @@ fn disruption(
         }
         (None, None) => return at.err("needs a target: region = \"...\" or route = \"...\""),
     };
+    let stage = match d.stage.as_deref() {
+        None => Stage::Both,
+        Some("import") => Stage::Import,
+        Some("feed") => Stage::Feed,
+        Some(other) => {
+            return at.key("stage").err(format!(
+                "unknown stage {other:?}: use \"import\" (refined imports only) or \"feed\" \
+                 (refinery feed only); leave it out for both"
+            ))
+        }
+    };
+    let hits_flow = |region: &str, routes: &[String]| match &target {
+        Target::Region(r) => region == r,
+        Target::Route(r) => routes.iter().any(|x| x == r),
+    };
     let mut hits = Vec::new();
-    for &m in &ids {
-        for (s, src) in materials[m].sources.iter().enumerate() {
-            let hit = match &target {
-                Target::Region(r) => &src.region == r,
-                Target::Route(r) => src.routes.iter().any(|x| x == r),
-            };
-            if hit {
-                hits.push((m, s));
+    if stage != Stage::Feed {
+        for &m in &ids {
+            for (s, src) in materials[m].sources.iter().enumerate() {
+                if hits_flow(&src.region, &src.routes) {
+                    hits.push(FlowRef::Import(m, s));
+                }
+            }
+        }
+    }
+    if stage != Stage::Import {
+        for (r, refinery) in refineries.iter().enumerate() {
+            if !ids.contains(&refinery.material) {
+                continue;
+            }
+            for (f, feed) in refinery.feed.iter().enumerate() {
+                if hits_flow(&feed.region, &feed.routes) {
+                    hits.push(FlowRef::Feed(r, f));
+                }
             }
         }
     }
     if hits.is_empty() {
+        let feeds = || {
+            refineries
+                .iter()
+                .filter(|r| ids.contains(&r.material))
+                .flat_map(|r| r.feed.iter())
+        };
         let (key, known): (&str, BTreeSet<&String>) = match &target {
             Target::Region(_) => (
                 "region",
                 ids.iter()
                     .flat_map(|&m| materials[m].sources.iter().map(|s| &s.region))
+                    .chain(feeds().map(|f| &f.region))
                     .collect(),
             ),
             Target::Route(_) => (
                 "route",
                 ids.iter()
                     .flat_map(|&m| materials[m].sources.iter().flat_map(|s| s.routes.iter()))
+                    .chain(feeds().flat_map(|f| f.routes.iter()))
                     .collect(),
             ),
         };
@@ -708,6 +873,7 @@ fn disruption(
         arrival,
         duration_months,
         severity,
+        stage,
         hits,
     })
 }

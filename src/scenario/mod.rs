@@ -74,6 +74,7 @@ pub struct Scenario {
     pub(crate) materials: Vec<Material>,
     pub(crate) disruptions: Vec<Disruption>,
     pub(crate) products: Vec<Product>,
+    pub(crate) refineries: Vec<Refinery>,
 }
 
 /// One material's market: demand, price and import sources.
@@ -88,6 +89,25 @@ pub struct Material {
     pub(crate) max_price_multiple: f64,
     pub(crate) sources: Vec<Source>,
     pub(crate) stockpile: Option<Stockpile>,
+    pub(crate) substitution: Option<Substitution>,
+    pub(crate) new_capacity: Option<NewCapacity>,
+}
+
+/// Demand that substitutes away once imports are first disrupted.
+#[derive(Debug, Clone)]
+pub struct Substitution {
+    pub(crate) max_fraction: Uncertain,
+    pub(crate) per_year: Uncertain,
+    pub(crate) lag_months: f64,
+}
+
+/// Primary capacity elsewhere that comes online after a lead time once
+/// imports are first disrupted, and stays.
+#[derive(Debug, Clone)]
+pub struct NewCapacity {
+    pub(crate) share_per_year: Uncertain,
+    pub(crate) lead_time_years: Uncertain,
+    pub(crate) max_share: f64,
 }
 
 /// One import source of a material.
@@ -99,6 +119,8 @@ pub struct Source {
     pub(crate) routes: Vec<String>,
     pub(crate) spare_capacity: Uncertain,
     pub(crate) ramp_months: f64,
+    /// Share of the gross flow re-exported, in [0, 1).
+    pub(crate) reexport_share: f64,
 }
 
 /// What a disruption hits.
@@ -108,6 +130,26 @@ pub enum Target {
     Region(String),
     /// Every flow that lists this route.
     Route(String),
+}
+
+/// Which stage of the supply chain a disruption hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Refined imports and refinery feed.
+    Both,
+    /// Refined imports only.
+    Import,
+    /// Refinery feed only.
+    Feed,
+}
+
+/// A flow a disruption can hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowRef {
+    /// Import source `s` of material `m`.
+    Import(usize, usize),
+    /// Feed flow `f` of refinery `r`.
+    Feed(usize, usize),
 }
 
 /// How a disruption's events arrive.
@@ -133,8 +175,41 @@ pub struct Disruption {
     pub(crate) arrival: Arrival,
     pub(crate) duration_months: Uncertain,
     pub(crate) severity: Uncertain,
-    /// The (material, source) pairs it hits, resolved at validation.
-    pub(crate) hits: Vec<(usize, usize)>,
+    pub(crate) stage: Stage,
+    /// The flows it hits, resolved at validation.
+    pub(crate) hits: Vec<FlowRef>,
+}
+
+/// One feed flow of a refinery.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub(crate) region: String,
+    /// Normalized so that a refinery's feed shares sum to exactly 1.
+    pub(crate) share: f64,
+    pub(crate) routes: Vec<String>,
+}
+
+/// A domestic refinery: capacity, ramp, utilization, feed and costs.
+#[derive(Debug, Clone)]
+pub struct Refinery {
+    pub(crate) name: String,
+    pub(crate) material: usize,
+    pub(crate) capacity_tpy: f64,
+    pub(crate) online_year: i32,
+    pub(crate) ramp_years: f64,
+    pub(crate) utilization: Uncertain,
+    pub(crate) feed: Vec<Feed>,
+    pub(crate) capex_eur: f64,
+    pub(crate) opex_eur_per_t: f64,
+}
+
+/// What a stockpile target in days counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetBasis {
+    /// Days of consumption (demand).
+    Consumption,
+    /// Days of net imports: demand less domestic supply.
+    NetImports,
 }
 
 /// A stockpile target.
@@ -157,6 +232,7 @@ pub struct Stockpile {
     pub(crate) replenish_tpy: f64,
     pub(crate) holding_cost_rate: f64,
     pub(crate) buy_initial: bool,
+    pub(crate) target_basis: TargetBasis,
 }
 
 /// A lifetime model with uncertain parameters (drawn once per run).

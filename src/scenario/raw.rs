@@ -22,9 +22,9 @@ pub struct ScenarioFile {
     /// `[[stockpile]]` tables.
     #[serde(default)]
     pub stockpile: Vec<RawStockpile>,
-    /// `[[refinery]]` tables: not simulated in this version; rejected.
+    /// `[[refinery]]` tables: domestic refining capacity.
     #[serde(default)]
-    pub refinery: Vec<toml::Value>,
+    pub refinery: Vec<RawRefinery>,
     /// `[[product]]` tables: stocks of goods in use, recycled at end of life.
     #[serde(default)]
     pub product: Vec<RawProduct>,
@@ -73,6 +73,15 @@ pub struct RawMaterial {
     /// Cap on the price as a multiple of the base price (default 10).
     #[serde(default)]
     pub max_price_multiple: Option<f64>,
+    /// Share of gross imports re-exported (a trade hub), default for all sources.
+    #[serde(default)]
+    pub reexport_share: Option<f64>,
+    /// Demand substitution after a loss begins.
+    #[serde(default)]
+    pub substitution: Option<RawSubstitution>,
+    /// New primary capacity elsewhere after a loss begins.
+    #[serde(default)]
+    pub new_capacity: Option<RawNewCapacity>,
     /// `[[material.source]]` tables.
     #[serde(default)]
     pub source: Vec<RawSource>,
@@ -95,6 +104,35 @@ pub struct RawSource {
     /// Months to reach full spare capacity after a loss begins.
     #[serde(default)]
     pub ramp_months: Option<f64>,
+    /// Share of this source's gross flow that is re-exported.
+    #[serde(default)]
+    pub reexport_share: Option<f64>,
+}
+
+/// `substitution` of a material.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSubstitution {
+    /// Largest fraction of demand substituted (uncertain).
+    pub max_fraction: RawUncertain,
+    /// Fraction of demand substituted per year once started (uncertain).
+    pub per_year: RawUncertain,
+    /// Months between the first loss and the start of substitution (default 0).
+    #[serde(default)]
+    pub lag_months: Option<f64>,
+}
+
+/// `new_capacity` of a material.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNewCapacity {
+    /// Share of the import market added per year once online (uncertain).
+    pub share_per_year: RawUncertain,
+    /// Years from the first loss until the new capacity starts (uncertain).
+    pub lead_time_years: RawUncertain,
+    /// Largest share of the import market the new capacity reaches (default 1).
+    #[serde(default)]
+    pub max_share: Option<f64>,
 }
 
 /// The `materials` of a disruption: a list of ids, or "all".
@@ -132,6 +170,9 @@ pub struct RawDisruption {
     pub duration_months: RawUncertain,
     /// Fraction of the hit flows removed, drawn per event.
     pub severity: RawUncertain,
+    /// "import" (refined imports only) or "feed" (refinery feed only); both when absent.
+    #[serde(default)]
+    pub stage: Option<String>,
 }
 
 /// `[[stockpile]]`.
@@ -164,6 +205,52 @@ pub struct RawStockpile {
     /// Whether the initial fill is bought (and paid) at the start (default false).
     #[serde(default)]
     pub buy_initial: Option<bool>,
+    /// What a target in days counts: "consumption" (default) or "net_imports".
+    #[serde(default)]
+    pub target_basis: Option<String>,
+}
+
+/// One feed flow of a refinery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    /// Region the feed comes from.
+    pub region: String,
+    /// Share of the feed; a refinery's shares sum to 1.
+    pub share: f64,
+    /// Routes and hubs the feed passes.
+    #[serde(default)]
+    pub routes: Vec<String>,
+}
+
+/// `[[refinery]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRefinery {
+    /// Name (unique; default refinery-N).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Material produced.
+    pub material: String,
+    /// Output capacity, t per year.
+    pub capacity_tpy: f64,
+    /// Year the plant comes online.
+    pub online_year: i64,
+    /// Years of linear ramp to full output (default 0).
+    #[serde(default)]
+    pub ramp_years: Option<f64>,
+    /// Utilization of capacity (uncertain, default 1).
+    #[serde(default)]
+    pub utilization: Option<RawUncertain>,
+    /// Feed sources; none means the feed is not at risk.
+    #[serde(default)]
+    pub feed: Vec<RawFeed>,
+    /// Investment, EUR, counted in the online year.
+    #[serde(default)]
+    pub capex_eur: Option<f64>,
+    /// Operating cost per tonne produced, EUR.
+    #[serde(default)]
+    pub opex_eur_per_t: Option<f64>,
 }
 
 /// A lifetime model, each parameter uncertain.
