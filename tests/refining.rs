@@ -208,8 +208,7 @@ fn hub_reexports_and_net_import_targets() {
 /// a feed that is not exposed it never increases a run's shortfall.
 #[test]
 fn refinery_variant_shares_the_world_and_never_hurts() {
-    let base = concat!(
-        "[simulation]\nname = \"r\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 5\n\
+    let base =         "[simulation]\nname = \"r\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 5\n\
          [[material]]\nid = \"x\"\ndemand_tpy = { dist = \"uniform\", min = 50, max = 150 }\n\
          demand_growth = { dist = \"normal\", mean = 0.02, sd = 0.02 }\n\
          price_eur_per_t = 1\nvalue_of_lost_load_eur_per_t = 1\n\
@@ -219,7 +218,6 @@ fn refinery_variant_shares_the_world_and_never_hurts() {
          [[material.source]]\nregion = \"other\"\nshare = 0.1\n\
          [[disruption]]\nmaterials = [\"x\"]\nregion = \"CN\"\nrate_per_year = { dist = \"uniform\", min = 0.1, max = 0.5 }\n\
          duration_months = { dist = \"lognormal\", mean = 10, sd = 6 }\nseverity = { dist = \"uniform\", min = 0.2, max = 1 }\n"
-    )
     .to_string();
     let with = format!(
         "{base}[[refinery]]\nmaterial = \"x\"\ncapacity_tpy = 30\nonline_year = 2027\nramp_years = 1\n\
