@@ -208,7 +208,7 @@ fn hub_reexports_and_net_import_targets() {
 /// a feed that is not exposed it never increases a run's shortfall.
 #[test]
 fn refinery_variant_shares_the_world_and_never_hurts() {
-    let base =         "[simulation]\nname = \"r\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 5\n\
+    let base = "[simulation]\nname = \"r\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 5\n\
          [[material]]\nid = \"x\"\ndemand_tpy = { dist = \"uniform\", min = 50, max = 150 }\n\
          demand_growth = { dist = \"normal\", mean = 0.02, sd = 0.02 }\n\
          price_eur_per_t = 1\nvalue_of_lost_load_eur_per_t = 1\n\
