@@ -1,8 +1,9 @@
 //! Orchestration of each command: load, validate, simulate, summarize, write.
 //! Errors get their context here, at the edge; exit codes are decided here.
 
-use crate::cli::{Cli, Command, RunArgs};
-use crate::engine::{simulate, RunPlan};
+use crate::cli::{Cli, Command, MergeArgs, RunArgs};
+use crate::engine::{simulate, Outcome, RunPlan};
+use crate::output::partial::{self, Partial};
 use crate::output::{self, Artifact, MARKER};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Report;
@@ -20,9 +21,12 @@ pub struct InputError(pub String);
 
 /// The exit code for an error: 2 when the input is wrong, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    let input = e
-        .chain()
-        .any(|c| c.is::<ScenarioError>() || c.is::<InputError>() || c.is::<output::WriteError>());
+    let input = e.chain().any(|c| {
+        c.is::<ScenarioError>()
+            || c.is::<InputError>()
+            || c.is::<output::WriteError>()
+            || c.is::<partial::PartialError>()
+    });
     if input {
         2
     } else {
@@ -43,14 +47,27 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("\n{}: valid", scenario.display());
             Ok(())
         }
+        Command::Merge(args) => merge(&args),
     }
 }
 
-/// Where results go: `--out`, or `outputs/<name>`.
+/// Where results go: `--out`, or `outputs/<name>` (`outputs/<name>.shards/K-of-N`
+/// for a shard).
 fn output_dir(args: &RunArgs, scenario: &Scenario) -> PathBuf {
-    args.out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(scenario.name()))
+    args.out.clone().unwrap_or_else(|| match args.shard {
+        Some(s) => Path::new("outputs")
+            .join(format!("{}.shards", scenario.name()))
+            .join(format!("{}-of-{}", s.index, s.count)),
+        None => Path::new("outputs").join(scenario.name()),
+    })
+}
+
+/// Refuses, before a long run, a destination that is not crmsim's to replace.
+fn check_destination(out: &Path) -> Result<()> {
+    if out.exists() && !out.join(MARKER).is_file() {
+        return Err(output::WriteError::Foreign(out.to_path_buf()).into());
+    }
+    Ok(())
 }
 
 fn run_scenario(args: &RunArgs) -> Result<()> {
@@ -59,16 +76,18 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         source,
     })?;
     let scenario = Scenario::from_toml(&text, &args.scenario)?;
-    let plan = RunPlan {
-        first_run: 0,
-        runs: args.runs.unwrap_or(scenario.runs()),
-        seed: args.seed.unwrap_or(scenario.seed()),
+    let total_runs = args.runs.unwrap_or(scenario.runs());
+    let seed = args.seed.unwrap_or(scenario.seed());
+    let plan = match args.shard {
+        Some(s) => RunPlan::shard(total_runs, seed, s.index, s.count),
+        None => RunPlan {
+            first_run: 0,
+            runs: total_runs,
+            seed,
+        },
     };
     let out = output_dir(args, &scenario);
-    // Refuse before a long run, not after it.
-    if out.exists() && !out.join(MARKER).is_file() {
-        return Err(output::WriteError::Foreign(out).into());
-    }
+    check_destination(&out)?;
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |n| n as usize,
@@ -93,12 +112,48 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     };
     let outcome = pool.install(|| simulate(&scenario, &plan, &progress));
     bar.finish_and_clear();
-    let report = Report::new(&scenario, &plan, &outcome);
 
+    if let Some(shard) = args.shard {
+        let partial = Partial::new(text, total_runs, plan, outcome);
+        let artifact = Artifact {
+            name: partial::FILE_NAME.into(),
+            bytes: partial.encode(),
+        };
+        output::write_folder(&out, &[artifact])?;
+        if !args.quiet {
+            println!(
+                "shard {}/{}: runs {}..{} of {} written to {} ({:.1} s)",
+                shard.index,
+                shard.count,
+                plan.first_run,
+                plan.first_run + plan.runs,
+                total_runs,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        return Ok(());
+    }
+    write_results(&scenario, text, &plan, &outcome, &out)?;
+    if !args.quiet {
+        print_results(&scenario, &plan, &outcome, &out, started);
+    }
+    Ok(())
+}
+
+/// Renders every result file of a finished study and writes the folder.
+fn write_results(
+    scenario: &Scenario,
+    text: String,
+    plan: &RunPlan,
+    outcome: &Outcome,
+    out: &Path,
+) -> Result<()> {
+    let report = Report::new(scenario, plan, outcome);
     let artifacts = vec![
         Artifact {
             name: "summary.json".into(),
-            bytes: output::json::summary(&scenario, &report),
+            bytes: output::json::summary(scenario, &report),
         },
         Artifact {
             name: "timeseries.csv".into(),
@@ -114,17 +169,57 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         },
         Artifact {
             name: "resolved.txt".into(),
-            bytes: output::text::describe(&scenario).into_bytes(),
+            bytes: output::text::describe(scenario).into_bytes(),
         },
     ];
-    output::write_folder(&out, &artifacts)?;
+    output::write_folder(out, &artifacts)?;
+    Ok(())
+}
+
+fn print_results(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    outcome: &Outcome,
+    out: &Path,
+    started: Instant,
+) {
+    let report = Report::new(scenario, plan, outcome);
+    print!("{}", output::text::results_table(scenario, &report));
+    println!(
+        "results in {} ({:.1} s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn merge(args: &MergeArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut parts = Vec::with_capacity(args.partials.len());
+    for path in &args.partials {
+        let file = if path.is_dir() {
+            path.join(partial::FILE_NAME)
+        } else {
+            path.clone()
+        };
+        let bytes = std::fs::read(&file).map_err(|e| {
+            InputError(format!(
+                "{}: cannot read the partial result: {e}",
+                file.display()
+            ))
+        })?;
+        let name = file.display().to_string();
+        parts.push((name.clone(), Partial::decode(&bytes, &name)?));
+    }
+    let (text, plan, outcome) = partial::merge(parts)?;
+    let scenario = Scenario::from_toml(&text, Path::new("scenario.toml (from the partials)"))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
+    check_destination(&out)?;
+    write_results(&scenario, text, &plan, &outcome, &out)?;
     if !args.quiet {
-        print!("{}", output::text::results_table(&scenario, &report));
-        println!(
-            "results in {} ({:.1} s)",
-            out.display(),
-            started.elapsed().as_secs_f64()
-        );
+        print_results(&scenario, &plan, &outcome, &out, started);
     }
     Ok(())
 }

@@ -179,7 +179,7 @@ impl Metric {
 
 /// Which runs to simulate, with which seed: the command line's choices,
 /// kept apart from the scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunPlan {
     /// Index of the first run (a multiple of [`BLOCK_RUNS`]).
     pub first_run: u64,
@@ -190,6 +190,22 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
+    /// The `k`-th of `n` shards (0-based) of `runs` runs: a contiguous range
+    /// of whole blocks, so that merged shards equal one process bit for bit.
+    /// A shard may be empty when there are more shards than blocks.
+    pub fn shard(runs: u64, seed: u64, k: u64, n: u64) -> RunPlan {
+        let blocks = runs.div_ceil(BLOCK_RUNS);
+        let first_block = blocks * k / n;
+        let end_block = blocks * (k + 1) / n;
+        let first_run = first_block * BLOCK_RUNS;
+        let end_run = (end_block * BLOCK_RUNS).min(runs);
+        RunPlan {
+            first_run,
+            runs: end_run.saturating_sub(first_run),
+            seed,
+        }
+    }
+
     /// All runs the scenario asks for, with its seed.
     pub fn from_scenario(s: &Scenario) -> RunPlan {
         RunPlan {
@@ -202,7 +218,7 @@ impl RunPlan {
 
 /// Per-run totals of every material, in run order: `[run][material][metric]`,
 /// and the numbers drawn once per run: `[run][parameter]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunTable {
     first_run: u64,
     materials: usize,
@@ -249,8 +265,30 @@ impl RunTable {
     }
 }
 
+impl RunTable {
+    /// Appends the runs of `next`, which must start where these end.
+    ///
+    /// # Errors
+    /// A message when the tables do not fit together.
+    pub fn append(&mut self, next: RunTable) -> Result<(), String> {
+        let end = self.first_run + self.runs() as u64;
+        if next.first_run != end
+            || next.materials != self.materials
+            || next.param_names != self.param_names
+        {
+            return Err(format!(
+                "runs {}.. do not continue runs {}..{end} of the same scenario",
+                next.first_run, self.first_run
+            ));
+        }
+        self.values.extend(next.values);
+        self.params.extend(next.params);
+        Ok(())
+    }
+}
+
 /// The result of simulating many runs: per-step statistics and per-run totals.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Statistics per material, variable and step.
     pub steps: StepStats,

@@ -13,7 +13,7 @@ const LIMB_MASK: u64 = (1 << LIMB_BITS) - 1;
 const BIAS: i32 = 1074;
 
 /// The exact sum of the non-negative finite values added so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExactSum {
     /// Index of `limbs[0]` in units of [`LIMB_BITS`] bits above 2^-1074.
     lo: u32,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use sketch::Sketch;
 
 /// Per-step statistics: one exact sum and one sketch per cell.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepStats {
     runs: u64,
     sums: Vec<ExactSum>,

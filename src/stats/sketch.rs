@@ -22,7 +22,7 @@ pub const SUB_BITS: u32 = 7;
 pub const MAX_BUCKETS: usize = 16 << SUB_BITS;
 
 /// A quantile sketch (see the module docs for its accuracy).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sketch {
     count: u64,
     zeros: u64,

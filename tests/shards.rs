@@ -1,0 +1,159 @@
+//! Sharded runs: merged partials equal one process, bit for bit, however the
+//! runs were split; partials of different studies are refused.
+
+use crmsim::engine::{simulate, RunPlan};
+use crmsim::output::partial::{self, Partial, PartialError};
+use crmsim::output::{csv, json};
+use crmsim::scenario::Scenario;
+use crmsim::stats::Report;
+use std::path::Path;
+
+const SCENARIO: &str = r#"
+[simulation]
+name = "shards"
+start_year = 2025
+years = 6
+runs = 1000
+seed = 9
+
+[[material]]
+id = "x"
+demand_tpy = { dist = "lognormal", mean = 40, sd = 10 }
+demand_growth = { dist = "normal", mean = 0.03, sd = 0.02 }
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 5000
+price_elasticity = -0.4
+  [[material.source]]
+  region = "CN"
+  share = 0.7
+  routes = ["Suez"]
+  [[material.source]]
+  region = "other"
+  share = 0.3
+  spare_capacity = { dist = "uniform", min = 0, max = 0.4 }
+  ramp_months = 4
+
+[[disruption]]
+materials = ["x"]
+region = "CN"
+rate_per_year = 0.4
+duration_months = { dist = "exponential", mean = 8 }
+severity = { dist = "uniform", min = 0.2, max = 1.0 }
+
+[[stockpile]]
+material = "x"
+target_days = 60
+replenish_tpy = 5
+holding_cost_rate = 0.02
+
+[[refinery]]
+material = "x"
+capacity_tpy = 10
+online_year = 2027
+utilization = { dist = "uniform", min = 0.5, max = 0.9 }
+
+[[product]]
+id = "p"
+inflow = { 2015 = 100, 2030 = 300 }
+lifetime = { model = "weibull", shape = 2.5, scale = { dist = "uniform", min = 8, max = 12 } }
+content_t_per_unit = { x = 0.01 }
+collection_rate = { dist = "uniform", min = 0.3, max = 0.6 }
+recovery = { x = 0.8 }
+"#;
+
+fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::engine::Outcome) -> Vec<Vec<u8>> {
+    let report = Report::new(s, plan, outcome);
+    vec![
+        json::summary(s, &report),
+        csv::timeseries(&report),
+        csv::runs(&report, &outcome.runs),
+    ]
+}
+
+fn shards(s: &Scenario, total: u64, seed: u64, plans: &[RunPlan]) -> Vec<(String, Partial)> {
+    plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| {
+            let outcome = simulate(s, plan, &|_| {});
+            let p = Partial::new(SCENARIO.to_string(), total, *plan, outcome);
+            // Through the file format, as on a cluster.
+            let name = format!("shard {i}");
+            (name.clone(), Partial::decode(&p.encode(), &name).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn any_split_merges_to_the_single_run_bit_for_bit() {
+    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let total = 1000;
+    let whole = RunPlan {
+        first_run: 0,
+        runs: total,
+        seed: 9,
+    };
+    let expected = rendered(&s, &whole, &simulate(&s, &whole, &|_| {}));
+    for n in [1u64, 2, 3, 7] {
+        let plans: Vec<RunPlan> = (0..n).map(|k| RunPlan::shard(total, 9, k, n)).collect();
+        // Contiguous, covering, uneven when n does not divide the 16 blocks.
+        assert_eq!(plans.iter().map(|p| p.runs).sum::<u64>(), total);
+        let mut parts = shards(&s, total, 9, &plans);
+        parts.reverse(); // the order given does not matter
+        let (text, plan, outcome) = partial::merge(parts).unwrap();
+        assert_eq!(text, SCENARIO);
+        assert_eq!(plan, whole);
+        assert_eq!(rendered(&s, &plan, &outcome), expected, "{n} shards");
+    }
+    // An uneven split by hand: 1, 5 and 10 blocks.
+    let plans = [
+        RunPlan {
+            first_run: 0,
+            runs: 64,
+            seed: 9,
+        },
+        RunPlan {
+            first_run: 64,
+            runs: 320,
+            seed: 9,
+        },
+        RunPlan {
+            first_run: 384,
+            runs: 616,
+            seed: 9,
+        },
+    ];
+    let (_, plan, outcome) = partial::merge(shards(&s, total, 9, &plans)).unwrap();
+    assert_eq!(rendered(&s, &plan, &outcome), expected, "uneven split");
+}
+
+#[test]
+fn partials_of_different_studies_are_refused() {
+    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let a = shards(&s, 256, 9, &[RunPlan::shard(256, 9, 0, 2)]).remove(0);
+    let b_other_seed = shards(&s, 256, 10, &[RunPlan::shard(256, 10, 1, 2)]).remove(0);
+    let err = partial::merge(vec![a.clone(), b_other_seed]).unwrap_err();
+    assert!(
+        matches!(&err, PartialError::Mismatch(m) if m.contains("different seed")),
+        "{err}"
+    );
+
+    let mut other_scenario = shards(&s, 256, 9, &[RunPlan::shard(256, 9, 1, 2)]).remove(0);
+    other_scenario.1.scenario_text.push_str("\n# edited\n");
+    let err = partial::merge(vec![a.clone(), other_scenario]).unwrap_err();
+    assert!(err.to_string().contains("different scenario"), "{err}");
+
+    let err = partial::merge(vec![a.clone()]).unwrap_err();
+    assert!(
+        err.to_string().contains("runs 128..256 are missing"),
+        "{err}"
+    );
+
+    let err = partial::merge(vec![a.clone(), a]).unwrap_err();
+    assert!(err.to_string().contains("overlaps"), "{err}");
+
+    assert!(matches!(
+        Partial::decode(b"not a partial", "x"),
+        Err(PartialError::Unreadable(_))
+    ));
+}
