@@ -70,7 +70,7 @@ fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::engine::Outcome) -> 
     ]
 }
 
-fn shards(s: &Scenario, total: u64, seed: u64, plans: &[RunPlan]) -> Vec<(String, Partial)> {
+fn shards(s: &Scenario, total: u64, plans: &[RunPlan]) -> Vec<(String, Partial)> {
     plans
         .iter()
         .enumerate()
@@ -98,7 +98,7 @@ fn any_split_merges_to_the_single_run_bit_for_bit() {
         let plans: Vec<RunPlan> = (0..n).map(|k| RunPlan::shard(total, 9, k, n)).collect();
         // Contiguous, covering, uneven when n does not divide the 16 blocks.
         assert_eq!(plans.iter().map(|p| p.runs).sum::<u64>(), total);
-        let mut parts = shards(&s, total, 9, &plans);
+        let mut parts = shards(&s, total, &plans);
         parts.reverse(); // the order given does not matter
         let (text, plan, outcome) = partial::merge(parts).unwrap();
         assert_eq!(text, SCENARIO);
@@ -123,22 +123,22 @@ fn any_split_merges_to_the_single_run_bit_for_bit() {
             seed: 9,
         },
     ];
-    let (_, plan, outcome) = partial::merge(shards(&s, total, 9, &plans)).unwrap();
+    let (_, plan, outcome) = partial::merge(shards(&s, total, &plans)).unwrap();
     assert_eq!(rendered(&s, &plan, &outcome), expected, "uneven split");
 }
 
 #[test]
 fn partials_of_different_studies_are_refused() {
     let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
-    let a = shards(&s, 256, 9, &[RunPlan::shard(256, 9, 0, 2)]).remove(0);
-    let b_other_seed = shards(&s, 256, 10, &[RunPlan::shard(256, 10, 1, 2)]).remove(0);
+    let a = shards(&s, 256, &[RunPlan::shard(256, 9, 0, 2)]).remove(0);
+    let b_other_seed = shards(&s, 256, &[RunPlan::shard(256, 10, 1, 2)]).remove(0);
     let err = partial::merge(vec![a.clone(), b_other_seed]).unwrap_err();
     assert!(
         matches!(&err, PartialError::Mismatch(m) if m.contains("different seed")),
         "{err}"
     );
 
-    let mut other_scenario = shards(&s, 256, 9, &[RunPlan::shard(256, 9, 1, 2)]).remove(0);
+    let mut other_scenario = shards(&s, 256, &[RunPlan::shard(256, 9, 1, 2)]).remove(0);
     other_scenario.1.scenario_text.push_str("\n# edited\n");
     let err = partial::merge(vec![a.clone(), other_scenario]).unwrap_err();
     assert!(err.to_string().contains("different scenario"), "{err}");
