@@ -118,9 +118,9 @@ pub enum Metric {
     SecondaryT,
     /// Total refinery output, tonnes.
     RefineryT,
-    /// Stockpile purchases and holding costs, EUR.
+    /// Stockpile purchases and holding costs, EUR (present value).
     StockpileCostEur,
-    /// Shortfall times the value of lost load, EUR.
+    /// Shortfall times the value of lost load, EUR (present value).
     ShortageCostEur,
     /// Material in products reaching end of life, tonnes.
     EolT,
@@ -130,10 +130,13 @@ pub enum Metric {
     RefineryCostEur,
     /// Re-exports delivered, tonnes.
     ReexportsT,
+    /// Value of the stock left at the horizon's end, at the base price,
+    /// discounted like the costs, EUR.
+    StockpileEndValueEur,
 }
 
 /// Number of [`Metric`]s.
-pub const N_METRICS: usize = 15;
+pub const N_METRICS: usize = 16;
 
 impl Metric {
     /// All metrics, in output order.
@@ -153,6 +156,7 @@ impl Metric {
         Metric::CollectedT,
         Metric::RefineryCostEur,
         Metric::ReexportsT,
+        Metric::StockpileEndValueEur,
     ];
 
     /// The name used in `summary.json` and `runs.csv`.
@@ -173,6 +177,7 @@ impl Metric {
             Metric::CollectedT => "collected_t",
             Metric::RefineryCostEur => "refinery_cost_eur",
             Metric::ReexportsT => "reexports_t",
+            Metric::StockpileEndValueEur => "stockpile_end_value_eur",
         }
     }
 }

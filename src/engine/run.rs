@@ -58,6 +58,12 @@ pub struct Prepared {
     refinery_ramp: Vec<f64>,
     /// The step in which each refinery's capex is spent, if in the horizon.
     capex_step: Vec<Option<usize>>,
+    /// First global stockpile index of each material.
+    stock_offset: Vec<usize>,
+    n_stockpiles: usize,
+    /// Discount factor of each step, (1 + r)^-(t dt), and at the horizon's end.
+    discount: Vec<f64>,
+    discount_end: f64,
     /// The uncertain numbers drawn once per run, in a fixed order.
     params: Vec<Param>,
     event_keys: Vec<StreamKey>,
@@ -228,9 +234,21 @@ impl Prepared {
             }
             capex_step.push(usize::try_from(online).ok().filter(|&t| t < steps));
         }
+        let mut stock_offset = Vec::with_capacity(scenario.materials.len());
+        let mut n_stockpiles = 0;
+        for m in &scenario.materials {
+            stock_offset.push(n_stockpiles);
+            n_stockpiles += m.stockpiles.len();
+        }
+        let dt = scenario.step.dt();
+        let discount_of = |years: f64| (1.0 + scenario.discount_rate).powf(-years);
         Prepared {
+            stock_offset,
+            n_stockpiles,
+            discount: (0..steps).map(|t| discount_of(t as f64 * dt)).collect(),
+            discount_end: discount_of(steps as f64 * dt),
             steps,
-            dt: scenario.step.dt(),
+            dt,
             months_per_step: f64::from(scenario.step.months()),
             steps_per_year: spy as f64,
             source_offset,
@@ -272,6 +290,8 @@ pub struct Workspace {
     growth: Vec<f64>,
     /// Event rate per year, per disruption (unused for scheduled ones).
     rate: Vec<f64>,
+    /// Level of each stockpile.
+    levels: Vec<f64>,
     /// Utilization per refinery.
     utilization: Vec<f64>,
     /// Substitution (max fraction, per year) per material.
@@ -307,6 +327,7 @@ impl Workspace {
         let mats = &scenario.materials;
         Workspace {
             avail: vec![1.0; prep.n_flows * prep.steps],
+            levels: vec![0.0; prep.n_stockpiles],
             utilization: scenario
                 .refineries
                 .iter()
@@ -527,9 +548,10 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         // New capacity starts whole steps after the first disruption.
         let nc_lead_steps = (nc_lead * prep.steps_per_year).ceil() as usize;
 
-        let mut level = 0.0;
         let mut stock_cost = 0.0;
+        let mut shortage_cost = 0.0;
         let mut refinery_cost = 0.0;
+        let mut end_level = 0.0;
         let mut episode = 0u32;
         let mut run_length = 0.0f64;
         let mut growth_factor = 1.0;
@@ -580,9 +602,9 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
                 refinery += output;
                 online_capacity += capacity;
                 fed_capacity += capacity * feed;
-                refinery_cost += output * spec.opex_eur_per_t;
+                refinery_cost += output * spec.opex_eur_per_t * prep.discount[t];
                 if prep.capex_step[r] == Some(t) {
-                    refinery_cost += spec.capex_eur;
+                    refinery_cost += spec.capex_eur * prep.discount[t];
                 }
             }
             let feed_availability = if online_capacity > 0.0 {
@@ -640,38 +662,53 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
                 }
                 _ => mat.price,
             };
-            // 8. Stockpile release or refill.
+            // 8. Stockpiles release in order, or refill.
+            let discount = prep.discount[t];
             let mut release = 0.0;
-            if let Some(sp) = &mat.stockpile {
+            let mut remaining = gap;
+            let mut level = 0.0;
+            let levels = &mut ws.levels[prep.stock_offset[m_idx]..];
+            for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
                 let basis = match sp.target_basis {
                     TargetBasis::Consumption => demand,
                     TargetBasis::NetImports => need,
                 };
-                let target = match sp.target {
+                let tonnes = |x: StockTarget| match x {
                     StockTarget::Days(days) => days / 365.0 * basis / dt,
                     StockTarget::Tonnes(t) => t,
                 };
+                let target = tonnes(sp.target);
                 if t == 0 {
-                    // The stock starts at initial_fill x its first target,
+                    // A stock starts at initial_fill x its first target,
                     // bought at the base price when buy_initial is set.
-                    level = sp.initial_fill * target;
+                    *lvl = sp.initial_fill * target;
                     if sp.buy_initial {
-                        stock_cost += level * mat.price;
+                        stock_cost += *lvl * mat.price;
                     }
                 }
                 if gap > sp.release_trigger * demand {
-                    release = gap.min(level).min(sp.max_release_tpy * dt);
-                    level -= release;
-                } else if level < target {
-                    let buy = (target - level).min(sp.replenish_tpy * dt);
-                    level += buy;
-                    stock_cost += buy * price;
+                    let available = (*lvl - tonnes(sp.floor)).max(0.0);
+                    let r = (remaining * sp.release_fraction)
+                        .min(available)
+                        .min(sp.max_release_tpy * dt);
+                    *lvl -= r;
+                    remaining -= r;
+                    release += r;
+                } else if *lvl < target
+                    && price <= sp.refill_price_cap * mat.price
+                    && (sp.refill_in_shortage || gap == 0.0)
+                {
+                    let buy = (target - *lvl).min(sp.replenish_tpy * dt);
+                    *lvl += buy;
+                    stock_cost += buy * price * discount;
                 }
                 // 11. Holding cost on the stock held through the step.
-                stock_cost += level * price * sp.holding_cost_rate * dt;
+                stock_cost += *lvl * price * sp.holding_cost_rate * dt * discount;
+                level += *lvl;
             }
             // 9. What is left unmet.
-            let shortfall = gap - release;
+            let shortfall = remaining.max(0.0);
+            shortage_cost += shortfall * mat.value_of_lost_load * discount;
 
             let values = [
                 demand,
@@ -701,6 +738,7 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             totals[Metric::EolT as usize] += eol;
             totals[Metric::CollectedT as usize] += collected;
             totals[Metric::ReexportsT as usize] += reexports;
+            end_level = level;
             if shortfall > 0.0 {
                 totals[Metric::ShortfallSteps as usize] += 1.0;
                 run_length += 1.0;
@@ -718,8 +756,8 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         };
         totals[Metric::StockpileCostEur as usize] = stock_cost;
         totals[Metric::RefineryCostEur as usize] = refinery_cost;
-        totals[Metric::ShortageCostEur as usize] =
-            totals[Metric::ShortfallT as usize] * mat.value_of_lost_load;
+        totals[Metric::ShortageCostEur as usize] = shortage_cost;
+        totals[Metric::StockpileEndValueEur as usize] = end_level * mat.price * prep.discount_end;
         ws.metrics[m_idx * N_METRICS..(m_idx + 1) * N_METRICS].copy_from_slice(&totals);
     }
 }

@@ -257,32 +257,58 @@ pub fn describe(s: &Scenario) -> String {
     let stocks: Vec<_> = s
         .materials
         .iter()
-        .filter_map(|m| m.stockpile.as_ref().map(|sp| (m, sp)))
+        .flat_map(|m| m.stockpiles.iter().map(move |sp| (m, sp)))
         .collect();
     let _ = writeln!(o, "\nstockpiles ({}):", stocks.len());
     for (m, sp) in stocks {
-        let target = match sp.target {
+        let days = |x: StockTarget, what: &str| match x {
             StockTarget::Days(d) if sp.target_basis == TargetBasis::NetImports => {
-                format!("{} days of net imports", num(d))
+                format!("{} days of net imports{what}", num(d))
             }
-            StockTarget::Days(d) => format!("{} days of demand", num(d)),
-            StockTarget::Tonnes(t) => format!("{} t", num(t)),
+            StockTarget::Days(d) => format!("{} days of demand{what}", num(d)),
+            StockTarget::Tonnes(t) => format!("{} t{what}", num(t)),
         };
         let max_release = if sp.max_release_tpy.is_finite() {
             format!("{} t/yr", num(sp.max_release_tpy))
         } else {
             "unlimited".into()
         };
+        let floor = match sp.floor {
+            StockTarget::Tonnes(0.0) => String::new(),
+            f => format!(", floor {}", days(f, " never released")),
+        };
+        let cap = if sp.refill_price_cap.is_finite() {
+            format!(
+                " while the price is at most {} x base",
+                num(sp.refill_price_cap)
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "  {}: target {target}, initial fill {}, release when gap > {} of demand (max {max_release}), \
-             refill {} t/yr, holding cost {}/yr, initial purchase {}",
+            "  {} ({}, release order {}): target {}, initial fill {}{floor}; release {} of the gap \
+             when it exceeds {} of demand (max {max_release}); refill {} t/yr{cap}{}; \
+             holding cost {}/yr; initial purchase {}",
+            sp.name,
             m.id,
+            sp.release_order,
+            days(sp.target, ""),
             num(sp.initial_fill),
+            num(sp.release_fraction),
             num(sp.release_trigger),
             num(sp.replenish_tpy),
+            if sp.refill_in_shortage { "" } else { ", not during a shortage" },
             num(sp.holding_cost_rate),
             if sp.buy_initial { "paid" } else { "not paid" }
+        );
+    }
+    if s.discount_rate != 0.0 {
+        let _ = writeln!(
+            o,
+            "\ncosts discounted at {}/yr to {}",
+            num(s.discount_rate),
+            s.start_year
         );
     }
     o

@@ -177,6 +177,15 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
             .key("runs")
             .err(format!("must be from 1 to {MAX_RUNS} (got {})", sim.runs));
     }
+    let discount_rate = match sim.discount_rate {
+        Some(r) => check(
+            &at.key("discount_rate"),
+            r > -1.0,
+            r,
+            "a yearly rate > -1, e.g. 0.03",
+        )?,
+        None => 0.0,
+    };
     if sim.seed < 0 {
         return at
             .key("seed")
@@ -216,13 +225,21 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
                 list(ids.iter())
             ));
         };
-        if m.stockpile.is_some() {
-            return at.key("material").err(format!(
-                "a second stockpile for {:?}: one stockpile per material is supported",
-                s.material
+        let name = match &s.name {
+            Some(n) => n.clone(),
+            None if m.stockpiles.is_empty() => m.id.clone(),
+            None => format!("{}-{}", m.id, m.stockpiles.len() + 1),
+        };
+        if m.stockpiles.iter().any(|x| x.name == name) {
+            return at.key("name").err(format!(
+                "{name:?} is used twice: name each stockpile of {:?} differently",
+                m.id
             ));
         }
-        m.stockpile = Some(stockpile(&at, s)?);
+        let order = s.release_order.unwrap_or(m.stockpiles.len() as i64);
+        m.stockpiles.push(stockpile(&at, s, name, order)?);
+        // A stable sort keeps file order among equal release orders.
+        m.stockpiles.sort_by_key(|x| x.release_order);
     }
 
     let start_year = i32::try_from(sim.start_year).expect("checked: 1800..=2300");
@@ -291,6 +308,7 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         step,
         runs: u64::try_from(sim.runs).expect("checked: >= 1"),
         seed: u64::try_from(sim.seed).expect("checked: >= 0"),
+        discount_rate,
         region: sim.region.clone(),
         materials,
         disruptions,
@@ -636,13 +654,37 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         price_elasticity,
         max_price_multiple,
         sources,
-        stockpile: None,
+        stockpiles: Vec::new(),
         substitution,
         new_capacity,
     })
 }
 
-fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
+fn stockpile(
+    at: &At,
+    s: &RawStockpile,
+    name: String,
+    release_order: i64,
+) -> Result<Stockpile, FieldError> {
+    let floor = match (s.floor_days, s.floor_t) {
+        (Some(d), None) => StockTarget::Days(non_negative(&at.key("floor_days"), d)?),
+        (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("floor_t"), t)?),
+        (Some(_), Some(_)) => {
+            return at
+                .key("floor_t")
+                .err("give either floor_days or floor_t, not both")
+        }
+        (None, None) => StockTarget::Tonnes(0.0),
+    };
+    let refill_price_cap = match s.refill_price_cap {
+        Some(x) => check(
+            &at.key("refill_price_cap"),
+            x > 0.0,
+            x,
+            "a multiple of the base price > 0",
+        )?,
+        None => f64::INFINITY,
+    };
     let target = match (s.target_days, s.target_t) {
         (Some(d), None) => StockTarget::Days(non_negative(&at.key("target_days"), d)?),
         (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("target_t"), t)?),
@@ -660,6 +702,15 @@ fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
         None => f64::INFINITY,
     };
     Ok(Stockpile {
+        name,
+        release_order,
+        release_fraction: fraction(
+            &at.key("release_fraction"),
+            s.release_fraction.unwrap_or(1.0),
+        )?,
+        floor,
+        refill_price_cap,
+        refill_in_shortage: s.refill_in_shortage.unwrap_or(true),
         target,
         initial_fill: fraction(&at.key("initial_fill"), s.initial_fill.unwrap_or(1.0))?,
         release_trigger: fraction(&at.key("release_trigger"), s.release_trigger.unwrap_or(0.0))?,

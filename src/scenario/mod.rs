@@ -70,6 +70,7 @@ pub struct Scenario {
     pub(crate) step: Step,
     pub(crate) runs: u64,
     pub(crate) seed: u64,
+    pub(crate) discount_rate: f64,
     pub(crate) region: Option<String>,
     pub(crate) materials: Vec<Material>,
     pub(crate) disruptions: Vec<Disruption>,
@@ -88,7 +89,8 @@ pub struct Material {
     pub(crate) price_elasticity: Option<f64>,
     pub(crate) max_price_multiple: f64,
     pub(crate) sources: Vec<Source>,
-    pub(crate) stockpile: Option<Stockpile>,
+    /// Stockpiles in release order.
+    pub(crate) stockpiles: Vec<Stockpile>,
     pub(crate) substitution: Option<Substitution>,
     pub(crate) new_capacity: Option<NewCapacity>,
 }
@@ -224,6 +226,14 @@ pub enum StockTarget {
 /// A strategic stockpile of one material, with its release and refill rules.
 #[derive(Debug, Clone)]
 pub struct Stockpile {
+    pub(crate) name: String,
+    pub(crate) release_order: i64,
+    pub(crate) release_fraction: f64,
+    /// Strategic floor (days of the basis, or tonnes); `Tonnes(0)` for none.
+    pub(crate) floor: StockTarget,
+    /// Buy only at a price up to this multiple of the base price.
+    pub(crate) refill_price_cap: f64,
+    pub(crate) refill_in_shortage: bool,
     pub(crate) target: StockTarget,
     pub(crate) initial_fill: f64,
     pub(crate) release_trigger: f64,
@@ -446,14 +456,19 @@ impl Scenario {
         self.materials.iter().map(|m| m.id.as_str())
     }
 
-    /// A copy with one material's stockpile removed (or all when `None`):
-    /// the counterfactual "without stockpile" policy on the same world.
+    /// A copy without any stockpile: the counterfactual policy on the same
+    /// world.
     pub fn without_stockpiles(&self) -> Scenario {
         let mut s = self.clone();
         for m in &mut s.materials {
-            m.stockpile = None;
+            m.stockpiles.clear();
         }
         s
+    }
+
+    /// Whether any material has a stockpile.
+    pub fn has_stockpiles(&self) -> bool {
+        self.materials.iter().any(|m| !m.stockpiles.is_empty())
     }
 }
 

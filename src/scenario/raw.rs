@@ -47,6 +47,9 @@ pub struct RawSimulation {
     pub runs: i64,
     /// Seed of every random stream.
     pub seed: i64,
+    /// Yearly discount rate for costs as present values (default 0).
+    #[serde(default)]
+    pub discount_rate: Option<f64>,
     /// The importing region the scenario speaks for (a label).
     #[serde(default)]
     pub region: Option<String>,
@@ -181,6 +184,29 @@ pub struct RawDisruption {
 pub struct RawStockpile {
     /// Material id.
     pub material: String,
+    /// Name, unique among the material's stockpiles (default: the material id,
+    /// then id-2, id-3, ...).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Order in which a material's stockpiles release (lower first; default:
+    /// file order).
+    #[serde(default)]
+    pub release_order: Option<i64>,
+    /// Fraction of the remaining gap a release covers (default 1).
+    #[serde(default)]
+    pub release_fraction: Option<f64>,
+    /// Strategic floor never released, in days of the target basis.
+    #[serde(default)]
+    pub floor_days: Option<f64>,
+    /// Strategic floor never released, in tonnes.
+    #[serde(default)]
+    pub floor_t: Option<f64>,
+    /// Buy only while the price is at most this multiple of the base price.
+    #[serde(default)]
+    pub refill_price_cap: Option<f64>,
+    /// Whether to buy while there is a gap below the release trigger (default true).
+    #[serde(default)]
+    pub refill_in_shortage: Option<bool>,
     /// Target in days of current demand.
     #[serde(default)]
     pub target_days: Option<f64>,
