@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod engine;

@@ -560,10 +560,17 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         let mut first_disrupted: Option<usize> = None;
 
         for t in 0..steps {
-            if first_disrupted.is_none()
-                && (0..mat.sources.len()).any(|k| ws.avail[(offset + k) * steps + t] < 1.0)
-            {
-                first_disrupted = Some(t);
+            if first_disrupted.is_none() {
+                // Share of imports cut, from availability alone (the world).
+                let cut: f64 = mat
+                    .sources
+                    .iter()
+                    .enumerate()
+                    .map(|(k, src)| src.share * (1.0 - ws.avail[(offset + k) * steps + t]))
+                    .sum();
+                if cut > mat.response_trigger {
+                    first_disrupted = Some(t);
+                }
             }
             // 1. Demand, with growth counted to the start of the step, plus
             // what new installations of products consume, less substitution.
@@ -622,8 +629,10 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
                 let a = ws.avail[(offset + k) * steps + t];
                 lost += src.share * need * (1.0 - a);
                 if src.reexport_share > 0.0 {
+                    // Transit is sized on consumption, not on what domestic
+                    // supply leaves to import.
                     let r = src.reexport_share;
-                    reexports += src.share * need * a * r / (1.0 - r);
+                    reexports += src.share * demand * a * r / (1.0 - r);
                 }
             }
             episode = if lost > 0.0 { episode + 1 } else { 0 };

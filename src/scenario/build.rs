@@ -655,6 +655,10 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         max_price_multiple,
         sources,
         stockpiles: Vec::new(),
+        response_trigger: fraction(
+            &at.key("response_trigger"),
+            m.response_trigger.unwrap_or(0.0),
+        )?,
         substitution,
         new_capacity,
     })

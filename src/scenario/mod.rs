@@ -91,6 +91,7 @@ pub struct Material {
     pub(crate) sources: Vec<Source>,
     /// Stockpiles in release order.
     pub(crate) stockpiles: Vec<Stockpile>,
+    pub(crate) response_trigger: f64,
     pub(crate) substitution: Option<Substitution>,
     pub(crate) new_capacity: Option<NewCapacity>,
 }

@@ -79,6 +79,10 @@ pub struct RawMaterial {
     /// Share of gross imports re-exported (a trade hub), default for all sources.
     #[serde(default)]
     pub reexport_share: Option<f64>,
+    /// Share of imports that must be cut before substitution and new
+    /// capacity start (default 0: any cut).
+    #[serde(default)]
+    pub response_trigger: Option<f64>,
     /// Demand substitution after a loss begins.
     #[serde(default)]
     pub substitution: Option<RawSubstitution>,

@@ -1,0 +1,129 @@
+//! Analyses built on the engine: sweeps over policy grids, paired comparisons
+//! of scenarios, and stockpile sizing. All of them run every variant with the
+//! same seed, so that differences are the policy's, not the noise's.
+
+pub mod compare;
+pub mod edit;
+pub mod optimize;
+pub mod sweep;
+
+use crate::engine::{simulate, Metric, Outcome, RunPlan, RunTable};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::MetricSummary;
+use std::path::Path;
+
+/// Why an analysis could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// A path could not be applied.
+    #[error(transparent)]
+    Edit(#[from] edit::EditError),
+    /// An edited scenario is not valid.
+    #[error("{context}: {source}")]
+    Scenario {
+        /// Which variant.
+        context: String,
+        /// The validation error.
+        source: ScenarioError,
+    },
+    /// The request does not fit the scenario.
+    #[error("{0}")]
+    Request(String),
+}
+
+/// What a stockpile policy achieves for one material, against the same
+/// scenario without stockpiles (same seed, so the same world run by run).
+/// Money is in EUR, present values; tonnes over the horizon; means over runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyRow {
+    /// Material id.
+    pub material: String,
+    /// Mean total shortfall.
+    pub shortfall_mean: f64,
+    /// 95th percentile of total shortfall.
+    pub shortfall_p95: f64,
+    /// Mean of the worst 5 % of total shortfall.
+    pub shortfall_cvar95: f64,
+    /// Share of runs with any shortfall.
+    pub p_shortfall: f64,
+    /// Mean stockpile cost (purchases and holding).
+    pub stockpile_cost: f64,
+    /// Mean value of the stock left at the end.
+    pub stockpile_end_value: f64,
+    /// Mean shortage cost.
+    pub shortage_cost: f64,
+    /// Mean shortfall avoided against the baseline.
+    pub avoided_shortfall: f64,
+    /// Mean shortage cost avoided against the baseline.
+    pub avoided_shortage_cost: f64,
+    /// Stockpile cost less the end value.
+    pub net_stockpile_cost: f64,
+    /// Avoided shortage cost / net stockpile cost (NaN when the cost is 0).
+    pub benefit_cost_ratio: f64,
+    /// Net stockpile cost per tonne of avoided shortfall (NaN when none avoided).
+    pub cost_per_t_avoided: f64,
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len().max(1) as f64
+}
+
+/// The policy rows of each material of `scenario`, against `baseline` (the
+/// runs of the same scenario without stockpiles, same plan).
+pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) -> Vec<PolicyRow> {
+    scenario
+        .material_ids()
+        .enumerate()
+        .map(|(m, id)| {
+            let short = runs.column(m, Metric::ShortfallT);
+            let summary = MetricSummary::of(&short);
+            let col = |k| mean(&runs.column(m, k));
+            let base_short = mean(&baseline.column(m, Metric::ShortfallT));
+            let base_cost = mean(&baseline.column(m, Metric::ShortageCostEur));
+            let stockpile_cost = col(Metric::StockpileCostEur);
+            let stockpile_end_value = col(Metric::StockpileEndValueEur);
+            let shortage_cost = col(Metric::ShortageCostEur);
+            let avoided_shortfall = base_short - summary.mean;
+            let avoided_shortage_cost = base_cost - shortage_cost;
+            let net = stockpile_cost - stockpile_end_value;
+            PolicyRow {
+                material: id.to_string(),
+                shortfall_mean: summary.mean,
+                shortfall_p95: summary.p95,
+                shortfall_cvar95: summary.cvar95,
+                p_shortfall: short.iter().filter(|&&x| x > 0.0).count() as f64
+                    / short.len().max(1) as f64,
+                stockpile_cost,
+                stockpile_end_value,
+                shortage_cost,
+                avoided_shortfall,
+                avoided_shortage_cost,
+                net_stockpile_cost: net,
+                benefit_cost_ratio: if net > 0.0 {
+                    avoided_shortage_cost / net
+                } else {
+                    f64::NAN
+                },
+                cost_per_t_avoided: if avoided_shortfall > 0.0 {
+                    net / avoided_shortfall
+                } else {
+                    f64::NAN
+                },
+            }
+        })
+        .collect()
+}
+
+/// Validates an edited scenario document.
+fn scenario_of(doc: &toml::Table, file: &Path, context: &str) -> Result<Scenario, AnalysisError> {
+    let text = toml::to_string(doc).expect("a parsed document serializes");
+    Scenario::from_toml(&text, file).map_err(|source| AnalysisError::Scenario {
+        context: context.to_string(),
+        source,
+    })
+}
+
+/// Simulates on the current pool without progress reporting.
+fn run(scenario: &Scenario, plan: &RunPlan) -> Outcome {
+    simulate(scenario, plan, &|_| {})
+}
