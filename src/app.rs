@@ -1,7 +1,10 @@
 //! Orchestration of each command: load, validate, simulate, summarize, write.
 //! Errors get their context here, at the edge; exit codes are decided here.
 
-use crate::cli::{Cli, Command, MergeArgs, RunArgs};
+use crate::analysis::{self, optimize};
+use crate::cli::{
+    Cli, Command, CommonArgs, CompareArgs, MergeArgs, OptimizeArgs, RunArgs, SweepArgs,
+};
 use crate::engine::{simulate, Outcome, RunPlan};
 use crate::output::partial::{self, Partial};
 use crate::output::{self, Artifact, MARKER};
@@ -48,6 +51,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Merge(args) => merge(&args),
+        Command::Sweep(args) => sweep(&args),
+        Command::Compare(args) => compare(&args),
+        Command::Optimize(args) => optimize_cmd(&args),
     }
 }
 
@@ -233,4 +239,197 @@ fn progress_bar(runs: u64, quiet: bool) -> ProgressBar {
         );
     }
     bar
+}
+
+/// A worker pool of the requested size (default: one thread per core).
+fn pool(threads: Option<u64>) -> Result<rayon::ThreadPool> {
+    let n = threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n as usize,
+    );
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .context("cannot start the worker threads")
+}
+
+/// A scenario file: its text, the validated scenario, and the parsed document.
+fn load_document(path: &Path) -> Result<(String, Scenario, toml::Table)> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let scenario = Scenario::from_toml(&text, path)?;
+    let doc: toml::Table = text.parse().expect("a validated scenario parses");
+    Ok((text, scenario, doc))
+}
+
+fn plan_of(common: &CommonArgs, scenario: &Scenario) -> RunPlan {
+    RunPlan {
+        first_run: 0,
+        runs: common.runs.unwrap_or(scenario.runs()),
+        seed: common.seed.unwrap_or(scenario.seed()),
+    }
+}
+
+fn analysis_dir(common: &CommonArgs, scenario: &Scenario, what: &str) -> PathBuf {
+    common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-{what}", scenario.name())))
+}
+
+fn note(quiet: bool, message: &str) {
+    if !quiet {
+        eprintln!("{message}");
+    }
+}
+
+fn sweep(args: &SweepArgs) -> Result<()> {
+    let started = Instant::now();
+    let (text, scenario, doc) = load_document(&args.scenario)?;
+    let plan = plan_of(&args.common, &scenario);
+    let out = analysis_dir(&args.common, &scenario, "sweep");
+    check_destination(&out)?;
+    let quiet = args.common.quiet;
+    let progress = |done: usize, total: usize| note(quiet, &format!("point {done}/{total} done"));
+    let points = pool(args.common.threads)?.install(|| {
+        analysis::sweep::sweep(&doc, &args.scenario, &args.settings, &plan, &progress)
+    })?;
+    let artifacts = vec![
+        Artifact {
+            name: "sweep.csv".into(),
+            bytes: output::analysis::sweep_csv(&args.settings, &points),
+        },
+        Artifact {
+            name: "scenario.toml".into(),
+            bytes: text.into_bytes(),
+        },
+    ];
+    output::write_folder(&out, &artifacts)?;
+    if !quiet {
+        print!("{}", output::analysis::sweep_table(&args.settings, &points));
+        println!(
+            "{} runs per point, seed {}; avoided amounts against the same scenario without \
+             stockpiles; results in {} ({:.1} s)",
+            plan.runs,
+            plan.seed,
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn compare(args: &CompareArgs) -> Result<()> {
+    let started = Instant::now();
+    let (base_path, variant_paths) = args
+        .scenarios
+        .split_first()
+        .expect("clap requires at least two scenarios");
+    let base = Scenario::load(base_path)?;
+    let variants = variant_paths
+        .iter()
+        .map(|p| Scenario::load(p).map(|s| (p, s)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = plan_of(&args.common, &base);
+    let out = analysis_dir(&args.common, &base, "compare");
+    check_destination(&out)?;
+    let pool = pool(args.common.threads)?;
+    let base_runs = pool.install(|| simulate(&base, &plan, &|_| {})).runs;
+    let mut diffs = Vec::with_capacity(variants.len());
+    for (path, v) in &variants {
+        let materials: Vec<(String, usize, usize)> = base
+            .material_ids()
+            .enumerate()
+            .filter_map(|(mb, id)| {
+                v.material_ids()
+                    .position(|x| x == id)
+                    .map(|mv| (id.to_string(), mb, mv))
+            })
+            .collect();
+        if materials.is_empty() {
+            return Err(InputError(format!(
+                "{}: has no material in common with {}",
+                path.display(),
+                base_path.display()
+            ))
+            .into());
+        }
+        let runs = pool.install(|| simulate(v, &plan, &|_| {})).runs;
+        note(args.common.quiet, &format!("{} done", path.display()));
+        let label = path.display().to_string();
+        diffs.push((
+            label,
+            analysis::compare::compare(&base_runs, &runs, &materials, plan.seed),
+        ));
+    }
+    output::write_folder(
+        &out,
+        &[Artifact {
+            name: "compare.csv".into(),
+            bytes: output::analysis::compare_csv(&diffs),
+        }],
+    )?;
+    if !args.common.quiet {
+        print!("{}", output::analysis::compare_table(&diffs));
+        println!(
+            "base {}: {} runs, seed {}, every variant on the same runs; results in {} ({:.1} s)",
+            base_path.display(),
+            plan.runs,
+            plan.seed,
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn optimize_cmd(args: &OptimizeArgs) -> Result<()> {
+    let started = Instant::now();
+    let (text, scenario, doc) = load_document(&args.scenario)?;
+    let plan = plan_of(&args.common, &scenario);
+    let out = analysis_dir(&args.common, &scenario, "optimize");
+    check_destination(&out)?;
+    let objective = match (args.target, args.objective, args.budget_eur) {
+        (Some(t), _, _) => optimize::Objective::Target(t),
+        (_, Some(_), _) => optimize::Objective::NetBenefit,
+        (_, _, Some(b)) if b.is_finite() && b >= 0.0 => optimize::Objective::Budget(b),
+        (_, _, Some(b)) => {
+            return Err(InputError(format!("--budget-eur {b}: give a budget >= 0")).into())
+        }
+        _ => unreachable!("clap requires one goal"),
+    };
+    let grid = optimize::Grid {
+        max_days: args.max_days,
+        step_days: args.step_days,
+    };
+    let quiet = args.common.quiet;
+    let progress = |m: &str| note(quiet, m);
+    let sizings = pool(args.common.threads)?
+        .install(|| optimize::optimize(&doc, &args.scenario, objective, grid, &plan, &progress))?;
+    output::write_folder(
+        &out,
+        &[
+            Artifact {
+                name: "optimize.csv".into(),
+                bytes: output::analysis::optimize_csv(&sizings),
+            },
+            Artifact {
+                name: "scenario.toml".into(),
+                bytes: text.into_bytes(),
+            },
+        ],
+    )?;
+    if !quiet {
+        print!("{}", output::analysis::optimize_table(&sizings));
+        println!(
+            "{} runs, seed {}; results in {} ({:.1} s)",
+            plan.runs,
+            plan.seed,
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! The command line: clap types only, no logic.
 
-use clap::{Args, Parser, Subcommand};
+use crate::analysis::edit::{parse_setting, Setting};
+use crate::analysis::optimize::Target;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Monte Carlo simulator of critical raw material supply: how likely and how
@@ -26,6 +28,96 @@ pub enum Command {
     /// Combine the partial results of shards (`run --shard K/N`) into the
     /// results of one run, identical to a single process's.
     Merge(MergeArgs),
+    /// Run a grid of policy variants (`--set PATH=V1,V2,...`, several make a
+    /// grid), all with the same seed; write sweep.csv.
+    Sweep(SweepArgs),
+    /// Compare scenarios run by run on the same random world: paired
+    /// differences with 95 % intervals; write compare.csv.
+    Compare(CompareArgs),
+    /// Size each material's stockpile: the smallest that meets a risk
+    /// target, the best net benefit, or the best use of a budget.
+    Optimize(OptimizeArgs),
+}
+
+/// Options shared by the analysis commands.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Number of runs (overrides `simulation.runs`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub runs: Option<u64>,
+    /// Seed (overrides `simulation.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress and no table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `crmsim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A numeric field and its values, e.g.
+    /// `stockpile.gallium.target_days=0,30,60,90,180`; give several for a grid.
+    #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = parse_setting, required = true)]
+    pub settings: Vec<Setting>,
+    /// Shared options (default folder: outputs/<name>-sweep).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options of `crmsim compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base scenario, then one or more variants.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Shared options; runs and seed default to the base's
+    /// (default folder: outputs/<base name>-compare).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// What `optimize` maximizes besides a risk target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Avoided shortage cost less net stockpile cost.
+    NetBenefit,
+}
+
+/// Options of `crmsim optimize`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("goal").required(true).args(["target", "objective", "budget_eur"])))]
+pub struct OptimizeArgs {
+    /// The scenario file (TOML); each material's first [[stockpile]] (with
+    /// target_days) is sized, keeping its other rules.
+    pub scenario: PathBuf,
+    /// A risk target: p_shortfall<=P, shortfall_p95<=T, shortfall_mean<=T or
+    /// shortfall_cvar95<=T (tonnes over the horizon).
+    #[arg(long, value_parser = Target::parse)]
+    pub target: Option<Target>,
+    /// Maximize net benefit instead.
+    #[arg(long, value_enum)]
+    pub objective: Option<ObjectiveArg>,
+    /// Allocate this budget (net stockpile cost, EUR) across materials.
+    #[arg(long)]
+    pub budget_eur: Option<f64>,
+    /// Largest stock considered, days of demand.
+    #[arg(long, default_value_t = 365.0)]
+    pub max_days: f64,
+    /// Resolution of the answer, days.
+    #[arg(long, default_value_t = 1.0)]
+    pub step_days: f64,
+    /// Shared options (default folder: outputs/<name>-optimize).
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Options of `crmsim merge`.

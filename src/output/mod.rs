@@ -6,6 +6,7 @@
 //! complete results or the new complete results, never a mix or a half-written
 //! file. An existing folder is replaced only if it holds crmsim results.
 
+pub mod analysis;
 pub mod csv;
 pub mod json;
 pub mod partial;

@@ -1,0 +1,295 @@
+//! Renderers of the analyses: `sweep.csv`, `compare.csv`, `optimize.csv` and
+//! their readable tables.
+
+use super::text::num;
+use crate::analysis::compare::Difference;
+use crate::analysis::edit::Setting;
+use crate::analysis::optimize::Sizing;
+use crate::analysis::sweep::SweepPoint;
+use crate::analysis::PolicyRow;
+use std::fmt::Write;
+
+fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+/// Column names of a [`PolicyRow`], after the material.
+const POLICY_COLUMNS: [&str; 12] = [
+    "shortfall_t_mean",
+    "shortfall_t_p95",
+    "shortfall_t_cvar95",
+    "p_shortfall",
+    "stockpile_cost_eur",
+    "stockpile_end_value_eur",
+    "shortage_cost_eur",
+    "avoided_shortfall_t",
+    "avoided_shortage_cost_eur",
+    "net_stockpile_cost_eur",
+    "benefit_cost_ratio",
+    "cost_per_t_avoided_eur",
+];
+
+fn policy_values(r: &PolicyRow) -> [f64; 12] {
+    [
+        r.shortfall_mean,
+        r.shortfall_p95,
+        r.shortfall_cvar95,
+        r.p_shortfall,
+        r.stockpile_cost,
+        r.stockpile_end_value,
+        r.shortage_cost,
+        r.avoided_shortfall,
+        r.avoided_shortage_cost,
+        r.net_stockpile_cost,
+        r.benefit_cost_ratio,
+        r.cost_per_t_avoided,
+    ]
+}
+
+/// An empty cell for values that do not exist (NaN).
+fn cell(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        x.to_string()
+    }
+}
+
+/// `sweep.csv`: one row per grid point and material.
+pub fn sweep_csv(settings: &[Setting], points: &[SweepPoint]) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = settings.iter().map(|s| s.path.clone()).collect();
+    header.push("material".into());
+    header.extend(POLICY_COLUMNS.iter().map(|c| c.to_string()));
+    w.write_record(&header)
+        .expect("writing to memory cannot fail");
+    for p in points {
+        for r in &p.rows {
+            let mut rec: Vec<String> = p.values.iter().map(f64::to_string).collect();
+            rec.push(r.material.clone());
+            rec.extend(policy_values(r).iter().map(|&x| cell(x)));
+            w.write_record(&rec).expect("writing to memory cannot fail");
+        }
+    }
+    finish(w)
+}
+
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                if c == 0 {
+                    format!("{v:<w$}", w = widths[c])
+                } else {
+                    format!("{v:>w$}", w = widths[c])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut o = line(header) + "\n";
+    for r in rows {
+        o += &line(&r.iter().map(String::as_str).collect::<Vec<_>>());
+        o.push('\n');
+    }
+    o
+}
+
+fn opt_num(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        num(x)
+    }
+}
+
+/// The sweep as a table: per point and material, risk and money.
+pub fn sweep_table(settings: &[Setting], points: &[SweepPoint]) -> String {
+    let point_label = |p: &SweepPoint| {
+        settings
+            .iter()
+            .zip(&p.values)
+            .map(|(s, v)| {
+                format!(
+                    "{}={}",
+                    s.path.rsplit('.').next().unwrap_or(&s.path),
+                    num(*v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .flat_map(|p| {
+            p.rows.iter().map(move |r| {
+                vec![
+                    point_label(p),
+                    r.material.clone(),
+                    num(r.shortfall_mean),
+                    num(r.shortfall_p95),
+                    format!("{:.3}", r.p_shortfall),
+                    num(r.net_stockpile_cost),
+                    num(r.avoided_shortage_cost),
+                    opt_num(r.benefit_cost_ratio),
+                ]
+            })
+        })
+        .collect();
+    table(
+        &[
+            "point",
+            "material",
+            "shortfall t",
+            "p95 t",
+            "P(short)",
+            "net stock EUR",
+            "avoided EUR",
+            "benefit/cost",
+        ],
+        &rows,
+    )
+}
+
+/// `compare.csv`: one row per variant, material and measure.
+pub fn compare_csv(diffs: &[(String, Vec<Difference>)]) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "variant",
+        "material",
+        "measure",
+        "base",
+        "variant_value",
+        "difference",
+        "ci95_lo",
+        "ci95_hi",
+    ])
+    .expect("writing to memory cannot fail");
+    for (variant, ds) in diffs {
+        for d in ds {
+            w.write_record([
+                variant.clone(),
+                d.material.clone(),
+                d.measure.to_string(),
+                d.base.to_string(),
+                d.variant.to_string(),
+                d.diff.estimate.to_string(),
+                d.diff.lo.to_string(),
+                d.diff.hi.to_string(),
+            ])
+            .expect("writing to memory cannot fail");
+        }
+    }
+    finish(w)
+}
+
+/// The comparison as a table, with a reading of each interval.
+pub fn compare_table(diffs: &[(String, Vec<Difference>)]) -> String {
+    let mut o = String::new();
+    for (variant, ds) in diffs {
+        let _ = writeln!(
+            o,
+            "{variant} minus base (95 % intervals, paired run by run):"
+        );
+        let rows: Vec<Vec<String>> = ds
+            .iter()
+            .map(|d| {
+                let sure = if d.diff.lo > 0.0 || d.diff.hi < 0.0 {
+                    ""
+                } else {
+                    "  (not distinguishable from 0)"
+                };
+                vec![
+                    d.material.clone(),
+                    d.measure.to_string(),
+                    num(d.base),
+                    num(d.variant),
+                    format!(
+                        "{} [{}, {}]{sure}",
+                        num(d.diff.estimate),
+                        num(d.diff.lo),
+                        num(d.diff.hi)
+                    ),
+                ]
+            })
+            .collect();
+        o += &table(
+            &[
+                "material",
+                "measure",
+                "base",
+                "variant",
+                "difference [95 % CI]",
+            ],
+            &rows,
+        );
+        o.push('\n');
+    }
+    o
+}
+
+/// `optimize.csv`: one row per material.
+pub fn optimize_csv(sizings: &[Sizing]) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["material".to_string(), "target_days".to_string()];
+    header.extend(POLICY_COLUMNS.iter().map(|c| c.to_string()));
+    header.push("note".into());
+    w.write_record(&header)
+        .expect("writing to memory cannot fail");
+    for s in sizings {
+        let mut rec = vec![
+            s.material.clone(),
+            s.days.map(|d| d.to_string()).unwrap_or_default(),
+        ];
+        match &s.row {
+            Some(r) => rec.extend(policy_values(r).iter().map(|&x| cell(x))),
+            None => rec.extend(std::iter::repeat_n(String::new(), POLICY_COLUMNS.len())),
+        }
+        rec.push(s.note.clone());
+        w.write_record(&rec).expect("writing to memory cannot fail");
+    }
+    finish(w)
+}
+
+/// The sizing as a table.
+pub fn optimize_table(sizings: &[Sizing]) -> String {
+    let rows: Vec<Vec<String>> = sizings
+        .iter()
+        .map(|s| {
+            let r = s.row.as_ref();
+            let f = |g: fn(&PolicyRow) -> f64| r.map_or("-".into(), |r| opt_num(g(r)));
+            vec![
+                s.material.clone(),
+                s.days.map_or("-".into(), num),
+                f(|r| r.shortfall_mean),
+                r.map_or("-".into(), |r| format!("{:.3}", r.p_shortfall)),
+                f(|r| r.net_stockpile_cost),
+                f(|r| r.avoided_shortage_cost),
+                s.note.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "material",
+            "days",
+            "shortfall t",
+            "P(short)",
+            "net stock EUR",
+            "avoided EUR",
+            "how exact",
+        ],
+        &rows,
+    )
+}

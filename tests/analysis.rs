@@ -1,0 +1,174 @@
+//! The analyses against numbers known outside the code: a paired difference
+//! known in closed form, and the optimizer against brute force.
+
+use crmsim::analysis::compare::{compare, paired_mean, unpaired_mean};
+use crmsim::analysis::optimize::{optimize, Grid, Objective, Target};
+use crmsim::analysis::{edit, policy_rows};
+use crmsim::engine::{simulate, Metric, RunPlan};
+use crmsim::scenario::Scenario;
+use std::path::Path;
+
+/// One source cut by Poisson events (rate L, fixed d months, severity 1),
+/// constant demand D = 1 t a month, no spare capacity.
+fn poisson(extra: &str) -> String {
+    format!(
+        "[simulation]\nname = \"a\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 12\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 10000\n[[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
+         duration_months = 6\nseverity = 1.0\n{extra}"
+    )
+}
+
+fn scenario(text: &str) -> Scenario {
+    Scenario::from_toml(text, Path::new("a.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A refinery whose feed is not at risk, covering f = 1/4 of demand from the
+/// start, scales every step's shortfall by (1 - f) (only the imported 3/4 can
+/// be lost). So the true mean difference is -f x E[shortfall of the base] =
+/// -f x D x sum_t (1 - exp(-L dt min(d, t + 1))), in closed form. The paired
+/// interval contains it and is narrower than the unpaired one.
+#[test]
+fn paired_interval_contains_the_closed_form_and_is_narrower() {
+    let base = scenario(&poisson(""));
+    let variant = scenario(&poisson(
+        "[[refinery]]\nmaterial = \"x\"\ncapacity_tpy = 3\nonline_year = 2000\n",
+    ));
+    let plan = RunPlan {
+        first_run: 0,
+        runs: 4000,
+        seed: 21,
+    };
+    let a = simulate(&base, &plan, &|_| {})
+        .runs
+        .column(0, Metric::ShortfallT);
+    let b = simulate(&variant, &plan, &|_| {})
+        .runs
+        .column(0, Metric::ShortfallT);
+    let dt = 1.0 / 12.0;
+    let closed: f64 = (0..120)
+        .map(|t: usize| 1.0 - (-0.5 * dt * (6usize.min(t + 1)) as f64).exp())
+        .sum();
+    let truth = -0.25 * closed;
+    let paired = paired_mean(&a, &b);
+    let unpaired = unpaired_mean(&a, &b);
+    assert!(
+        paired.lo <= truth && truth <= paired.hi,
+        "{paired:?} vs {truth}"
+    );
+    assert!(
+        unpaired.lo <= truth && truth <= unpaired.hi,
+        "{unpaired:?} vs {truth}"
+    );
+    assert!(
+        (paired.hi - paired.lo) < 0.5 * (unpaired.hi - unpaired.lo),
+        "paired {paired:?} is not much narrower than unpaired {unpaired:?}"
+    );
+    // compare() reports the same numbers for the mean.
+    let base_runs = simulate(&base, &plan, &|_| {}).runs;
+    let variant_runs = simulate(&variant, &plan, &|_| {}).runs;
+    let d = compare(&base_runs, &variant_runs, &[("x".into(), 0, 0)], 21);
+    assert_eq!(d[0].measure, "shortfall_t_mean");
+    assert_eq!(d[0].diff, paired);
+}
+
+/// The smallest stock (in whole days) meeting shortfall_mean <= 20 t (the base
+/// has about 120 (1 - e^-0.25) = 26.5 t) found by
+/// bisection equals the smallest found by trying every day from 0 to 120.
+#[test]
+fn optimize_agrees_with_brute_force() {
+    let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\n");
+    let doc: toml::Table = text.parse().unwrap();
+    let plan = RunPlan {
+        first_run: 0,
+        runs: 300,
+        seed: 3,
+    };
+    let target = Target::ShortfallMean(20.0);
+    let grid = Grid {
+        max_days: 120.0,
+        step_days: 1.0,
+    };
+    let found = optimize(
+        &doc,
+        Path::new("a.toml"),
+        Objective::Target(target),
+        grid,
+        &plan,
+        &|_| {},
+    )
+    .unwrap();
+    let baseline = simulate(&scenario(&text).without_stockpiles(), &plan, &|_| {}).runs;
+    let brute = (0..=120)
+        .find(|&d| {
+            let mut doc = doc.clone();
+            edit::set(&mut doc, "stockpile.x.target_days", f64::from(d)).unwrap();
+            let s = scenario(&toml::to_string(&doc).unwrap());
+            let runs = simulate(&s, &plan, &|_| {}).runs;
+            target.met(&policy_rows(&s, &runs, &baseline)[0])
+        })
+        .map(f64::from);
+    assert!(brute.is_some(), "the case has an answer within the grid");
+    assert_eq!(found[0].days, brute);
+
+    // Net benefit: the best of the grid is the grid point with the largest
+    // avoided shortage cost less net stockpile cost.
+    let grid = Grid {
+        max_days: 120.0,
+        step_days: 30.0,
+    };
+    let best = optimize(
+        &doc,
+        Path::new("a.toml"),
+        Objective::NetBenefit,
+        grid,
+        &plan,
+        &|_| {},
+    )
+    .unwrap();
+    let value = |d: f64| {
+        let mut doc = doc.clone();
+        edit::set(&mut doc, "stockpile.x.target_days", d).unwrap();
+        let s = scenario(&toml::to_string(&doc).unwrap());
+        let r = &policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline)[0];
+        r.avoided_shortage_cost - r.net_stockpile_cost
+    };
+    let brute = [0.0, 30.0, 60.0, 90.0, 120.0]
+        .into_iter()
+        .max_by(|a, b| value(*a).total_cmp(&value(*b)))
+        .unwrap();
+    assert_eq!(best[0].days, Some(brute));
+}
+
+/// A budget allocation never spends more than the budget.
+#[test]
+fn budget_allocation_stays_within_budget() {
+    let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\nholding_cost_rate = 0.05\n");
+    let doc: toml::Table = text.parse().unwrap();
+    let plan = RunPlan {
+        first_run: 0,
+        runs: 200,
+        seed: 3,
+    };
+    let grid = Grid {
+        max_days: 120.0,
+        step_days: 30.0,
+    };
+    let budget = 20_000.0;
+    let out = optimize(
+        &doc,
+        Path::new("a.toml"),
+        Objective::Budget(budget),
+        grid,
+        &plan,
+        &|_| {},
+    )
+    .unwrap();
+    let row = out[0].row.as_ref().unwrap();
+    assert!(
+        row.net_stockpile_cost <= budget,
+        "{}",
+        row.net_stockpile_cost
+    );
+}
