@@ -405,6 +405,12 @@ impl Workspace {
     pub fn params(&self) -> &[f64] {
         &self.params
     }
+
+    /// Availability a_s(t) of import source `k` of material `m` at step `t`:
+    /// the product of (1 - severity) of the events hitting it.
+    pub fn availability(&self, prep: &Prepared, m: usize, k: usize, t: usize) -> f64 {
+        self.avail[(prep.source_offset[m] + k) * prep.steps + t]
+    }
 }
 
 /// Draws this run's per-run numbers into their slots.
