@@ -2,7 +2,7 @@
 //! every name resolved to an index. Each error carries the path of the field.
 
 use super::raw::{RawDisruption, RawMaterial, RawMaterialSelection, RawStockpile, ScenarioFile};
-use super::uncertain::{Domain, RawUncertain, Uncertain};
+use super::uncertain::{show, Domain, RawUncertain, Uncertain};
 use super::{
     Arrival, Disruption, Material, Scenario, Source, Step, StockTarget, Stockpile, Target,
 };
@@ -15,6 +15,39 @@ pub const MAX_YEARS: i64 = 200;
 pub const MAX_RUNS: i64 = 1_000_000_000;
 /// Tolerance on the sum of a material's source shares.
 pub const SHARE_TOLERANCE: f64 = 1e-6;
+
+// Upper limits on values. They are far beyond any real market, and they keep
+// every total the engine forms finite: demand at MAX_TONNES growing at
+// MAX_GROWTH for MAX_YEARS, held MAX_TARGET_DAYS and priced at MAX_EUR_PER_T
+// times MAX_PRICE_MULTIPLE, stays below 1e100, so even sums of squares over
+// a billion runs do not overflow. Draws of uncertain numbers are clamped to
+// the same limits.
+
+/// Largest quantity in tonnes or tonnes per year (demand, stock targets,
+/// release and refill rates): 400 times the world's yearly iron ore output.
+pub const MAX_TONNES: f64 = 1e12;
+/// Largest price or value of lost load, EUR per tonne.
+pub const MAX_EUR_PER_T: f64 = 1e15;
+/// Largest yearly demand growth: +100 % a year, demand doubling every year.
+pub const MAX_GROWTH: f64 = 1.0;
+/// Largest spare capacity, as a multiple of a source's nominal flow.
+pub const MAX_SPARE_CAPACITY: f64 = 100.0;
+/// Largest event rate of a disruption, events per year.
+pub const MAX_RATE_PER_YEAR: f64 = 100.0;
+/// Longest event, in months: the longest horizon.
+pub const MAX_DURATION_MONTHS: f64 = 12.0 * MAX_YEARS as f64;
+/// Largest price cap, as a multiple of the base price.
+pub const MAX_PRICE_MULTIPLE: f64 = 1000.0;
+/// Largest stockpile target in days of demand: a hundred years.
+pub const MAX_TARGET_DAYS: f64 = 36_500.0;
+/// Largest yearly holding cost, as a fraction of the stock's value.
+pub const MAX_HOLDING_COST_RATE: f64 = 1.0;
+/// Most `[[material]]` tables in one scenario.
+pub const MAX_MATERIALS: usize = 200;
+/// Most `[[material.source]]` tables of one material.
+pub const MAX_SOURCES: usize = 300;
+/// Most `[[disruption]]` tables in one scenario.
+pub const MAX_DISRUPTIONS: usize = 1000;
 
 /// One step of a field path: a key, or an element of an array of tables
 /// (with a readable label such as the material id, when there is one).
@@ -105,7 +138,15 @@ fn check(at: &At, ok: bool, x: f64, what: &str) -> Result<f64, FieldError> {
     if ok && x.is_finite() {
         Ok(x)
     } else {
-        at.err(format!("must be {what} (got {x})"))
+        at.err(format!("must be {what} (got {})", show(x)))
+    }
+}
+
+/// `x` must lie in `domain` (finite, between its limits).
+fn within(at: &At, x: f64, domain: Domain) -> Result<f64, FieldError> {
+    match domain.check(x) {
+        None => Ok(x),
+        Some(message) => at.err(message),
     }
 }
 
@@ -114,7 +155,18 @@ fn non_negative(at: &At, x: f64) -> Result<f64, FieldError> {
 }
 
 fn fraction(at: &At, x: f64) -> Result<f64, FieldError> {
-    check(at, (0.0..=1.0).contains(&x), x, "a fraction in [0, 1]")
+    within(at, x, Domain::FRACTION)
+}
+
+/// At most `max` items of `what` under `at`.
+fn count(at: &At, n: usize, max: usize, what: &str) -> Result<(), FieldError> {
+    if n > max {
+        at.err(format!(
+            "{n} {what}: at most {max} are supported in one scenario"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// A name that is safe as a folder name: letters, digits, '-', '_' and '.',
@@ -194,6 +246,18 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
     if file.material.is_empty() {
         return At::root("material").err("a scenario needs at least one [[material]]");
     }
+    count(
+        &At::root("material"),
+        file.material.len(),
+        MAX_MATERIALS,
+        "[[material]] tables",
+    )?;
+    count(
+        &At::root("disruption"),
+        file.disruption.len(),
+        MAX_DISRUPTIONS,
+        "[[disruption]] tables",
+    )?;
     let mut materials = Vec::with_capacity(file.material.len());
     let mut ids = BTreeSet::new();
     for (i, m) in file.material.iter().enumerate() {
@@ -276,16 +340,21 @@ fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
 }
 
 fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
-    let demand_tpy = uncertain(&at.key("demand_tpy"), &m.demand_tpy, Domain::NonNegative)?;
+    let demand_tpy = uncertain(
+        &at.key("demand_tpy"),
+        &m.demand_tpy,
+        Domain::up_to(MAX_TONNES),
+    )?;
+    let growth = Domain::between(-1.0, MAX_GROWTH);
     let demand_growth = match &m.demand_growth {
-        Some(g) => uncertain(&at.key("demand_growth"), g, Domain::Real)?,
-        None => Uncertain::fixed(0.0, Domain::Real),
+        Some(g) => uncertain(&at.key("demand_growth"), g, growth)?,
+        None => Uncertain::fixed(0.0, growth),
     };
     if let Some(g) = demand_growth.fixed_value() {
         if g <= -1.0 {
             return at
                 .key("demand_growth")
-                .err(format!("must be > -1 (got {g})"));
+                .err(format!("must be > -1 (got {})", show(g)));
         }
     }
     let price = check(
@@ -294,9 +363,15 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         m.price_eur_per_t,
         "a finite number > 0",
     )?;
-    let voll = non_negative(
+    within(
+        &at.key("price_eur_per_t"),
+        price,
+        Domain::up_to(MAX_EUR_PER_T),
+    )?;
+    let voll = within(
         &at.key("value_of_lost_load_eur_per_t"),
         m.value_of_lost_load_eur_per_t,
+        Domain::up_to(MAX_EUR_PER_T),
     )?;
     let price_elasticity = match m.price_elasticity {
         Some(e) => Some(check(
@@ -308,7 +383,11 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         None => None,
     };
     let max_price_multiple = match m.max_price_multiple {
-        Some(x) => check(&at.key("max_price_multiple"), x >= 1.0, x, "a number >= 1")?,
+        Some(x) => within(
+            &at.key("max_price_multiple"),
+            x,
+            Domain::between(1.0, MAX_PRICE_MULTIPLE),
+        )?,
         None => 10.0,
     };
     if m.source.is_empty() {
@@ -316,6 +395,12 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
             .key("source")
             .err("a material needs at least one [[material.source]] with region and share");
     }
+    count(
+        &at.key("source"),
+        m.source.len(),
+        MAX_SOURCES,
+        "sources of one material",
+    )?;
     let mut sources = Vec::with_capacity(m.source.len());
     let mut total = 0.0;
     for (k, s) in m.source.iter().enumerate() {
@@ -323,8 +408,12 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         let share = fraction(&at.key("share"), s.share)?;
         total += share;
         let spare_capacity = match &s.spare_capacity {
-            Some(u) => uncertain(&at.key("spare_capacity"), u, Domain::NonNegative)?,
-            None => Uncertain::fixed(0.0, Domain::NonNegative),
+            Some(u) => uncertain(
+                &at.key("spare_capacity"),
+                u,
+                Domain::up_to(MAX_SPARE_CAPACITY),
+            )?,
+            None => Uncertain::fixed(0.0, Domain::up_to(MAX_SPARE_CAPACITY)),
         };
         let ramp_months = non_negative(&at.key("ramp_months"), s.ramp_months.unwrap_or(0.0))?;
         if s.region.is_empty() {
@@ -367,8 +456,14 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
 
 fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
     let target = match (s.target_days, s.target_t) {
-        (Some(d), None) => StockTarget::Days(non_negative(&at.key("target_days"), d)?),
-        (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("target_t"), t)?),
+        (Some(d), None) => StockTarget::Days(within(
+            &at.key("target_days"),
+            d,
+            Domain::up_to(MAX_TARGET_DAYS),
+        )?),
+        (None, Some(t)) => {
+            StockTarget::Tonnes(within(&at.key("target_t"), t, Domain::up_to(MAX_TONNES))?)
+        }
         (Some(_), Some(_)) => {
             return at
                 .key("target_t")
@@ -379,7 +474,11 @@ fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
         }
     };
     let max_release_tpy = match s.max_release_tpy {
-        Some(x) => check(&at.key("max_release_tpy"), x > 0.0, x, "a number > 0")?,
+        Some(x) => within(
+            &at.key("max_release_tpy"),
+            check(&at.key("max_release_tpy"), x > 0.0, x, "a number > 0")?,
+            Domain::up_to(MAX_TONNES),
+        )?,
         None => f64::INFINITY,
     };
     Ok(Stockpile {
@@ -387,10 +486,15 @@ fn stockpile(at: &At, s: &RawStockpile) -> Result<Stockpile, FieldError> {
         initial_fill: fraction(&at.key("initial_fill"), s.initial_fill.unwrap_or(1.0))?,
         release_trigger: fraction(&at.key("release_trigger"), s.release_trigger.unwrap_or(0.0))?,
         max_release_tpy,
-        replenish_tpy: non_negative(&at.key("replenish_tpy"), s.replenish_tpy.unwrap_or(0.0))?,
-        holding_cost_rate: non_negative(
+        replenish_tpy: within(
+            &at.key("replenish_tpy"),
+            s.replenish_tpy.unwrap_or(0.0),
+            Domain::up_to(MAX_TONNES),
+        )?,
+        holding_cost_rate: within(
             &at.key("holding_cost_rate"),
             s.holding_cost_rate.unwrap_or(0.0),
+            Domain::up_to(MAX_HOLDING_COST_RATE),
         )?,
         buy_initial: s.buy_initial.unwrap_or(false),
     })
@@ -505,7 +609,11 @@ fn disruption(
     }
     let arrival = match (&d.rate_per_year, &d.start) {
         (Some(rate), None) => {
-            let u = uncertain(&at.key("rate_per_year"), rate, Domain::NonNegative)?;
+            let u = uncertain(
+                &at.key("rate_per_year"),
+                rate,
+                Domain::up_to(MAX_RATE_PER_YEAR),
+            )?;
             Arrival::Poisson(u)
         }
         (None, Some(start)) => {
@@ -542,9 +650,9 @@ fn disruption(
     let duration_months = uncertain(
         &at.key("duration_months"),
         &d.duration_months,
-        Domain::NonNegative,
+        Domain::up_to(MAX_DURATION_MONTHS),
     )?;
-    let severity = uncertain(&at.key("severity"), &d.severity, Domain::Fraction)?;
+    let severity = uncertain(&at.key("severity"), &d.severity, Domain::FRACTION)?;
     Ok(Disruption {
         name,
         materials: ids,
