@@ -110,6 +110,11 @@ fn bucket_low(i: u32) -> f64 {
 }
 
 impl Sketch {
+    /// The most memory one sketch takes (its buckets at [`MAX_BUCKETS`]),
+    /// in bytes; used to refuse runs that would not fit.
+    pub const MAX_BYTES: usize =
+        std::mem::size_of::<Sketch>() + MAX_BUCKETS * std::mem::size_of::<Bucket>();
+
     /// An empty sketch.
     pub fn new() -> Self {
         Self::default()
