@@ -37,7 +37,7 @@ pub enum WriteError {
     )]
     Foreign(PathBuf),
     /// The file system refused.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The path being written.
         path: PathBuf,

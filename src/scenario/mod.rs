@@ -162,7 +162,7 @@ pub struct Stockpile {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{}: cannot read the scenario: {source}", file.display())]
+    #[error("{}: cannot read the scenario", file.display())]
     Read {
         /// The scenario file.
         file: PathBuf,
