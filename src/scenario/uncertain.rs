@@ -385,6 +385,15 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
             // Parameters of the underlying normal from the value's own moments.
             let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
             let mu = mean.ln() - 0.5 * sigma2;
+            if !(sigma2.is_finite() && mu.is_finite()) {
+                return Err(err(
+                    "sd",
+                    format!(
+                        "is too large for the mean of a lognormal (sd / mean = {})",
+                        show(sd / mean)
+                    ),
+                ));
+            }
             Sampler::LogNormal(
                 LogNormal::new(mu, sigma2.sqrt()).expect("checked: finite mu, sigma >= 0"),
             )
@@ -627,6 +636,56 @@ mod tests {
         let xs: Vec<f64> = (0..100_000).map(|_| u.sample(&mut rng)).collect();
         assert!(xs.iter().all(|x| (0.0..=1e12).contains(x)));
         assert!(xs.contains(&1e12), "some draws reach the limit");
+    }
+
+    /// Every distribution with extreme but finite parameters: built or
+    /// rejected, never a panic, and every draw finite and in the domain.
+    #[test]
+    fn extreme_parameters_are_rejected_or_sample_finite_values() {
+        let extremes = [
+            5e-324,
+            1e-320,
+            1e-300,
+            1e-9,
+            1.0,
+            1e9,
+            1e300,
+            1e308,
+            f64::MAX,
+        ];
+        let domain = Domain::up_to(1e12);
+        let mut tried = 0;
+        for &a in &extremes {
+            for &b in &extremes {
+                for &c in &extremes {
+                    let tables = [
+                        format!("{{ dist = \"normal\", mean = {a:e}, sd = {b:e} }}"),
+                        format!("{{ dist = \"lognormal\", mean = {a:e}, sd = {b:e} }}"),
+                        format!("{{ dist = \"uniform\", min = {a:e}, max = {b:e} }}"),
+                        format!(
+                            "{{ dist = \"triangular\", min = {a:e}, mode = {b:e}, max = {c:e} }}"
+                        ),
+                        format!("{{ dist = \"pert\", min = {a:e}, mode = {b:e}, max = {c:e} }}"),
+                        format!("{{ dist = \"beta\", alpha = {a:e}, beta = {b:e} }}"),
+                        format!("{{ dist = \"gamma\", shape = {a:e}, scale = {b:e} }}"),
+                        format!("{{ dist = \"exponential\", mean = {a:e} }}"),
+                        format!("{{ dist = \"weibull\", shape = {a:e}, scale = {b:e} }}"),
+                    ];
+                    for table in tables {
+                        let Ok(u) = Uncertain::build(&parse(&table), domain) else {
+                            continue;
+                        };
+                        tried += 1;
+                        let mut rng = ChaCha8Rng::seed_from_u64(tried);
+                        for _ in 0..20 {
+                            let x = u.sample(&mut rng);
+                            assert!((0.0..=1e12).contains(&x), "{table}: drew {x}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(tried > 100, "{tried} accepted");
     }
 
     #[test]
