@@ -683,3 +683,23 @@ fn a_killed_run_leaves_previous_results_whole() {
         }
     }
 }
+
+#[test]
+fn an_output_folder_that_cannot_be_made_is_reported_with_what_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let blocker = tmp.path().join("a-file");
+    fs::write(&blocker, "not a folder").unwrap();
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--runs", "64", "--out"])
+        .arg(blocker.join("out"))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("a-file: cannot create the folder: "), "{err}");
+    assert!(!err.contains("panicked"));
+    assert_eq!(fs::read_to_string(&blocker).unwrap(), "not a folder");
+}

@@ -45,18 +45,21 @@ pub enum WriteError {
     )]
     Foreign(PathBuf),
     /// The file system refused.
-    #[error("{}", path.display())]
+    #[error("{}: cannot {action}", path.display())]
     Io {
         /// The path being written.
         path: PathBuf,
+        /// What was being done, e.g. "create the folder".
+        action: &'static str,
         /// The underlying error.
         source: io::Error,
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'a {
     move |source| WriteError::Io {
         path: path.to_path_buf(),
+        action,
         source,
     }
 }
@@ -75,7 +78,7 @@ pub fn write_folder(dir: &Path, artifacts: &[Artifact]) -> Result<(), WriteError
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    fs::create_dir_all(&parent).map_err(io_err(&parent, "create the folder"))?;
     let leaf = dir
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
@@ -83,25 +86,25 @@ pub fn write_folder(dir: &Path, artifacts: &[Artifact]) -> Result<(), WriteError
     tidy_after_killed_writers(&parent, &leaf, dir);
     let tmp = parent.join(format!(".{leaf}.tmp-{pid}"));
     if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+        fs::remove_dir_all(&tmp).map_err(io_err(&tmp, "remove the old temporary folder"))?;
     }
     let result = (|| {
-        fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-        fs::write(tmp.join(MARKER), b"").map_err(io_err(&tmp))?;
+        fs::create_dir(&tmp).map_err(io_err(&tmp, "create the temporary folder"))?;
+        fs::write(tmp.join(MARKER), b"").map_err(io_err(&tmp, "write the marker file"))?;
         for a in artifacts {
             let path = tmp.join(&a.name);
             if let Some(p) = path.parent() {
-                fs::create_dir_all(p).map_err(io_err(p))?;
+                fs::create_dir_all(p).map_err(io_err(p, "create the folder"))?;
             }
-            fs::write(&path, &a.bytes).map_err(io_err(&path))?;
+            fs::write(&path, &a.bytes).map_err(io_err(&path, "write the file"))?;
         }
         if dir.exists() {
             let old = parent.join(format!(".{leaf}.old-{pid}"));
-            fs::rename(dir, &old).map_err(io_err(dir))?;
-            fs::rename(&tmp, dir).map_err(io_err(dir))?;
-            fs::remove_dir_all(&old).map_err(io_err(&old))?;
+            fs::rename(dir, &old).map_err(io_err(dir, "move the previous results aside"))?;
+            fs::rename(&tmp, dir).map_err(io_err(dir, "move the new results into place"))?;
+            fs::remove_dir_all(&old).map_err(io_err(&old, "remove the previous results"))?;
         } else {
-            fs::rename(&tmp, dir).map_err(io_err(dir))?;
+            fs::rename(&tmp, dir).map_err(io_err(dir, "move the new results into place"))?;
         }
         Ok(())
     })();
