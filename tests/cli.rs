@@ -703,3 +703,35 @@ fn an_output_folder_that_cannot_be_made_is_reported_with_what_failed() {
     assert!(!err.contains("panicked"));
     assert_eq!(fs::read_to_string(&blocker).unwrap(), "not a folder");
 }
+
+/// docs/errors.md quotes, for every file of tests/bad/, the message crmsim
+/// prints for it: the documentation cannot drift from the program.
+#[test]
+fn the_error_guide_quotes_the_real_messages() {
+    let guide = fs::read_to_string(root().join("docs").join("errors.md")).unwrap();
+    let mut stale = Vec::new();
+    for case in bad_cases() {
+        let name = case
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let relative = format!("tests/bad/{name}");
+        let o = crmsim()
+            .current_dir(root())
+            .args(["validate", &relative])
+            .output()
+            .unwrap();
+        let message = stderr(&o);
+        let quoted = format!("$ crmsim validate {relative}\n{message}");
+        if !guide.contains(&quoted) {
+            stale.push(format!("{name}:\n{message}"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/errors.md does not quote these messages as printed:\n{}",
+        stale.join("\n")
+    );
+}
