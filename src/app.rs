@@ -6,9 +6,10 @@ use crate::cli::{
     Cli, Command, CommonArgs, CompareArgs, MergeArgs, OptimizeArgs, RunArgs, SweepArgs,
 };
 use crate::engine::{simulate, Outcome, RunPlan};
+use crate::engine::{MemoryEstimate, BLOCK_RUNS};
 use crate::output::partial::{self, Partial};
 use crate::output::{self, Artifact, MARKER};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{self, Scenario, ScenarioError};
 use crate::stats::Report;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,6 +22,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
+
+/// The memory a run may use, in bytes. A run estimated to need more (from
+/// its runs, materials, steps and threads; see [`MemoryEstimate`]) is refused
+/// before it starts, or given fewer threads when that is enough.
+pub const MEMORY_BUDGET: u64 = 8 << 30;
 
 /// The exit code for an error: 2 when the input is wrong, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
@@ -46,6 +52,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run_scenario(&args),
         Command::Validate { scenario } => {
             let s = Scenario::load(&scenario)?;
+            // The file's own run count must fit, with one thread at least.
+            workers_within_budget(&scenario, &s, s.runs())?;
             print!("{}", output::text::describe(&s));
             println!("\n{}: valid", scenario.display());
             Ok(())
@@ -76,11 +84,46 @@ fn check_destination(out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A size in MiB or GiB.
+fn gib(bytes: u64) -> String {
+    let b = bytes as f64;
+    if bytes < 1 << 30 {
+        format!("{:.0} MiB", b / f64::from(1u32 << 20))
+    } else {
+        format!("{:.1} GiB", b / f64::from(1u32 << 30))
+    }
+}
+
+/// The most worker threads `runs` runs of `scenario` can use within
+/// [`MEMORY_BUDGET`] (at least 1).
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn workers_within_budget(file: &Path, scenario: &Scenario, runs: u64) -> Result<u64> {
+    let estimate = MemoryEstimate::new(scenario, runs);
+    let fit = estimate.workers_within(MEMORY_BUDGET);
+    if fit == 0 {
+        return Err(InputError(format!(
+            "{}: {runs} runs of {} steps of {} material(s) would need about {} of memory \
+             ({} for the per-run totals and runs.csv, {} for each copy of the per-step \
+             statistics of {} series), above the limit of {}; use fewer runs (--runs), \
+             a shorter horizon, a coarser step or fewer materials",
+            file.display(),
+            scenario.steps(),
+            scenario.material_ids().count(),
+            gib(estimate.total(1)),
+            gib(estimate.run_table),
+            gib(estimate.step_stats),
+            estimate.cells,
+            gib(MEMORY_BUDGET),
+        ))
+        .into());
+    }
+    Ok(fit)
+}
+
 fn run_scenario(args: &RunArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Read {
-        file: args.scenario.clone(),
-        source,
-    })?;
+    let text = scenario::read_text(&args.scenario)?;
     let scenario = Scenario::from_toml(&text, &args.scenario)?;
     let total_runs = args.runs.unwrap_or(scenario.runs());
     let seed = args.seed.unwrap_or(scenario.seed());
@@ -94,10 +137,21 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     };
     let out = output_dir(args, &scenario);
     check_destination(&out)?;
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n as usize,
-    );
+    let asked = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
+    // Each worker holds its own statistics: fewer workers use less memory
+    // and give the same results.
+    let fit = workers_within_budget(&args.scenario, &scenario, plan.runs)?;
+    let useful = asked.min(plan.runs.div_ceil(BLOCK_RUNS)).max(1);
+    let threads = useful.min(fit);
+    if threads < useful && args.threads.is_some() && !args.quiet {
+        eprintln!(
+            "note: using {threads} threads instead of {asked} to stay within the memory limit of {}",
+            gib(MEMORY_BUDGET)
+        );
+    }
+    let threads = usize::try_from(threads).expect("at most 1024 threads, or the core count");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -301,6 +301,79 @@ pub struct Outcome {
     pub runs: RunTable,
 }
 
+/// An upper bound on the memory a simulation and its outputs take, in parts:
+/// what grows with runs, and what each worker thread holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    /// Per-run totals and drawn parameters (held twice while blocks are
+    /// gathered), and their rendering as `runs.csv`, in bytes.
+    pub run_table: u64,
+    /// One set of per-step statistics (exact sums and quantile sketches of
+    /// every material, variable and step, at their largest), in bytes.
+    pub step_stats: u64,
+    /// One worker's buffers (availability, one run's series, block sums), in bytes.
+    pub workspace: u64,
+    /// The per-step report and its rendering as `timeseries.csv`, in bytes.
+    pub series_report: u64,
+    /// Number of recorded series (materials x variables x steps).
+    pub cells: u64,
+}
+
+/// Bytes of one number in a CSV file, at most (17 significant digits, sign,
+/// point, exponent, comma).
+const CSV_NUMBER_BYTES: u64 = 26;
+
+impl MemoryEstimate {
+    /// Estimates the memory of `runs` runs of `scenario`.
+    pub fn new(scenario: &Scenario, runs: u64) -> MemoryEstimate {
+        let prep = Prepared::new(scenario, 0);
+        let n_mat = scenario.materials.len() as u64;
+        let steps = prep.steps() as u64;
+        let params = prep.param_names().len() as u64;
+        let cells = n_mat * N_VARIABLES as u64 * steps;
+        let row = n_mat * N_METRICS as u64 + params;
+        let csv_row = n_mat * (2 + N_METRICS as u64 + params) * CSV_NUMBER_BYTES;
+        let run_table = runs.saturating_mul(2 * 8 * row + csv_row);
+        let step_stats = cells.saturating_mul(StepStats::MAX_BYTES_PER_CELL as u64);
+        let sources: u64 = scenario
+            .materials
+            .iter()
+            .map(|m| m.sources.len() as u64)
+            .sum();
+        let workspace = 8 * (sources * steps + 2 * cells + row);
+        // Per cell: a mean and five percentiles, then a CSV row of ten fields.
+        let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
+        MemoryEstimate {
+            run_table,
+            step_stats,
+            workspace,
+            series_report,
+            cells,
+        }
+    }
+
+    /// The total with `workers` threads: each holds its statistics and
+    /// buffers, and one more set of statistics holds their merge.
+    pub fn total(&self, workers: u64) -> u64 {
+        let per_worker = self.step_stats.saturating_add(self.workspace);
+        self.fixed()
+            .saturating_add(per_worker.saturating_mul(workers))
+    }
+
+    /// What does not depend on the number of workers.
+    fn fixed(&self) -> u64 {
+        self.run_table
+            .saturating_add(self.series_report)
+            .saturating_add(self.step_stats)
+    }
+
+    /// The most workers (at least 0) that keep [`Self::total`] within `budget`.
+    pub fn workers_within(&self, budget: u64) -> u64 {
+        let per_worker = self.step_stats.saturating_add(self.workspace).max(1);
+        budget.saturating_sub(self.fixed()) / per_worker
+    }
+}
+
 /// Simulates `plan` on the current rayon pool. `progress` is called with the
 /// number of runs finished, as blocks complete (from any thread).
 ///
@@ -379,5 +452,46 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
             param_names: prep.param_names(),
             params,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn scenario(years: u32, materials: usize) -> Scenario {
+        let mut text = format!(
+            "[simulation]\nname = \"t\"\nstart_year = 2025\nyears = {years}\nruns = 1\nseed = 1\n"
+        );
+        for m in 0..materials {
+            text.push_str(&format!(
+                "[[material]]\nid = \"m{m}\"\ndemand_tpy = 1\nprice_eur_per_t = 1\n\
+                 value_of_lost_load_eur_per_t = 1\n\
+                 [[material.source]]\nregion = \"A\"\nshare = 1\n"
+            ));
+        }
+        Scenario::from_toml(&text, Path::new("t.toml")).unwrap()
+    }
+
+    #[test]
+    fn memory_estimate_grows_with_runs_steps_materials_and_workers() {
+        let e = MemoryEstimate::new(&scenario(10, 1), 1000);
+        assert_eq!(e.cells, N_VARIABLES as u64 * 120);
+        // The totals held twice, and a CSV row of run, material and totals.
+        let m = N_METRICS as u64;
+        assert_eq!(e.run_table, 1000 * (2 * 8 * m + (m + 2) * CSV_NUMBER_BYTES));
+        assert!(e.total(2) > e.total(1));
+        assert_eq!(e.workers_within(e.total(3)), 3);
+        assert_eq!(e.workers_within(e.total(1) - 1), 0);
+        let more_runs = MemoryEstimate::new(&scenario(10, 1), 2000);
+        let more_steps = MemoryEstimate::new(&scenario(20, 1), 1000);
+        let more_materials = MemoryEstimate::new(&scenario(10, 2), 1000);
+        for bigger in [more_runs, more_steps, more_materials] {
+            assert!(bigger.total(1) > e.total(1));
+        }
+        // A billion runs of 200 years: far beyond any budget, and no overflow.
+        let huge = MemoryEstimate::new(&scenario(200, 3), 1_000_000_000);
+        assert!(huge.total(1024) > 1 << 40);
     }
 }

@@ -665,8 +665,11 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             }
             let compensation = lost.min(spare_supply);
             // 7. Gap and supply; computed from the loss so that no loss
-            // means a gap of exactly zero.
-            let gap = (lost - compensation).max(0.0);
+            // means a gap of exactly zero. The shares sum to 1 only to the
+            // last bit, so a total loss can exceed the need by a rounding
+            // error: the gap is capped at the need, which keeps supply and
+            // imports from going negative.
+            let gap = (lost - compensation).max(0.0).min(need);
             let supply = demand - gap;
             let imports = need - gap;
             // 10. Price from the market balance.

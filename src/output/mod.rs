@@ -5,6 +5,14 @@
 //! then replaces the destination in one rename: a reader sees the previous
 //! complete results or the new complete results, never a mix or a half-written
 //! file. An existing folder is replaced only if it holds crmsim results.
+//!
+//! A process killed while writing can leave its temporary folder
+//! (`.<name>.tmp-<pid>`) or, if killed between the two renames, the previous
+//! results moved aside (`.<name>.old-<pid>`) with no `<name>` folder. The next
+//! write to the same destination tidies up after processes that no longer run
+//! (on Linux, where that can be checked): it puts the previous results back
+//! if the destination is missing, and removes the rest. Folders of processes
+//! still running, and folders without the marker, are left alone.
 
 pub mod analysis;
 pub mod csv;
@@ -39,18 +47,21 @@ pub enum WriteError {
     )]
     Foreign(PathBuf),
     /// The file system refused.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot {action}", path.display())]
     Io {
         /// The path being written.
         path: PathBuf,
+        /// What was being done, e.g. "create the folder".
+        action: &'static str,
         /// The underlying error.
         source: io::Error,
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'a {
     move |source| WriteError::Io {
         path: path.to_path_buf(),
+        action,
         source,
     }
 }
@@ -69,32 +80,33 @@ pub fn write_folder(dir: &Path, artifacts: &[Artifact]) -> Result<(), WriteError
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    fs::create_dir_all(&parent).map_err(io_err(&parent, "create the folder"))?;
     let leaf = dir
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let pid = std::process::id();
+    tidy_after_killed_writers(&parent, &leaf, dir);
     let tmp = parent.join(format!(".{leaf}.tmp-{pid}"));
     if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+        fs::remove_dir_all(&tmp).map_err(io_err(&tmp, "remove the old temporary folder"))?;
     }
     let result = (|| {
-        fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-        fs::write(tmp.join(MARKER), b"").map_err(io_err(&tmp))?;
+        fs::create_dir(&tmp).map_err(io_err(&tmp, "create the temporary folder"))?;
+        fs::write(tmp.join(MARKER), b"").map_err(io_err(&tmp, "write the marker file"))?;
         for a in artifacts {
             let path = tmp.join(&a.name);
             if let Some(p) = path.parent() {
-                fs::create_dir_all(p).map_err(io_err(p))?;
+                fs::create_dir_all(p).map_err(io_err(p, "create the folder"))?;
             }
-            fs::write(&path, &a.bytes).map_err(io_err(&path))?;
+            fs::write(&path, &a.bytes).map_err(io_err(&path, "write the file"))?;
         }
         if dir.exists() {
             let old = parent.join(format!(".{leaf}.old-{pid}"));
-            fs::rename(dir, &old).map_err(io_err(dir))?;
-            fs::rename(&tmp, dir).map_err(io_err(dir))?;
-            fs::remove_dir_all(&old).map_err(io_err(&old))?;
+            fs::rename(dir, &old).map_err(io_err(dir, "move the previous results aside"))?;
+            fs::rename(&tmp, dir).map_err(io_err(dir, "move the new results into place"))?;
+            fs::remove_dir_all(&old).map_err(io_err(&old, "remove the previous results"))?;
         } else {
-            fs::rename(&tmp, dir).map_err(io_err(dir))?;
+            fs::rename(&tmp, dir).map_err(io_err(dir, "move the new results into place"))?;
         }
         Ok(())
     })();
@@ -103,6 +115,64 @@ pub fn write_folder(dir: &Path, artifacts: &[Artifact]) -> Result<(), WriteError
         let _ = fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Whether process `pid` is running (or may be, where that cannot be checked).
+fn may_be_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Restores or removes what killed writers to `parent/leaf` left behind (see
+/// the module docs). Best effort: a failure here only leaves a folder behind.
+fn tidy_after_killed_writers(parent: &Path, leaf: &str, dir: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{leaf}.");
+    let mut olds = Vec::new();
+    let mut tmps = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let (list, pid) = if let Some(pid) = rest.strip_prefix("old-") {
+            (&mut olds, pid)
+        } else if let Some(pid) = rest.strip_prefix("tmp-") {
+            (&mut tmps, pid)
+        } else {
+            continue;
+        };
+        match pid.parse::<u32>() {
+            Ok(pid) if !may_be_running(pid) => list.push(entry.path()),
+            _ => {}
+        }
+    }
+    for old in olds {
+        if !old.join(MARKER).is_file() {
+            continue;
+        }
+        if !dir.exists() {
+            let _ = fs::rename(&old, dir);
+        } else {
+            let _ = fs::remove_dir_all(&old);
+        }
+    }
+    for tmp in tmps {
+        if tmp.join(MARKER).is_file() {
+            let _ = fs::remove_dir_all(&tmp);
+        } else {
+            // Killed before the marker was written: removed only if empty.
+            let _ = fs::remove_dir(&tmp);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -142,5 +212,63 @@ mod tests {
         let e = write_folder(root.path(), &[art("a.txt", "1")]).unwrap_err();
         assert!(matches!(e, WriteError::Foreign(_)));
         assert!(root.path().join("precious.txt").exists());
+    }
+
+    /// The id of a process that has ended.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn tidies_up_after_killed_writers_only() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
+        let dead = dead_pid();
+        let live = std::process::id();
+        // A dead writer's half-written folder, and one killed before its marker.
+        let stale = root.path().join(format!(".out.tmp-{dead}"));
+        fs::create_dir(&stale).unwrap();
+        fs::write(stale.join(MARKER), b"").unwrap();
+        fs::write(stale.join("half.csv"), "1,2").unwrap();
+        let empty = root
+            .path()
+            .join(format!(".out.tmp-{}", dead.wrapping_add(1_000_000)));
+        fs::create_dir(&empty).unwrap();
+        // Left alone: a running process's folder, and a folder without the marker.
+        let running = root.path().join(".out.tmp-1");
+        let live_old = root.path().join(format!(".out.old-{live}"));
+        let foreign = root.path().join(format!(".out.old-{dead}"));
+        for d in [&running, &live_old, &foreign] {
+            fs::create_dir(d).unwrap();
+            fs::write(d.join("keep.txt"), "keep").unwrap();
+        }
+        fs::write(running.join(MARKER), b"").unwrap();
+        fs::write(live_old.join(MARKER), b"").unwrap();
+        write_folder(&dir, &[art("a.txt", "1")]).unwrap();
+        assert!(!stale.exists() && !empty.exists());
+        assert!(running.join("keep.txt").exists(), "pid 1 is running");
+        assert!(live_old.join("keep.txt").exists());
+        assert!(foreign.join("keep.txt").exists());
+        assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "1");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn restores_previous_results_moved_aside_by_a_killed_writer() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
+        write_folder(&dir, &[art("a.txt", "previous")]).unwrap();
+        // Killed between its two renames: no `out`, the results moved aside.
+        let old = root.path().join(format!(".out.old-{}", dead_pid()));
+        fs::rename(&dir, &old).unwrap();
+        // The next write puts them back, then replaces them whole as usual.
+        write_folder(&dir, &[art("b.txt", "new")]).unwrap();
+        assert!(!old.exists());
+        assert!(!dir.join("a.txt").exists());
+        assert_eq!(fs::read_to_string(dir.join("b.txt")).unwrap(), "new");
     }
 }

@@ -5,7 +5,7 @@ use super::raw::{
     RawDisruption, RawLifetime, RawMaterial, RawMaterialSelection, RawProduct, RawRefinery,
     RawStockpile, ScenarioFile,
 };
-use super::uncertain::{Domain, RawUncertain, Uncertain};
+use super::uncertain::{show, Domain, RawUncertain, Uncertain};
 use super::{
     Arrival, Disruption, Feed, FlowRef, LifetimeSpec, Material, NewCapacity, Product,
     ProductContent, Refinery, Scenario, Source, Stage, Step, StockTarget, Stockpile, Substitution,
@@ -21,6 +21,39 @@ pub const MAX_YEARS: i64 = 200;
 pub const MAX_RUNS: i64 = 1_000_000_000;
 /// Tolerance on the sum of a material's source shares.
 pub const SHARE_TOLERANCE: f64 = 1e-6;
+
+// Upper limits on values. They are far beyond any real market, and they keep
+// every total the engine forms finite: demand at MAX_TONNES growing at
+// MAX_GROWTH for MAX_YEARS, held MAX_TARGET_DAYS and priced at MAX_EUR_PER_T
+// times MAX_PRICE_MULTIPLE, stays below 1e100, so even sums of squares over
+// a billion runs do not overflow. Draws of uncertain numbers are clamped to
+// the same limits.
+
+/// Largest quantity in tonnes or tonnes per year (demand, stock targets,
+/// release and refill rates): 400 times the world's yearly iron ore output.
+pub const MAX_TONNES: f64 = 1e12;
+/// Largest price or value of lost load, EUR per tonne.
+pub const MAX_EUR_PER_T: f64 = 1e15;
+/// Largest yearly demand growth: +100 % a year, demand doubling every year.
+pub const MAX_GROWTH: f64 = 1.0;
+/// Largest spare capacity, as a multiple of a source's nominal flow.
+pub const MAX_SPARE_CAPACITY: f64 = 100.0;
+/// Largest event rate of a disruption, events per year.
+pub const MAX_RATE_PER_YEAR: f64 = 100.0;
+/// Longest event, in months: the longest horizon.
+pub const MAX_DURATION_MONTHS: f64 = 12.0 * MAX_YEARS as f64;
+/// Largest price cap, as a multiple of the base price.
+pub const MAX_PRICE_MULTIPLE: f64 = 1000.0;
+/// Largest stockpile target in days of demand: a hundred years.
+pub const MAX_TARGET_DAYS: f64 = 36_500.0;
+/// Largest yearly holding cost, as a fraction of the stock's value.
+pub const MAX_HOLDING_COST_RATE: f64 = 1.0;
+/// Most `[[material]]` tables in one scenario.
+pub const MAX_MATERIALS: usize = 200;
+/// Most `[[material.source]]` tables of one material.
+pub const MAX_SOURCES: usize = 300;
+/// Most `[[disruption]]` tables in one scenario.
+pub const MAX_DISRUPTIONS: usize = 1000;
 
 /// One step of a field path: a key, or an element of an array of tables
 /// (with a readable label such as the material id, when there is one).
@@ -111,16 +144,29 @@ fn check(at: &At, ok: bool, x: f64, what: &str) -> Result<f64, FieldError> {
     if ok && x.is_finite() {
         Ok(x)
     } else {
-        at.err(format!("must be {what} (got {x})"))
+        at.err(format!("must be {what} (got {})", show(x)))
     }
 }
 
-fn non_negative(at: &At, x: f64) -> Result<f64, FieldError> {
-    check(at, x >= 0.0, x, "a finite number >= 0")
+/// `x` must lie in `domain` (finite, between its limits).
+fn within(at: &At, x: f64, domain: Domain) -> Result<f64, FieldError> {
+    match domain.check(x) {
+        None => Ok(x),
+        Some(message) => at.err(message),
+    }
 }
 
 fn fraction(at: &At, x: f64) -> Result<f64, FieldError> {
-    check(at, (0.0..=1.0).contains(&x), x, "a fraction in [0, 1]")
+    within(at, x, Domain::FRACTION)
+}
+
+/// At most `max` items of `what` under `at`.
+fn count(at: &At, n: usize, max: usize, what: &str) -> Result<(), FieldError> {
+    if n > max {
+        at.err(format!("{n} {what}: at most {max} are supported"))
+    } else {
+        Ok(())
+    }
 }
 
 /// A name that is safe as a folder name: letters, digits, '-', '_' and '.',
@@ -180,9 +226,9 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
     let discount_rate = match sim.discount_rate {
         Some(r) => check(
             &at.key("discount_rate"),
-            r > -1.0,
+            r > -1.0 && r <= 1.0,
             r,
-            "a yearly rate > -1, e.g. 0.03",
+            "a yearly rate in (-1, 1], e.g. 0.03",
         )?,
         None => 0.0,
     };
@@ -197,6 +243,18 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
     if file.material.is_empty() {
         return At::root("material").err("a scenario needs at least one [[material]]");
     }
+    count(
+        &At::root("material"),
+        file.material.len(),
+        MAX_MATERIALS,
+        "[[material]] tables",
+    )?;
+    count(
+        &At::root("disruption"),
+        file.disruption.len(),
+        MAX_DISRUPTIONS,
+        "[[disruption]] tables",
+    )?;
     let mut materials = Vec::with_capacity(file.material.len());
     let mut ids = BTreeSet::new();
     for (i, m) in file.material.iter().enumerate() {
@@ -330,17 +388,25 @@ fn refinery(
             list_ids(materials)
         ));
     };
-    let capacity_tpy = non_negative(&at.key("capacity_tpy"), r.capacity_tpy)?;
+    let capacity_tpy = within(
+        &at.key("capacity_tpy"),
+        r.capacity_tpy,
+        Domain::up_to(MAX_TONNES),
+    )?;
     if !(1800..=2500).contains(&r.online_year) {
         return at.key("online_year").err(format!(
             "must be a year in 1800..=2500 (got {})",
             r.online_year
         ));
     }
-    let ramp_years = non_negative(&at.key("ramp_years"), r.ramp_years.unwrap_or(0.0))?;
+    let ramp_years = within(
+        &at.key("ramp_years"),
+        r.ramp_years.unwrap_or(0.0),
+        Domain::up_to(MAX_YEARS as f64),
+    )?;
     let utilization = match &r.utilization {
-        Some(u) => uncertain(&at.key("utilization"), u, Domain::Fraction)?,
-        None => Uncertain::fixed(1.0, Domain::Fraction),
+        Some(u) => uncertain(&at.key("utilization"), u, Domain::FRACTION)?,
+        None => Uncertain::fixed(1.0, Domain::FRACTION),
     };
     let mut feed = Vec::with_capacity(r.feed.len());
     let mut total = 0.0;
@@ -373,10 +439,29 @@ fn refinery(
         ramp_years,
         utilization,
         feed,
-        capex_eur: non_negative(&at.key("capex_eur"), r.capex_eur.unwrap_or(0.0))?,
-        opex_eur_per_t: non_negative(&at.key("opex_eur_per_t"), r.opex_eur_per_t.unwrap_or(0.0))?,
+        capex_eur: within(
+            &at.key("capex_eur"),
+            r.capex_eur.unwrap_or(0.0),
+            Domain::up_to(MAX_EUR),
+        )?,
+        opex_eur_per_t: within(
+            &at.key("opex_eur_per_t"),
+            r.opex_eur_per_t.unwrap_or(0.0),
+            Domain::up_to(MAX_EUR_PER_T),
+        )?,
     })
 }
+
+/// Longest product lifetime accepted, years.
+pub const MAX_LIFETIME_YEARS: f64 = 1000.0;
+/// Largest installation rate of a product, units per year.
+pub const MAX_UNITS: f64 = 1e12;
+/// Largest material content of a product unit, t per unit.
+pub const MAX_CONTENT_T_PER_UNIT: f64 = 1e3;
+/// Largest single amount of money (capex), EUR.
+pub const MAX_EUR: f64 = 1e15;
+/// Largest yearly substitution or new-capacity rate accepted (fractions a year).
+pub const MAX_RESPONSE_RATE: f64 = 10.0;
 
 /// Oldest installation year accepted, relative to the start.
 const MAX_HISTORY_YEARS: i32 = 200;
@@ -384,7 +469,7 @@ const MAX_HISTORY_YEARS: i32 = 200;
 /// A lifetime parameter: a number > 0, or a distribution (draws are kept
 /// above zero by the engine).
 fn lifetime_param(at: &At, raw: &RawUncertain) -> Result<Uncertain, FieldError> {
-    let u = uncertain(at, raw, Domain::NonNegative)?;
+    let u = uncertain(at, raw, Domain::up_to(MAX_LIFETIME_YEARS))?;
     match u.fixed_value() {
         Some(x) if x <= 0.0 => at.err(format!("must be > 0 years (got {x})")),
         _ => Ok(u),
@@ -412,7 +497,7 @@ fn product(
                 start_year - MAX_HISTORY_YEARS
             ));
         }
-        inflow.push((y, non_negative(&at, units)?));
+        inflow.push((y, within(&at, units, Domain::up_to(MAX_UNITS))?));
     }
     if inflow.is_empty() {
         return at
@@ -462,13 +547,13 @@ fn product(
                 list_ids(materials)
             ));
         };
-        let t_per_unit = non_negative(&cat, t)?;
+        let t_per_unit = within(&cat, t, Domain::up_to(MAX_CONTENT_T_PER_UNIT))?;
         let Some(raw) = p.recovery.get(id) else {
             return at.key("recovery").err(format!(
                 "no recovery for {id:?}: give recovery = {{ {id} = ... }} (0 if it is not recovered)"
             ));
         };
-        let recovery = uncertain(&at.key("recovery").key(id), raw, Domain::Fraction)?;
+        let recovery = uncertain(&at.key("recovery").key(id), raw, Domain::FRACTION)?;
         contents.push(ProductContent {
             material: m,
             t_per_unit,
@@ -485,7 +570,12 @@ fn product(
         ));
     }
     let content_trend = match p.content_trend {
-        Some(x) => check(&at.key("content_trend"), x > -1.0, x, "a number > -1")?,
+        Some(x) => check(
+            &at.key("content_trend"),
+            x > -1.0 && x <= MAX_GROWTH,
+            x,
+            &format!("a yearly change in (-1, {MAX_GROWTH}]"),
+        )?,
         None => 0.0,
     };
     let year_in = |key: &str, y: Option<i64>| -> Result<i32, FieldError> {
@@ -509,7 +599,7 @@ fn product(
         collection_rate: uncertain(
             &at.key("collection_rate"),
             &p.collection_rate,
-            Domain::Fraction,
+            Domain::FRACTION,
         )?,
         recycling_from_year: year_in("recycling_from_year", p.recycling_from_year)?,
         adds_demand: p.adds_demand.unwrap_or(false),
@@ -524,16 +614,21 @@ fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
 }
 
 fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
-    let demand_tpy = uncertain(&at.key("demand_tpy"), &m.demand_tpy, Domain::NonNegative)?;
+    let demand_tpy = uncertain(
+        &at.key("demand_tpy"),
+        &m.demand_tpy,
+        Domain::up_to(MAX_TONNES),
+    )?;
+    let growth = Domain::between(-1.0, MAX_GROWTH);
     let demand_growth = match &m.demand_growth {
-        Some(g) => uncertain(&at.key("demand_growth"), g, Domain::Real)?,
-        None => Uncertain::fixed(0.0, Domain::Real),
+        Some(g) => uncertain(&at.key("demand_growth"), g, growth)?,
+        None => Uncertain::fixed(0.0, growth),
     };
     if let Some(g) = demand_growth.fixed_value() {
         if g <= -1.0 {
             return at
                 .key("demand_growth")
-                .err(format!("must be > -1 (got {g})"));
+                .err(format!("must be > -1 (got {})", show(g)));
         }
     }
     let price = check(
@@ -542,9 +637,15 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         m.price_eur_per_t,
         "a finite number > 0",
     )?;
-    let voll = non_negative(
+    within(
+        &at.key("price_eur_per_t"),
+        price,
+        Domain::up_to(MAX_EUR_PER_T),
+    )?;
+    let voll = within(
         &at.key("value_of_lost_load_eur_per_t"),
         m.value_of_lost_load_eur_per_t,
+        Domain::up_to(MAX_EUR_PER_T),
     )?;
     let price_elasticity = match m.price_elasticity {
         Some(e) => Some(check(
@@ -556,7 +657,11 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         None => None,
     };
     let max_price_multiple = match m.max_price_multiple {
-        Some(x) => check(&at.key("max_price_multiple"), x >= 1.0, x, "a number >= 1")?,
+        Some(x) => within(
+            &at.key("max_price_multiple"),
+            x,
+            Domain::between(1.0, MAX_PRICE_MULTIPLE),
+        )?,
         None => 10.0,
     };
     if m.source.is_empty() {
@@ -564,6 +669,12 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
             .key("source")
             .err("a material needs at least one [[material.source]] with region and share");
     }
+    count(
+        &at.key("source"),
+        m.source.len(),
+        MAX_SOURCES,
+        "sources of one material",
+    )?;
     let reexport =
         |at: &At, x: f64| check(at, (0.0..=0.99).contains(&x), x, "a share in [0, 0.99]");
     let material_reexport = match m.reexport_share {
@@ -577,10 +688,18 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
                 max_fraction: uncertain(
                     &sat.key("max_fraction"),
                     &sub.max_fraction,
-                    Domain::Fraction,
+                    Domain::FRACTION,
                 )?,
-                per_year: uncertain(&sat.key("per_year"), &sub.per_year, Domain::NonNegative)?,
-                lag_months: non_negative(&sat.key("lag_months"), sub.lag_months.unwrap_or(0.0))?,
+                per_year: uncertain(
+                    &sat.key("per_year"),
+                    &sub.per_year,
+                    Domain::up_to(MAX_RESPONSE_RATE),
+                )?,
+                lag_months: within(
+                    &sat.key("lag_months"),
+                    sub.lag_months.unwrap_or(0.0),
+                    Domain::up_to(MAX_DURATION_MONTHS),
+                )?,
             })
         }
         None => None,
@@ -592,14 +711,14 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
                 share_per_year: uncertain(
                     &nat.key("share_per_year"),
                     &nc.share_per_year,
-                    Domain::NonNegative,
+                    Domain::up_to(MAX_RESPONSE_RATE),
                 )?,
                 lead_time_years: uncertain(
                     &nat.key("lead_time_years"),
                     &nc.lead_time_years,
-                    Domain::NonNegative,
+                    Domain::up_to(MAX_YEARS as f64),
                 )?,
-                max_share: non_negative(&nat.key("max_share"), nc.max_share.unwrap_or(1.0))?,
+                max_share: fraction(&nat.key("max_share"), nc.max_share.unwrap_or(1.0))?,
             })
         }
         None => None,
@@ -611,10 +730,18 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         let share = fraction(&at.key("share"), s.share)?;
         total += share;
         let spare_capacity = match &s.spare_capacity {
-            Some(u) => uncertain(&at.key("spare_capacity"), u, Domain::NonNegative)?,
-            None => Uncertain::fixed(0.0, Domain::NonNegative),
+            Some(u) => uncertain(
+                &at.key("spare_capacity"),
+                u,
+                Domain::up_to(MAX_SPARE_CAPACITY),
+            )?,
+            None => Uncertain::fixed(0.0, Domain::up_to(MAX_SPARE_CAPACITY)),
         };
-        let ramp_months = non_negative(&at.key("ramp_months"), s.ramp_months.unwrap_or(0.0))?;
+        let ramp_months = within(
+            &at.key("ramp_months"),
+            s.ramp_months.unwrap_or(0.0),
+            Domain::up_to(MAX_DURATION_MONTHS),
+        )?;
         if s.region.is_empty() {
             return at.key("region").err("must not be empty");
         }
@@ -671,8 +798,14 @@ fn stockpile(
     release_order: i64,
 ) -> Result<Stockpile, FieldError> {
     let floor = match (s.floor_days, s.floor_t) {
-        (Some(d), None) => StockTarget::Days(non_negative(&at.key("floor_days"), d)?),
-        (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("floor_t"), t)?),
+        (Some(d), None) => StockTarget::Days(within(
+            &at.key("floor_days"),
+            d,
+            Domain::up_to(MAX_TARGET_DAYS),
+        )?),
+        (None, Some(t)) => {
+            StockTarget::Tonnes(within(&at.key("floor_t"), t, Domain::up_to(MAX_TONNES))?)
+        }
         (Some(_), Some(_)) => {
             return at
                 .key("floor_t")
@@ -683,15 +816,21 @@ fn stockpile(
     let refill_price_cap = match s.refill_price_cap {
         Some(x) => check(
             &at.key("refill_price_cap"),
-            x > 0.0,
+            x > 0.0 && x <= MAX_PRICE_MULTIPLE,
             x,
-            "a multiple of the base price > 0",
+            &format!("a multiple of the base price in (0, {MAX_PRICE_MULTIPLE}]"),
         )?,
         None => f64::INFINITY,
     };
     let target = match (s.target_days, s.target_t) {
-        (Some(d), None) => StockTarget::Days(non_negative(&at.key("target_days"), d)?),
-        (None, Some(t)) => StockTarget::Tonnes(non_negative(&at.key("target_t"), t)?),
+        (Some(d), None) => StockTarget::Days(within(
+            &at.key("target_days"),
+            d,
+            Domain::up_to(MAX_TARGET_DAYS),
+        )?),
+        (None, Some(t)) => {
+            StockTarget::Tonnes(within(&at.key("target_t"), t, Domain::up_to(MAX_TONNES))?)
+        }
         (Some(_), Some(_)) => {
             return at
                 .key("target_t")
@@ -702,7 +841,11 @@ fn stockpile(
         }
     };
     let max_release_tpy = match s.max_release_tpy {
-        Some(x) => check(&at.key("max_release_tpy"), x > 0.0, x, "a number > 0")?,
+        Some(x) => within(
+            &at.key("max_release_tpy"),
+            check(&at.key("max_release_tpy"), x > 0.0, x, "a number > 0")?,
+            Domain::up_to(MAX_TONNES),
+        )?,
         None => f64::INFINITY,
     };
     Ok(Stockpile {
@@ -719,10 +862,15 @@ fn stockpile(
         initial_fill: fraction(&at.key("initial_fill"), s.initial_fill.unwrap_or(1.0))?,
         release_trigger: fraction(&at.key("release_trigger"), s.release_trigger.unwrap_or(0.0))?,
         max_release_tpy,
-        replenish_tpy: non_negative(&at.key("replenish_tpy"), s.replenish_tpy.unwrap_or(0.0))?,
-        holding_cost_rate: non_negative(
+        replenish_tpy: within(
+            &at.key("replenish_tpy"),
+            s.replenish_tpy.unwrap_or(0.0),
+            Domain::up_to(MAX_TONNES),
+        )?,
+        holding_cost_rate: within(
             &at.key("holding_cost_rate"),
             s.holding_cost_rate.unwrap_or(0.0),
+            Domain::up_to(MAX_HOLDING_COST_RATE),
         )?,
         buy_initial: s.buy_initial.unwrap_or(false),
         target_basis: match s.target_basis.as_deref() {
@@ -881,7 +1029,11 @@ fn disruption(
     }
     let arrival = match (&d.rate_per_year, &d.start) {
         (Some(rate), None) => {
-            let u = uncertain(&at.key("rate_per_year"), rate, Domain::NonNegative)?;
+            let u = uncertain(
+                &at.key("rate_per_year"),
+                rate,
+                Domain::up_to(MAX_RATE_PER_YEAR),
+            )?;
             Arrival::Poisson(u)
         }
         (None, Some(start)) => {
@@ -918,9 +1070,9 @@ fn disruption(
     let duration_months = uncertain(
         &at.key("duration_months"),
         &d.duration_months,
-        Domain::NonNegative,
+        Domain::up_to(MAX_DURATION_MONTHS),
     )?;
-    let severity = uncertain(&at.key("severity"), &d.severity, Domain::Fraction)?;
+    let severity = uncertain(&at.key("severity"), &d.severity, Domain::FRACTION)?;
     Ok(Disruption {
         name,
         materials: ids,

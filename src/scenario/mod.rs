@@ -343,7 +343,7 @@ impl Product {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{}: cannot read the scenario: {source}", file.display())]
+    #[error("{}: cannot read the scenario", file.display())]
     Read {
         /// The scenario file.
         file: PathBuf,
@@ -364,6 +364,16 @@ pub enum ScenarioError {
         /// The offending line with a caret, prefixed by a newline.
         snippet: String,
     },
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    #[error(
+        "{}: larger than {} MiB, the most a scenario file may be (scenarios are a few kB)",
+        file.display(),
+        MAX_FILE_BYTES >> 20
+    )]
+    TooLarge {
+        /// The scenario file.
+        file: PathBuf,
+    },
     /// A value is out of range or inconsistent with others.
     #[error("{}{}: {error}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
@@ -376,16 +386,51 @@ pub enum ScenarioError {
     },
 }
 
+/// Largest scenario file accepted, in bytes. Real scenarios are a few kB;
+/// the limit keeps a wrong path (a data dump, `/dev/zero`) from filling memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a scenario file's text.
+///
+/// # Errors
+/// [`ScenarioError::Read`] if it cannot be read, [`ScenarioError::TooLarge`]
+/// beyond [`MAX_FILE_BYTES`], [`ScenarioError::Syntax`] if it is not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let read_err = |source| ScenarioError::Read {
+        file: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::TooLarge {
+            file: path.to_path_buf(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+        let (line, column) = locate::line_col(&text, valid);
+        ScenarioError::Syntax {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: "not UTF-8 text: save the scenario as UTF-8".into(),
+            snippet: String::new(),
+        }
+    })
+}
+
 impl Scenario {
     /// Reads, parses and validates a scenario file.
     ///
     /// # Errors
     /// [`ScenarioError`] naming the file, the line and the field.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         Scenario::from_toml(&text, path)
     }
 

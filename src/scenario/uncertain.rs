@@ -11,24 +11,76 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// What a sampled value may be: the clamp applied after every draw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Domain {
-    /// Any real number (a growth rate, for example).
-    Real,
-    /// A quantity that cannot be negative: negative draws become 0.
-    NonNegative,
-    /// A fraction: draws are clamped to [0, 1].
-    Fraction,
+/// What a value may be: every fixed value must lie in `[min, max]`, and every
+/// draw is clamped to it. The upper limits keep the engine's sums finite (a
+/// demand of 1e308 t/yr, or a Weibull draw that overflows, would otherwise
+/// turn every total into infinity or NaN); the limits are the `MAX_*`
+/// constants of the scenario builder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Domain {
+    /// Smallest value allowed.
+    pub min: f64,
+    /// Largest value allowed.
+    pub max: f64,
 }
 
 impl Domain {
+    /// Any finite number.
+    pub const REAL: Domain = Domain {
+        min: -f64::MAX,
+        max: f64::MAX,
+    };
+    /// A fraction: [0, 1].
+    pub const FRACTION: Domain = Domain { min: 0.0, max: 1.0 };
+
+    /// A quantity that cannot be negative, at most `max`.
+    pub const fn up_to(max: f64) -> Domain {
+        Domain { min: 0.0, max }
+    }
+
+    /// Any number in `[min, max]`.
+    pub const fn between(min: f64, max: f64) -> Domain {
+        Domain { min, max }
+    }
+
+    /// The nearest value in the domain (NaN, which no valid distribution
+    /// draws, becomes the value nearest 0).
     fn clamp(self, x: f64) -> f64 {
-        match self {
-            Domain::Real => x,
-            Domain::NonNegative => x.max(0.0),
-            Domain::Fraction => x.clamp(0.0, 1.0),
+        if x.is_nan() {
+            0.0f64.clamp(self.min, self.max)
+        } else {
+            x.clamp(self.min, self.max)
         }
+    }
+
+    /// Why `x` is outside the domain, if it is.
+    pub(crate) fn check(self, x: f64) -> Option<String> {
+        if !x.is_finite() {
+            Some(format!("must be a finite number (got {})", show(x)))
+        } else if self == Domain::FRACTION && !(0.0..=1.0).contains(&x) {
+            Some(format!("must be a fraction in [0, 1] (got {})", show(x)))
+        } else if x < self.min {
+            Some(format!("must be >= {} (got {})", show(self.min), show(x)))
+        } else if x > self.max {
+            Some(format!(
+                "must be at most {} (got {})",
+                show(self.max),
+                show(x)
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// A number for an error message, as people write it: 1e12 rather than
+/// 1000000000000, and 1e308 rather than a line of 309 digits.
+pub(crate) fn show(x: f64) -> String {
+    let a = x.abs();
+    if a.is_finite() && (a >= 1e6 || (a > 0.0 && a < 1e-6)) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -182,7 +234,10 @@ fn finite(field: &'static str, x: f64) -> Result<f64, ParamError> {
     if x.is_finite() {
         Ok(x)
     } else {
-        Err(err(field, format!("must be a finite number (got {x})")))
+        Err(err(
+            field,
+            format!("must be a finite number (got {})", show(x)),
+        ))
     }
 }
 
@@ -190,7 +245,7 @@ fn positive(field: &'static str, x: f64) -> Result<f64, ParamError> {
     if finite(field, x)? > 0.0 {
         Ok(x)
     } else {
-        Err(err(field, format!("must be > 0 (got {x})")))
+        Err(err(field, format!("must be > 0 (got {})", show(x))))
     }
 }
 
@@ -198,7 +253,7 @@ fn non_negative(field: &'static str, x: f64) -> Result<f64, ParamError> {
     if finite(field, x)? >= 0.0 {
         Ok(x)
     } else {
-        Err(err(field, format!("must be >= 0 (got {x})")))
+        Err(err(field, format!("must be >= 0 (got {})", show(x))))
     }
 }
 
@@ -228,17 +283,8 @@ impl Uncertain {
                     field: None,
                     message,
                 };
-                if !x.is_finite() {
-                    return Err(whole(format!("must be a finite number (got {x})")));
-                }
-                match domain {
-                    Domain::NonNegative if x < 0.0 => {
-                        return Err(whole(format!("must be >= 0 (got {x})")))
-                    }
-                    Domain::Fraction if !(0.0..=1.0).contains(&x) => {
-                        return Err(whole(format!("must be a fraction in [0, 1] (got {x})")))
-                    }
-                    _ => {}
+                if let Some(message) = domain.check(x) {
+                    return Err(whole(message));
                 }
                 return Ok(Uncertain {
                     spec,
@@ -249,12 +295,27 @@ impl Uncertain {
             }
             RawUncertain::Dist(ref d) => Some(build_sampler(d)?),
         };
-        Ok(Uncertain {
+        let u = Uncertain {
             spec,
             sampler,
             fixed: f64::NAN,
             domain,
-        })
+        };
+        // Draws are clamped to the domain; a distribution centred beyond its
+        // upper limit is a mistake (a unit, a missing decimal point), not a
+        // shape to clamp silently.
+        let mean = u.mean();
+        if mean.is_nan() || mean > domain.max {
+            return Err(ParamError {
+                field: None,
+                message: format!(
+                    "the mean of the distribution must be at most {} (got {})",
+                    show(domain.max),
+                    show(mean)
+                ),
+            });
+        }
+        Ok(u)
     }
 
     /// Whether a value is drawn (true) or fixed (false).
@@ -324,6 +385,15 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
             // Parameters of the underlying normal from the value's own moments.
             let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
             let mu = mean.ln() - 0.5 * sigma2;
+            if !(sigma2.is_finite() && mu.is_finite()) {
+                return Err(err(
+                    "sd",
+                    format!(
+                        "is too large for the mean of a lognormal (sd / mean = {})",
+                        show(sd / mean)
+                    ),
+                ));
+            }
             Sampler::LogNormal(
                 LogNormal::new(mu, sigma2.sqrt()).expect("checked: finite mu, sigma >= 0"),
             )
@@ -334,7 +404,7 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
             if min > max {
                 return Err(err(
                     "min",
-                    format!("must be <= max (got min {min} > max {max})"),
+                    format!("must be <= max (got min {} > max {})", show(min), show(max)),
                 ));
             }
             Sampler::Uniform {
@@ -349,18 +419,26 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
             if min > max {
                 return Err(err(
                     "min",
-                    format!("must be <= max (got min {min} > max {max})"),
+                    format!("must be <= max (got min {} > max {})", show(min), show(max)),
                 ));
             }
             if !(min..=max).contains(&mode) {
                 return Err(err(
                     "mode",
-                    format!("must lie within [min, max] = [{min}, {max}] (got {mode})"),
+                    format!(
+                        "must lie within [min, max] = [{}, {}] (got {})",
+                        show(min),
+                        show(max),
+                        show(mode)
+                    ),
                 ));
             }
             if matches!(d, DistSpec::Pert { .. }) {
                 if min == max {
-                    return Err(err("max", format!("must be > min for a pert (got {max})")));
+                    return Err(err(
+                        "max",
+                        format!("must be > min for a pert (got {})", show(max)),
+                    ));
                 }
                 Sampler::Pert(
                     Pert::new(min, max)
@@ -448,27 +526,27 @@ mod tests {
     fn impossible_parameters_name_the_field() {
         let e = Uncertain::build(
             &parse("{ dist = \"normal\", mean = 0.04, sd = -0.1 }"),
-            Domain::Real,
+            Domain::REAL,
         )
         .unwrap_err();
         assert_eq!(e.field, Some("sd"));
         assert!(e.message.contains(">= 0") && e.message.contains("-0.1"));
         let e = Uncertain::build(
             &parse("{ dist = \"uniform\", min = 2, max = 1 }"),
-            Domain::Real,
+            Domain::REAL,
         )
         .unwrap_err();
         assert_eq!(e.field, Some("min"));
         let e = Uncertain::build(
             &parse("{ dist = \"triangular\", min = 0, mode = 2, max = 1 }"),
-            Domain::Real,
+            Domain::REAL,
         )
         .unwrap_err();
         assert_eq!(e.field, Some("mode"));
-        let e = Uncertain::build(&parse("1.5"), Domain::Fraction).unwrap_err();
+        let e = Uncertain::build(&parse("1.5"), Domain::FRACTION).unwrap_err();
         assert_eq!(e.field, None);
         assert!(e.message.contains("[0, 1]"));
-        let e = Uncertain::build(&parse("-1"), Domain::NonNegative).unwrap_err();
+        let e = Uncertain::build(&parse("-1"), Domain::up_to(f64::MAX)).unwrap_err();
         assert!(e.message.contains(">= 0"));
     }
 
@@ -522,7 +600,7 @@ mod tests {
             ),
         ];
         for (table, mean, sd) in cases {
-            let u = Uncertain::build(&parse(table), Domain::Real).unwrap();
+            let u = Uncertain::build(&parse(table), Domain::REAL).unwrap();
             let (m, s) = moments(&u, n);
             let se = sd / (n as f64).sqrt();
             assert!((m - mean).abs() < 5.0 * se, "{table}: mean {m} vs {mean}");
@@ -535,10 +613,86 @@ mod tests {
     }
 
     #[test]
+    fn values_beyond_the_upper_limit_are_rejected_and_draws_clamped() {
+        let e = Uncertain::build(&parse("1e308"), Domain::up_to(1e12)).unwrap_err();
+        assert_eq!(e.message, "must be at most 1e12 (got 1e308)");
+        let e = Uncertain::build(&parse("nan"), Domain::up_to(1e12)).unwrap_err();
+        assert_eq!(e.message, "must be a finite number (got NaN)");
+        // A Weibull with a tiny shape has an astronomically large mean.
+        let e = Uncertain::build(
+            &parse("{ dist = \"weibull\", shape = 0.01, scale = 1 }"),
+            Domain::up_to(1e12),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, None);
+        assert!(e.message.contains("mean of the distribution"), "{e:?}");
+        // Heavy tails below the limit are accepted, and no draw exceeds it.
+        let u = Uncertain::build(
+            &parse("{ dist = \"weibull\", shape = 0.08, scale = 1 }"),
+            Domain::up_to(1e12),
+        )
+        .unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let xs: Vec<f64> = (0..100_000).map(|_| u.sample(&mut rng)).collect();
+        assert!(xs.iter().all(|x| (0.0..=1e12).contains(x)));
+        assert!(xs.contains(&1e12), "some draws reach the limit");
+    }
+
+    /// Every distribution with extreme but finite parameters: built or
+    /// rejected, never a panic, and every draw finite and in the domain.
+    #[test]
+    fn extreme_parameters_are_rejected_or_sample_finite_values() {
+        let extremes = [
+            5e-324,
+            1e-320,
+            1e-300,
+            1e-9,
+            1.0,
+            1e9,
+            1e300,
+            1e308,
+            f64::MAX,
+        ];
+        let domain = Domain::up_to(1e12);
+        let mut tried = 0;
+        for &a in &extremes {
+            for &b in &extremes {
+                for &c in &extremes {
+                    let tables = [
+                        format!("{{ dist = \"normal\", mean = {a:e}, sd = {b:e} }}"),
+                        format!("{{ dist = \"lognormal\", mean = {a:e}, sd = {b:e} }}"),
+                        format!("{{ dist = \"uniform\", min = {a:e}, max = {b:e} }}"),
+                        format!(
+                            "{{ dist = \"triangular\", min = {a:e}, mode = {b:e}, max = {c:e} }}"
+                        ),
+                        format!("{{ dist = \"pert\", min = {a:e}, mode = {b:e}, max = {c:e} }}"),
+                        format!("{{ dist = \"beta\", alpha = {a:e}, beta = {b:e} }}"),
+                        format!("{{ dist = \"gamma\", shape = {a:e}, scale = {b:e} }}"),
+                        format!("{{ dist = \"exponential\", mean = {a:e} }}"),
+                        format!("{{ dist = \"weibull\", shape = {a:e}, scale = {b:e} }}"),
+                    ];
+                    for table in tables {
+                        let Ok(u) = Uncertain::build(&parse(&table), domain) else {
+                            continue;
+                        };
+                        tried += 1;
+                        let mut rng = ChaCha8Rng::seed_from_u64(tried);
+                        for _ in 0..20 {
+                            let x = u.sample(&mut rng);
+                            assert!((0.0..=1e12).contains(&x), "{table}: drew {x}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(tried > 100, "{tried} accepted");
+    }
+
+    #[test]
     fn fractions_are_clamped_after_sampling() {
         let u = Uncertain::build(
             &parse("{ dist = \"normal\", mean = 0.9, sd = 0.5 }"),
-            Domain::Fraction,
+            Domain::FRACTION,
         )
         .unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(1);

@@ -35,6 +35,11 @@ fn pow2(k: i32) -> f64 {
 }
 
 impl ExactSum {
+    /// The most memory one sum takes (limbs spanning the whole `f64` range,
+    /// with room for carries), in bytes; used to refuse runs that would not fit.
+    pub const MAX_BYTES: usize = std::mem::size_of::<ExactSum>()
+        + ((2 * BIAS as usize + 2) / LIMB_BITS as usize + 4) * std::mem::size_of::<u64>();
+
     /// An empty sum (zero).
     pub fn new() -> Self {
         Self::default()

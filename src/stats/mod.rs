@@ -34,6 +34,9 @@ impl StepStats {
         }
     }
 
+    /// The most memory one cell takes, in bytes.
+    pub const MAX_BYTES_PER_CELL: usize = ExactSum::MAX_BYTES + Sketch::MAX_BYTES;
+
     /// Number of runs counted.
     pub fn runs(&self) -> u64 {
         self.runs

@@ -102,6 +102,11 @@ impl Extremes {
 }
 
 impl Sketch {
+    /// The most memory one sketch takes (its buckets at [`MAX_BUCKETS`]),
+    /// in bytes; used to refuse runs that would not fit.
+    pub const MAX_BYTES: usize =
+        std::mem::size_of::<Sketch>() + MAX_BUCKETS * std::mem::size_of::<u32>();
+
     /// An empty sketch.
     pub fn new() -> Self {
         Self::default()

@@ -1,0 +1,742 @@
+//! The `crmsim` command as users meet it: exit codes (0 done, 2 wrong input,
+//! 1 anything else), error messages that name the file, the line and the
+//! field, the files `run` writes, and what happens to output folders.
+
+use assert_cmd::cargo::cargo_bin;
+use clap::CommandFactory;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn crmsim() -> Command {
+    Command::new(cargo_bin!("crmsim"))
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scenario(name: &str) -> PathBuf {
+    root().join("scenarios").join(name)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The names in a folder, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A small scenario with randomness everywhere: two materials, a Poisson and
+/// a scheduled disruption, a stockpile, spare capacity and a price response.
+const SMALL: &str = r#"
+[simulation]
+name = "small"
+start_year = 2025
+years = 4
+step = "quarter"
+runs = 150
+seed = 7
+
+[[material]]
+id = "gallium"
+demand_tpy = { dist = "triangular", min = 20, mode = 35, max = 60 }
+demand_growth = { dist = "normal", mean = 0.04, sd = 0.02 }
+price_eur_per_t = 460000
+value_of_lost_load_eur_per_t = 4600000
+price_elasticity = -0.3
+
+  [[material.source]]
+  region = "CN"
+  share = 0.8
+  routes = ["Malacca", "Red Sea"]
+
+  [[material.source]]
+  region = "other"
+  share = 0.2
+  spare_capacity = { dist = "uniform", min = 0.1, max = 0.5 }
+  ramp_months = 3
+
+[[material]]
+id = "germanium"
+demand_tpy = 30
+price_eur_per_t = 1500000
+value_of_lost_load_eur_per_t = 15000000
+
+  [[material.source]]
+  region = "CN"
+  share = 1.0
+
+[[disruption]]
+name = "export controls"
+materials = "all"
+region = "CN"
+rate_per_year = { dist = "lognormal", mean = 0.3, sd = 0.2 }
+duration_months = { dist = "lognormal", mean = 12, sd = 8 }
+severity = { dist = "uniform", min = 0.3, max = 0.9 }
+
+[[disruption]]
+name = "Red Sea closure"
+materials = ["gallium"]
+route = "Red Sea"
+start = "2026-04"
+duration_months = 6
+severity = 0.2
+
+[[stockpile]]
+material = "gallium"
+target_days = 60
+max_release_tpy = 30
+replenish_tpy = 5
+holding_cost_rate = 0.04
+buy_initial = true
+"#;
+
+fn write_small(dir: &Path) -> PathBuf {
+    let path = dir.join("small.toml");
+    fs::write(&path, SMALL).unwrap();
+    path
+}
+
+const METRICS: [&str; 11] = [
+    "demand_t",
+    "supply_t",
+    "shortfall_t",
+    "shortfall_fraction",
+    "shortfall_steps",
+    "longest_shortfall_steps",
+    "release_t",
+    "secondary_t",
+    "refinery_t",
+    "stockpile_cost_eur",
+    "shortage_cost_eur",
+];
+
+const VARIABLES: [&str; 9] = [
+    "demand",
+    "supply",
+    "imports",
+    "secondary",
+    "refinery",
+    "stockpile_level",
+    "release",
+    "shortfall",
+    "price",
+];
+
+#[test]
+fn the_command_line_definition_is_consistent() {
+    crmsim::cli::Cli::command().debug_assert();
+}
+
+/// A file of `tests/bad/`: what its error must say, and on which line.
+struct BadCase {
+    path: PathBuf,
+    expect: String,
+    line: Option<usize>,
+}
+
+fn bad_cases() -> Vec<BadCase> {
+    let dir = root().join("tests").join("bad");
+    let mut cases: Vec<BadCase> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|path| {
+            // Read as bytes: one case is deliberately not UTF-8 further down.
+            let bytes = fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            let mut lines = text.lines();
+            let expect = lines
+                .next()
+                .and_then(|l| l.strip_prefix("# expect: "))
+                .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()))
+                .to_string();
+            let line = lines
+                .next()
+                .and_then(|l| l.strip_prefix("# line: "))
+                .map(|n| n.parse().unwrap());
+            BadCase { path, expect, line }
+        })
+        .collect();
+    cases.sort_by(|a, b| a.path.cmp(&b.path));
+    cases
+}
+
+/// What is wrong with an error as shown to the user, if anything.
+fn judge(case: &BadCase, command: &str, o: &Output) -> Option<String> {
+    let err = stderr(o);
+    let file = case.path.display().to_string();
+    let mut problems = Vec::new();
+    if o.status.code() != Some(2) {
+        problems.push(format!("exit code {:?}, not 2", o.status.code()));
+    }
+    if err.contains("panicked") {
+        problems.push("a panic".into());
+    }
+    if !err.contains(&file) {
+        problems.push("the file is not named".into());
+    }
+    if !err.contains(&case.expect) {
+        problems.push(format!("no {:?}", case.expect));
+    }
+    if let Some(line) = case.line {
+        if !err.contains(&format!("{file}:{line}")) {
+            problems.push(format!("line {line} is not named"));
+        }
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{} ({command}): {}\n  stderr: {err}",
+            case.path.file_name().unwrap().to_string_lossy(),
+            problems.join("; ")
+        )
+    })
+}
+
+#[test]
+fn bad_scenarios_are_refused_naming_file_line_and_field() {
+    let cases = bad_cases();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let o = crmsim().arg("validate").arg(&case.path).output().unwrap();
+        failures.extend(judge(case, "validate", &o));
+
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("x");
+        let o = crmsim()
+            .arg("run")
+            .arg(&case.path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .output()
+            .unwrap();
+        failures.extend(judge(case, "run", &o));
+        if !listing(tmp.path()).is_empty() {
+            failures.push(format!(
+                "{}: run left {:?}",
+                case.path.display(),
+                listing(tmp.path())
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Names that would put results outside `outputs/`, or are not folder names
+/// at all, are refused when the name is used for the output folder; nothing
+/// is created, here or above.
+#[test]
+fn unsafe_names_create_nothing() {
+    let names = [
+        "../../x",
+        "/tmp/x",
+        "results/gallium",
+        "a\\\\b",
+        "bad\\u0000name",
+        "..",
+        ".",
+        ".hidden",
+        "",
+    ];
+    for name in names {
+        let tmp = tempfile::tempdir().unwrap();
+        let cwd = tmp.path().join("a").join("b");
+        fs::create_dir_all(&cwd).unwrap();
+        let text = SMALL.replace("name = \"small\"", &format!("name = \"{name}\""));
+        let file = cwd.join("s.toml");
+        fs::write(&file, text).unwrap();
+        let o = crmsim()
+            .current_dir(&cwd)
+            .args(["run", "s.toml", "--quiet"])
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains("s.toml:") && err.contains("simulation.name:"),
+            "{name}: {err}"
+        );
+        assert!(
+            err.contains("cannot be used as an output folder name"),
+            "{name}: {err}"
+        );
+        assert_eq!(listing(&cwd), vec!["s.toml"], "{name}");
+        assert_eq!(listing(tmp.path()), vec!["a"], "{name}");
+        assert_eq!(listing(&tmp.path().join("a")), vec!["b"], "{name}");
+    }
+}
+
+#[test]
+fn run_writes_the_documented_files_columns_and_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let out = tmp.path().join("out");
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("gallium") && stdout(&o).contains("germanium"));
+    for f in [
+        "summary.json",
+        "timeseries.csv",
+        "runs.csv",
+        ".crmsim-output",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["runs"], 150);
+    assert_eq!(summary["seed"], 7);
+    assert_eq!(summary["steps"], 16);
+    let materials = summary["materials"].as_object().unwrap();
+    let ids: BTreeSet<&str> = materials.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["gallium", "germanium"].into());
+    for (id, m) in materials {
+        let keys: BTreeSet<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut documented: BTreeSet<&str> = METRICS.into();
+        documented.insert("p_shortfall");
+        // MODEL.md's keys are all there (later features add more).
+        assert!(documented.is_subset(&keys), "{id}: {keys:?}");
+    }
+    for (id, m) in materials {
+        for metric in METRICS {
+            let s = m[metric]
+                .as_object()
+                .unwrap_or_else(|| panic!("{id}.{metric}"));
+            let keys: BTreeSet<&str> = s.keys().map(String::as_str).collect();
+            let documented = [
+                "mean", "sd", "min", "p5", "p50", "p95", "p99", "max", "cvar95",
+            ];
+            assert_eq!(keys, documented.into(), "{id}.{metric}");
+            assert!(
+                s.values().all(|v| v.as_f64().is_some_and(f64::is_finite)),
+                "{id}.{metric}: {s:?}"
+            );
+        }
+        let p = m["p_shortfall"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+    }
+
+    let mut ts = csv::Reader::from_path(out.join("timeseries.csv")).unwrap();
+    assert_eq!(
+        ts.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["material", "step", "time", "variable", "mean", "p5", "p25", "p50", "p75", "p95"]
+    );
+    let rows: Vec<csv::StringRecord> = ts.records().map(Result::unwrap).collect();
+    // MODEL.md's variables are all there (later features add more).
+    assert_eq!(rows.len(), 2 * 16 * crmsim::engine::Variable::ALL.len());
+    let seen: BTreeSet<&str> = rows.iter().map(|r| &r[3]).collect();
+    assert!(VARIABLES
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .is_subset(&seen));
+    for r in &rows {
+        for x in r.iter().skip(4) {
+            assert!(x.parse::<f64>().unwrap().is_finite(), "{r:?}");
+        }
+    }
+
+    let mut runs = csv::Reader::from_path(out.join("runs.csv")).unwrap();
+    let header: Vec<String> = runs.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[..2], ["run", "material"]);
+    assert_eq!(header[2..13], METRICS);
+    assert_eq!(runs.records().count(), 150 * 2);
+}
+
+#[test]
+fn thread_count_does_not_change_a_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let run = |threads: &str| {
+        let out = tmp.path().join(format!("t{threads}"));
+        let o = crmsim()
+            .arg("run")
+            .arg(&file)
+            // Several blocks of 64 runs, so that two threads share the work.
+            .args([
+                "--runs",
+                "300",
+                "--seed",
+                "11",
+                "--threads",
+                threads,
+                "--quiet",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        out
+    };
+    let (one, two) = (run("1"), run("2"));
+    for f in ["summary.json", "timeseries.csv", "runs.csv"] {
+        let a = fs::read(one.join(f)).unwrap();
+        let b = fs::read(two.join(f)).unwrap();
+        assert!(a == b, "{f} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn validate_prints_what_it_understood() {
+    let o = crmsim()
+        .arg("validate")
+        .arg(scenario("eu-stockpile-feasibility.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("materials ("), "{out}");
+    let text = fs::read_to_string(scenario("eu-stockpile-feasibility.toml")).unwrap();
+    let ids: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("id = \""))
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    assert!(ids.len() > 1);
+    for id in ids {
+        assert!(out.contains(&format!("  {id}: demand")), "{id} not listed");
+    }
+    assert!(out.contains(": valid"), "{out}");
+}
+
+#[test]
+fn every_sample_scenario_validates() {
+    for entry in fs::read_dir(root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let o = crmsim().arg("validate").arg(&path).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn command_line_mistakes_exit_2_and_create_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x");
+    let gallium = scenario("gallium-eu.toml");
+    let cases: Vec<(Vec<&std::ffi::OsStr>, &str)> = vec![
+        (
+            vec![
+                "run".as_ref(),
+                gallium.as_os_str(),
+                "--runs".as_ref(),
+                "0".as_ref(),
+            ],
+            "--runs",
+        ),
+        (
+            vec![
+                "run".as_ref(),
+                gallium.as_os_str(),
+                "--threads".as_ref(),
+                "0".as_ref(),
+            ],
+            "--threads",
+        ),
+        (
+            vec![
+                "run".as_ref(),
+                gallium.as_os_str(),
+                "--seed".as_ref(),
+                "-1".as_ref(),
+            ],
+            "-1",
+        ),
+        (vec!["run".as_ref()], "SCENARIO"),
+        (vec!["simulate".as_ref()], "simulate"),
+    ];
+    for (args, expect) in cases {
+        let o = crmsim()
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+        assert!(listing(tmp.path()).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_missing_or_unreadable_scenario_exits_2_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nowhere.toml");
+    for command in ["validate", "run"] {
+        let o = crmsim().arg(command).arg(&missing).output().unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            err.contains("nowhere.toml: cannot read the scenario"),
+            "{err}"
+        );
+        // The cause is given once.
+        assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+    }
+    // A folder given as the scenario.
+    let o = crmsim().arg("validate").arg(tmp.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot read the scenario"));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_file_is_refused_by_size() {
+    let o = crmsim().args(["validate", "/dev/zero"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/dev/zero: larger than 16 MiB"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn runs_beyond_the_memory_limit_are_refused_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x");
+    let started = std::time::Instant::now();
+    let o = crmsim()
+        .arg("run")
+        .arg(scenario("gallium-eu.toml"))
+        .args(["--runs", "1000000000", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("gallium-eu.toml: 1000000000 runs"), "{err}");
+    assert!(err.contains("above the limit of 8.0 GiB"), "{err}");
+    assert!(err.contains("use fewer runs (--runs)"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "refused up front"
+    );
+    assert!(listing(tmp.path()).is_empty());
+}
+
+#[test]
+fn a_folder_not_written_by_crmsim_is_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let precious = tmp.path().join("thesis");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("chapter1.tex"), "keep me").unwrap();
+    let before = listing(tmp.path());
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--out"])
+        .arg(&precious)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not hold crmsim results"), "{err}");
+    assert_eq!(listing(&precious), vec!["chapter1.tex"]);
+    assert_eq!(
+        fs::read_to_string(precious.join("chapter1.tex")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(listing(tmp.path()), before, "nothing created beside it");
+}
+
+#[test]
+fn a_second_run_replaces_the_first_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let out = tmp.path().join("out");
+    let run = |seed: &str| {
+        let o = crmsim()
+            .arg("run")
+            .arg(&file)
+            .args(["--quiet", "--runs", "64", "--seed", seed, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    run("1");
+    // Something that the second run does not write must not survive it.
+    fs::write(out.join("stale.csv"), "old").unwrap();
+    run("2");
+    assert!(!out.join("stale.csv").exists());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 2);
+    assert_eq!(
+        listing(tmp.path()),
+        vec!["out", "small.toml"],
+        "no temporaries"
+    );
+}
+
+/// A run killed mid-way (SIGKILL, so no clean-up of its own) leaves the
+/// previous results whole, or nothing at a new destination; what a killed
+/// writer leaves beside the destination is tidied by the next run.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_run_leaves_previous_results_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let out = tmp.path().join("out");
+    let fresh = tmp.path().join("fresh");
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--runs", "64", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let previous: Vec<(String, Vec<u8>)> = listing(&out)
+        .into_iter()
+        .map(|f| {
+            let bytes = fs::read(out.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect();
+
+    for dest in [&out, &fresh] {
+        let mut child = crmsim()
+            .arg("run")
+            .arg(&file)
+            .args(["--quiet", "--runs", "3000000", "--threads", "1", "--out"])
+            .arg(dest)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the run finished before it was killed");
+        let pid = child.id();
+
+        // Only the destination as it was, and at most the killed writer's
+        // temporary folder (if it was killed while writing).
+        for name in listing(tmp.path()) {
+            assert!(
+                ["out", "small.toml"].contains(&name.as_str())
+                    || name
+                        == format!(".{}.tmp-{pid}", dest.file_name().unwrap().to_string_lossy()),
+                "left behind: {name}"
+            );
+        }
+        assert!(!fresh.exists(), "a killed first run leaves no destination");
+        let now: Vec<(String, Vec<u8>)> = listing(&out)
+            .into_iter()
+            .map(|f| {
+                let bytes = fs::read(out.join(&f)).unwrap();
+                (f, bytes)
+            })
+            .collect();
+        assert!(now == previous, "the previous results changed");
+
+        // Had it been killed while writing, its half-written folder would be
+        // there: make one, and check that the next run removes it.
+        let leaf = dest.file_name().unwrap().to_string_lossy().into_owned();
+        let half = tmp.path().join(format!(".{leaf}.tmp-{pid}"));
+        fs::create_dir_all(&half).unwrap();
+        fs::write(half.join(".crmsim-output"), "").unwrap();
+        fs::write(half.join("runs.csv"), "run,mat").unwrap();
+        let o = crmsim()
+            .arg("run")
+            .arg(&file)
+            .args(["--quiet", "--runs", "64", "--out"])
+            .arg(dest)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            !half.exists(),
+            "the killed writer's temporary folder remains"
+        );
+        fs::remove_dir_all(dest).unwrap();
+        if dest == &out {
+            // Put the previous results back for the second round.
+            fs::create_dir(&out).unwrap();
+            for (f, bytes) in &previous {
+                fs::write(out.join(f), bytes).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_made_is_reported_with_what_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let blocker = tmp.path().join("a-file");
+    fs::write(&blocker, "not a folder").unwrap();
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--runs", "64", "--out"])
+        .arg(blocker.join("out"))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("a-file: cannot create the folder: "), "{err}");
+    assert!(!err.contains("panicked"));
+    assert_eq!(fs::read_to_string(&blocker).unwrap(), "not a folder");
+}
+
+/// docs/errors.md quotes, for every file of tests/bad/, the message crmsim
+/// prints for it: the documentation cannot drift from the program.
+#[test]
+fn the_error_guide_quotes_the_real_messages() {
+    let guide = fs::read_to_string(root().join("docs").join("errors.md")).unwrap();
+    let mut stale = Vec::new();
+    for case in bad_cases() {
+        let name = case
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let relative = format!("tests/bad/{name}");
+        let o = crmsim()
+            .current_dir(root())
+            .args(["validate", &relative])
+            .output()
+            .unwrap();
+        let message = stderr(&o);
+        let quoted = format!("$ crmsim validate {relative}\n{message}");
+        if !guide.contains(&quoted) {
+            stale.push(format!("{name}:\n{message}"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/errors.md does not quote these messages as printed:\n{}",
+        stale.join("\n")
+    );
+}

@@ -1,0 +1,348 @@
+//! Numerical care at the edges: tiny, huge and zero demands, shares that sum
+//! to 1 only up to rounding, and severities of exactly 0 and exactly 1.
+
+use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::{Metric, Variable};
+use crmsim::scenario::Scenario;
+use std::path::Path;
+
+fn scenario(toml: &str) -> Scenario {
+    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every run's trajectory, after `check` has looked at each.
+fn for_each_run(s: &Scenario, mut check: impl FnMut(u64, usize, &Workspace)) {
+    let prep = Prepared::new(s, s.seed());
+    let mut ws = Workspace::new(s, &prep);
+    for run in 0..s.runs() {
+        simulate_run(s, &prep, run, &mut ws);
+        check(run, prep.steps(), &ws);
+    }
+}
+
+/// Demand is met by supply, release and shortfall at every step, within a
+/// relative 1e-9, and every value is finite and not negative.
+fn assert_balanced(s: &Scenario) {
+    let n_mat = s.material_ids().count();
+    for_each_run(s, |run, steps, ws| {
+        for m in 0..n_mat {
+            for t in 0..steps {
+                let v = |var| ws.value(steps, m, var, t);
+                for var in Variable::ALL {
+                    assert!(
+                        v(var).is_finite() && v(var) >= 0.0,
+                        "run {run} step {t}: {} = {}",
+                        var.name(),
+                        v(var)
+                    );
+                }
+                let d = v(Variable::Demand);
+                let sum = v(Variable::Supply) + v(Variable::Release) + v(Variable::Shortfall);
+                assert!(
+                    (d - sum).abs() <= 1e-9 * d,
+                    "run {run} step {t}: demand {d} vs {sum}"
+                );
+                assert!(v(Variable::Shortfall) <= d);
+            }
+            for k in Metric::ALL {
+                assert!(ws.metric(m, k).is_finite(), "{}", k.name());
+            }
+        }
+    });
+}
+
+/// A market of `demand` t/yr with every mechanism at work: two sources, a
+/// Poisson disruption, a scheduled full cut, spare capacity, a stockpile in
+/// days of demand and a price response. Every quantity is relative to
+/// demand, so the shortfall fraction must not depend on its scale.
+fn market(demand: f64) -> String {
+    format!(
+        r#"
+[simulation]
+name = "scale"
+start_year = 2025
+years = 10
+runs = 40
+seed = 3
+
+[[material]]
+id = "x"
+demand_tpy = {{ dist = "uniform", min = {lo:e}, max = {hi:e} }}
+demand_growth = {{ dist = "normal", mean = 0.03, sd = 0.02 }}
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 10000
+price_elasticity = -0.3
+
+  [[material.source]]
+  region = "CN"
+  share = 0.7
+
+  [[material.source]]
+  region = "other"
+  share = 0.3
+  spare_capacity = 0.5
+  ramp_months = 4
+
+[[disruption]]
+materials = ["x"]
+region = "CN"
+rate_per_year = 0.5
+duration_months = {{ dist = "lognormal", mean = 8, sd = 5 }}
+severity = {{ dist = "uniform", min = 0.3, max = 1.0 }}
+
+[[disruption]]
+materials = ["x"]
+region = "other"
+start = "2027-01"
+duration_months = 12
+severity = 1.0
+
+[[stockpile]]
+material = "x"
+target_days = 90
+release_trigger = 0.01
+"#,
+        lo = 0.8 * demand,
+        hi = 1.2 * demand
+    )
+}
+
+#[test]
+fn tiny_and_huge_demands_balance_and_scale() {
+    let fractions = |demand: f64| -> Vec<f64> {
+        let s = scenario(&market(demand));
+        assert_balanced(&s);
+        let mut out = Vec::new();
+        for_each_run(&s, |_, _, ws| {
+            out.push(ws.metric(0, Metric::ShortfallFraction));
+        });
+        out
+    };
+    let tiny = fractions(1e-6);
+    let huge = fractions(1e9);
+    assert!(tiny.iter().any(|&f| f > 0.0), "the disruptions bite");
+    for (a, b) in tiny.iter().zip(&huge) {
+        assert!(
+            (a - b).abs() <= 1e-9 * a.max(*b).max(1e-300),
+            "shortfall fraction {a} at 1e-6 t/yr vs {b} at 1e9 t/yr"
+        );
+    }
+}
+
+#[test]
+fn zero_demand_gives_zero_everything_and_the_base_price() {
+    let s = scenario(
+        r#"
+[simulation]
+name = "zero"
+start_year = 2025
+years = 5
+runs = 10
+seed = 1
+
+[[material]]
+id = "x"
+demand_tpy = 0
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 10000
+price_elasticity = -0.3
+
+  [[material.source]]
+  region = "CN"
+  share = 1.0
+  spare_capacity = 0.5
+
+[[disruption]]
+materials = ["x"]
+region = "CN"
+rate_per_year = 3
+duration_months = 6
+severity = 1.0
+
+[[stockpile]]
+material = "x"
+target_days = 60
+replenish_tpy = 10
+buy_initial = true
+holding_cost_rate = 0.05
+"#,
+    );
+    for_each_run(&s, |run, steps, ws| {
+        for t in 0..steps {
+            for var in Variable::ALL {
+                let x = ws.value(steps, 0, var, t);
+                // The price stays at base; feed availability is 1 without
+                // refineries; everything else is zero.
+                let expected = match var {
+                    Variable::Price => 1000.0,
+                    Variable::FeedAvailability => 1.0,
+                    _ => 0.0,
+                };
+                assert_eq!(x, expected, "run {run} step {t}: {}", var.name());
+            }
+        }
+        for k in Metric::ALL {
+            assert_eq!(ws.metric(0, k), 0.0, "run {run}: {}", k.name());
+        }
+    });
+}
+
+fn with_shares(shares: &[&str]) -> String {
+    let mut t = String::from(
+        "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 2\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1\n\
+         value_of_lost_load_eur_per_t = 1\n",
+    );
+    for (i, s) in shares.iter().enumerate() {
+        t.push_str(&format!(
+            "[[material.source]]\nregion = \"R{i}\"\nshare = {s}\nroutes = [\"Suez\"]\n"
+        ));
+    }
+    // Every source cut at once, for the whole horizon.
+    t.push_str(
+        "[[disruption]]\nmaterials = [\"x\"]\nroute = \"Suez\"\nstart = \"2025-01\"\n\
+         duration_months = 24\nseverity = 1.0\n",
+    );
+    t
+}
+
+#[test]
+fn shares_summing_to_one_up_to_rounding_are_accepted() {
+    let accepted: [&[&str]; 4] = [
+        // 0.1 + 0.2 + 0.7 = 1.0000000000000002 in floating point.
+        &["0.1", "0.2", "0.7"],
+        // Thirds written with 12 digits: 0.999999999999.
+        &["0.333333333333", "0.333333333333", "0.333333333334"],
+        &["0.333333333333", "0.333333333333", "0.333333333333"],
+        // Off by 1e-9.
+        &["0.4", "0.600000001"],
+    ];
+    for shares in accepted {
+        let s = scenario(&with_shares(shares));
+        // With every source cut, all of demand is short (up to the shares'
+        // rounding: they are normalized to sum to 1 only to the last bit),
+        // and nothing goes negative.
+        assert_balanced(&s);
+        for_each_run(&s, |_, steps, ws| {
+            for t in 0..steps {
+                let supply = ws.value(steps, 0, Variable::Supply, t);
+                let short = ws.value(steps, 0, Variable::Shortfall, t);
+                assert!((0.0..=1e-12).contains(&supply), "{shares:?}: {supply}");
+                assert!((short - 10.0).abs() <= 1e-12, "{shares:?}: {short}");
+            }
+        });
+    }
+    let e = Scenario::from_toml(&with_shares(&["0.5", "0.4999"]), Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("must sum to 1"), "{e}");
+}
+
+fn base_with(disruption: &str) -> String {
+    format!(
+        r#"
+[simulation]
+name = "sev"
+start_year = 2025
+years = 8
+runs = 30
+seed = 5
+
+[[material]]
+id = "x"
+demand_tpy = {{ dist = "lognormal", mean = 50, sd = 10 }}
+demand_growth = {{ dist = "normal", mean = 0.02, sd = 0.01 }}
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 10000
+price_elasticity = -0.5
+max_price_multiple = 4
+
+  [[material.source]]
+  region = "CN"
+  share = 0.6
+
+  [[material.source]]
+  region = "other"
+  share = 0.4
+  spare_capacity = {{ dist = "uniform", min = 0.1, max = 0.5 }}
+  ramp_months = 3
+
+[[stockpile]]
+material = "x"
+target_days = 30
+replenish_tpy = 5
+{disruption}
+"#
+    )
+}
+
+/// Every recorded value and total of every run, as bits.
+fn fingerprint(s: &Scenario) -> Vec<u64> {
+    let mut bits = Vec::new();
+    for_each_run(s, |_, steps, ws| {
+        for var in Variable::ALL {
+            bits.extend((0..steps).map(|t| ws.value(steps, 0, var, t).to_bits()));
+        }
+        bits.extend(Metric::ALL.iter().map(|&k| ws.metric(0, k).to_bits()));
+    });
+    bits
+}
+
+#[test]
+fn severity_exactly_zero_changes_nothing_at_all() {
+    let without = scenario(&base_with(""));
+    let harmless = scenario(&base_with(
+        "[[disruption]]\nmaterials = [\"x\"]\nregion = \"CN\"\nrate_per_year = 3\n\
+         duration_months = { dist = \"lognormal\", mean = 12, sd = 6 }\nseverity = 0\n",
+    ));
+    assert_eq!(fingerprint(&without), fingerprint(&harmless));
+}
+
+#[test]
+fn severity_exactly_one_removes_the_flow_exactly() {
+    // The only source cut for 6 months from March 2026 (steps 14 to 19).
+    let s = scenario(
+        r#"
+[simulation]
+name = "cut"
+start_year = 2025
+years = 3
+runs = 3
+seed = 1
+
+[[material]]
+id = "x"
+demand_tpy = { dist = "uniform", min = 30, max = 90 }
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 10000
+price_elasticity = -0.3
+max_price_multiple = 7
+
+  [[material.source]]
+  region = "CN"
+  share = 1.0
+
+[[disruption]]
+materials = ["x"]
+region = "CN"
+start = "2026-03"
+duration_months = 6
+severity = 1.0
+"#,
+    );
+    for_each_run(&s, |run, steps, ws| {
+        for t in 0..steps {
+            let v = |var| ws.value(steps, 0, var, t);
+            let cut = (14..20).contains(&t);
+            let (supply, short, price) = if cut {
+                (0.0, v(Variable::Demand), 7000.0)
+            } else {
+                (v(Variable::Demand), 0.0, 1000.0)
+            };
+            assert_eq!(v(Variable::Supply), supply, "run {run} step {t}");
+            assert_eq!(v(Variable::Shortfall), short, "run {run} step {t}");
+            assert_eq!(v(Variable::Price), price, "run {run} step {t}");
+        }
+        assert_eq!(ws.metric(0, Metric::ShortfallSteps), 6.0);
+    });
+}

@@ -1,0 +1,515 @@
+//! Invariants that hold for every valid scenario, checked on random ones.
+//!
+//! The generator writes scenario files as an analyst would (1 to 3
+//! materials, 1 to 4 sources whose shares sum to 1, 0 to 3 disruptions on
+//! random targets, scheduled or Poisson, every kind of distribution, optional
+//! stockpiles with random rules, monthly, quarterly or yearly steps), then
+//! every step of every run is checked: demand is met by supply, release and
+//! shortfall; nothing is negative, infinite or NaN; and the same seed gives the
+//! same results.
+
+use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::{simulate, Metric, RunPlan, Variable};
+use crmsim::scenario::Scenario;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use std::fmt::Write;
+use std::path::Path;
+
+/// A number as TOML: `{:?}` keeps every digit and writes 1e20 as a float.
+fn f(x: f64) -> String {
+    format!("{x:?}")
+}
+
+/// An uncertain number, as written in the file.
+fn fixed(x: f64) -> String {
+    f(x)
+}
+
+/// Two sorted values in `lo..hi`.
+fn range(lo: f64, hi: f64) -> impl Strategy<Value = (f64, f64)> {
+    (lo..hi, lo..hi).prop_map(|(a, b)| (a.min(b), a.max(b)))
+}
+
+/// A quantity that cannot be negative, typically below `hi`: a number or any
+/// distribution.
+fn quantity(hi: f64) -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0.0..hi).prop_map(fixed),
+        Just(fixed(0.0)),
+        (0.0..hi, 0.0..hi / 2.0).prop_map(|(mean, sd)| format!(
+            "{{ dist = \"normal\", mean = {}, sd = {} }}",
+            f(mean),
+            f(sd)
+        )),
+        (hi / 100.0..hi, 0.0..hi).prop_map(|(mean, sd)| format!(
+            "{{ dist = \"lognormal\", mean = {}, sd = {} }}",
+            f(mean),
+            f(sd)
+        )),
+        range(0.0, hi).prop_map(|(a, b)| format!(
+            "{{ dist = \"uniform\", min = {}, max = {} }}",
+            f(a),
+            f(b)
+        )),
+        (range(0.0, hi), 0.0..=1.0).prop_map(|((a, b), w)| format!(
+            "{{ dist = \"triangular\", min = {}, mode = {}, max = {} }}",
+            f(a),
+            f(a + w * (b - a)),
+            f(b)
+        )),
+        (range(0.0, hi), 0.0..=1.0)
+            .prop_filter("pert needs min < max", |((a, b), _)| a < b)
+            .prop_map(|((a, b), w): ((f64, f64), f64)| format!(
+                "{{ dist = \"pert\", min = {}, mode = {}, max = {} }}",
+                f(a),
+                f((a + w * (b - a)).clamp(a, b)),
+                f(b)
+            )),
+        (0.2..5.0, hi / 100.0..hi / 5.0).prop_map(|(k, theta)| format!(
+            "{{ dist = \"gamma\", shape = {}, scale = {} }}",
+            f(k),
+            f(theta)
+        )),
+        (hi / 100.0..hi)
+            .prop_map(|mean| format!("{{ dist = \"exponential\", mean = {} }}", f(mean))),
+        (0.3..5.0, hi / 100.0..hi).prop_map(|(k, lambda)| format!(
+            "{{ dist = \"weibull\", shape = {}, scale = {} }}",
+            f(k),
+            f(lambda)
+        )),
+    ]
+}
+
+/// A fraction in [0, 1], exactly 0 and 1 included.
+fn fraction() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0.0..=1.0).prop_map(fixed),
+        Just(fixed(0.0)),
+        Just(fixed(1.0)),
+        range(0.0, 1.0).prop_map(|(a, b)| format!(
+            "{{ dist = \"uniform\", min = {}, max = {} }}",
+            f(a),
+            f(b)
+        )),
+        (0.1..5.0, 0.1..5.0).prop_map(|(a, b)| format!(
+            "{{ dist = \"beta\", alpha = {}, beta = {} }}",
+            f(a),
+            f(b)
+        )),
+        (0.0..1.0, 0.0..0.5).prop_map(|(mean, sd)| format!(
+            "{{ dist = \"normal\", mean = {}, sd = {} }}",
+            f(mean),
+            f(sd)
+        )),
+        (range(0.0, 1.0), 0.0..=1.0).prop_map(|((a, b), w)| format!(
+            "{{ dist = \"triangular\", min = {}, mode = {}, max = {} }}",
+            f(a),
+            f(a + w * (b - a)),
+            f(b)
+        )),
+    ]
+}
+
+/// A yearly growth rate.
+fn growth() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (-0.2..0.3).prop_map(fixed),
+        (-0.05..0.1, 0.0..0.05).prop_map(|(mean, sd)| format!(
+            "{{ dist = \"normal\", mean = {}, sd = {} }}",
+            f(mean),
+            f(sd)
+        )),
+    ]
+}
+
+const REGIONS: [&str; 5] = ["CN", "US", "AU", "BR", "other"];
+const ROUTES: [&str; 4] = ["Suez", "Malacca", "Panama", "Cape"];
+
+#[derive(Debug, Clone)]
+struct SourceSpec {
+    region: &'static str,
+    weight: f64,
+    routes: Vec<&'static str>,
+    spare: Option<String>,
+    ramp_months: Option<f64>,
+}
+
+fn source() -> impl Strategy<Value = SourceSpec> {
+    (
+        prop::sample::select(REGIONS.to_vec()),
+        0.01..1.0,
+        prop::sample::subsequence(ROUTES.to_vec(), 0..=3),
+        prop::option::of(quantity(2.0)),
+        prop::option::of(prop_oneof![Just(0.0), 0.0..24.0]),
+    )
+        .prop_map(|(region, weight, routes, spare, ramp_months)| SourceSpec {
+            region,
+            weight,
+            routes,
+            spare,
+            ramp_months,
+        })
+}
+
+#[derive(Debug, Clone)]
+struct StockSpec {
+    target: String,
+    initial_fill: Option<f64>,
+    release_trigger: Option<f64>,
+    max_release_tpy: Option<f64>,
+    replenish_tpy: Option<f64>,
+    holding_cost_rate: Option<f64>,
+    buy_initial: Option<bool>,
+}
+
+fn stockpile() -> impl Strategy<Value = StockSpec> {
+    (
+        prop_oneof![
+            (0.0..365.0).prop_map(|d| format!("target_days = {}", f(d))),
+            (0.0..2000.0).prop_map(|t| format!("target_t = {}", f(t))),
+        ],
+        prop::option::of(0.0..=1.0),
+        prop::option::of(prop_oneof![Just(0.0), 0.0..0.5]),
+        prop::option::of(0.1..2000.0),
+        prop::option::of(0.0..500.0),
+        prop::option::of(0.0..0.2),
+        prop::option::of(any::<bool>()),
+    )
+        .prop_map(
+            |(target, initial_fill, release_trigger, max_release_tpy, replenish, holding, buy)| {
+                StockSpec {
+                    target,
+                    initial_fill,
+                    release_trigger,
+                    max_release_tpy,
+                    replenish_tpy: replenish,
+                    holding_cost_rate: holding,
+                    buy_initial: buy,
+                }
+            },
+        )
+}
+
+#[derive(Debug, Clone)]
+struct MaterialSpec {
+    demand: String,
+    growth: Option<String>,
+    price: f64,
+    voll: f64,
+    elasticity: Option<f64>,
+    max_price_multiple: Option<f64>,
+    sources: Vec<SourceSpec>,
+    stockpile: Option<StockSpec>,
+}
+
+fn material() -> impl Strategy<Value = MaterialSpec> {
+    (
+        quantity(1000.0),
+        prop::option::of(growth()),
+        1.0..1e6,
+        0.0..1e7,
+        prop::option::of(-2.0..-0.05),
+        prop::option::of(1.0..20.0),
+        prop::collection::vec(source(), 1..=4),
+        prop::option::of(stockpile()),
+    )
+        .prop_map(
+            |(demand, growth, price, voll, elasticity, max_price_multiple, sources, stockpile)| {
+                MaterialSpec {
+                    demand,
+                    growth,
+                    price,
+                    voll,
+                    elasticity,
+                    max_price_multiple,
+                    sources,
+                    stockpile,
+                }
+            },
+        )
+}
+
+#[derive(Debug, Clone)]
+struct DisruptionSpec {
+    /// None: "all"; else indices resolved against the materials.
+    materials: Option<Vec<Index>>,
+    /// Which flow the target is taken from, and whether its route is used.
+    flow: (Index, Index, Index),
+    by_route: bool,
+    /// Scheduled (year, month) or a Poisson rate.
+    scheduled: Option<(Index, u32)>,
+    rate: String,
+    duration: String,
+    severity: String,
+}
+
+fn disruption() -> impl Strategy<Value = DisruptionSpec> {
+    (
+        prop::option::of(prop::collection::vec(any::<Index>(), 1..=3)),
+        (any::<Index>(), any::<Index>(), any::<Index>()),
+        any::<bool>(),
+        prop::option::of((any::<Index>(), 1u32..=12)),
+        quantity(3.0),
+        quantity(36.0),
+        fraction(),
+    )
+        .prop_map(
+            |(materials, flow, by_route, scheduled, rate, duration, severity)| DisruptionSpec {
+                materials,
+                flow,
+                by_route,
+                scheduled,
+                rate,
+                duration,
+                severity,
+            },
+        )
+}
+
+#[derive(Debug, Clone)]
+struct ScenarioSpec {
+    years: u32,
+    step: &'static str,
+    runs: u64,
+    seed: u32,
+    materials: Vec<MaterialSpec>,
+    disruptions: Vec<DisruptionSpec>,
+}
+
+fn scenario_spec() -> impl Strategy<Value = ScenarioSpec> {
+    (
+        1u32..=30,
+        prop::sample::select(vec!["month", "quarter", "year"]),
+        1u64..=4,
+        any::<u32>(),
+        prop::collection::vec(material(), 1..=3),
+        prop::collection::vec(disruption(), 0..=3),
+    )
+        .prop_map(
+            |(years, step, runs, seed, materials, disruptions)| ScenarioSpec {
+                years,
+                step,
+                runs,
+                seed,
+                materials,
+                disruptions,
+            },
+        )
+}
+
+/// Writes the scenario file. Targets are resolved so that every disruption
+/// hits a flow of a material it names, as validation requires.
+fn render(s: &ScenarioSpec) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "[simulation]\nname = \"prop\"\nstart_year = 2025\nyears = {}\nstep = \"{}\"\n\
+         runs = {}\nseed = {}\n",
+        s.years, s.step, s.runs, s.seed
+    );
+    for (i, m) in s.materials.iter().enumerate() {
+        let _ = writeln!(t, "[[material]]\nid = \"m{i}\"\ndemand_tpy = {}", m.demand);
+        if let Some(g) = &m.growth {
+            let _ = writeln!(t, "demand_growth = {g}");
+        }
+        let _ = writeln!(
+            t,
+            "price_eur_per_t = {}\nvalue_of_lost_load_eur_per_t = {}",
+            f(m.price),
+            f(m.voll)
+        );
+        if let Some(e) = m.elasticity {
+            let _ = writeln!(t, "price_elasticity = {}", f(e));
+        }
+        if let Some(x) = m.max_price_multiple {
+            let _ = writeln!(t, "max_price_multiple = {}", f(x));
+        }
+        let total: f64 = m.sources.iter().map(|s| s.weight).sum();
+        for src in &m.sources {
+            let routes: Vec<String> = src.routes.iter().map(|r| format!("\"{r}\"")).collect();
+            let _ = writeln!(
+                t,
+                "[[material.source]]\nregion = \"{}\"\nshare = {}\nroutes = [{}]",
+                src.region,
+                f(src.weight / total),
+                routes.join(", ")
+            );
+            if let Some(x) = &src.spare {
+                let _ = writeln!(t, "spare_capacity = {x}");
+            }
+            if let Some(x) = src.ramp_months {
+                let _ = writeln!(t, "ramp_months = {}", f(x));
+            }
+        }
+        t.push('\n');
+    }
+    for (i, d) in s.disruptions.iter().enumerate() {
+        let n = s.materials.len();
+        let mut ids: Vec<usize> = match &d.materials {
+            None => (0..n).collect(),
+            Some(list) => list.iter().map(|x| x.index(n)).collect(),
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        let m = &s.materials[ids[d.flow.0.index(ids.len())]];
+        let src = &m.sources[d.flow.1.index(m.sources.len())];
+        let target = if d.by_route && !src.routes.is_empty() {
+            format!(
+                "route = \"{}\"",
+                src.routes[d.flow.2.index(src.routes.len())]
+            )
+        } else {
+            format!("region = \"{}\"", src.region)
+        };
+        let materials = match &d.materials {
+            None => "\"all\"".to_string(),
+            Some(_) => {
+                let quoted: Vec<String> = ids.iter().map(|i| format!("\"m{i}\"")).collect();
+                format!("[{}]", quoted.join(", "))
+            }
+        };
+        let arrival = match d.scheduled {
+            Some((year, month)) => format!(
+                "start = \"{}-{month:02}\"",
+                2025 + year.index(s.years as usize)
+            ),
+            None => format!("rate_per_year = {}", d.rate),
+        };
+        let _ = writeln!(
+            t,
+            "[[disruption]]\nname = \"d{i}\"\nmaterials = {materials}\n{target}\n{arrival}\n\
+             duration_months = {}\nseverity = {}\n",
+            d.duration, d.severity
+        );
+    }
+    for (i, m) in s.materials.iter().enumerate() {
+        let Some(sp) = &m.stockpile else { continue };
+        let _ = writeln!(t, "[[stockpile]]\nmaterial = \"m{i}\"\n{}", sp.target);
+        let opt = [
+            ("initial_fill", sp.initial_fill),
+            ("release_trigger", sp.release_trigger),
+            ("max_release_tpy", sp.max_release_tpy),
+            ("replenish_tpy", sp.replenish_tpy),
+            ("holding_cost_rate", sp.holding_cost_rate),
+        ];
+        for (key, v) in opt {
+            if let Some(v) = v {
+                let _ = writeln!(t, "{key} = {}", f(v));
+            }
+        }
+        if let Some(b) = sp.buy_initial {
+            let _ = writeln!(t, "buy_initial = {b}");
+        }
+        t.push('\n');
+    }
+    t
+}
+
+/// Checks every step of every run of a scenario; returns the first broken
+/// invariant, naming the run, material and step.
+fn check_runs(s: &Scenario, seed: u64) -> Result<(), String> {
+    let prep = Prepared::new(s, seed);
+    let steps = prep.steps();
+    let n_mat = s.material_ids().count();
+    let mut ws = Workspace::new(s, &prep);
+    for run in 0..s.runs() {
+        simulate_run(s, &prep, run, &mut ws);
+        for m in 0..n_mat {
+            let mut shortfall_sum = 0.0;
+            for t in 0..steps {
+                let at = |v| ws.value(steps, m, v, t);
+                let where_ = format!("run {run}, material {m}, step {t}");
+                for v in Variable::ALL {
+                    let x = at(v);
+                    if !x.is_finite() {
+                        return Err(format!("{where_}: {} = {x}", v.name()));
+                    }
+                    if x < 0.0 {
+                        return Err(format!("{where_}: {} = {x} < 0", v.name()));
+                    }
+                }
+                let demand = at(Variable::Demand);
+                let supply = at(Variable::Supply);
+                let release = at(Variable::Release);
+                let shortfall = at(Variable::Shortfall);
+                let balance = supply + release + shortfall;
+                if (demand - balance).abs() > 1e-9 * demand {
+                    return Err(format!(
+                        "{where_}: demand {demand} != supply {supply} + release {release} \
+                         + shortfall {shortfall} = {balance}"
+                    ));
+                }
+                if shortfall > demand {
+                    return Err(format!("{where_}: shortfall {shortfall} > demand {demand}"));
+                }
+                if at(Variable::Price) <= 0.0 {
+                    return Err(format!("{where_}: price {}", at(Variable::Price)));
+                }
+                shortfall_sum += shortfall;
+            }
+            for metric in Metric::ALL {
+                let x = ws.metric(m, metric);
+                if !x.is_finite() || x < 0.0 {
+                    return Err(format!("run {run}, material {m}: {} = {x}", metric.name()));
+                }
+            }
+            let fraction = ws.metric(m, Metric::ShortfallFraction);
+            if fraction > 1.0 + 1e-12 {
+                return Err(format!(
+                    "run {run}, material {m}: shortfall_fraction {fraction}"
+                ));
+            }
+            let total = ws.metric(m, Metric::ShortfallT);
+            if (total - shortfall_sum).abs() > 1e-9 * shortfall_sum {
+                return Err(format!(
+                    "run {run}, material {m}: shortfall_t {total} vs the steps' sum {shortfall_sum}"
+                ));
+            }
+        }
+        if ws.params().iter().any(|p| !p.is_finite()) {
+            return Err(format!(
+                "run {run}: a drawn parameter is not finite: {:?}",
+                ws.params()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// 64 cases, so the suite stays fast in debug builds; set PROPTEST_CASES for
+/// a longer hunt.
+fn config() -> ProptestConfig {
+    let mut c = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        c.cases = 64;
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn every_step_of_every_run_balances_and_stays_finite(spec in scenario_spec()) {
+        let text = render(&spec);
+        let s = Scenario::from_toml(&text, Path::new("generated.toml"));
+        prop_assert!(s.is_ok(), "a valid scenario was rejected: {}\n{text}", s.unwrap_err());
+        let s = s.unwrap();
+        if let Err(e) = check_runs(&s, s.seed()) {
+            prop_assert!(false, "{e}\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_results(spec in scenario_spec()) {
+        let text = render(&spec);
+        let s = Scenario::from_toml(&text, Path::new("generated.toml"))
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let plan = RunPlan::from_scenario(&s);
+        let a = simulate(&s, &plan, &|_| {});
+        let b = simulate(&s, &plan, &|_| {});
+        prop_assert_eq!(&a.runs, &b.runs, "{}", text);
+        prop_assert!(a.steps == b.steps, "per-step statistics differ\n{}", text);
+    }
+}
