@@ -544,6 +544,6 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let xs: Vec<f64> = (0..10_000).map(|_| u.sample(&mut rng)).collect();
         assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
-        assert!(xs.iter().any(|&x| x == 1.0) && xs.iter().any(|&x| x == 0.0));
+        assert!(xs.contains(&1.0) && xs.contains(&0.0));
     }
 }
