@@ -95,7 +95,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     bar.finish_and_clear();
     let report = Report::new(&scenario, &plan, &outcome);
 
-    let artifacts = vec![
+    let mut artifacts = vec![
         Artifact {
             name: "summary.json".into(),
             bytes: output::json::summary(&scenario, &report),
@@ -117,6 +117,16 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
             bytes: output::text::describe(&scenario).into_bytes(),
         },
     ];
+    if !args.no_charts {
+        let figures = pool
+            .install(|| output::charts::figures(&scenario, &report, &outcome.runs))
+            .context("cannot draw the charts")?;
+        artifacts.extend(figures.iter().flat_map(|f| f.artifacts()));
+        artifacts.push(Artifact {
+            name: "report.html".into(),
+            bytes: output::html::report(&scenario, &report, &figures),
+        });
+    }
     output::write_folder(&out, &artifacts)?;
     if !args.quiet {
         print!("{}", output::text::results_table(&scenario, &report));

@@ -16,7 +16,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a scenario and write summary.json, timeseries.csv and runs.csv.
+    /// Simulate a scenario and write summary.json, timeseries.csv, runs.csv,
+    /// charts and report.html.
     Run(RunArgs),
     /// Check a scenario and print what was understood, defaults included.
     Validate {
@@ -45,4 +46,7 @@ pub struct RunArgs {
     /// No progress bar and no results table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the charts (charts/*.png, *.svg) and report.html.
+    #[arg(long)]
+    pub no_charts: bool,
 }

@@ -1,12 +1,15 @@
 //! Outputs: renderers that turn a [`Report`](crate::stats::Report) into bytes
-//! (JSON, CSV, text), and the one function that writes them to disk.
+//! (JSON, CSV, text, charts, an HTML report), and the one function that
+//! writes them to disk.
 //!
 //! Files are written into a temporary folder next to the destination, which
 //! then replaces the destination in one rename: a reader sees the previous
 //! complete results or the new complete results, never a mix or a half-written
 //! file. An existing folder is replaced only if it holds crmsim results.
 
+pub mod charts;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod text;
 
