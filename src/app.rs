@@ -194,7 +194,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         }
         return Ok(());
     }
-    write_results(&scenario, text, &plan, &outcome, &out)?;
+    pool.install(|| write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts))?;
     if !args.quiet {
         print_results(&scenario, &plan, &outcome, &out, started);
     }
@@ -208,9 +208,10 @@ fn write_results(
     plan: &RunPlan,
     outcome: &Outcome,
     out: &Path,
+    charts: bool,
 ) -> Result<()> {
     let report = Report::new(scenario, plan, outcome);
-    let artifacts = vec![
+    let mut artifacts = vec![
         Artifact {
             name: "summary.json".into(),
             bytes: output::json::summary(scenario, &report),
@@ -232,6 +233,15 @@ fn write_results(
             bytes: output::text::describe(scenario).into_bytes(),
         },
     ];
+    if charts {
+        let figures = output::charts::figures(scenario, &report, &outcome.runs)
+            .context("cannot draw the charts")?;
+        artifacts.extend(figures.iter().flat_map(|f| f.artifacts()));
+        artifacts.push(Artifact {
+            name: "report.html".into(),
+            bytes: output::html::report(scenario, &report, &figures),
+        });
+    }
     output::write_folder(out, &artifacts)?;
     Ok(())
 }
@@ -277,7 +287,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     check_destination(&out)?;
-    write_results(&scenario, text, &plan, &outcome, &out)?;
+    write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts)?;
     if !args.quiet {
         print_results(&scenario, &plan, &outcome, &out, started);
     }

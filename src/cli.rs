@@ -18,7 +18,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a scenario and write summary.json, timeseries.csv and runs.csv.
+    /// Simulate a scenario and write summary.json, timeseries.csv, runs.csv,
+    /// charts and report.html.
     Run(RunArgs),
     /// Check a scenario and print what was understood, defaults included.
     Validate {
@@ -132,6 +133,9 @@ pub struct MergeArgs {
     /// No results table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the charts (charts/*.png, *.svg) and report.html.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// One shard of a study: the `index`-th (from 0) of `count`.
@@ -187,4 +191,7 @@ pub struct RunArgs {
     /// (default folder: outputs/<name>.shards/K-of-N).
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Skip the charts (charts/*.png, *.svg) and report.html.
+    #[arg(long)]
+    pub no_charts: bool,
 }

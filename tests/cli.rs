@@ -599,6 +599,25 @@ fn a_second_run_replaces_the_first_whole() {
     );
 }
 
+/// Every file under `dir` (subfolders included), with its bytes, sorted.
+fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((name, fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A run killed mid-way (SIGKILL, so no clean-up of its own) leaves the
 /// previous results whole, or nothing at a new destination; what a killed
 /// writer leaves beside the destination is tidied by the next run.
@@ -617,13 +636,7 @@ fn a_killed_run_leaves_previous_results_whole() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let previous: Vec<(String, Vec<u8>)> = listing(&out)
-        .into_iter()
-        .map(|f| {
-            let bytes = fs::read(out.join(&f)).unwrap();
-            (f, bytes)
-        })
-        .collect();
+    let previous = files_under(&out);
 
     for dest in [&out, &fresh] {
         let mut child = crmsim()
@@ -650,14 +663,10 @@ fn a_killed_run_leaves_previous_results_whole() {
             );
         }
         assert!(!fresh.exists(), "a killed first run leaves no destination");
-        let now: Vec<(String, Vec<u8>)> = listing(&out)
-            .into_iter()
-            .map(|f| {
-                let bytes = fs::read(out.join(&f)).unwrap();
-                (f, bytes)
-            })
-            .collect();
-        assert!(now == previous, "the previous results changed");
+        assert!(
+            files_under(&out) == previous,
+            "the previous results changed"
+        );
 
         // Had it been killed while writing, its half-written folder would be
         // there: make one, and check that the next run removes it.
@@ -683,7 +692,9 @@ fn a_killed_run_leaves_previous_results_whole() {
             // Put the previous results back for the second round.
             fs::create_dir(&out).unwrap();
             for (f, bytes) in &previous {
-                fs::write(out.join(f), bytes).unwrap();
+                let path = out.join(f);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(path, bytes).unwrap();
             }
         }
     }

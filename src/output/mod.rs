@@ -1,5 +1,6 @@
 //! Outputs: renderers that turn a [`Report`](crate::stats::Report) into bytes
-//! (JSON, CSV, text), and the one function that writes them to disk.
+//! (JSON, CSV, text, charts, an HTML report), and the one function that
+//! writes them to disk.
 //!
 //! Files are written into a temporary folder next to the destination, which
 //! then replaces the destination in one rename: a reader sees the previous
@@ -15,7 +16,9 @@
 //! still running, and folders without the marker, are left alone.
 
 pub mod analysis;
+pub mod charts;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod partial;
 pub mod text;

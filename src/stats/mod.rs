@@ -1,6 +1,7 @@
 //! Statistics: mergeable per-step accumulators ([`StepStats`]), summaries of
-//! per-run totals ([`MetricSummary`]), and the [`Report`] that renderers turn
-//! into files.
+//! per-run totals ([`MetricSummary`]), rank correlations of inputs with
+//! results ([`sensitivity`]), and the [`Report`] that renderers turn into
+//! files.
 //!
 //! Per-step statistics hold, for every (material, variable, step), an exact
 //! sum (for the mean) and a quantile [`sketch::Sketch`]: memory grows with
@@ -8,6 +9,7 @@
 //! quantiles and tail means are exact.
 
 pub mod exact;
+pub mod sensitivity;
 pub mod sketch;
 
 use crate::engine::{Metric, Outcome, RunPlan, Variable, N_VARIABLES};
