@@ -310,12 +310,31 @@ pub fn figures(
 }
 
 /// Whether the per-run parameter `name` (a field path) can move material
-/// `m`: its own fields, and the disruptions that hit it. Other materials'
-/// parameters would only add noise-level bars.
+/// `m`: its own fields, the disruptions that hit it, the products that
+/// contain it (their recovery of this material only) and its refineries.
+/// Other parameters would only add noise-level bars.
 fn affects(scenario: &Scenario, m: usize, name: &str) -> bool {
     let id = &scenario.materials[m].id;
     if name.starts_with("material[") {
         return name.starts_with(&format!("material[{id}]."));
+    }
+    if let Some(p) = scenario
+        .products
+        .iter()
+        .find(|p| name.starts_with(&format!("product[{}].", p.id)))
+    {
+        let contains = p.contents.iter().any(|c| c.material == m);
+        return match name.split_once(".recovery.") {
+            Some((_, of)) => contains && of == id,
+            None => contains,
+        };
+    }
+    if let Some(r) = scenario
+        .refineries
+        .iter()
+        .find(|r| name.starts_with(&format!("refinery[{}].", r.name)))
+    {
+        return r.material == m;
     }
     match scenario
         .disruptions
@@ -350,6 +369,16 @@ fn param_label(name: &str, id: &str) -> String {
             let field = match field {
                 "rate_per_year" => "events per year".to_string(),
                 f => f.replace('_', " "),
+            };
+            return format!("{what}: {field}");
+        }
+    }
+    for prefix in ["product[", "refinery["] {
+        if let Some((what, field)) = name.strip_prefix(prefix).and_then(|r| r.split_once("].")) {
+            let field = match field.split_once('.') {
+                Some(("recovery", _)) => "recovery".to_string(),
+                Some(("lifetime", p)) => format!("lifetime {p}"),
+                _ => field.replace('_', " "),
             };
             return format!("{what}: {field}");
         }
@@ -646,6 +675,18 @@ mod tests {
             param_label("disruption[Red Sea [x]].rate_per_year", "gallium"),
             "Red Sea [x]: events per year"
         );
-        assert_eq!(param_label("product[pem].x", "gallium"), "product[pem].x");
+        assert_eq!(
+            param_label("product[pem-stacks].recovery.iridium", "iridium"),
+            "pem-stacks: recovery"
+        );
+        assert_eq!(
+            param_label("product[pem-stacks].lifetime.scale", "iridium"),
+            "pem-stacks: lifetime scale"
+        );
+        assert_eq!(
+            param_label("refinery[ge-residues].utilization", "germanium"),
+            "ge-residues: utilization"
+        );
+        assert_eq!(param_label("other[pem].x", "gallium"), "other[pem].x");
     }
 }
