@@ -35,6 +35,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<InputError>()
             || c.is::<output::WriteError>()
             || c.is::<partial::PartialError>()
+            || c.is::<analysis::AnalysisError>()
     });
     if input {
         2
@@ -360,7 +361,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
     let points = pool(args.common.threads)?.install(|| {
         analysis::sweep::sweep(&doc, &args.scenario, &args.settings, &plan, &progress)
     })?;
-    let artifacts = vec![
+    let mut artifacts = vec![
         Artifact {
             name: "sweep.csv".into(),
             bytes: output::analysis::sweep_csv(&args.settings, &points),
@@ -370,6 +371,12 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             bytes: text.into_bytes(),
         },
     ];
+    if !args.no_charts {
+        artifacts.extend(
+            output::analysis::sweep_charts(&args.settings, &points)
+                .context("cannot draw the charts")?,
+        );
+    }
     output::write_folder(&out, &artifacts)?;
     if !quiet {
         print!("{}", output::analysis::sweep_table(&args.settings, &points));
@@ -428,13 +435,15 @@ fn compare(args: &CompareArgs) -> Result<()> {
             analysis::compare::compare(&base_runs, &runs, &materials, plan.seed),
         ));
     }
-    output::write_folder(
-        &out,
-        &[Artifact {
-            name: "compare.csv".into(),
-            bytes: output::analysis::compare_csv(&diffs),
-        }],
-    )?;
+    let mut artifacts = vec![Artifact {
+        name: "compare.csv".into(),
+        bytes: output::analysis::compare_csv(&diffs),
+    }];
+    if !args.no_charts {
+        artifacts
+            .extend(output::analysis::compare_charts(&diffs).context("cannot draw the charts")?);
+    }
+    output::write_folder(&out, &artifacts)?;
     if !args.common.quiet {
         print!("{}", output::analysis::compare_table(&diffs));
         println!(

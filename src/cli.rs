@@ -69,6 +69,9 @@ pub struct SweepArgs {
     /// `stockpile.gallium.target_days=0,30,60,90,180`; give several for a grid.
     #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = parse_setting, required = true)]
     pub settings: Vec<Setting>,
+    /// Skip the cost-risk frontier charts.
+    #[arg(long)]
+    pub no_charts: bool,
     /// Shared options (default folder: outputs/<name>-sweep).
     #[command(flatten)]
     pub common: CommonArgs,
@@ -80,6 +83,9 @@ pub struct CompareArgs {
     /// The base scenario, then one or more variants.
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<PathBuf>,
+    /// Skip the paired-difference charts.
+    #[arg(long)]
+    pub no_charts: bool,
     /// Shared options; runs and seed default to the base's
     /// (default folder: outputs/<base name>-compare).
     #[command(flatten)]

@@ -172,3 +172,86 @@ fn budget_allocation_stays_within_budget() {
         row.net_stockpile_cost
     );
 }
+
+/// The analysis commands write their files (and charts) and exit 0; a bad
+/// path exits 2 naming it.
+#[test]
+fn analysis_commands_write_their_files() {
+    use assert_cmd::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a.toml");
+    std::fs::write(
+        &file,
+        poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 30\nreplenish_tpy = 6\n"),
+    )
+    .unwrap();
+    let variant = tmp.path().join("b.toml");
+    std::fs::write(
+        &variant,
+        poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 90\nreplenish_tpy = 6\n"),
+    )
+    .unwrap();
+    let run = |args: &[&str], out: &str| {
+        let o = Command::cargo_bin("crmsim")
+            .unwrap()
+            .args(args)
+            .args(["--runs", "128", "--quiet", "--out"])
+            .arg(tmp.path().join(out))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let f = file.to_str().unwrap();
+    let (code, err) = run(
+        &["sweep", f, "--set", "stockpile.x.target_days=0,60"],
+        "sweep",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let csv = std::fs::read_to_string(tmp.path().join("sweep/sweep.csv")).unwrap();
+    assert!(
+        csv.starts_with("stockpile.x.target_days,material,shortfall_t_mean"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3);
+    assert!(tmp.path().join("sweep/charts/x-frontier.png").is_file());
+
+    let (code, err) = run(&["compare", f, variant.to_str().unwrap()], "compare");
+    assert_eq!(code, Some(0), "{err}");
+    let csv = std::fs::read_to_string(tmp.path().join("compare/compare.csv")).unwrap();
+    assert!(
+        csv.contains("shortfall_t_mean") && csv.contains("p_shortfall"),
+        "{csv}"
+    );
+    assert!(tmp
+        .path()
+        .join("compare/charts/x-differences.svg")
+        .is_file());
+
+    let (code, err) = run(
+        &[
+            "optimize",
+            f,
+            "--target",
+            "shortfall_mean<=20",
+            "--max-days",
+            "60",
+        ],
+        "opt",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(tmp.path().join("opt/optimize.csv").is_file());
+
+    let (code, err) = run(
+        &["sweep", f, "--set", "material.nickel.demand_tpy=1"],
+        "bad",
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no material with id \"nickel\"; there are: x"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("bad").exists());
+}

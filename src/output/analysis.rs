@@ -1,7 +1,9 @@
 //! Renderers of the analyses: `sweep.csv`, `compare.csv`, `optimize.csv` and
 //! their readable tables.
 
+use super::charts::{self, ChartError, FrontierPoint};
 use super::text::num;
+use super::Artifact;
 use crate::analysis::compare::Difference;
 use crate::analysis::edit::Setting;
 use crate::analysis::optimize::Sizing;
@@ -292,4 +294,102 @@ pub fn optimize_table(sizings: &[Sizing]) -> String {
         ],
         &rows,
     )
+}
+
+fn chart_artifacts(name: &str, chart: charts::Chart) -> [Artifact; 2] {
+    [
+        Artifact {
+            name: format!("charts/{name}.svg"),
+            bytes: chart.svg.into_bytes(),
+        },
+        Artifact {
+            name: format!("charts/{name}.png"),
+            bytes: chart.png,
+        },
+    ]
+}
+
+/// One cost-risk frontier per material: each sweep point's net stockpile
+/// cost against its p95 total shortfall.
+///
+/// # Errors
+/// [`ChartError`] when drawing fails.
+pub fn sweep_charts(
+    settings: &[Setting],
+    points: &[SweepPoint],
+) -> Result<Vec<Artifact>, ChartError> {
+    let Some(first) = points.first() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (m, row) in first.rows.iter().enumerate() {
+        let frontier: Vec<FrontierPoint> = points
+            .iter()
+            .map(|p| FrontierPoint {
+                label: settings
+                    .iter()
+                    .zip(&p.values)
+                    .map(|(s, v)| {
+                        format!(
+                            "{} {}",
+                            s.path.rsplit('.').next().unwrap_or(&s.path),
+                            num(*v)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                cost_eur: p.rows[m].net_stockpile_cost,
+                risk: p.rows[m].shortfall_p95,
+            })
+            .collect();
+        let chart = charts::frontier(
+            &format!("{}: cost and risk of each option", row.material),
+            "p95 of total shortfall (t)",
+            &frontier,
+        )?;
+        out.extend(chart_artifacts(
+            &format!("{}-frontier", row.material),
+            chart,
+        ));
+    }
+    Ok(out)
+}
+
+/// One chart per material: each variant's paired difference in mean total
+/// shortfall with its 95 % interval.
+///
+/// # Errors
+/// [`ChartError`] when drawing fails.
+pub fn compare_charts(diffs: &[(String, Vec<Difference>)]) -> Result<Vec<Artifact>, ChartError> {
+    let mut materials: Vec<&str> = Vec::new();
+    for (_, ds) in diffs {
+        for d in ds {
+            if !materials.contains(&d.material.as_str()) {
+                materials.push(&d.material);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for m in materials {
+        let rows: Vec<charts::Difference> = diffs
+            .iter()
+            .filter_map(|(variant, ds)| {
+                ds.iter()
+                    .find(|d| d.material == m && d.measure == "shortfall_t_mean")
+                    .map(|d| charts::Difference {
+                        label: variant.rsplit('/').next().unwrap_or(variant).to_string(),
+                        mean: d.diff.estimate,
+                        lo: d.diff.lo,
+                        hi: d.diff.hi,
+                    })
+            })
+            .collect();
+        let chart = charts::differences(
+            &format!("{m}: change in mean total shortfall against the base"),
+            "variant - base, tonnes over the horizon (95 % interval, paired)",
+            &rows,
+        )?;
+        out.extend(chart_artifacts(&format!("{m}-differences"), chart));
+    }
+    Ok(out)
 }
