@@ -24,8 +24,9 @@ struct Item {
     weights: Vec<f64>,
     /// Cumulative weights, for the stock in use.
     cum_weights: Vec<f64>,
-    /// The per-unit-content outflow series when the lifetime is fixed.
-    fixed_outflow: Option<Vec<f64>>,
+    /// When the lifetime is not uncertain: the outflow (content scale 1)
+    /// before the horizon, summed, and in each horizon step.
+    fixed_outflow: Option<(f64, Vec<f64>)>,
     /// First horizon step from which material is recovered.
     recycle_from: usize,
 }
@@ -127,9 +128,9 @@ impl ProductsPrep {
             let fixed_outflow = fixed_params(p).map(|v| {
                 let mut k = vec![0.0; n];
                 cohort::outflow_kernel(&lifetime(&p.lifetime, &v), p.timing, dt, &mut k);
-                let mut out = vec![0.0; n];
-                cohort::convolve_into(&weights, &k, &mut out);
-                out
+                let mut out = vec![0.0; steps];
+                cohort::convolve_from_into(&weights, &k, hist, &mut out);
+                (cohort::cumulative_outflow(&weights, &k, hist), out)
             });
             let recycle_from = (i64::from(p.recycling_from_year - scenario.start_year) * spy as i64)
                 .clamp(0, steps as i64) as usize;
@@ -168,7 +169,7 @@ impl ProductsPrep {
         let cells = n_materials * self.steps;
         ProductFlows {
             kernel: vec![0.0; self.longest],
-            outflow: vec![0.0; self.longest],
+            outflow: vec![0.0; self.steps],
             eol: vec![0.0; cells],
             collected: vec![0.0; cells],
             secondary: vec![0.0; cells],
@@ -199,28 +200,36 @@ impl ProductsPrep {
         }
         for (p_idx, (p, item)) in scenario.products.iter().zip(&self.items).enumerate() {
             let n = item.weights.len();
-            let outflow: &[f64] = match &item.fixed_outflow {
-                Some(series) => series,
+            // Outflow in the horizon's steps, and all that left before it.
+            let (left_before, outflow): (f64, &[f64]) = match &item.fixed_outflow {
+                Some((before, series)) => (*before, series),
                 None => {
                     let k = &mut out.kernel[..n];
                     let lt = lifetime(&p.lifetime, &life[p_idx]);
                     cohort::outflow_kernel(&lt, p.timing, self.dt, k);
-                    cohort::convolve_into(&item.weights, k, &mut out.outflow[..n]);
-                    &out.outflow[..n]
+                    cohort::convolve_from_into(
+                        &item.weights,
+                        k,
+                        item.hist,
+                        &mut out.outflow[..steps],
+                    );
+                    (
+                        cohort::cumulative_outflow(&item.weights, k, item.hist),
+                        &out.outflow[..steps],
+                    )
                 }
             };
             // Stock in use = cumulative weights - cumulative outflow, from
             // the first cohort on.
-            let left_before: f64 = outflow[..item.hist].iter().sum();
             for (k, c) in p.contents.iter().enumerate() {
                 let base = c.material * steps;
                 let collect = collection[p_idx];
                 let recover = recovery[p_idx][k];
                 let mut left = left_before;
-                for t in 0..steps {
+                for (t, &out_t) in outflow.iter().enumerate() {
                     let i = item.hist + t;
-                    left += outflow[i];
-                    let eol = c.t_per_unit * outflow[i];
+                    left += out_t;
+                    let eol = c.t_per_unit * out_t;
                     let collected = eol * collect;
                     out.eol[base + t] += eol;
                     out.collected[base + t] += collected;

@@ -269,6 +269,39 @@ impl Prepared {
         self.steps
     }
 
+    /// For each recorded cell (`[material][variable][step]`), the value it
+    /// has in every run when it cannot vary, e.g. no secondary supply for a
+    /// material without products; `None` for cells that vary.
+    pub fn fixed_cells(&self, scenario: &Scenario) -> Vec<Option<f64>> {
+        let mut out = Vec::with_capacity(scenario.materials.len() * N_VARIABLES * self.steps);
+        for (m, mat) in scenario.materials.iter().enumerate() {
+            let products = self.products.touches(m);
+            let refineries = !self.refineries_of[m].is_empty();
+            let stock = !mat.stockpiles.is_empty();
+            let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
+            for var in Variable::ALL {
+                let fixed = match var {
+                    Variable::Secondary
+                    | Variable::InUseStock
+                    | Variable::Eol
+                    | Variable::Collected
+                        if !products =>
+                    {
+                        Some(0.0)
+                    }
+                    Variable::Refinery if !refineries => Some(0.0),
+                    Variable::FeedAvailability if !refineries => Some(1.0),
+                    Variable::StockpileLevel | Variable::Release if !stock => Some(0.0),
+                    Variable::Reexports if !hub => Some(0.0),
+                    Variable::Price if mat.price_elasticity.is_none() => Some(mat.price),
+                    _ => None,
+                };
+                out.extend(std::iter::repeat_n(fixed, self.steps));
+            }
+        }
+        out
+    }
+
     /// The names (field paths) of the numbers drawn once per run, in the
     /// order of [`Workspace::params`].
     pub fn param_names(&self) -> Vec<String> {

@@ -491,9 +491,12 @@ fn product(
             Ok(y) => y,
             Err(_) => return at.err(format!("{year:?} is not a year: write e.g. 2025 = 1000")),
         };
-        if !(start_year - MAX_HISTORY_YEARS..=last_year).contains(&y) {
+        // Points after the horizon still shape the interpolation inside it.
+        let latest = last_year + MAX_HISTORY_YEARS;
+        if !(start_year - MAX_HISTORY_YEARS..=latest).contains(&y) {
             return at.err(format!(
-                "year {y} is outside {}..={last_year} (at most {MAX_HISTORY_YEARS} years of history)",
+                "year {y} is outside {}..={latest} (at most {MAX_HISTORY_YEARS} years before the \
+                 start or after the end)",
                 start_year - MAX_HISTORY_YEARS
             ));
         }

@@ -18,19 +18,25 @@ use exact::ExactSum;
 use serde::Serialize;
 use sketch::Sketch;
 
-/// Per-step statistics: one exact sum and one sketch per cell.
+/// Per-step statistics: one exact sum and one sketch per cell, except for
+/// cells whose value is the same in every run (a material without products
+/// has no secondary supply), which hold that value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepStats {
     runs: u64,
+    fixed: Vec<Option<f64>>,
     sums: Vec<ExactSum>,
     sketches: Vec<Sketch>,
 }
 
 impl StepStats {
-    /// Empty statistics over `cells` cells.
-    pub fn new(cells: usize) -> StepStats {
+    /// Empty statistics over one cell per entry of `fixed`: `Some(v)` for a
+    /// cell that is `v` in every run, `None` for one that varies.
+    pub fn new(fixed: Vec<Option<f64>>) -> StepStats {
+        let cells = fixed.len();
         StepStats {
             runs: 0,
+            fixed,
             sums: vec![ExactSum::new(); cells],
             sketches: vec![Sketch::new(); cells],
         }
@@ -46,20 +52,27 @@ impl StepStats {
 
     /// Counts a block of runs given run-major: `values` holds one run's
     /// cells after another, in run order. Each cell's values are summed in
-    /// run order, then added exactly.
-    pub fn add_block(&mut self, values: &[f64]) {
+    /// run order, then added exactly; the first `sketched` runs of the block
+    /// also go into the quantile sketches.
+    pub fn add_block(&mut self, values: &[f64], sketched: usize) {
         let cells = self.sketches.len();
         debug_assert_eq!(values.len() % cells.max(1), 0);
-        self.runs += (values.len() / cells.max(1)) as u64;
+        let runs = values.len() / cells.max(1);
+        self.runs += runs as u64;
         for (c, (sketch, sum)) in self.sketches.iter_mut().zip(&mut self.sums).enumerate() {
             let column = values.iter().skip(c).step_by(cells).copied();
-            sketch.insert_all(column.clone());
+            if let Some(v) = self.fixed[c] {
+                debug_assert!(column.clone().all(|x| x == v), "cell {c} is fixed at {v}");
+                continue;
+            }
+            sketch.insert_all(column.clone().take(sketched));
             sum.add(column.fold(0.0, |acc, v| acc + v));
         }
     }
 
     /// Adds another set of statistics: exact, and independent of order.
     pub fn merge(&mut self, other: &StepStats) {
+        debug_assert_eq!(self.fixed, other.fixed);
         self.runs += other.runs;
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             a.merge(b);
@@ -74,12 +87,18 @@ impl StepStats {
         if self.runs == 0 {
             return f64::NAN;
         }
-        self.sums[cell].value() / self.runs as f64
+        match self.fixed[cell] {
+            Some(v) => v,
+            None => self.sums[cell].value() / self.runs as f64,
+        }
     }
 
     /// Quantile `q` of a cell (see [`sketch`] for the accuracy).
     pub fn quantile(&self, cell: usize, q: f64) -> f64 {
-        self.sketches[cell].quantile(q)
+        match self.fixed[cell] {
+            Some(v) if self.runs > 0 => v,
+            _ => self.sketches[cell].quantile(q),
+        }
     }
 }
 
