@@ -7,6 +7,8 @@
 //! file. An existing folder is replaced only if it holds crmsim results.
 
 pub mod analysis;
+pub mod criticality;
+pub mod criticality_chart;
 pub mod csv;
 pub mod json;
 pub mod partial;
