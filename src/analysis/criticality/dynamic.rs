@@ -174,6 +174,14 @@ fn scenario_stage(m: &MaterialInputs) -> Result<StageKind, String> {
     }
 }
 
+/// Whether the scenario recovers material `m` from a product at end of life.
+fn recycles(scenario: &Scenario, m: usize) -> bool {
+    scenario
+        .products
+        .iter()
+        .any(|p| p.contents.iter().any(|c| c.material == m))
+}
+
 /// What one material needs for its yearly SR.
 struct Spec {
     /// Index of the material in the indicator file and in the scenario.
@@ -297,11 +305,7 @@ fn spec(
     if mat.si_sr.is_none() {
         missing.push("si_sr".into());
     }
-    let recycled = scenario
-        .products
-        .iter()
-        .any(|p| p.contents.iter().any(|c| c.material == m));
-    let eol_rir = if recycled {
+    let eol_rir = if recycles(scenario, m) {
         None
     } else {
         if mat.eol_rir.is_none() {
@@ -406,10 +410,6 @@ pub fn dynamic(
             message,
         })?;
         let r = &report.materials[m];
-        let recycled = scenario
-            .products
-            .iter()
-            .any(|p| p.contents.iter().any(|c| c.material == m));
         let missing = match spec(ind, k, stage, scenario, m) {
             Ok(s) => {
                 specs.push(s);
@@ -420,7 +420,7 @@ pub fn dynamic(
         materials.push(DynamicMaterial {
             id: mat.id.clone(),
             stage,
-            eol_basis: if recycled {
+            eol_basis: if recycles(scenario, m) {
                 EolBasis::Simulated
             } else {
                 EolBasis::Input

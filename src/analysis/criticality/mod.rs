@@ -6,7 +6,7 @@
 //! The indicator file has its own format ([`raw`]), validated once into
 //! [`Indicators`]; a figure that is not known is left out and reported as a
 //! missing input, never filled in. [`method`] holds the formulas and the
-//! static assessment, [`dynamic`] the simulated one, [`ranking`] the list.
+//! static assessment, [`dynamic`](mod@dynamic) the simulated one, [`ranking`] the list.
 
 pub mod dynamic;
 pub mod input;

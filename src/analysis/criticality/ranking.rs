@@ -54,6 +54,11 @@ impl Indicator {
         }
     }
 
+    /// Its position in [`Indicator::ALL`] (and in a row's arrays).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Whether it needs a simulation.
     pub fn simulated(self) -> bool {
         !matches!(self, Indicator::StaticSr)
@@ -126,7 +131,7 @@ pub fn rank(ind: &Indicators, assessment: &Assessment, dynamic: Option<&Dynamic>
         })
         .collect();
     for &(i, _) in &used {
-        let c = i as usize;
+        let c = i.index();
         let known: Vec<f64> = rows.iter().filter_map(|r| r.values[c]).collect();
         let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -142,7 +147,7 @@ pub fn rank(ind: &Indicators, assessment: &Assessment, dynamic: Option<&Dynamic>
         if r.missing.is_empty() && !used.is_empty() {
             let sum: f64 = used
                 .iter()
-                .map(|&(i, w)| w * r.normalized[i as usize].expect("checked: not missing"))
+                .map(|&(i, w)| w * r.normalized[i.index()].expect("checked: not missing"))
                 .sum();
             r.score = Some(sum / total);
         }

@@ -25,7 +25,7 @@ pub struct IndicatorFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCriticality {
-    /// Name of the assessment (default output folder: outputs/<name>-criticality).
+    /// Name of the assessment (default output folder: `outputs/<name>-criticality`).
     pub name: String,
     /// What the file assesses, in a sentence.
     #[serde(default)]
