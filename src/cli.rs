@@ -38,6 +38,25 @@ pub enum Command {
     /// Size each material's stockpile: the smallest that meets a risk
     /// target, the best net benefit, or the best use of a budget.
     Optimize(OptimizeArgs),
+    /// The EU criticality indicators (supply risk, economic importance) from
+    /// an indicator file; with --scenario, the supply risk of every simulated
+    /// year and a ranked list weighing static and simulated risk.
+    Criticality(CriticalityArgs),
+}
+
+/// Options of `crmsim criticality`.
+#[derive(Debug, Args)]
+pub struct CriticalityArgs {
+    /// The indicator file (TOML), e.g. criticality/eu-2023.toml.
+    pub input: PathBuf,
+    /// A scenario whose simulated sourcing mix and recycling give the dynamic
+    /// supply risk, and whose shortfall risk joins the ranking.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Shared options; runs, seed and threads apply to --scenario
+    /// (default folder: outputs/<criticality.name>-criticality).
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Options shared by the analysis commands.

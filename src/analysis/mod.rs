@@ -3,6 +3,7 @@
 //! same seed, so that differences are the policy's, not the noise's.
 
 pub mod compare;
+pub mod criticality;
 pub mod edit;
 pub mod optimize;
 pub mod sweep;

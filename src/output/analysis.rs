@@ -76,7 +76,8 @@ pub fn sweep_csv(settings: &[Setting], points: &[SweepPoint]) -> Vec<u8> {
     finish(w)
 }
 
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+/// A plain text table: the first column left-aligned, the others right-aligned.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()

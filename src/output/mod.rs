@@ -17,6 +17,8 @@
 
 pub mod analysis;
 pub mod charts;
+pub mod criticality;
+pub mod criticality_chart;
 pub mod csv;
 pub mod html;
 pub mod json;

@@ -106,23 +106,23 @@ impl std::error::Error for FieldError {}
 
 /// A field path under construction.
 #[derive(Clone)]
-struct At(Vec<Segment>);
+pub(crate) struct At(pub(crate) Vec<Segment>);
 
 impl At {
-    fn root(key: &str) -> At {
+    pub(crate) fn root(key: &str) -> At {
         At(vec![Segment::Key(key.to_string())])
     }
-    fn key(&self, key: &str) -> At {
+    pub(crate) fn key(&self, key: &str) -> At {
         let mut p = self.0.clone();
         p.push(Segment::Key(key.to_string()));
         At(p)
     }
-    fn index(&self, i: usize, label: Option<&str>) -> At {
+    pub(crate) fn index(&self, i: usize, label: Option<&str>) -> At {
         let mut p = self.0.clone();
         p.push(Segment::Index(i, label.map(str::to_string)));
         At(p)
     }
-    fn err<T>(&self, message: impl Into<String>) -> Result<T, FieldError> {
+    pub(crate) fn err<T>(&self, message: impl Into<String>) -> Result<T, FieldError> {
         Err(FieldError {
             path: self.0.clone(),
             message: message.into(),
@@ -140,7 +140,7 @@ fn uncertain(at: &At, raw: &RawUncertain, domain: Domain) -> Result<Uncertain, F
     })
 }
 
-fn check(at: &At, ok: bool, x: f64, what: &str) -> Result<f64, FieldError> {
+pub(crate) fn check(at: &At, ok: bool, x: f64, what: &str) -> Result<f64, FieldError> {
     if ok && x.is_finite() {
         Ok(x)
     } else {
@@ -156,7 +156,7 @@ fn within(at: &At, x: f64, domain: Domain) -> Result<f64, FieldError> {
     }
 }
 
-fn fraction(at: &At, x: f64) -> Result<f64, FieldError> {
+pub(crate) fn fraction(at: &At, x: f64) -> Result<f64, FieldError> {
     within(at, x, Domain::FRACTION)
 }
 
@@ -171,7 +171,7 @@ fn count(at: &At, n: usize, max: usize, what: &str) -> Result<(), FieldError> {
 
 /// A name that is safe as a folder name: letters, digits, '-', '_' and '.',
 /// starting with a letter or digit, at most 100 characters.
-fn is_safe_name(s: &str) -> bool {
+pub(crate) fn is_safe_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
         && s.len() <= 100
@@ -179,7 +179,7 @@ fn is_safe_name(s: &str) -> bool {
 }
 
 /// An identifier: lowercase letters, digits, '_' and '-', starting with a letter.
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && s.len() <= 64

@@ -6,7 +6,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 /// 1-based line and column (in characters) of a byte offset.
-pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
@@ -14,8 +14,32 @@ pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Where a TOML parse or schema error is, and what it says.
+pub(crate) struct SyntaxSite {
+    /// 1-based line.
+    pub(crate) line: usize,
+    /// 1-based column.
+    pub(crate) column: usize,
+    /// The parser's message, without a trailing newline.
+    pub(crate) message: String,
+    /// The offending line with a caret, prefixed by a newline (or empty).
+    pub(crate) snippet: String,
+}
+
+/// The site of a `toml` deserialization error in `text`.
+pub(crate) fn syntax_site(text: &str, e: &toml::de::Error) -> SyntaxSite {
+    let offset = e.span().map_or(0, |s| s.start);
+    let (line, column) = line_col(text, offset);
+    SyntaxSite {
+        line,
+        column,
+        message: e.message().trim_end().to_string(),
+        snippet: snippet(text, line, column),
+    }
+}
+
 /// The given line of `text` with a caret under the column, on new lines.
-pub(super) fn snippet(text: &str, line: usize, column: usize) -> String {
+pub(crate) fn snippet(text: &str, line: usize, column: usize) -> String {
     match text.lines().nth(line.saturating_sub(1)) {
         Some(l) if l.len() <= 200 => {
             format!("\n    {l}\n    {}^", " ".repeat(column.saturating_sub(1)))
@@ -26,7 +50,7 @@ pub(super) fn snippet(text: &str, line: usize, column: usize) -> String {
 
 /// The line of the deepest element of `path` present in the text (the field
 /// itself, or the table it belongs in when the field was left out).
-pub(super) fn line_of_path(text: &str, path: &[Segment]) -> Option<usize> {
+pub(crate) fn line_of_path(text: &str, path: &[Segment]) -> Option<usize> {
     let root = DeTable::parse(text).ok()?;
     let mut best = None;
     let mut table: Option<&DeTable> = Some(root.get_ref());

@@ -7,8 +7,8 @@
 //! (`material[gallium].demand_growth.sd: must be >= 0 (got -0.1)`). After
 //! that, nothing downstream re-checks or fails.
 
-mod build;
-mod locate;
+pub(crate) mod build;
+pub(crate) mod locate;
 pub mod raw;
 pub mod uncertain;
 
@@ -440,14 +440,13 @@ impl Scenario {
     /// [`ScenarioError`] naming the file, the line and the field.
     pub fn from_toml(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         let raw: raw::ScenarioFile = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            let (line, column) = locate::line_col(text, offset);
+            let site = locate::syntax_site(text, &e);
             ScenarioError::Syntax {
                 file: file.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim_end().to_string(),
-                snippet: locate::snippet(text, line, column),
+                line: site.line,
+                column: site.column,
+                message: site.message,
+                snippet: site.snippet,
             }
         })?;
         build::build(&raw).map_err(|error| ScenarioError::Invalid {

@@ -45,7 +45,7 @@ const FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf")
 /// The family every chart uses. plotters looks fonts up by this exact
 /// string, and the SVG backend writes it as the CSS `font-family`, where the
 /// comma makes `sans-serif` the fallback for viewers without DejaVu Sans.
-const FONT: &str = "DejaVu Sans,sans-serif";
+pub(crate) const FONT: &str = "DejaVu Sans,sans-serif";
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -399,7 +399,9 @@ trait Draw {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-fn font_ready() -> Result<(), ChartError> {
+/// Registers the embedded font with plotters (once); every chart, SVG
+/// included, measures its text with it.
+pub(crate) fn font_ready() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()

@@ -1,0 +1,20 @@
+//! `crmsim criticality`: the EU criticality indicators (supply risk SR and
+//! economic importance EI, European Commission 2017 method) from a sourced
+//! indicator file, a dynamic SR recomputed from a scenario's simulated years,
+//! and a ranked national list that weighs static and simulated risk.
+//!
+//! The indicator file has its own format ([`raw`]), validated once into
+//! [`Indicators`]; a figure that is not known is left out and reported as a
+//! missing input, never filled in. [`method`] holds the formulas and the
+//! static assessment, [`dynamic`](mod@dynamic) the simulated one, [`ranking`] the list.
+
+pub mod dynamic;
+pub mod input;
+pub mod method;
+pub mod ranking;
+pub mod raw;
+
+pub use dynamic::{dynamic, Dynamic, DynamicError};
+pub use input::{IndicatorError, Indicators, StageKind};
+pub use method::{assess, Assessment};
+pub use ranking::{rank, Ranking};

@@ -1,0 +1,235 @@
+//! `criticality.csv`, `criticality_dynamic.csv`, `criticality_ranking.csv`
+//! and the readable table of `crmsim criticality`. An empty cell is a value
+//! that could not be computed; the row's `missing_inputs` says why.
+
+use super::analysis::table;
+use super::text::num;
+use crate::analysis::criticality::dynamic::Dynamic;
+use crate::analysis::criticality::ranking::{Indicator, Ranking};
+use crate::analysis::criticality::Assessment;
+
+fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+fn write(w: &mut ::csv::Writer<Vec<u8>>, rec: &[String]) {
+    w.write_record(rec).expect("writing to memory cannot fail");
+}
+
+fn cell(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |x| x.to_string())
+}
+
+fn flag(x: Option<bool>) -> String {
+    x.map_or_else(String::new, |b| b.to_string())
+}
+
+fn strings(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+/// `criticality.csv`: one row per material and stage, in file order. EI is
+/// the material's; `critical` uses the row's SR; `bottleneck` marks the
+/// stage whose SR is the material's.
+pub fn assessment_csv(a: &Assessment) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    write(
+        &mut w,
+        &strings(&[
+            "material",
+            "stage",
+            "hhi_gs",
+            "hhi_eu",
+            "ir",
+            "eol_rir",
+            "si_sr",
+            "sr",
+            "ei",
+            "critical",
+            "bottleneck",
+            "conc_gs",
+            "conc_eu",
+            "other_gs",
+            "other_eu",
+            "missing_inputs",
+        ]),
+    );
+    for m in &a.materials {
+        for s in &m.stages {
+            let mut missing = s.sr_missing.clone();
+            missing.extend(m.ei_missing.iter().cloned());
+            missing.sort();
+            missing.dedup();
+            write(
+                &mut w,
+                &[
+                    m.id.clone(),
+                    s.stage.name().to_string(),
+                    cell(s.hhi_gs),
+                    cell(s.hhi_eu),
+                    cell(s.ir),
+                    cell(s.eol_rir),
+                    cell(s.si_sr),
+                    cell(s.sr),
+                    cell(m.ei),
+                    flag(m.stage_critical(s, a)),
+                    (m.bottleneck == Some(s.stage)).to_string(),
+                    cell(s.conc_gs),
+                    cell(s.conc_eu),
+                    cell(s.other_gs),
+                    cell(s.other_eu),
+                    missing.join("; "),
+                ],
+            );
+        }
+    }
+    finish(w)
+}
+
+/// `criticality_dynamic.csv`: per material found in both files and simulated
+/// year, the SR over runs (mean, p5, p50, p95), the mean HHI_WGI,t of the
+/// simulated sourcing mix and the mean EoL-RIR used, next to the static SR of
+/// the same stage and the simulation's own risk measures (the same on every
+/// year of a material). A material whose dynamic SR cannot be computed has
+/// one row without a year, listing the missing inputs.
+pub fn dynamic_csv(a: &Assessment, d: &Dynamic) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    write(
+        &mut w,
+        &strings(&[
+            "material",
+            "stage",
+            "year",
+            "sr_mean",
+            "sr_p5",
+            "sr_p50",
+            "sr_p95",
+            "hhi_eu_mean",
+            "eol_rir_mean",
+            "eol_rir_basis",
+            "static_sr",
+            "p_shortfall",
+            "shortfall_fraction_mean",
+            "shortfall_t_cvar95",
+            "missing_inputs",
+        ]),
+    );
+    for m in &d.materials {
+        let static_sr = a
+            .materials
+            .iter()
+            .find(|x| x.id == m.id)
+            .and_then(|x| x.stages.iter().find(|s| s.stage == m.stage))
+            .and_then(|s| s.sr);
+        let tail = [
+            cell(static_sr),
+            m.p_shortfall.to_string(),
+            m.shortfall_fraction.to_string(),
+            m.shortfall_cvar95_t.to_string(),
+            m.missing.join("; "),
+        ];
+        if m.years.is_empty() {
+            let mut rec = vec![m.id.clone(), m.stage.name().to_string()];
+            rec.extend(std::iter::repeat_n(String::new(), 7));
+            rec.push(m.eol_basis.name().to_string());
+            rec.extend(tail.iter().cloned());
+            write(&mut w, &rec);
+            continue;
+        }
+        for y in &m.years {
+            let mut rec = vec![
+                m.id.clone(),
+                m.stage.name().to_string(),
+                y.year.to_string(),
+                y.sr.mean.to_string(),
+                y.sr.p5.to_string(),
+                y.sr.p50.to_string(),
+                y.sr.p95.to_string(),
+                y.hhi_eu_mean.to_string(),
+                y.eol_rir_mean.to_string(),
+                m.eol_basis.name().to_string(),
+            ];
+            rec.extend(tail.iter().cloned());
+            write(&mut w, &rec);
+        }
+    }
+    finish(w)
+}
+
+/// `criticality_ranking.csv`: materials in rank order with each indicator's
+/// value and normalized value, the score and the weights used.
+pub fn ranking_csv(r: &Ranking) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = strings(&["rank", "material", "score"]);
+    header.extend(Indicator::ALL.iter().map(|i| i.name().to_string()));
+    header.extend(Indicator::ALL.iter().map(|i| format!("{}_norm", i.name())));
+    header.extend(strings(&["weights_used", "missing_indicators"]));
+    write(&mut w, &header);
+    let weights = r
+        .used
+        .iter()
+        .map(|(i, w)| format!("{}={w}", i.name()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    for row in &r.rows {
+        let mut rec = vec![
+            row.rank.map_or_else(String::new, |n| n.to_string()),
+            row.material.clone(),
+            cell(row.score),
+        ];
+        rec.extend(row.values.iter().map(|&x| cell(x)));
+        rec.extend(row.normalized.iter().map(|&x| cell(x)));
+        rec.push(weights.clone());
+        rec.push(row.missing.join("; "));
+        write(&mut w, &rec);
+    }
+    finish(w)
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), num)
+}
+
+/// The readable summary: one line per material with its SR (bottleneck
+/// stage), EI, whether it is critical, its rank and how many inputs are
+/// missing.
+pub fn summary_table(a: &Assessment, r: &Ranking) -> String {
+    let rows: Vec<Vec<String>> = a
+        .materials
+        .iter()
+        .map(|m| {
+            let mut missing: Vec<&String> = m.stages.iter().flat_map(|s| &s.sr_missing).collect();
+            missing.extend(&m.ei_missing);
+            missing.sort();
+            missing.dedup();
+            let rank = r
+                .rows
+                .iter()
+                .find(|x| x.material == m.id)
+                .and_then(|x| x.rank);
+            vec![
+                m.id.clone(),
+                opt(m.sr),
+                m.bottleneck
+                    .map_or_else(|| "-".into(), |s| s.name().to_string()),
+                opt(m.ei),
+                m.critical
+                    .map_or_else(|| "unknown".into(), |c| if c { "yes" } else { "no" }.into()),
+                rank.map_or_else(|| "-".into(), |n| n.to_string()),
+                missing.len().to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "material",
+            "SR",
+            "stage",
+            "EI",
+            "critical",
+            "rank",
+            "missing inputs",
+        ],
+        &rows,
+    )
+}

@@ -1,0 +1,134 @@
+//! The classic criticality chart: economic importance on x, supply risk on y,
+//! the two thresholds as dashed lines bounding the critical area, and one
+//! labelled point per material that has both values (the others are named
+//! under the plot). SVG, with its text measured in the font embedded for all
+//! charts (see [`super::charts`]).
+
+use crate::analysis::criticality::Assessment;
+use plotters::prelude::*;
+
+/// Why the chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw the criticality chart: {0}")]
+pub struct ChartError(String);
+
+fn err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError(e.to_string())
+}
+
+/// Chart size in pixels.
+const SIZE: (u32, u32) = (900, 650);
+
+/// The chart of `a` as SVG bytes: each material at (EI, SR of its bottleneck
+/// stage).
+///
+/// # Errors
+/// [`ChartError`] if plotters fails to draw.
+pub fn chart_svg(a: &Assessment) -> Result<Vec<u8>, ChartError> {
+    super::charts::font_ready().map_err(err)?;
+    let points: Vec<(&str, f64, f64)> = a
+        .materials
+        .iter()
+        .filter_map(|m| Some((m.id.as_str(), m.ei?, m.sr?)))
+        .collect();
+    let not_plotted: Vec<&str> = a
+        .materials
+        .iter()
+        .filter(|m| m.ei.is_none() || m.sr.is_none())
+        .map(|m| m.id.as_str())
+        .collect();
+    // The EU charts show EI on 0-10; room above the highest point and the
+    // thresholds.
+    let x_max = points
+        .iter()
+        .map(|p| p.1 * 1.05)
+        .fold((a.ei_threshold * 1.25).max(10.0), f64::max);
+    let y_max = points
+        .iter()
+        .map(|p| p.2 * 1.15)
+        .fold((a.sr_threshold * 2.0).max(1.0), f64::max);
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let (plot, note) = root.split_vertically(SIZE.1 - 40);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(
+                format!("{}: supply risk and economic importance", a.name),
+                (super::charts::FONT, 26),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("Economic importance (EI)")
+            .y_desc("Supply risk (SR)")
+            .label_style((super::charts::FONT, 16))
+            .axis_desc_style((super::charts::FONT, 18))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        // The critical area, then its bounds.
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a.ei_threshold, a.sr_threshold), (x_max, y_max)],
+                RGBColor(200, 30, 30).mix(0.08).filled(),
+            )))
+            .map_err(err)?;
+        let line = RGBColor(200, 30, 30).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(a.ei_threshold, 0.0), (a.ei_threshold, y_max)],
+                6,
+                4,
+                line,
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, a.sr_threshold), (x_max, a.sr_threshold)],
+                6,
+                4,
+                line,
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((a.ei_threshold, y_max))
+                    + Text::new(
+                        format!(
+                            "critical: SR >= {}, EI >= {}",
+                            a.sr_threshold, a.ei_threshold
+                        ),
+                        (8, 6),
+                        (super::charts::FONT, 16)
+                            .into_font()
+                            .color(&RGBColor(150, 20, 20)),
+                    ),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(points.iter().map(|&(id, ei, sr)| {
+                EmptyElement::at((ei, sr))
+                    + Circle::new((0, 0), 4, RGBColor(30, 70, 160).filled())
+                    + Text::new(id.to_string(), (7, -16), (super::charts::FONT, 17))
+            }))
+            .map_err(err)?;
+        let message = if not_plotted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Not plotted (SR or EI missing, see criticality.csv): {}",
+                not_plotted.join(", ")
+            )
+        };
+        note.draw(&Text::new(message, (15, 10), (super::charts::FONT, 16)))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg.into_bytes())
+}

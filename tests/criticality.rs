@@ -1,0 +1,491 @@
+//! The criticality indicators against hand calculations: SR and EI of a small
+//! made-up case, the Herfindahl index of published production shares, the
+//! dynamic SR against the static one and against closed forms under
+//! scheduled cuts and recycling, the ranking, and the command line.
+
+use crmsim::analysis::criticality::{
+    assess, dynamic, rank, Dynamic, DynamicError, Indicators, StageKind,
+};
+use crmsim::engine::{simulate, RunPlan};
+use crmsim::output::criticality::dynamic_csv;
+use crmsim::scenario::Scenario;
+use crmsim::stats::Report;
+use std::path::Path;
+
+/// A made-up case, worked out by hand (WGI A 6, B 2, C 4; t_A = 1.25 at
+/// processing):
+///
+/// x, extraction: HHI_GS = 1^2 x 4 = 4, HHI_EU = 1^2 x 2 = 2,
+///   SR = (4 x 0.2/2 + 2 x (1 - 0.2/2)) x (1 - 0.1) x 0.9 = 2.2 x 0.81 = 1.782.
+/// x, processing: HHI_GS = 0.36 x 6 x 1.25 + 0.09 x 2 + 0.01 x 4 = 2.92,
+///   HHI_EU = 0.25 x 6 x 1.25 + 0.25 x 2 = 2.375,
+///   SR = (2.92 x 0.4 + 2.375 x 0.6) x 0.81 = 2.593 x 0.81 = 2.10033.
+/// x, EI = 10 x (0.7 x 100,000 + 0.3 x 200,000) / 250,000 x 0.95 = 4.94.
+/// z, processing: SR = (2 x 0.5 + 2 x 0.5) x (1 - 0.6) x 0.9 = 0.72.
+const HAND: &str = r#"
+[criticality]
+name = "hand"
+ei_reference_meur = { value = 250000, source = "made up", year = 2020 }
+
+[weights]
+static_sr = 2.0
+dynamic_sr = 0.0
+p_shortfall = 1.0
+shortfall_fraction = 0.0
+
+[[criticality.governance]]
+source = "made up"
+year = 2020
+scores = { A = 6.0, B = 2.0, C = 4.0 }
+
+[[criticality.sector]]
+nace = "C26"
+value_added_meur = { value = 100000, source = "made up", year = 2020 }
+
+[[criticality.sector]]
+nace = "C29"
+value_added_meur = { value = 200000, source = "made up", year = 2020 }
+
+[[criticality.material]]
+id = "x"
+eol_rir = { value = 0.1, source = "made up", year = 2020 }
+si_sr = { value = 0.9, source = "made up", year = 2020 }
+si_ei = { value = 0.95, source = "made up", year = 2020 }
+end_use = { shares = { C26 = 0.7, C29 = 0.3 }, source = "made up", year = 2020 }
+scenario_stage = "processing"
+
+  [criticality.material.extraction]
+  global_supply = { shares = { C = 1.0 }, source = "made up", year = 2020 }
+  eu_sourcing = { shares = { B = 1.0 }, source = "made up", year = 2020 }
+  ir = { value = 0.2, source = "made up", year = 2020 }
+  export_restrictions = { factors = {}, source = "made up", year = 2020 }
+
+  [criticality.material.processing]
+  global_supply = { shares = { A = 0.6, B = 0.3, C = 0.1 }, source = "made up", year = 2020 }
+  eu_sourcing = { shares = { A = 0.5, B = 0.5 }, source = "made up", year = 2020 }
+  ir = { value = 0.8, source = "made up", year = 2020 }
+  export_restrictions = { factors = { A = 1.25 }, source = "made up", year = 2020 }
+
+[[criticality.material]]
+id = "y"
+
+  [criticality.material.processing]
+  global_supply = { shares = { A = 0.5, D = 0.5 }, source = "made up", year = 2020 }
+  ir = { value = 0.5, source = "made up", year = 2020 }
+
+[[criticality.material]]
+id = "z"
+eol_rir = { value = 0.6, source = "made up", year = 2020 }
+si_sr = { value = 0.9, source = "made up", year = 2020 }
+
+  [criticality.material.processing]
+  global_supply = { shares = { B = 1.0 }, source = "made up", year = 2020 }
+  eu_sourcing = { shares = { B = 1.0 }, source = "made up", year = 2020 }
+  ir = { value = 1.0, source = "made up", year = 2020 }
+  export_restrictions = { factors = {}, source = "made up", year = 2020 }
+"#;
+
+/// x's static processing SR, by hand (above).
+const SR_X: f64 = 2.10033;
+
+fn indicators(text: &str) -> Indicators {
+    Indicators::from_toml(text, Path::new("hand.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn scenario(text: &str) -> Scenario {
+    Scenario::from_toml(text, Path::new("dyn.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-12
+}
+
+#[test]
+fn sr_and_ei_match_the_hand_calculation() {
+    let ind = indicators(HAND);
+    let a = assess(&ind);
+    let x = &a.materials[0];
+    assert_eq!(x.stages[0].stage, StageKind::Extraction);
+    let (e, p) = (&x.stages[0], &x.stages[1]);
+    assert!(close(e.hhi_gs.unwrap(), 4.0) && close(e.hhi_eu.unwrap(), 2.0));
+    assert!(close(e.sr.unwrap(), 1.782), "{:?}", e.sr);
+    assert!(close(p.hhi_gs.unwrap(), 2.92), "{:?}", p.hhi_gs);
+    assert!(close(p.hhi_eu.unwrap(), 2.375), "{:?}", p.hhi_eu);
+    assert!(close(p.sr.unwrap(), SR_X), "{:?}", p.sr);
+    assert!(close(x.ei.unwrap(), 4.94), "{:?}", x.ei);
+    assert_eq!(x.sr, p.sr, "the bottleneck is the higher stage");
+    assert_eq!(x.bottleneck, Some(StageKind::Processing));
+    assert_eq!(x.critical, Some(true));
+    assert!(e.sr_missing.is_empty() && x.ei_missing.is_empty());
+
+    // y: every missing input is named, nothing is computed from a gap.
+    let y = &a.materials[1];
+    assert_eq!((y.sr, y.ei, y.critical), (None, None, None));
+    assert_eq!(
+        y.stages[0].sr_missing,
+        [
+            "eol_rir",
+            "processing.eu_sourcing",
+            "processing.export_restrictions",
+            "si_sr",
+            "wgi.D"
+        ]
+    );
+    assert_eq!(y.ei_missing, ["end_use", "si_ei"]);
+
+    // z: SR 0.72 < 1 is enough to know it is not critical without its EI.
+    let z = &a.materials[2];
+    assert!(close(z.sr.unwrap(), 0.72), "{:?}", z.sr);
+    assert_eq!((z.ei, z.critical), (None, Some(false)));
+}
+
+/// The Herfindahl index of the production shares in criticality/eu-2023.toml
+/// (from data/materials.csv), by hand:
+/// magnesium (processing, USGS MCS 2026): 0.882^2 + 0.055^2 + 0.019^2 +
+/// 0.016^2 + 0.014^2 + 0.014^2 = 0.777924 + 0.003025 + 0.000361 + 0.000256 +
+/// 0.000196 + 0.000196 = 0.781958;
+/// niobium (extraction, USGS MCS 2025): 0.92^2 + 0.07^2 = 0.8513, with 1 % of
+/// world output unassigned.
+///
+/// A test against a *published* SR or HHI is blocked by missing data:
+/// data/README.md ("Gaps") records that no EU CRM 2023 SR, EI or HHI value was
+/// found, and data/ has no WGI scores, export restriction factors, EU import
+/// reliance or substitution indices to recompute one. So SR is reported
+/// missing for every material of the file, with those inputs named.
+#[test]
+fn hhi_of_published_production_shares() {
+    let ind = Indicators::load(Path::new("criticality/eu-2023.toml")).unwrap();
+    let a = assess(&ind);
+    let stage = |id: &str, kind: StageKind| {
+        a.materials
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.stages.iter().find(|s| s.stage == kind))
+            .unwrap_or_else(|| panic!("{id} {kind}"))
+            .clone()
+    };
+    let mg = stage("magnesium", StageKind::Processing);
+    assert!(close(mg.conc_gs.unwrap(), 0.781958), "{:?}", mg.conc_gs);
+    assert_eq!(mg.other_gs, Some(0.0));
+    let nb = stage("niobium", StageKind::Extraction);
+    assert!(close(nb.conc_gs.unwrap(), 0.8513), "{:?}", nb.conc_gs);
+    assert!(close(nb.other_gs.unwrap(), 0.01));
+    for m in &a.materials {
+        assert_eq!((m.sr, m.ei), (None, None), "{}", m.id);
+        for s in &m.stages {
+            let ir = format!("{}.ir", s.stage);
+            assert!(s.sr_missing.contains(&ir), "{} {:?}", m.id, s.sr_missing);
+            assert!(s.sr_missing.contains(&"si_sr".to_string()));
+        }
+        assert!(m.ei_missing.contains(&"end_use".to_string()));
+    }
+    let ga = stage("gallium", StageKind::Processing);
+    assert!(ga.sr_missing.contains(&"wgi.CN".to_string()));
+}
+
+/// A one-material scenario whose import sources are x's EU sourcing mix
+/// (A 0.5, B 0.5); `extra` adds disruptions or products.
+fn dyn_scenario(step: &str, years: u32, runs: u64, demand: f64, extra: &str) -> Scenario {
+    scenario(&format!(
+        "[simulation]\nname = \"dyn\"\nstart_year = 2025\nyears = {years}\nstep = \"{step}\"\n\
+         runs = {runs}\nseed = 7\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = {demand}\nprice_eur_per_t = 1\n\
+         value_of_lost_load_eur_per_t = 1\n\
+         [[material.source]]\nregion = \"A\"\nshare = 0.5\n\
+         [[material.source]]\nregion = \"B\"\nshare = 0.5\n{extra}"
+    ))
+}
+
+fn run_dynamic(ind: &Indicators, s: &Scenario) -> Dynamic {
+    let plan = RunPlan::from_scenario(s);
+    let outcome = simulate(s, &plan, &|_| {});
+    let report = Report::new(s, &plan, &outcome);
+    dynamic(ind, s, &plan, &report).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn yearly_sr(d: &Dynamic) -> Vec<(f64, f64, f64)> {
+    d.materials[0]
+        .years
+        .iter()
+        .map(|y| (y.sr.p5, y.sr.mean, y.sr.p95))
+        .collect()
+}
+
+#[test]
+fn dynamic_sr_equals_static_sr_without_disruptions_or_recycling() {
+    let ind = indicators(HAND);
+    // No products: the file's EoL-RIR (0.1) is used.
+    let d = run_dynamic(&ind, &dyn_scenario("month", 3, 5, 100.0, ""));
+    assert_eq!(d.materials.len(), 1, "x is the only shared material");
+    let x = &d.materials[0];
+    assert_eq!(x.stage, StageKind::Processing);
+    assert_eq!(x.eol_basis.name(), "input");
+    assert_eq!(x.years.len(), 3);
+    for (p5, mean, p95) in yearly_sr(&d) {
+        for v in [p5, mean, p95] {
+            assert!(close(v, SR_X), "{v} vs {SR_X}");
+        }
+    }
+    assert!(close(x.sr_mean.unwrap(), SR_X));
+    assert_eq!((x.p_shortfall, x.shortfall_fraction), (0.0, 0.0));
+
+    // A product that recycles nothing: the simulated EoL-RIR is 0, which
+    // equals a file EoL-RIR of 0.
+    let ind0 =
+        indicators(&HAND.replacen("eol_rir = { value = 0.1,", "eol_rir = { value = 0.0,", 1));
+    let product = "[[product]]\nid = \"p\"\ninflow = { 2020 = 100, 2021 = 0 }\n\
+                   lifetime = { model = \"fixed\", years = 7 }\n\
+                   content_t_per_unit = { x = 1.0 }\ncollection_rate = 0.0\n\
+                   recovery = { x = 1.0 }\n";
+    let static_sr = assess(&ind0).materials[0].sr.unwrap();
+    assert!(close(static_sr, 2.593 * 0.9));
+    let d = run_dynamic(&ind0, &dyn_scenario("year", 5, 3, 200.0, product));
+    assert_eq!(d.materials[0].eol_basis.name(), "simulated");
+    for (_, mean, _) in yearly_sr(&d) {
+        assert!(close(mean, static_sr), "{mean} vs {static_sr}");
+    }
+}
+
+/// Source A loses half its flow through 2026: the year's mix is A 0.25 / 0.75
+/// = 1/3, B 2/3, so HHI_EU = (1/9) x 6 x 1.25 + (4/9) x 2 = 15.5/9 and
+/// SR = (2.92 x 0.4 + 15.5/9 x 0.6) x 0.81 = 0.94608 + 0.837 = 1.78308.
+/// Both sources are cut completely through 2027: the mix is undefined and the
+/// nominal one is used, so SR is the static 2.10033.
+#[test]
+fn dynamic_sr_follows_the_simulated_sourcing_mix() {
+    let ind = indicators(HAND);
+    let cuts = "[[disruption]]\nname = \"half-a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
+                start = \"2026-01\"\nduration_months = 12\nseverity = 0.5\n\
+                [[disruption]]\nname = \"all-a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
+                start = \"2027-01\"\nduration_months = 12\nseverity = 1.0\n\
+                [[disruption]]\nname = \"all-b\"\nmaterials = [\"x\"]\nregion = \"B\"\n\
+                start = \"2027-01\"\nduration_months = 12\nseverity = 1.0\n";
+    let d = run_dynamic(&ind, &dyn_scenario("month", 3, 4, 100.0, cuts));
+    let sr = yearly_sr(&d);
+    let expected = [SR_X, 1.78308, SR_X];
+    for ((p5, mean, p95), e) in sr.iter().zip(expected) {
+        assert!(close(*mean, e) && close(*p5, e) && close(*p95, e), "{sr:?}");
+    }
+    let x = &d.materials[0];
+    assert!(close(x.years[1].hhi_eu_mean, 15.5 / 9.0));
+    assert!(x.p_shortfall == 1.0 && x.shortfall_fraction > 0.0);
+}
+
+/// 100 units installed in 2020 with a fixed 7-year life and 1 t each reach
+/// end of life in 2027 (yearly steps; see tests/products.rs) and are all
+/// recovered: EoL-RIR 2027 = 100 / 200 = 0.5, 0 in the other years. With the
+/// file's EoL-RIR replaced by the simulated one,
+/// SR = 2.593 x (1 - EoL-RIR) x 0.9: 1.16685 in 2027, 2.3337 otherwise.
+#[test]
+fn simulated_recycling_enters_the_eol_rir() {
+    let ind = indicators(HAND);
+    let product = "[[product]]\nid = \"p\"\ninflow = { 2020 = 100, 2021 = 0 }\n\
+                   lifetime = { model = \"fixed\", years = 7 }\n\
+                   content_t_per_unit = { x = 1.0 }\ncollection_rate = 1.0\n\
+                   recovery = { x = 1.0 }\n";
+    let d = run_dynamic(&ind, &dyn_scenario("year", 5, 2, 200.0, product));
+    let x = &d.materials[0];
+    assert_eq!(x.eol_basis.name(), "simulated");
+    let eol: Vec<f64> = x.years.iter().map(|y| y.eol_rir_mean).collect();
+    assert_eq!(eol, [0.0, 0.0, 0.5, 0.0, 0.0]);
+    let sr: Vec<f64> = x.years.iter().map(|y| y.sr.mean).collect();
+    for (v, e) in sr.iter().zip([2.3337, 2.3337, 1.16685, 2.3337, 2.3337]) {
+        assert!(close(*v, e), "{sr:?}");
+    }
+}
+
+#[test]
+fn dynamic_results_do_not_depend_on_the_number_of_threads() {
+    let ind = indicators(HAND);
+    let s = dyn_scenario(
+        "month",
+        4,
+        150,
+        100.0,
+        "[[disruption]]\nname = \"a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
+         rate_per_year = { dist = \"uniform\", min = 0.2, max = 1.0 }\n\
+         duration_months = { dist = \"lognormal\", mean = 6, sd = 4 }\n\
+         severity = { dist = \"uniform\", min = 0.2, max = 1.0 }\n",
+    );
+    let csv = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| dynamic_csv(&assess(&ind), &run_dynamic(&ind, &s)))
+    };
+    let one = csv(1);
+    assert_eq!(one, csv(2));
+    let text = String::from_utf8(one).unwrap();
+    assert_eq!(text.lines().count(), 1 + 4, "a header and one row per year");
+}
+
+#[test]
+fn a_material_with_two_sourced_stages_needs_its_scenario_stage() {
+    let ind = indicators(&HAND.replacen("scenario_stage = \"processing\"\n", "", 1));
+    let s = dyn_scenario("month", 1, 1, 100.0, "");
+    let plan = RunPlan::from_scenario(&s);
+    let report = Report::new(&s, &plan, &simulate(&s, &plan, &|_| {}));
+    let e = dynamic(&ind, &s, &plan, &report).unwrap_err();
+    assert!(
+        matches!(e, DynamicError::StageUnclear { material: 0, .. }),
+        "{e}"
+    );
+}
+
+/// Weights static_sr 2, p_shortfall 1. Static only: x normalizes to 1, z to
+/// 0, y has no SR. With the scenario, p_shortfall is 0 for x (no
+/// disruption) and unknown for z (not simulated): x scores
+/// (2 x 1 + 1 x 0) / 3 = 2/3 and is the only one ranked.
+#[test]
+fn ranking_normalizes_and_weighs_by_hand() {
+    let ind = indicators(HAND);
+    let a = assess(&ind);
+    let r = rank(&ind, &a, None);
+    assert_eq!(r.left_out.len(), 1, "p_shortfall needs a scenario");
+    let order: Vec<(&str, Option<usize>, Option<f64>)> = r
+        .rows
+        .iter()
+        .map(|x| (x.material.as_str(), x.rank, x.score))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("x", Some(1), Some(1.0)),
+            ("z", Some(2), Some(0.0)),
+            ("y", None, None)
+        ]
+    );
+    let d = run_dynamic(&ind, &dyn_scenario("month", 1, 2, 100.0, ""));
+    let r = rank(&ind, &a, Some(&d));
+    assert!(r.left_out.is_empty());
+    assert_eq!(r.rows[0].material, "x");
+    assert!(close(r.rows[0].score.unwrap(), 2.0 / 3.0));
+    let z = r.rows.iter().find(|x| x.material == "z").unwrap();
+    assert_eq!(
+        (z.rank, z.missing.as_slice()),
+        (None, &["p_shortfall".to_string()][..])
+    );
+}
+
+#[test]
+fn the_chart_labels_plotted_materials_and_names_the_others() {
+    let ind = Indicators::load(Path::new("criticality/example-assumed.toml")).unwrap();
+    let svg = crmsim::output::criticality_chart::chart_svg(&assess(&ind)).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..60]);
+    for id in ["gallium", "germanium", "magnesium", "natural_graphite"] {
+        assert!(svg.contains(&format!("\n{id}\n")), "{id} is not labelled");
+    }
+    assert!(svg.contains("Not plotted (SR or EI missing, see criticality.csv): tungsten"));
+    assert!(svg.contains("critical: SR &gt;= 1, EI &gt;= 2.8"));
+}
+
+mod cli {
+    use assert_cmd::cargo::cargo_bin_cmd;
+    use std::fs;
+
+    fn stderr(o: &std::process::Output) -> String {
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
+
+    #[test]
+    fn a_wrong_figure_is_exit_2_with_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        fs::write(&path, super::HAND.replace("A = 6.0", "A = 11.0")).unwrap();
+        let out = dir.path().join("out");
+        let a = cargo_bin_cmd!("crmsim")
+            .args(["criticality", path.to_str().unwrap(), "--out"])
+            .arg(&out)
+            .assert()
+            .code(2);
+        let e = stderr(a.get_output());
+        assert!(
+            e.contains("bad.toml:15: criticality.governance[0].scores.A: must be a scaled WGI in [0, 10] (got 11)"),
+            "{e}"
+        );
+        assert!(!out.exists(), "nothing is written");
+    }
+
+    #[test]
+    fn runs_without_a_scenario_is_exit_2() {
+        let a = cargo_bin_cmd!("crmsim")
+            .args(["criticality", "criticality/eu-2023.toml", "--runs", "10"])
+            .assert()
+            .code(2);
+        assert!(stderr(a.get_output()).contains("give --scenario"));
+    }
+
+    #[test]
+    fn an_unclear_scenario_stage_is_exit_2_at_the_material() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.toml");
+        fs::write(
+            &input,
+            super::HAND.replacen("scenario_stage = \"processing\"\n", "", 1),
+        )
+        .unwrap();
+        let scenario = dir.path().join("s.toml");
+        fs::write(
+            &scenario,
+            "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 1\nruns = 1\nseed = 1\n\
+             [[material]]\nid = \"x\"\ndemand_tpy = 1\nprice_eur_per_t = 1\n\
+             value_of_lost_load_eur_per_t = 1\n[[material.source]]\nregion = \"A\"\nshare = 1\n",
+        )
+        .unwrap();
+        let a = cargo_bin_cmd!("crmsim")
+            .args(["criticality", input.to_str().unwrap(), "--scenario"])
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .assert()
+            .code(2);
+        let e = stderr(a.get_output());
+        assert!(
+            e.contains("in.toml:25: criticality.material[x].scenario_stage: both stages"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn writes_the_tables_the_chart_and_the_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        cargo_bin_cmd!("crmsim")
+            .args(["criticality", "criticality/example-assumed.toml", "--quiet"])
+            .args([
+                "--scenario",
+                "scenarios/germanium-eu.toml",
+                "--runs",
+                "64",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        for f in [
+            "criticality.csv",
+            "criticality.svg",
+            "criticality_ranking.csv",
+            "criticality_dynamic.csv",
+            "criticality_input.toml",
+            "scenario.toml",
+        ] {
+            assert!(out.join(f).is_file(), "{f}");
+        }
+        let dynamic = fs::read_to_string(out.join("criticality_dynamic.csv")).unwrap();
+        // germanium-eu runs 15 years from 2025.
+        assert_eq!(
+            dynamic
+                .lines()
+                .filter(|l| l.starts_with("germanium,"))
+                .count(),
+            15
+        );
+        let csv = fs::read_to_string(out.join("criticality.csv")).unwrap();
+        assert!(csv.starts_with(
+            "material,stage,hhi_gs,hhi_eu,ir,eol_rir,si_sr,sr,ei,critical,bottleneck,"
+        ));
+    }
+}
