@@ -132,9 +132,20 @@ impl Prepared {
                 );
             }
             for (k, src) in mat.sources.iter().enumerate() {
+                // Sources go by region; a region listed twice (one origin
+                // through two ports) adds its rank: CN#2.
+                let nth = mat.sources[..k]
+                    .iter()
+                    .filter(|s| s.region == src.region)
+                    .count();
+                let label = if nth == 0 {
+                    src.region.clone()
+                } else {
+                    format!("{}#{}", src.region, nth + 1)
+                };
                 add(
                     &src.spare_capacity,
-                    format!("{path}.source[{}].spare_capacity", src.region),
+                    format!("{path}.source[{label}].spare_capacity"),
                     format!("{base}/source/{k}/spare_capacity"),
                     Slot::Spare(n_sources + k),
                 );

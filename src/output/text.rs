@@ -127,6 +127,13 @@ pub fn describe(s: &Scenario) -> String {
             }
             let _ = writeln!(o, "{line}");
         }
+        if (m.substitution.is_some() || m.new_capacity.is_some()) && m.response_trigger > 0.0 {
+            let _ = writeln!(
+                o,
+                "    market responses start when more than {} of imports are cut",
+                num(m.response_trigger)
+            );
+        }
         if let Some(sub) = &m.substitution {
             let _ = writeln!(
                 o,
