@@ -1,7 +1,12 @@
-//! Engine benchmarks: one run, a whole simulation, and the statistics merge.
-//! Run with `cargo bench --bench engine`; figures go in docs/performance.md.
+//! Engine benchmarks on the reference scenarios of `benches/`: one run, the
+//! cohort outflows of one product, the merge of statistics, and whole
+//! simulations of 10,000 runs. Figures and commands: docs/performance.md.
+//!
+//! `cargo bench --bench engine` measures; `-- --quick` gives a short run
+//! (what CI does, so every change shows its speed).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use crmsim::engine::cohort::{self, InflowTiming, Lifetime};
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::{simulate, RunPlan};
 use crmsim::scenario::Scenario;
@@ -13,14 +18,19 @@ fn load(path: &str) -> Scenario {
     Scenario::load(&full).expect("the benchmark scenario is valid")
 }
 
+/// Material-steps of one run: materials x steps.
+fn material_steps(s: &Scenario) -> u64 {
+    (s.material_ids().count() * s.steps()) as u64
+}
+
 fn one_run(c: &mut Criterion) {
-    let s = load("scenarios/gallium-eu.toml");
+    let s = load("benches/reference.toml");
     let prep = Prepared::new(&s, 42);
     let mut ws = Workspace::new(&s, &prep);
     let mut group = c.benchmark_group("one_run");
-    group.throughput(Throughput::Elements(s.steps() as u64));
+    group.throughput(Throughput::Elements(material_steps(&s)));
     let mut run = 0;
-    group.bench_function("gallium-eu", |b| {
+    group.bench_function("reference", |b| {
         b.iter(|| {
             simulate_run(&s, &prep, black_box(run), &mut ws);
             run += 1;
@@ -29,21 +39,71 @@ fn one_run(c: &mut Criterion) {
     group.finish();
 }
 
-fn many_runs(c: &mut Criterion) {
-    let s = load("scenarios/gallium-eu.toml");
-    let plan = RunPlan {
-        first_run: 0,
-        runs: 2_000,
-        seed: 42,
-    };
-    let mut group = c.benchmark_group("simulate");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(plan.runs * s.steps() as u64));
-    group.bench_function("gallium-eu-2000-runs", |b| {
-        b.iter(|| black_box(simulate(&s, black_box(&plan), &|_| {})))
+fn cohort_outflows(c: &mut Criterion) {
+    // 30 years of monthly history and 20 years of horizon: 600 cohorts.
+    let inflow = cohort::inflow_per_step(&[(1995, 2.0e8), (2025, 5.0e8)], 1995, 12, 600);
+    let mut kernel = vec![0.0; 600];
+    let mut out = vec![0.0; 240];
+    let mut group = c.benchmark_group("cohort");
+    group.throughput(Throughput::Elements(240));
+    group.bench_function("kernel_and_horizon_outflows_600_steps", |b| {
+        b.iter(|| {
+            let life = Lifetime::Weibull {
+                shape: 2.0,
+                scale: black_box(7.0),
+            };
+            cohort::outflow_kernel(&life, InflowTiming::Middle, 1.0 / 12.0, &mut kernel);
+            cohort::convolve_from_into(&inflow, &kernel, 360, &mut out);
+            black_box(cohort::cumulative_outflow(&inflow, &kernel, 360))
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, one_run, many_runs);
+fn merge_statistics(c: &mut Criterion) {
+    let s = load("benches/reference.toml");
+    let plan = |first_run| RunPlan {
+        first_run,
+        runs: 640,
+        seed: 42,
+    };
+    let a = simulate(&s, &plan(0), &|_| {});
+    let b = simulate(&s, &plan(640), &|_| {});
+    c.bench_function("stats/merge_reference_step_statistics", |bench| {
+        bench.iter(|| {
+            let mut merged = a.steps.clone();
+            merged.merge(black_box(&b.steps));
+            merged
+        })
+    });
+}
+
+fn many_runs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulate");
+    group.sample_size(10);
+    for (name, path) in [
+        ("reference-10000-runs", "benches/reference.toml"),
+        ("products-10000-runs", "benches/products.toml"),
+    ] {
+        let s = load(path);
+        let plan = RunPlan {
+            first_run: 0,
+            runs: 10_000,
+            seed: 42,
+        };
+        group.throughput(Throughput::Elements(plan.runs * material_steps(&s)));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(simulate(&s, black_box(&plan), &|_| {})))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    one_run,
+    cohort_outflows,
+    merge_statistics,
+    many_runs
+);
 criterion_main!(benches);

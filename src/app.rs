@@ -227,10 +227,6 @@ fn write_results(
             bytes: output::csv::timeseries(&report),
         },
         Artifact {
-            name: "runs.csv".into(),
-            bytes: output::csv::runs(&report, &outcome.runs),
-        },
-        Artifact {
             name: "scenario.toml".into(),
             bytes: text.into_bytes(),
         },
@@ -248,7 +244,15 @@ fn write_results(
             bytes: output::html::report(scenario, &report, &figures),
         });
     }
-    output::write_folder(out, &artifacts)?;
+    let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
+    output::write_folder_with(
+        out,
+        &artifacts,
+        &[output::Stream {
+            name: "runs.csv",
+            write: &runs_csv,
+        }],
+    )?;
     Ok(())
 }
 

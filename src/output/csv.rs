@@ -40,20 +40,39 @@ pub fn timeseries(report: &Report) -> Vec<u8> {
 /// then the uncertain numbers drawn for that run (one column each, named by
 /// their field path), so that analysts can redo any sensitivity analysis.
 pub fn runs(report: &Report, table: &RunTable) -> Vec<u8> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut out = Vec::new();
+    runs_to(&mut out, report, table).expect("writing to memory cannot fail");
+    out
+}
+
+/// Writes `runs.csv` to `w` row by row (it has runs x materials rows, so it
+/// is not built in memory first).
+///
+/// # Errors
+/// What `w` reports.
+pub fn runs_to(
+    w: &mut dyn std::io::Write,
+    report: &Report,
+    table: &RunTable,
+) -> std::io::Result<()> {
+    let mut w = ::csv::Writer::from_writer(w);
     let mut header = vec!["run".to_string(), "material".to_string()];
     header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
     header.extend(table.param_names().iter().cloned());
-    w.write_record(&header)
-        .expect("writing to memory cannot fail");
+    w.write_record(&header)?;
+    let mut rec: Vec<String> = Vec::with_capacity(header.len());
     for i in 0..table.runs() {
         let run = (table.first_run() + i as u64).to_string();
+        // The drawn numbers are the same on every material's row.
+        let params: Vec<String> = table.params(i).iter().map(f64::to_string).collect();
         for (m, mat) in report.materials.iter().enumerate() {
-            let mut rec = vec![run.clone(), mat.id.clone()];
+            rec.clear();
+            rec.push(run.clone());
+            rec.push(mat.id.clone());
             rec.extend(Metric::ALL.iter().map(|&k| table.get(i, m, k).to_string()));
-            rec.extend(table.params(i).iter().map(f64::to_string));
-            w.write_record(&rec).expect("writing to memory cannot fail");
+            rec.extend(params.iter().cloned());
+            w.write_record(&rec)?;
         }
     }
-    finish(w)
+    w.flush()
 }

@@ -41,6 +41,15 @@ pub struct Artifact {
     pub bytes: Vec<u8>,
 }
 
+/// A file written piece by piece (too large to hold in memory first): its
+/// name, and a renderer that writes it to any writer.
+pub struct Stream<'a> {
+    /// File name inside the output folder.
+    pub name: &'a str,
+    /// Writes the file's contents.
+    pub write: &'a dyn Fn(&mut dyn io::Write) -> io::Result<()>,
+}
+
 /// Why results could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -78,6 +87,18 @@ fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) ->
 /// [`WriteError::Foreign`] if `dir` exists and is not a crmsim output folder;
 /// [`WriteError::Io`] if the file system refuses.
 pub fn write_folder(dir: &Path, artifacts: &[Artifact]) -> Result<(), WriteError> {
+    write_folder_with(dir, artifacts, &[])
+}
+
+/// As [`write_folder`], with files that are rendered straight to disk.
+///
+/// # Errors
+/// As [`write_folder`].
+pub fn write_folder_with(
+    dir: &Path,
+    artifacts: &[Artifact],
+    streams: &[Stream<'_>],
+) -> Result<(), WriteError> {
     if dir.exists() && !dir.join(MARKER).is_file() {
         return Err(WriteError::Foreign(dir.to_path_buf()));
     }
@@ -104,6 +125,14 @@ pub fn write_folder(dir: &Path, artifacts: &[Artifact]) -> Result<(), WriteError
                 fs::create_dir_all(p).map_err(io_err(p, "create the folder"))?;
             }
             fs::write(&path, &a.bytes).map_err(io_err(&path, "write the file"))?;
+        }
+        for st in streams {
+            let path = tmp.join(st.name);
+            let file = fs::File::create(&path).map_err(io_err(&path, "write the file"))?;
+            let mut w = io::BufWriter::new(file);
+            (st.write)(&mut w)
+                .and_then(|()| io::Write::flush(&mut w))
+                .map_err(io_err(&path, "write the file"))?;
         }
         if dir.exists() {
             let old = parent.join(format!(".{leaf}.old-{pid}"));
