@@ -125,8 +125,9 @@ pub struct OptimizeArgs {
     /// The scenario file (TOML); each material's first [[stockpile]] (with
     /// target_days) is sized, keeping its other rules.
     pub scenario: PathBuf,
-    /// A risk target: p_shortfall<=P, shortfall_p95<=T, shortfall_mean<=T or
-    /// shortfall_cvar95<=T (tonnes over the horizon).
+    /// A risk target: p_shortfall<=P, shortfall_p95<=T, shortfall_mean<=T,
+    /// shortfall_cvar95<=T (tonnes over the horizon), shortfall_fraction<=F
+    /// or shortfall_fraction_p95<=F (shares of demand).
     #[arg(long, value_parser = Target::parse)]
     pub target: Option<Target>,
     /// Maximize net benefit instead.

@@ -47,6 +47,10 @@ pub struct PolicyRow {
     pub shortfall_cvar95: f64,
     /// Share of runs with any shortfall.
     pub p_shortfall: f64,
+    /// Mean share of demand unmet over the horizon.
+    pub shortfall_fraction_mean: f64,
+    /// 95th percentile of the share of demand unmet.
+    pub shortfall_fraction_p95: f64,
     /// Mean stockpile cost (purchases and holding).
     pub stockpile_cost: f64,
     /// Mean value of the stock left at the end.
@@ -87,6 +91,7 @@ pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) ->
             let avoided_shortfall = base_short - summary.mean;
             let avoided_shortage_cost = base_cost - shortage_cost;
             let net = stockpile_cost - stockpile_end_value;
+            let fraction = MetricSummary::of(&runs.column(m, Metric::ShortfallFraction));
             PolicyRow {
                 material: id.to_string(),
                 shortfall_mean: summary.mean,
@@ -94,6 +99,8 @@ pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) ->
                 shortfall_cvar95: summary.cvar95,
                 p_shortfall: short.iter().filter(|&&x| x > 0.0).count() as f64
                     / short.len().max(1) as f64,
+                shortfall_fraction_mean: fraction.mean,
+                shortfall_fraction_p95: fraction.p95,
                 stockpile_cost,
                 stockpile_end_value,
                 shortage_cost,

@@ -25,11 +25,17 @@ pub enum Target {
     ShortfallMean(f64),
     /// Mean of the worst 5 % of total shortfall, tonnes.
     ShortfallCvar95(f64),
+    /// Mean share of demand unmet over the horizon.
+    ShortfallFraction(f64),
+    /// 95th percentile of the share of demand unmet.
+    ShortfallFractionP95(f64),
 }
 
 impl Target {
     /// Parses `p_shortfall<=0.05`, `shortfall_p95<=10`, `shortfall_mean<=X`,
-    /// `shortfall_cvar95<=X`.
+    /// `shortfall_cvar95<=X` (tonnes), `shortfall_fraction<=0.01`,
+    /// `shortfall_fraction_p95<=0.05` (shares of demand, comparable across
+    /// materials).
     ///
     /// # Errors
     /// A message naming what would be valid.
@@ -48,8 +54,11 @@ impl Target {
             "shortfall_p95" => Ok(Target::ShortfallP95(bound)),
             "shortfall_mean" => Ok(Target::ShortfallMean(bound)),
             "shortfall_cvar95" => Ok(Target::ShortfallCvar95(bound)),
+            "shortfall_fraction" => Ok(Target::ShortfallFraction(bound)),
+            "shortfall_fraction_p95" => Ok(Target::ShortfallFractionP95(bound)),
             other => Err(format!(
-                "unknown measure {other:?}: use p_shortfall, shortfall_p95, shortfall_mean or shortfall_cvar95"
+                "unknown measure {other:?}: use p_shortfall, shortfall_p95, shortfall_mean, \
+                 shortfall_cvar95, shortfall_fraction or shortfall_fraction_p95"
             )),
         }
     }
@@ -61,6 +70,8 @@ impl Target {
             Target::ShortfallP95(_) => row.shortfall_p95,
             Target::ShortfallMean(_) => row.shortfall_mean,
             Target::ShortfallCvar95(_) => row.shortfall_cvar95,
+            Target::ShortfallFraction(_) => row.shortfall_fraction_mean,
+            Target::ShortfallFractionP95(_) => row.shortfall_fraction_p95,
         }
     }
 
@@ -70,7 +81,9 @@ impl Target {
             Target::PShortfall(b)
             | Target::ShortfallP95(b)
             | Target::ShortfallMean(b)
-            | Target::ShortfallCvar95(b) => b,
+            | Target::ShortfallCvar95(b)
+            | Target::ShortfallFraction(b)
+            | Target::ShortfallFractionP95(b) => b,
         };
         self.value(row) <= bound
     }
@@ -243,7 +256,7 @@ pub fn optimize(
                             "not reachable within {} days (at {} days: {})",
                             day(steps),
                             day(steps),
-                            target.value(&at_max[m])
+                            crate::output::text::num(target.value(&at_max[m]))
                         ),
                     },
                     (Ok(_), Some(row)) => Sizing {

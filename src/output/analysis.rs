@@ -16,11 +16,13 @@ fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Column names of a [`PolicyRow`], after the material.
-const POLICY_COLUMNS: [&str; 12] = [
+const POLICY_COLUMNS: [&str; 14] = [
     "shortfall_t_mean",
     "shortfall_t_p95",
     "shortfall_t_cvar95",
     "p_shortfall",
+    "shortfall_fraction_mean",
+    "shortfall_fraction_p95",
     "stockpile_cost_eur",
     "stockpile_end_value_eur",
     "shortage_cost_eur",
@@ -31,12 +33,14 @@ const POLICY_COLUMNS: [&str; 12] = [
     "cost_per_t_avoided_eur",
 ];
 
-fn policy_values(r: &PolicyRow) -> [f64; 12] {
+fn policy_values(r: &PolicyRow) -> [f64; 14] {
     [
         r.shortfall_mean,
         r.shortfall_p95,
         r.shortfall_cvar95,
         r.p_shortfall,
+        r.shortfall_fraction_mean,
+        r.shortfall_fraction_p95,
         r.stockpile_cost,
         r.stockpile_end_value,
         r.shortage_cost,
