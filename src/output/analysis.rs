@@ -269,7 +269,8 @@ pub fn optimize_csv(sizings: &[Sizing]) -> Vec<u8> {
     finish(w)
 }
 
-/// The sizing as a table.
+/// The sizing as a table, with how exact the answers are said once below it
+/// and the materials without an answer listed with the reason.
 pub fn optimize_table(sizings: &[Sizing]) -> String {
     let rows: Vec<Vec<String>> = sizings
         .iter()
@@ -280,25 +281,35 @@ pub fn optimize_table(sizings: &[Sizing]) -> String {
                 s.material.clone(),
                 s.days.map_or("-".into(), num),
                 f(|r| r.shortfall_mean),
+                r.map_or("-".into(), |r| {
+                    format!("{:.2} %", 100.0 * r.shortfall_fraction_mean)
+                }),
                 r.map_or("-".into(), |r| format!("{:.3}", r.p_shortfall)),
                 f(|r| r.net_stockpile_cost),
                 f(|r| r.avoided_shortage_cost),
-                s.note.clone(),
             ]
         })
         .collect();
-    table(
+    let mut o = table(
         &[
             "material",
             "days",
             "shortfall t",
+            "of demand",
             "P(short)",
             "net stock EUR",
             "avoided EUR",
-            "how exact",
         ],
         &rows,
-    )
+    );
+    // The note of the sized materials is shared; others say why not.
+    if let Some(shared) = sizings.iter().find(|s| s.days.is_some()).map(|s| &s.note) {
+        let _ = writeln!(o, "days: {shared}");
+    }
+    for s in sizings.iter().filter(|s| s.days.is_none()) {
+        let _ = writeln!(o, "{}: {}", s.material, s.note);
+    }
+    o
 }
 
 fn chart_artifacts(name: &str, chart: charts::Chart) -> [Artifact; 2] {
