@@ -111,7 +111,7 @@ fn workers_within_budget(file: &Path, scenario: &Scenario, runs: u64) -> Result<
     if fit == 0 {
         return Err(InputError(format!(
             "{}: {runs} runs of {} steps of {} material(s) would need about {} of memory \
-             ({} for the per-run totals and runs.csv, {} for each copy of the per-step \
+             ({} for the per-run totals, {} for each copy of the per-step \
              statistics of {} series), above the limit of {}; use fewer runs (--runs), \
              a shorter horizon, a coarser step or fewer materials",
             file.display(),

@@ -17,6 +17,7 @@ use crate::stats::StepStats;
 use rayon::prelude::*;
 use run::{Prepared, Workspace};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Runs per block: the unit of work and of reproducible summation.
 pub const BLOCK_RUNS: u64 = 64;
@@ -312,8 +313,8 @@ pub struct Outcome {
 /// what grows with runs, and what each worker thread holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryEstimate {
-    /// Per-run totals and drawn parameters (held twice while blocks are
-    /// gathered), and their rendering as `runs.csv`, in bytes.
+    /// Per-run totals and drawn parameters, in bytes; `runs.csv` is written
+    /// row by row.
     pub run_table: u64,
     /// One set of per-step statistics (exact sums and quantile sketches of
     /// every material, variable and step, at their largest), in bytes.
@@ -339,8 +340,9 @@ impl MemoryEstimate {
         let params = prep.param_names().len() as u64;
         let cells = n_mat * N_VARIABLES as u64 * steps;
         let row = n_mat * N_METRICS as u64 + params;
-        let csv_row = n_mat * (2 + N_METRICS as u64 + params) * CSV_NUMBER_BYTES;
-        let run_table = runs.saturating_mul(2 * 8 * row + csv_row);
+        // Held once (blocks fill it in place); runs.csv is written row by
+        // row, not held in memory.
+        let run_table = runs.saturating_mul(8 * row);
         let step_stats = cells.saturating_mul(StepStats::MAX_BYTES_PER_CELL as u64);
         let sources: u64 = scenario
             .materials
@@ -399,11 +401,32 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
     let next_block = AtomicU64::new(0);
     let end = plan.first_run + plan.runs;
 
+    // The per-run table is allocated once; each block's rows are a slot that
+    // the worker running the block takes and fills in place.
+    let n_params = prep.param_names().len();
+    let row = n_mat * N_METRICS;
+    let mut values = vec![0.0; plan.runs as usize * row];
+    let mut params = vec![0.0; plan.runs as usize * n_params];
+    let block_runs = |b: u64| ((plan.runs - b * BLOCK_RUNS).min(BLOCK_RUNS)) as usize;
+    /// One block's rows of totals and of drawn parameters, until taken.
+    type Slot<'a> = Mutex<Option<(&'a mut [f64], &'a mut [f64])>>;
+    let slots: Vec<Slot> = {
+        let (mut rest_v, mut rest_p) = (&mut values[..], &mut params[..]);
+        (0..n_blocks)
+            .map(|b| {
+                let n = block_runs(b);
+                let (v, tail_v) = std::mem::take(&mut rest_v).split_at_mut(n * row);
+                let (p, tail_p) = std::mem::take(&mut rest_p).split_at_mut(n * n_params);
+                rest_v = tail_v;
+                rest_p = tail_p;
+                Mutex::new(Some((v, p)))
+            })
+            .collect()
+    };
+
     // Each worker takes the next block until none is left. Blocks are folded
     // into the worker's statistics exactly, so who ran what does not matter.
-    let n_params = prep.param_names().len();
-    type Block = (u64, Vec<f64>, Vec<f64>);
-    let parts: Vec<(StepStats, Vec<Block>)> = (0..workers)
+    let parts: Vec<StepStats> = (0..workers)
         .into_par_iter()
         .map(|_| {
             let mut ws = Workspace::new(scenario, &prep);
@@ -411,45 +434,37 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
             // The block's series, one run after another; each cell's values
             // then reach its sketch together, while the sketch is in cache.
             let mut block = Vec::with_capacity(cells * BLOCK_RUNS as usize);
-            let mut blocks = Vec::new();
             loop {
                 let b = next_block.fetch_add(1, Ordering::Relaxed);
                 if b >= n_blocks {
                     break;
                 }
+                let (metrics, drawn) = slots[b as usize]
+                    .lock()
+                    .expect("no worker panics while holding a slot")
+                    .take()
+                    .expect("each block is taken once");
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
-                let n = (last - first) as usize;
-                let mut metrics = Vec::with_capacity(n * n_mat * N_METRICS);
-                let mut params = Vec::with_capacity(n * n_params);
                 block.clear();
-                for run in first..last {
+                for (r, run) in (first..last).enumerate() {
                     run::simulate_run(scenario, &prep, run, &mut ws);
                     block.extend_from_slice(&ws.series);
-                    metrics.extend_from_slice(&ws.metrics);
-                    params.extend_from_slice(&ws.params);
+                    metrics[r * row..(r + 1) * row].copy_from_slice(&ws.metrics);
+                    drawn[r * n_params..(r + 1) * n_params].copy_from_slice(&ws.params);
                 }
                 let sketched = PERCENTILE_RUNS.saturating_sub(first).min(last - first);
                 stats.add_block(&block, sketched as usize);
-                blocks.push((b, metrics, params));
                 progress(last - first);
             }
-            (stats, blocks)
+            stats
         })
         .collect();
+    drop(slots);
 
     let mut stats = StepStats::new(prep.fixed_cells(scenario));
-    let mut blocks = Vec::with_capacity(n_blocks as usize);
-    for (s, b) in parts {
-        stats.merge(&s);
-        blocks.extend(b);
-    }
-    blocks.sort_unstable_by_key(|(b, _, _)| *b);
-    let mut values = Vec::with_capacity(plan.runs as usize * n_mat * N_METRICS);
-    let mut params = Vec::with_capacity(plan.runs as usize * n_params);
-    for (_, m, p) in blocks {
-        values.extend_from_slice(&m);
-        params.extend_from_slice(&p);
+    for s in &parts {
+        stats.merge(s);
     }
     Outcome {
         steps: stats,
@@ -486,9 +501,9 @@ mod tests {
     fn memory_estimate_grows_with_runs_steps_materials_and_workers() {
         let e = MemoryEstimate::new(&scenario(10, 1), 1000);
         assert_eq!(e.cells, N_VARIABLES as u64 * 120);
-        // The totals held twice, and a CSV row of run, material and totals.
+        // The totals, held once.
         let m = N_METRICS as u64;
-        assert_eq!(e.run_table, 1000 * (2 * 8 * m + (m + 2) * CSV_NUMBER_BYTES));
+        assert_eq!(e.run_table, 1000 * 8 * m);
         assert!(e.total(2) > e.total(1));
         assert_eq!(e.workers_within(e.total(3)), 3);
         assert_eq!(e.workers_within(e.total(1) - 1), 0);
