@@ -2,7 +2,7 @@
 //! their readable tables.
 
 use super::charts::{self, ChartError, FrontierPoint};
-use super::text::num;
+use super::text::{num, table};
 use super::Artifact;
 use crate::analysis::compare::Difference;
 use crate::analysis::edit::Setting;
@@ -81,39 +81,7 @@ pub fn sweep_csv(settings: &[Setting], points: &[SweepPoint]) -> Vec<u8> {
 }
 
 /// A plain text table: the first column left-aligned, the others right-aligned.
-pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].len())
-                .chain([header[c].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[&str]| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                if c == 0 {
-                    format!("{v:<w$}", w = widths[c])
-                } else {
-                    format!("{v:>w$}", w = widths[c])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let mut o = line(header) + "\n";
-    for r in rows {
-        o += &line(&r.iter().map(String::as_str).collect::<Vec<_>>());
-        o.push('\n');
-    }
-    o
-}
-
-fn opt_num(x: f64) -> String {
+pub(crate) fn opt_num(x: f64) -> String {
     if x.is_nan() {
         "-".into()
     } else {

@@ -2,8 +2,8 @@
 //! and the readable table of `crmsim criticality`. An empty cell is a value
 //! that could not be computed; the row's `missing_inputs` says why.
 
-use super::analysis::table;
 use super::text::num;
+use super::text::table;
 use crate::analysis::criticality::dynamic::Dynamic;
 use crate::analysis::criticality::ranking::{Indicator, Ranking};
 use crate::analysis::criticality::Assessment;

@@ -321,6 +321,40 @@ pub fn describe(s: &Scenario) -> String {
     o
 }
 
+/// A plain-text table: the first column left-aligned, the others
+/// right-aligned, columns two spaces apart.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                if c == 0 {
+                    format!("{v:<w$}", w = widths[c])
+                } else {
+                    format!("{v:>w$}", w = widths[c])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut o = line(header) + "\n";
+    for r in rows {
+        o += &line(&r.iter().map(String::as_str).collect::<Vec<_>>());
+        o.push('\n');
+    }
+    o
+}
+
 /// The short results table printed after a run.
 pub fn results_table(s: &Scenario, report: &Report) -> String {
     let mut o = String::new();
@@ -343,11 +377,11 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
         "stockpile EUR",
         "shortage EUR",
     ];
-    let rows: Vec<[String; 7]> = report
+    let rows: Vec<Vec<String>> = report
         .materials
         .iter()
         .map(|m| {
-            [
+            vec![
                 m.id.clone(),
                 num(m.get(Metric::DemandT).mean),
                 num(m.get(Metric::ShortfallT).mean),
@@ -358,33 +392,7 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].len())
-                .chain([header[c].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| -> String {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                if c == 0 {
-                    format!("{v:<w$}", w = widths[c])
-                } else {
-                    format!("{v:>w$}", w = widths[c])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let _ = writeln!(o, "{}", line(header.to_vec()));
-    for r in &rows {
-        let _ = writeln!(o, "{}", line(r.iter().map(String::as_str).collect()));
-    }
+    o += &table(&header, &rows);
     let _ = writeln!(
         o,
         "(costs and shortfall: totals over the horizon, mean over runs)"

@@ -4,8 +4,9 @@
 //! call them.
 
 use super::{
-    axis_top, draw_legend, draw_line, draw_row_labels, draw_title, fit_text, legend_height, render,
-    text, title_height, Chart, ChartError, Dash, Draw, DrawResult, Swatch, FONT, GRID, INK, MUTED,
+    axis_top, draw_legend, draw_line, draw_row_labels, draw_title, legend_height, render,
+    row_chart_frame, text, title_height, Chart, ChartError, Dash, Draw, DrawResult, Swatch, FONT,
+    GRID, INK, MUTED,
 };
 use crate::output::text::num;
 use plotters::coord::Shift;
@@ -202,26 +203,14 @@ impl Draw for Differences<'_> {
             ),
         ];
         let label_style = text(14, INK, HPos::Right, VPos::Center);
-        let labels = self
-            .diffs
-            .iter()
-            .map(|d| fit_text(root, &d.label, &label_style, root.dim_in_pixel().0 * 4 / 10))
-            .collect::<Result<Vec<_>, _>>()?;
-        let label_w = labels
-            .iter()
-            .map(|l| root.estimate_text_size(l, &label_style).map(|s| s.0))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .max()
-            .unwrap_or(0)
-            .max(60)
-            + 24;
-        let (top, rest) = root.split_vertically(title_height(subtitle));
-        let lh = legend_height(root, &legend, label_w as i32)?;
-        let h = rest.dim_in_pixel().1;
-        let (plot, bottom) = rest.split_vertically(h - lh);
-        draw_title(&top, self.title, subtitle)?;
-        draw_legend(&bottom, &legend, label_w as i32)?;
+        let (labels, label_w, plot) = row_chart_frame(
+            root,
+            self.diffs.iter().map(|d| d.label.as_str()),
+            &label_style,
+            root.dim_in_pixel().0 * 4 / 10,
+            (self.title, subtitle),
+            &legend,
+        )?;
 
         let n = self.diffs.len() as i32;
         let lo = self

@@ -638,6 +638,40 @@ fn axis_top(max: f64) -> f64 {
 }
 
 /// Shortens `s` to at most `max_px` pixels in `style`, ending it with "…".
+/// The layout of a chart with one labelled row per item: the labels fitted
+/// to `max_label` pixels and the width of their column, then the title on
+/// top and the legend at the bottom drawn, and the plot area between them
+/// returned.
+#[allow(clippy::type_complexity)]
+fn row_chart_frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: impl Iterator<Item = &'a str>,
+    label_style: &TextStyle<'_>,
+    max_label: u32,
+    (title, subtitle): (&str, &str),
+    legend: &[(Swatch, String)],
+) -> Result<(Vec<String>, u32, DrawingArea<DB, Shift>), DrawingAreaErrorKind<DB::ErrorType>> {
+    let labels = labels
+        .map(|l| fit_text(root, l, label_style, max_label))
+        .collect::<Result<Vec<_>, _>>()?;
+    let label_w = labels
+        .iter()
+        .map(|l| root.estimate_text_size(l, label_style).map(|s| s.0))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .max(60)
+        + 24;
+    let (top, rest) = root.split_vertically(title_height(subtitle));
+    let lh = legend_height(root, legend, label_w as i32)?;
+    let h = rest.dim_in_pixel().1;
+    let (plot, bottom) = rest.split_vertically(h - lh);
+    draw_title(&top, title, subtitle)?;
+    draw_legend(&bottom, legend, label_w as i32)?;
+    Ok((labels, label_w, plot))
+}
+
 fn fit_text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &str,

@@ -1,8 +1,8 @@
 //! Tornado chart: one horizontal bar per input, longest first.
 
 use super::{
-    draw_legend, draw_row_labels, draw_title, fit_text, legend_height, render, text, title_height,
-    Chart, ChartError, Draw, DrawResult, Swatch, FONT, GRID, INK, MUTED,
+    draw_row_labels, render, row_chart_frame, text, Chart, ChartError, Draw, DrawResult, Swatch,
+    FONT, GRID, INK, MUTED,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -66,27 +66,14 @@ impl Draw for Tornado<'_> {
         ];
         let label_style = text(14, INK, HPos::Right, VPos::Center);
         let max_label = root.dim_in_pixel().0 * 45 / 100;
-        let labels = self
-            .bars
-            .iter()
-            .map(|(l, _)| fit_text(root, l, &label_style, max_label))
-            .collect::<Result<Vec<_>, _>>()?;
-        let label_w = labels
-            .iter()
-            .map(|l| root.estimate_text_size(l, &label_style).map(|s| s.0))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .max()
-            .unwrap_or(0)
-            .max(60)
-            + 24;
-
-        let (top, rest) = root.split_vertically(title_height(subtitle));
-        let lh = legend_height(root, &legend, label_w as i32)?;
-        let h = rest.dim_in_pixel().1;
-        let (plot, bottom) = rest.split_vertically(h - lh);
-        draw_title(&top, self.title, subtitle)?;
-        draw_legend(&bottom, &legend, label_w as i32)?;
+        let (labels, label_w, plot) = row_chart_frame(
+            root,
+            self.bars.iter().map(|(l, _)| *l),
+            &label_style,
+            max_label,
+            (self.title, subtitle),
+            &legend,
+        )?;
 
         let n = self.bars.len() as i32;
         if n == 0 {
