@@ -1,0 +1,115 @@
+//! Value stability: the exact first numbers of a small scenario that uses
+//! every feature. This is a regression guard, not a check of correctness
+//! (the other test files check the numbers against closed forms and hand
+//! calculations): it fails when any result changes at all, so that a change
+//! of the model is made on purpose, with these numbers updated deliberately
+//! and the change said in CHANGELOG.md. Random draws are pinned by the
+//! ChaCha8 streams and the pinned rand / rand_distr versions.
+
+use crmsim::engine::{simulate, Metric, RunPlan};
+use crmsim::scenario::Scenario;
+use std::path::Path;
+
+const SCENARIO: &str = r#"
+[simulation]
+name = "stability"
+start_year = 2025
+years = 5
+runs = 128
+seed = 2024
+discount_rate = 0.03
+
+[[material]]
+id = "x"
+demand_tpy = { dist = "lognormal", mean = 100, sd = 20 }
+demand_growth = { dist = "normal", mean = 0.03, sd = 0.01 }
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 10000
+price_elasticity = -0.3
+substitution = { max_fraction = 0.2, per_year = 0.05 }
+new_capacity = { share_per_year = 0.1, lead_time_years = { dist = "uniform", min = 1, max = 3 } }
+  [[material.source]]
+  region = "CN"
+  share = 0.6
+  routes = ["Suez"]
+  [[material.source]]
+  region = "AU"
+  share = 0.4
+  spare_capacity = { dist = "triangular", min = 0, mode = 0.2, max = 0.5 }
+  ramp_months = 4
+  reexport_share = 0.5
+
+[[disruption]]
+name = "controls"
+materials = ["x"]
+region = "CN"
+rate_per_year = { dist = "uniform", min = 0.2, max = 0.6 }
+duration_months = { dist = "lognormal", mean = 10, sd = 6 }
+severity = { dist = "pert", min = 0.2, mode = 0.6, max = 1 }
+
+[[disruption]]
+name = "suez"
+materials = "all"
+route = "Suez"
+start = "2026-03"
+duration_months = 2
+severity = 0.5
+
+[[stockpile]]
+material = "x"
+target_days = 45
+replenish_tpy = 10
+holding_cost_rate = 0.02
+buy_initial = true
+
+[[refinery]]
+material = "x"
+capacity_tpy = 20
+online_year = 2026
+ramp_years = 1
+utilization = { dist = "beta", alpha = 8, beta = 2 }
+feed = [{ region = "AU", share = 1.0 }]
+capex_eur = 1e6
+opex_eur_per_t = 50
+
+[[product]]
+id = "p"
+inflow = { 2010 = 1000, 2030 = 3000 }
+lifetime = { model = "weibull", shape = 2.5, scale = { dist = "uniform", min = 6, max = 10 } }
+content_t_per_unit = { x = 0.002 }
+collection_rate = { dist = "gamma", shape = 20, scale = 0.02 }
+recovery = { x = { dist = "exponential", mean = 0.5 } }
+adds_demand = true
+"#;
+
+#[test]
+fn a_small_scenario_gives_the_same_numbers() {
+    let s = Scenario::from_toml(SCENARIO, Path::new("stability.toml")).unwrap();
+    let plan = RunPlan::from_scenario(&s);
+    let runs = simulate(&s, &plan, &|_| {}).runs;
+    let got = [
+        runs.get(0, 0, Metric::DemandT),
+        runs.get(0, 0, Metric::ShortfallT),
+        runs.get(0, 0, Metric::SecondaryT),
+        runs.get(0, 0, Metric::RefineryT),
+        runs.get(0, 0, Metric::StockpileCostEur),
+        runs.column(0, Metric::ShortfallT).iter().sum::<f64>(),
+        runs.column(0, Metric::ReexportsT).iter().sum::<f64>(),
+    ];
+    let expected: [f64; 7] = [
+        519.6326659265833,
+        39.02431980095498,
+        2.144437294482153,
+        63.69821108734466,
+        25760.754849569006,
+        2384.4643799094597,
+        26754.12513824091,
+    ];
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(
+            g.to_bits(),
+            e.to_bits(),
+            "value {i}: {g:?} (was {e:?}); all now: {got:?}"
+        );
+    }
+}
