@@ -48,6 +48,7 @@ pub struct ProductsPrep {
 #[derive(Debug, Clone)]
 pub struct ProductFlows {
     kernel: Vec<f64>,
+    kernel_rev: Vec<f64>,
     outflow: Vec<f64>,
     /// Material reaching end of life.
     pub eol: Vec<f64>,
@@ -169,6 +170,7 @@ impl ProductsPrep {
         let cells = n_materials * self.steps;
         ProductFlows {
             kernel: vec![0.0; self.longest],
+            kernel_rev: vec![0.0; self.longest],
             outflow: vec![0.0; self.steps],
             eol: vec![0.0; cells],
             collected: vec![0.0; cells],
@@ -207,9 +209,14 @@ impl ProductsPrep {
                     let k = &mut out.kernel[..n];
                     let lt = lifetime(&p.lifetime, &life[p_idx]);
                     cohort::outflow_kernel(&lt, p.timing, self.dt, k);
-                    cohort::convolve_from_into(
+                    // Reversed once, the kernel is read forwards (vectorized).
+                    let k_rev = &mut out.kernel_rev[..n];
+                    for (r, &x) in k_rev.iter_mut().zip(k.iter().rev()) {
+                        *r = x;
+                    }
+                    cohort::convolve_reversed_from_into(
                         &item.weights,
-                        k,
+                        k_rev,
                         item.hist,
                         &mut out.outflow[..steps],
                     );

@@ -6,6 +6,8 @@
 //! integer covering the whole `f64` range: adding and merging are exact, so the
 //! result is the same whatever the order, and is rounded to `f64` only once.
 
+use smallvec::SmallVec;
+
 /// Bits of payload per limb; limbs are `u64`, so carries have room.
 const LIMB_BITS: u32 = 32;
 const LIMB_MASK: u64 = (1 << LIMB_BITS) - 1;
@@ -17,9 +19,13 @@ const BIAS: i32 = 1074;
 pub struct ExactSum {
     /// Index of `limbs[0]` in units of [`LIMB_BITS`] bits above 2^-1074.
     lo: u32,
-    /// Little-endian limbs, each below 2^32 between operations.
-    limbs: Vec<u64>,
+    /// Little-endian limbs, each below 2^32 between operations; inline up
+    /// to [`INLINE_LIMBS`] (sums within 2^139 of each other).
+    limbs: SmallVec<[u64; INLINE_LIMBS]>,
 }
+
+/// Limbs held without a heap allocation.
+const INLINE_LIMBS: usize = 6;
 
 /// 2^k as an `f64` (k within the `f64` exponent range, else 0 or infinity).
 fn pow2(k: i32) -> f64 {
@@ -54,7 +60,7 @@ impl ExactSum {
         }
         if from < self.lo {
             let extra = (self.lo - from) as usize;
-            self.limbs.splice(0..0, std::iter::repeat_n(0, extra));
+            self.limbs.insert_many(0, std::iter::repeat_n(0, extra));
             self.lo = from;
         }
         let hi = self.lo as usize + self.limbs.len();
@@ -100,10 +106,22 @@ impl ExactSum {
         let wide = u128::from(mant) << (p % LIMB_BITS);
         self.ensure(limb, limb + 3);
         let base = (limb - self.lo) as usize;
+        // Each limb is below 2^32, so limb + chunk + carry fits in 33 bits.
+        let mut carry = 0;
         for j in 0..3 {
-            self.limbs[base + j] += ((wide >> (LIMB_BITS * j as u32)) as u64) & LIMB_MASK;
+            let v = self.limbs[base + j]
+                + (((wide >> (LIMB_BITS * j as u32)) as u64) & LIMB_MASK)
+                + carry;
+            self.limbs[base + j] = v & LIMB_MASK;
+            carry = v >> LIMB_BITS;
         }
-        self.carry_from(base);
+        if carry > 0 {
+            if base + 3 == self.limbs.len() {
+                self.limbs.push(0);
+            }
+            self.limbs[base + 3] += carry;
+            self.carry_from(base + 3);
+        }
     }
 
     /// Adds another exact sum: the result is exact.
