@@ -112,29 +112,12 @@ impl Draw for ShortfallChart {
         }
         let pct = |c: usize| 100.0 * c as f64 / n.max(1) as f64;
         let y_max = axis_top(counts.iter().map(|&c| pct(c)).fold(0.0, f64::max));
-        let mut hist = ChartBuilder::on(&left)
-            .caption(
-                "How large, when there is one",
-                text(16, INK, HPos::Center, VPos::Top),
-            )
-            .margin(10)
-            .margin_right(24)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        hist.configure_mesh()
-            .x_labels(6)
-            .y_labels(6)
-            .x_label_formatter(&|x| num(*x))
-            .y_label_formatter(&|y| num(*y))
-            .x_desc(x_desc.as_str())
-            .y_desc("share of all futures (%)")
-            .label_style(text(14, INK, HPos::Center, VPos::Center))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(INK)
-            .draw()?;
+        let mut hist = panel(
+            &left,
+            "How large, when there is one",
+            (x_max, y_max),
+            (x_desc.as_str(), "share of all futures (%)"),
+        )?;
         hist.draw_series(
             counts
                 .iter()
@@ -176,29 +159,12 @@ impl Draw for ShortfallChart {
             })
             .collect();
         let y_max = axis_top(100.0 * share_short).min(105.0);
-        let mut exc = ChartBuilder::on(&right)
-            .caption(
-                "How likely to exceed a given amount",
-                text(16, INK, HPos::Center, VPos::Top),
-            )
-            .margin(10)
-            .margin_right(24)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        exc.configure_mesh()
-            .x_labels(6)
-            .y_labels(6)
-            .x_label_formatter(&|x| num(*x))
-            .y_label_formatter(&|y| num(*y))
-            .x_desc(x_desc.as_str())
-            .y_desc("probability of exceeding (%)")
-            .label_style(text(14, INK, HPos::Center, VPos::Center))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(INK)
-            .draw()?;
+        let mut exc = panel(
+            &right,
+            "How likely to exceed a given amount",
+            (x_max, y_max),
+            (x_desc.as_str(), "probability of exceeding (%)"),
+        )?;
         if y_max > 5.0 {
             draw_line(
                 &mut exc,
@@ -216,4 +182,44 @@ impl Draw for ShortfallChart {
         mark(&mut exc, y_max)?;
         Ok(())
     }
+}
+
+/// One of the chart's two panels: a caption, axes from 0 to the given
+/// maxima, and the house style of labels and grid.
+#[allow(clippy::type_complexity)]
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    (x_max, y_max): (f64, f64),
+    (x_desc, y_desc): (&str, &str),
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    DrawingAreaErrorKind<DB::ErrorType>,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, text(16, INK, HPos::Center, VPos::Top))
+        .margin(10)
+        .margin_right(24)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|x| num(*x))
+        .y_label_formatter(&|y| num(*y))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(text(14, INK, HPos::Center, VPos::Center))
+        .axis_desc_style((FONT, 15))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(INK)
+        .draw()?;
+    Ok(chart)
 }
