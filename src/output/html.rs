@@ -103,7 +103,7 @@ pub fn reading(mat: &MaterialReport, period: &str, runs: u64) -> Vec<String> {
     if release > 0.0 || stock_cost > 0.0 {
         o.push(format!(
             "The strategic stockpile releases {} t on average and costs EUR {} \
-             (purchases and holding, undiscounted).",
+             (purchases and holding).",
             num(release),
             num(stock_cost)
         ));
@@ -227,12 +227,21 @@ pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u
             esc(&reading(mat, &period, report.runs)[0])
         );
     }
+    let costs = if scenario.discount_rate == 0.0 {
+        "Costs are in euros, undiscounted.".to_string()
+    } else {
+        format!(
+            "Costs are in euros, as present values in {} at a discount rate of {} % a year.",
+            scenario.start_year(),
+            num(100.0 * scenario.discount_rate)
+        )
+    };
     let _ = writeln!(
         o,
         "</ul>\n<p>A <em>future</em> is one simulated run: one draw of demand, disruptions and \
          the other uncertain inputs, stepped through {period}. Totals are over the whole period. \
          p5, p50 and p95 are the values that 5 %, 50 % and 95 % of futures stay at or below; \
-         cvar95 is the average over the worst 5 % of futures. Costs are in euros, undiscounted.</p>\n\
+         cvar95 is the average over the worst 5 % of futures. {costs}</p>\n\
          </section>"
     );
 
