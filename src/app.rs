@@ -143,9 +143,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     };
     let out = output_dir(args, &scenario);
     check_destination(&out)?;
-    let asked = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
+    let asked = args.threads.unwrap_or_else(cores);
     // Each worker holds its own statistics: fewer workers use less memory
     // and give the same results.
     let fit = workers_within_budget(&args.scenario, &scenario, plan.runs)?;
@@ -157,11 +155,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
             gib(MEMORY_BUDGET)
         );
     }
-    let threads = usize::try_from(threads).expect("at most 1024 threads, or the core count");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start the worker threads")?;
+    let pool = pool(Some(threads))?;
 
     let bar = progress_bar(plan.runs, args.quiet);
     let started = Instant::now();
@@ -200,14 +194,16 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         }
         return Ok(());
     }
-    pool.install(|| write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts))?;
+    let report =
+        pool.install(|| write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts))?;
     if !args.quiet {
-        print_results(&scenario, &plan, &outcome, &out, started);
+        print_results(&scenario, &report, &out, started);
     }
     Ok(())
 }
 
-/// Renders every result file of a finished study and writes the folder.
+/// Renders every result file of a finished study and writes the folder;
+/// returns the report, for the results table.
 fn write_results(
     scenario: &Scenario,
     text: String,
@@ -215,7 +211,7 @@ fn write_results(
     outcome: &Outcome,
     out: &Path,
     charts: bool,
-) -> Result<()> {
+) -> Result<Report> {
     let report = Report::new(scenario, plan, outcome);
     let mut artifacts = vec![
         Artifact {
@@ -253,18 +249,11 @@ fn write_results(
             write: &runs_csv,
         }],
     )?;
-    Ok(())
+    Ok(report)
 }
 
-fn print_results(
-    scenario: &Scenario,
-    plan: &RunPlan,
-    outcome: &Outcome,
-    out: &Path,
-    started: Instant,
-) {
-    let report = Report::new(scenario, plan, outcome);
-    print!("{}", output::text::results_table(scenario, &report));
+fn print_results(scenario: &Scenario, report: &Report, out: &Path, started: Instant) {
+    print!("{}", output::text::results_table(scenario, report));
     println!(
         "results in {} ({:.1} s)",
         out.display(),
@@ -297,9 +286,9 @@ fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     check_destination(&out)?;
-    write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts)?;
+    let report = write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts)?;
     if !args.quiet {
-        print_results(&scenario, &plan, &outcome, &out, started);
+        print_results(&scenario, &report, &out, started);
     }
     Ok(())
 }
@@ -315,12 +304,15 @@ fn progress_bar(runs: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// The number of cores (1 when it cannot be told).
+fn cores() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+}
+
 /// A worker pool of the requested size (default: one thread per core).
 fn pool(threads: Option<u64>) -> Result<rayon::ThreadPool> {
-    let n = threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n as usize,
-    );
+    let n = usize::try_from(threads.unwrap_or_else(cores))
+        .expect("at most 1024 threads, or the core count");
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
