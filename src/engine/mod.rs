@@ -28,6 +28,11 @@ pub const BLOCK_RUNS: u64 = 64;
 /// simulation itself, and beyond 10,000 runs the percentiles of one step
 /// change by less than their Monte Carlo error.
 pub const PERCENTILE_RUNS: u64 = 10_000;
+const _: () = assert!(PERCENTILE_RUNS <= crate::stats::sketch::MAX_VALUES);
+
+/// Runs a worker collects before counting them in the quantile sketches
+/// (sketches count integers, so the batches do not change the result).
+const SKETCH_BATCH_RUNS: usize = 256;
 
 /// The per-step variables recorded for each material, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,7 +354,7 @@ impl MemoryEstimate {
             .iter()
             .map(|m| m.sources.len() as u64)
             .sum();
-        let workspace = 8 * (sources * steps + 2 * cells + row);
+        let workspace = 8 * (sources * steps + (2 + SKETCH_BATCH_RUNS as u64) * cells + row);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {
@@ -431,9 +436,15 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
         .map(|_| {
             let mut ws = Workspace::new(scenario, &prep);
             let mut stats = StepStats::new(prep.fixed_cells(scenario));
-            // The block's series, one run after another; each cell's values
-            // then reach its sketch together, while the sketch is in cache.
-            let mut block = Vec::with_capacity(cells * BLOCK_RUNS as usize);
+            // Each cell's sum over the block's runs, added in run order.
+            let mut sums = vec![0.0; cells];
+            // The sketched runs' values of the varying cells, one run after
+            // another, until a batch is full: the more runs reach a sketch
+            // at once, the fewer times its counts are fetched from memory.
+            let varying = stats.varying_cells();
+            let batch_len = SKETCH_BATCH_RUNS * varying.len();
+            let mut batch = Vec::with_capacity(batch_len);
+            let mut tile = Vec::new();
             loop {
                 let b = next_block.fetch_add(1, Ordering::Relaxed);
                 if b >= n_blocks {
@@ -446,17 +457,26 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
                     .expect("each block is taken once");
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
-                block.clear();
+                sums.fill(0.0);
                 for (r, run) in (first..last).enumerate() {
                     run::simulate_run(scenario, &prep, run, &mut ws);
-                    block.extend_from_slice(&ws.series);
+                    for (s, v) in sums.iter_mut().zip(&ws.series) {
+                        *s += v;
+                    }
+                    if run < PERCENTILE_RUNS {
+                        batch.extend(varying.iter().map(|&c| ws.series[c]));
+                        if batch.len() == batch_len {
+                            stats.sketch_runs(&batch, &mut tile);
+                            batch.clear();
+                        }
+                    }
                     metrics[r * row..(r + 1) * row].copy_from_slice(&ws.metrics);
                     drawn[r * n_params..(r + 1) * n_params].copy_from_slice(&ws.params);
                 }
-                let sketched = PERCENTILE_RUNS.saturating_sub(first).min(last - first);
-                stats.add_block(&block, sketched as usize);
+                stats.add_block_sums(&sums, last - first);
                 progress(last - first);
             }
+            stats.sketch_runs(&batch, &mut tile);
             stats
         })
         .collect();
@@ -515,6 +535,6 @@ mod tests {
         }
         // A billion runs of 200 years: far beyond any budget, and no overflow.
         let huge = MemoryEstimate::new(&scenario(200, 3), 1_000_000_000);
-        assert!(huge.total(1024) > 1 << 40);
+        assert!(huge.total(1024) > 1 << 38);
     }
 }

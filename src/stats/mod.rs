@@ -50,24 +50,85 @@ impl StepStats {
         self.runs
     }
 
-    /// Counts a block of runs given run-major: `values` holds one run's
-    /// cells after another, in run order. Each cell's values are summed in
-    /// run order, then added exactly; the first `sketched` runs of the block
-    /// also go into the quantile sketches.
+    /// Counts a block of `runs` runs from each cell's sum over the block
+    /// (`sums[cell]`, added in run order): the sums are added exactly, so the
+    /// result does not depend on which blocks were counted where.
+    pub fn add_block_sums(&mut self, sums: &[f64], runs: u64) {
+        debug_assert_eq!(sums.len(), self.sums.len());
+        self.runs += runs;
+        for ((sum, &s), fixed) in self.sums.iter_mut().zip(sums).zip(&self.fixed) {
+            if fixed.is_none() {
+                sum.add(s);
+            }
+        }
+    }
+
+    /// The cells that vary between runs (not fixed), in cell order: the
+    /// cells [`Self::sketch_runs`] takes.
+    pub fn varying_cells(&self) -> Vec<usize> {
+        (0..self.fixed.len())
+            .filter(|&c| self.fixed[c].is_none())
+            .collect()
+    }
+
+    /// Counts runs in the quantile sketches. `values` holds, one run after
+    /// another, each run's values of the [`Self::varying_cells`]. The runs
+    /// must also be counted by [`Self::add_block_sums`]; sketches count
+    /// integers, so runs may reach them in any order and in any batches.
+    ///
+    /// `tile` is scratch space, reused between calls.
+    pub fn sketch_runs(&mut self, values: &[f64], tile: &mut Vec<f64>) {
+        /// Cells per tile: every run's values of these cells (a few pages
+        /// of each run, read in order) are copied out together first, so
+        /// that reading one cell across runs does not miss the cache once
+        /// per run, and each sketch then takes all its values at once.
+        const TILE: usize = 64;
+        let cells = self.fixed.iter().filter(|f| f.is_none()).count();
+        if cells == 0 || values.is_empty() {
+            return;
+        }
+        debug_assert_eq!(values.len() % cells, 0);
+        let runs = values.len() / cells;
+        tile.resize(TILE * runs, 0.0);
+        let mut varying = self
+            .sketches
+            .iter_mut()
+            .zip(&self.fixed)
+            .filter(|(_, f)| f.is_none())
+            .map(|(s, _)| s);
+        for c0 in (0..cells).step_by(TILE) {
+            let width = TILE.min(cells - c0);
+            // tile[j * runs + r] = value of varying cell c0 + j in run r.
+            for (r, run) in values.chunks_exact(cells).enumerate() {
+                for (j, &v) in run[c0..c0 + width].iter().enumerate() {
+                    tile[j * runs + r] = v;
+                }
+            }
+            for (column, sketch) in tile.chunks_exact(runs).take(width).zip(&mut varying) {
+                sketch.insert_slice(column);
+            }
+        }
+    }
+
+    /// Counts a block of runs given run-major (one run's cells after
+    /// another): each cell's values are summed in run order, then added
+    /// exactly; the first `sketched` runs also go into the quantile sketches.
     pub fn add_block(&mut self, values: &[f64], sketched: usize) {
         let cells = self.sketches.len();
-        debug_assert_eq!(values.len() % cells.max(1), 0);
         let runs = values.len() / cells.max(1);
-        self.runs += runs as u64;
-        for (c, (sketch, sum)) in self.sketches.iter_mut().zip(&mut self.sums).enumerate() {
-            let column = values.iter().skip(c).step_by(cells).copied();
-            if let Some(v) = self.fixed[c] {
-                debug_assert!(column.clone().all(|x| x == v), "cell {c} is fixed at {v}");
-                continue;
+        let mut sums = vec![0.0; cells];
+        for run in values.chunks_exact(cells.max(1)) {
+            for (s, v) in sums.iter_mut().zip(run) {
+                *s += v;
             }
-            sketch.insert_all(column.clone().take(sketched));
-            sum.add(column.fold(0.0, |acc, v| acc + v));
         }
+        self.add_block_sums(&sums, runs as u64);
+        let varying = self.varying_cells();
+        let picked: Vec<f64> = values[..sketched * cells]
+            .chunks_exact(cells.max(1))
+            .flat_map(|run| varying.iter().map(|&c| run[c]))
+            .collect();
+        self.sketch_runs(&picked, &mut Vec::new());
     }
 
     /// Adds another set of statistics: exact, and independent of order.

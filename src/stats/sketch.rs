@@ -20,6 +20,10 @@
 pub const SUB_BITS: u32 = 7;
 /// Most buckets one sketch keeps (16 doublings at 128 buckets each).
 pub const MAX_BUCKETS: usize = 16 << SUB_BITS;
+/// Most values one sketch counts. Counts are 16-bit, which halves the
+/// memory a sketch's buckets take (and the cache misses of counting); the
+/// engine sketches at most `PERCENTILE_RUNS` runs, well within this.
+pub const MAX_VALUES: u64 = u16::MAX as u64;
 
 /// A quantile sketch (see the module docs for its accuracy).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -28,7 +32,7 @@ pub struct Sketch {
     zeros: u64,
     /// Bucket index of `counts[0]`.
     offset: u32,
-    counts: Vec<u32>,
+    counts: Vec<u16>,
     min: f64,
     max: f64,
     at_min: u64,
@@ -105,7 +109,7 @@ impl Sketch {
     /// The most memory one sketch takes (its buckets at [`MAX_BUCKETS`]),
     /// in bytes; used to refuse runs that would not fit.
     pub const MAX_BYTES: usize =
-        std::mem::size_of::<Sketch>() + MAX_BUCKETS * std::mem::size_of::<u32>();
+        std::mem::size_of::<Sketch>() + MAX_BUCKETS * std::mem::size_of::<u16>();
 
     /// An empty sketch.
     pub fn new() -> Self {
@@ -134,7 +138,7 @@ impl Sketch {
     }
 
     /// Counts `n` values in bucket `i`, growing or folding the bucket range.
-    fn add_bucket(&mut self, i: u32, n: u32) {
+    fn add_bucket(&mut self, i: u32, n: u16) {
         if self.counts.is_empty() {
             self.offset = i;
             self.counts.push(n);
@@ -145,7 +149,7 @@ impl Sketch {
         let floor = top.saturating_sub(MAX_BUCKETS as u32 - 1);
         if floor > self.offset {
             let cut = ((floor - self.offset) as usize).min(self.counts.len());
-            let folded: u32 = self.counts.drain(..cut).sum();
+            let folded: u16 = self.counts.drain(..cut).sum();
             if self.counts.is_empty() {
                 self.counts.push(0);
             }
@@ -166,7 +170,7 @@ impl Sketch {
     }
 
     /// Counts one value; it must be finite and non-negative (negative values
-    /// count as zero).
+    /// count as zero). At most [`MAX_VALUES`] values in all.
     pub fn insert(&mut self, x: f64) {
         self.insert_all([x]);
     }
@@ -194,12 +198,63 @@ impl Sketch {
             }
         }
         self.count += n;
+        debug_assert!(
+            self.count <= MAX_VALUES,
+            "a sketch counts at most {MAX_VALUES} values"
+        );
         self.set_extremes(e);
+    }
+
+    /// Counts a slice of values; the same as [`Self::insert_all`], faster:
+    /// the extremes are found without a branch per value, then merged.
+    pub fn insert_slice(&mut self, xs: &[f64]) {
+        if xs.is_empty() {
+            return;
+        }
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &x in xs {
+            debug_assert!(x.is_finite(), "Sketch::insert({x})");
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        let tally = |v: f64| xs.iter().map(|&x| u64::from(x == v)).sum::<u64>();
+        let slice = Extremes {
+            min: lo,
+            max: hi,
+            at_min: tally(lo),
+            at_max: tally(hi),
+        };
+        self.set_extremes(self.extremes().merge(slice));
+        let mut zeros = 0;
+        for &x in xs {
+            if x > 0.0 {
+                let i = bucket(x);
+                match i
+                    .checked_sub(self.offset)
+                    .and_then(|rel| self.counts.get_mut(rel as usize))
+                {
+                    Some(c) => *c += 1,
+                    None => self.add_bucket(i, 1),
+                }
+            } else {
+                zeros += 1;
+            }
+        }
+        self.zeros += zeros;
+        self.count += xs.len() as u64;
+        debug_assert!(
+            self.count <= MAX_VALUES,
+            "a sketch counts at most {MAX_VALUES} values"
+        );
     }
 
     /// Adds another sketch's counts; exact, and independent of order.
     pub fn merge(&mut self, other: &Sketch) {
         self.count += other.count;
+        debug_assert!(
+            self.count <= MAX_VALUES,
+            "a sketch counts at most {MAX_VALUES} values"
+        );
         self.zeros += other.zeros;
         self.set_extremes(self.extremes().merge(other.extremes()));
         for (j, &n) in other.counts.iter().enumerate() {
