@@ -7,7 +7,7 @@ use crate::cli::{
     Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs, OptimizeArgs, RunArgs,
     SweepArgs,
 };
-use crate::engine::{simulate, Outcome, RunPlan};
+use crate::engine::{simulate, simulate_with, Outcome, RunPlan, Spill};
 use crate::engine::{MemoryEstimate, BLOCK_RUNS};
 use crate::output::partial::{self, Partial};
 use crate::output::{self, Artifact, MARKER};
@@ -29,6 +29,10 @@ pub struct InputError(pub String);
 /// its runs, materials, steps and threads; see [`MemoryEstimate`]) is refused
 /// before it starts, or given fewer threads when that is enough.
 pub const MEMORY_BUDGET: u64 = 8 << 30;
+
+/// The largest per-run table kept in a temporary file, in bytes (a million
+/// runs of ten materials take about 1.7 GB).
+pub const TABLE_FILE_LIMIT: u64 = 64 << 30;
 
 /// The exit code for an error: 2 when the input is wrong, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
@@ -106,7 +110,20 @@ fn gib(bytes: u64) -> String {
 /// # Errors
 /// [`InputError`] naming the limit when even one thread would exceed it.
 fn workers_within_budget(file: &Path, scenario: &Scenario, runs: u64) -> Result<u64> {
-    let estimate = MemoryEstimate::new(scenario, runs);
+    let estimate =
+        MemoryEstimate::new(scenario, runs).with_spill(MemoryEstimate::row_values(scenario));
+    if estimate.table_file > TABLE_FILE_LIMIT {
+        return Err(InputError(format!(
+            "{}: {runs} runs of {} material(s) would need about {} of temporary disk space \
+             for the per-run totals, above the limit of {}; use fewer runs (--runs), or split \
+             the study into shards (--shard K/N, see docs/cluster.md)",
+            file.display(),
+            scenario.material_ids().count(),
+            gib(estimate.table_file),
+            gib(TABLE_FILE_LIMIT),
+        ))
+        .into());
+    }
     let fit = estimate.workers_within(MEMORY_BUDGET);
     if fit == 0 {
         return Err(InputError(format!(
@@ -170,16 +187,28 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
             }
         }
     };
-    let outcome = pool.install(|| simulate(&scenario, &plan, &progress));
+    let spill = spill_beside(&out, &scenario, plan.runs)?;
+    let outcome = pool
+        .install(|| simulate_with(&scenario, &plan, &progress, spill))
+        .map_err(|e| output::WriteError::Io {
+            path: out.clone(),
+            action: "keep the per-run table in a temporary file beside it",
+            source: e,
+        })?;
     bar.finish_and_clear();
 
     if let Some(shard) = args.shard {
         let partial = Partial::new(text, total_runs, plan, outcome);
-        let artifact = Artifact {
-            name: partial::FILE_NAME.into(),
-            bytes: partial.encode(),
-        };
-        output::write_folder(&out, &[artifact])?;
+        // Streamed, so that a large per-run table is never held whole.
+        let write = |w: &mut dyn std::io::Write| partial.write_to(w);
+        output::write_folder_with(
+            &out,
+            &[],
+            &[output::Stream {
+                name: partial::FILE_NAME,
+                write: &write,
+            }],
+        )?;
         if !args.quiet {
             println!(
                 "shard {}/{}: runs {}..{} of {} written to {} ({:.1} s)",
@@ -202,6 +231,32 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// A temporary file beside the output folder `out` for the per-run table,
+/// when `runs` runs of `scenario` make it large; `None` when it fits in
+/// memory.
+fn spill_beside(out: &Path, scenario: &Scenario, runs: u64) -> Result<Option<Spill>> {
+    let estimate =
+        MemoryEstimate::new(scenario, runs).with_spill(MemoryEstimate::row_values(scenario));
+    if estimate.table_file == 0 {
+        return Ok(None);
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |action| {
+        let dir = dir.clone();
+        move |source| output::WriteError::Io {
+            path: dir,
+            action,
+            source,
+        }
+    };
+    std::fs::create_dir_all(&dir).map_err(io("create the folder"))?;
+    let spill = Spill::new_in(&dir).map_err(io("create a temporary file for the per-run table"))?;
+    Ok(Some(spill))
+}
+
 /// Renders every result file of a finished study and writes the folder;
 /// returns the report, for the results table.
 fn write_results(
@@ -213,6 +268,14 @@ fn write_results(
     charts: bool,
 ) -> Result<Report> {
     let report = Report::new(scenario, plan, outcome);
+    let unread = |e: std::io::Error| output::WriteError::Io {
+        path: out.to_path_buf(),
+        action: "read back the per-run table from its temporary file",
+        source: e,
+    };
+    if let Some(e) = outcome.runs.read_error() {
+        return Err(unread(e).into());
+    }
     let mut artifacts = vec![
         Artifact {
             name: "summary.json".into(),
@@ -239,6 +302,9 @@ fn write_results(
             name: "report.html".into(),
             bytes: output::html::report(scenario, &report, &figures),
         });
+        if let Some(e) = outcome.runs.read_error() {
+            return Err(unread(e).into());
+        }
     }
     let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
     output::write_folder_with(
@@ -279,7 +345,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
         let name = file.display().to_string();
         parts.push((name.clone(), Partial::decode(&bytes, &name)?));
     }
-    let (text, plan, outcome) = partial::merge(parts)?;
+    let (text, plan, outcome) = partial::merge(parts, None)?;
     let scenario = Scenario::from_toml(&text, Path::new("scenario.toml (from the partials)"))?;
     let out = args
         .out

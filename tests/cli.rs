@@ -520,7 +520,7 @@ fn an_endless_file_is_refused_by_size() {
 }
 
 #[test]
-fn runs_beyond_the_memory_limit_are_refused_up_front() {
+fn runs_beyond_the_table_file_limit_are_refused_up_front() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("x");
     let started = std::time::Instant::now();
@@ -534,7 +534,8 @@ fn runs_beyond_the_memory_limit_are_refused_up_front() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("gallium-eu.toml: 1000000000 runs"), "{err}");
-    assert!(err.contains("above the limit of 8.0 GiB"), "{err}");
+    assert!(err.contains("of temporary disk space"), "{err}");
+    assert!(err.contains("above the limit of 64.0 GiB"), "{err}");
     assert!(err.contains("use fewer runs (--runs)"), "{err}");
     assert!(
         started.elapsed() < Duration::from_secs(20),

@@ -1,7 +1,7 @@
 //! Sharded runs: merged partials equal one process, bit for bit, however the
 //! runs were split; partials of different studies are refused.
 
-use crmsim::engine::{simulate, RunPlan};
+use crmsim::engine::{simulate, simulate_with, RunPlan, Spill};
 use crmsim::output::partial::{self, Partial, PartialError};
 use crmsim::output::{csv, json};
 use crmsim::scenario::Scenario;
@@ -100,7 +100,10 @@ fn any_split_merges_to_the_single_run_bit_for_bit() {
         assert_eq!(plans.iter().map(|p| p.runs).sum::<u64>(), total);
         let mut parts = shards(&s, total, &plans);
         parts.reverse(); // the order given does not matter
-        let (text, plan, outcome) = partial::merge(parts).unwrap();
+                         // Half of the merges keep the merged table in a temporary file.
+        let spill = (n % 2 == 1).then(|| Spill::new_in(&std::env::temp_dir()).unwrap().above(0));
+        let (text, plan, outcome) = partial::merge(parts, spill).unwrap();
+        assert_eq!(outcome.runs.is_spilled(), n % 2 == 1);
         assert_eq!(text, SCENARIO);
         assert_eq!(plan, whole);
         assert_eq!(rendered(&s, &plan, &outcome), expected, "{n} shards");
@@ -123,16 +126,39 @@ fn any_split_merges_to_the_single_run_bit_for_bit() {
             seed: 9,
         },
     ];
-    let (_, plan, outcome) = partial::merge(shards(&s, total, &plans)).unwrap();
+    let (_, plan, outcome) = partial::merge(shards(&s, total, &plans), None).unwrap();
     assert_eq!(rendered(&s, &plan, &outcome), expected, "uneven split");
+}
+
+#[test]
+fn a_table_kept_in_a_file_gives_the_same_results_and_partials() {
+    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let plan = RunPlan {
+        first_run: 0,
+        runs: 1000,
+        seed: 9,
+    };
+    let in_memory = simulate(&s, &plan, &|_| {});
+    let spill = Spill::new_in(&std::env::temp_dir()).unwrap().above(0);
+    let in_file = simulate_with(&s, &plan, &|_| {}, Some(spill)).unwrap();
+    assert!(in_file.runs.is_spilled() && !in_memory.runs.is_spilled());
+    assert_eq!(
+        rendered(&s, &plan, &in_file),
+        rendered(&s, &plan, &in_memory)
+    );
+    // A shard's partial streams the file; it reads back as the same table.
+    let encode = |outcome| Partial::new(SCENARIO.to_string(), 1000, plan, outcome).encode();
+    let (a, b) = (encode(in_file), encode(in_memory));
+    assert_eq!(a, b);
+    assert!(Partial::decode(&a, "a").is_ok());
 }
 
 #[test]
 fn partials_of_different_studies_are_refused() {
     let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
-    let a = shards(&s, 256, &[RunPlan::shard(256, 9, 0, 2)]).remove(0);
+    let a = || shards(&s, 256, &[RunPlan::shard(256, 9, 0, 2)]).remove(0);
     let b_other_seed = shards(&s, 256, &[RunPlan::shard(256, 10, 1, 2)]).remove(0);
-    let err = partial::merge(vec![a.clone(), b_other_seed]).unwrap_err();
+    let err = partial::merge(vec![a(), b_other_seed], None).unwrap_err();
     assert!(
         matches!(&err, PartialError::Mismatch(m) if m.contains("different seed")),
         "{err}"
@@ -140,16 +166,16 @@ fn partials_of_different_studies_are_refused() {
 
     let mut other_scenario = shards(&s, 256, &[RunPlan::shard(256, 9, 1, 2)]).remove(0);
     other_scenario.1.scenario_text.push_str("\n# edited\n");
-    let err = partial::merge(vec![a.clone(), other_scenario]).unwrap_err();
+    let err = partial::merge(vec![a(), other_scenario], None).unwrap_err();
     assert!(err.to_string().contains("different scenario"), "{err}");
 
-    let err = partial::merge(vec![a.clone()]).unwrap_err();
+    let err = partial::merge(vec![a()], None).unwrap_err();
     assert!(
         err.to_string().contains("runs 128..256 are missing"),
         "{err}"
     );
 
-    let err = partial::merge(vec![a.clone(), a]).unwrap_err();
+    let err = partial::merge(vec![a(), a()], None).unwrap_err();
     assert!(err.to_string().contains("overlaps"), "{err}");
 
     assert!(matches!(

@@ -11,13 +11,15 @@ pub mod cohort;
 pub mod products;
 pub mod rng;
 pub mod run;
+pub mod table;
 
 use crate::scenario::Scenario;
 use crate::stats::StepStats;
 use rayon::prelude::*;
 use run::{Prepared, Workspace};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use table::TableBuilder;
+pub use table::{RunTable, Spill};
 
 /// Runs per block: the unit of work and of reproducible summation.
 pub const BLOCK_RUNS: u64 = 64;
@@ -29,6 +31,7 @@ pub const BLOCK_RUNS: u64 = 64;
 /// change by less than their Monte Carlo error.
 pub const PERCENTILE_RUNS: u64 = 10_000;
 const _: () = assert!(PERCENTILE_RUNS <= crate::stats::sketch::MAX_VALUES);
+const _: () = assert!(table::CHUNK_RUNS as u64 % BLOCK_RUNS == 0);
 
 /// Runs a worker collects before counting them in the quantile sketches
 /// (sketches count integers, so the batches do not change the result).
@@ -234,79 +237,8 @@ impl RunPlan {
     }
 }
 
-/// Per-run totals of every material, in run order: `[run][material][metric]`,
-/// and the numbers drawn once per run: `[run][parameter]`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RunTable {
-    first_run: u64,
-    materials: usize,
-    values: Vec<f64>,
-    param_names: Vec<String>,
-    params: Vec<f64>,
-}
-
-impl RunTable {
-    /// Number of runs held.
-    pub fn runs(&self) -> usize {
-        self.values.len() / (self.materials * N_METRICS).max(1)
-    }
-
-    /// Index of the first run held.
-    pub fn first_run(&self) -> u64 {
-        self.first_run
-    }
-
-    /// The total `metric` of material `m` in the `i`-th run held.
-    pub fn get(&self, i: usize, m: usize, metric: Metric) -> f64 {
-        self.values[(i * self.materials + m) * N_METRICS + metric as usize]
-    }
-
-    /// One column: `metric` of material `m` over all runs, in run order.
-    pub fn column(&self, m: usize, metric: Metric) -> Vec<f64> {
-        (0..self.runs()).map(|i| self.get(i, m, metric)).collect()
-    }
-
-    /// Names (field paths) of the uncertain numbers drawn once per run.
-    pub fn param_names(&self) -> &[String] {
-        &self.param_names
-    }
-
-    /// The drawn values of the `i`-th run held, in [`Self::param_names`] order.
-    pub fn params(&self, i: usize) -> &[f64] {
-        let n = self.param_names.len();
-        &self.params[i * n..(i + 1) * n]
-    }
-
-    /// One parameter's drawn values over all runs, in run order.
-    pub fn param_column(&self, p: usize) -> Vec<f64> {
-        (0..self.runs()).map(|i| self.params(i)[p]).collect()
-    }
-}
-
-impl RunTable {
-    /// Appends the runs of `next`, which must start where these end.
-    ///
-    /// # Errors
-    /// A message when the tables do not fit together.
-    pub fn append(&mut self, next: RunTable) -> Result<(), String> {
-        let end = self.first_run + self.runs() as u64;
-        if next.first_run != end
-            || next.materials != self.materials
-            || next.param_names != self.param_names
-        {
-            return Err(format!(
-                "runs {}.. do not continue runs {}..{end} of the same scenario",
-                next.first_run, self.first_run
-            ));
-        }
-        self.values.extend(next.values);
-        self.params.extend(next.params);
-        Ok(())
-    }
-}
-
 /// The result of simulating many runs: per-step statistics and per-run totals.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Statistics per material, variable and step.
     pub steps: StepStats,
@@ -330,6 +262,9 @@ pub struct MemoryEstimate {
     pub series_report: u64,
     /// Number of recorded series (materials x variables x steps).
     pub cells: u64,
+    /// The per-run table's bytes kept in a temporary file instead of
+    /// memory (0 when it is held in memory); see [`Self::with_spill`].
+    pub table_file: u64,
 }
 
 /// Bytes of one number in a CSV file, at most (17 significant digits, sign,
@@ -363,7 +298,29 @@ impl MemoryEstimate {
             workspace,
             series_report,
             cells,
+            table_file: 0,
         }
+    }
+
+    /// The estimate when a large per-run table is kept in a temporary file
+    /// ([`simulate_with`]): memory holds only the chunks being filled or
+    /// read (a few per worker, counted generously as 4).
+    pub fn with_spill(self, row_values: u64) -> MemoryEstimate {
+        if self.run_table <= table::SPILL_ABOVE_BYTES {
+            return self;
+        }
+        let chunks = 4 * table::CHUNK_RUNS as u64 * row_values * 8;
+        MemoryEstimate {
+            table_file: self.run_table,
+            run_table: chunks.min(self.run_table),
+            ..self
+        }
+    }
+
+    /// Values in one row of the per-run table of `scenario`.
+    pub fn row_values(scenario: &Scenario) -> u64 {
+        let prep = Prepared::new(scenario, 0);
+        (scenario.materials.len() * N_METRICS + prep.param_names().len()) as u64
     }
 
     /// The total with `workers` threads: each holds its statistics and
@@ -388,11 +345,28 @@ impl MemoryEstimate {
     }
 }
 
-/// Simulates `plan` on the current rayon pool. `progress` is called with the
-/// number of runs finished, as blocks complete (from any thread).
+/// Simulates `plan` on the current rayon pool, keeping the per-run table in
+/// memory. `progress` is called with the number of runs finished, as blocks
+/// complete (from any thread).
 ///
 /// The result is the same, bit for bit, whatever the pool's size.
 pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + Sync)) -> Outcome {
+    simulate_with(scenario, plan, progress, None)
+        .expect("a per-run table held in memory has no file to fail")
+}
+
+/// [`simulate`], keeping the per-run table in `spill` when it is large
+/// (above [`table::SPILL_ABOVE_BYTES`]), so that memory does not grow with
+/// the runs.
+///
+/// # Errors
+/// What writing the temporary file reported.
+pub fn simulate_with(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    progress: &(dyn Fn(u64) + Sync),
+    spill: Option<Spill>,
+) -> std::io::Result<Outcome> {
     assert!(
         plan.first_run % BLOCK_RUNS == 0,
         "a run plan starts on a block boundary"
@@ -405,29 +379,15 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
     let workers = (rayon::current_num_threads() as u64).clamp(1, n_blocks.max(1));
     let next_block = AtomicU64::new(0);
     let end = plan.first_run + plan.runs;
-
-    // The per-run table is allocated once; each block's rows are a slot that
-    // the worker running the block takes and fills in place.
-    let n_params = prep.param_names().len();
-    let row = n_mat * N_METRICS;
-    let mut values = vec![0.0; plan.runs as usize * row];
-    let mut params = vec![0.0; plan.runs as usize * n_params];
-    let block_runs = |b: u64| ((plan.runs - b * BLOCK_RUNS).min(BLOCK_RUNS)) as usize;
-    /// One block's rows of totals and of drawn parameters, until taken.
-    type Slot<'a> = Mutex<Option<(&'a mut [f64], &'a mut [f64])>>;
-    let slots: Vec<Slot> = {
-        let (mut rest_v, mut rest_p) = (&mut values[..], &mut params[..]);
-        (0..n_blocks)
-            .map(|b| {
-                let n = block_runs(b);
-                let (v, tail_v) = std::mem::take(&mut rest_v).split_at_mut(n * row);
-                let (p, tail_p) = std::mem::take(&mut rest_p).split_at_mut(n * n_params);
-                rest_v = tail_v;
-                rest_p = tail_p;
-                Mutex::new(Some((v, p)))
-            })
-            .collect()
-    };
+    let table = TableBuilder::with_shape(
+        plan.first_run,
+        plan.runs as usize,
+        n_mat,
+        prep.param_names(),
+        spill,
+    );
+    let row = table.row_len();
+    let n_metrics = n_mat * N_METRICS;
 
     // Each worker takes the next block until none is left. Blocks are folded
     // into the worker's statistics exactly, so who ran what does not matter.
@@ -438,6 +398,8 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
             let mut stats = StepStats::new(prep.fixed_cells(scenario));
             // Each cell's sum over the block's runs, added in run order.
             let mut sums = vec![0.0; cells];
+            // The block's rows of the per-run table.
+            let mut rows = vec![0.0; BLOCK_RUNS as usize * row];
             // The sketched runs' values of the varying cells, one run after
             // another, until a batch is full: the more runs reach a sketch
             // at once, the fewer times its counts are fetched from memory.
@@ -450,11 +412,6 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
                 if b >= n_blocks {
                     break;
                 }
-                let (metrics, drawn) = slots[b as usize]
-                    .lock()
-                    .expect("no worker panics while holding a slot")
-                    .take()
-                    .expect("each block is taken once");
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
                 sums.fill(0.0);
@@ -470,32 +427,28 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
                             batch.clear();
                         }
                     }
-                    metrics[r * row..(r + 1) * row].copy_from_slice(&ws.metrics);
-                    drawn[r * n_params..(r + 1) * n_params].copy_from_slice(&ws.params);
+                    let out = &mut rows[r * row..(r + 1) * row];
+                    out[..n_metrics].copy_from_slice(&ws.metrics);
+                    out[n_metrics..].copy_from_slice(&ws.params);
                 }
                 stats.add_block_sums(&sums, last - first);
+                let n = (last - first) as usize;
+                table.put_rows((b * BLOCK_RUNS) as usize, &rows[..n * row]);
                 progress(last - first);
             }
             stats.sketch_runs(&batch, &mut tile);
             stats
         })
         .collect();
-    drop(slots);
 
     let mut stats = StepStats::new(prep.fixed_cells(scenario));
     for s in &parts {
         stats.merge(s);
     }
-    Outcome {
+    Ok(Outcome {
         steps: stats,
-        runs: RunTable {
-            first_run: plan.first_run,
-            materials: n_mat,
-            values,
-            param_names: prep.param_names(),
-            params,
-        },
-    }
+        runs: table.finish()?,
+    })
 }
 
 #[cfg(test)]

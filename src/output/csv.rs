@@ -1,5 +1,6 @@
 //! `timeseries.csv` and `runs.csv`.
 
+use crate::engine::table::Chunk;
 use crate::engine::{Metric, RunTable, Variable};
 use crate::stats::Report;
 
@@ -56,9 +57,10 @@ pub fn runs_to(
     table: &RunTable,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    /// Runs formatted per task; tasks run in parallel, in waves, and are
-    /// written in run order, so the bytes do not depend on the threads.
-    const CHUNK: usize = 1024;
+    /// Runs formatted per task; the tasks of a chunk of the table run in
+    /// parallel and are written in run order, so the bytes do not depend on
+    /// the threads.
+    const CHUNK: usize = 512;
     let mut header = vec!["run".to_string(), "material".to_string()];
     header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
     header.extend(table.param_names().iter().cloned());
@@ -66,37 +68,44 @@ pub fn runs_to(
     head.write_record(&header)?;
     w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
 
-    let rows = |first: usize, last: usize| -> std::io::Result<Vec<u8>> {
+    let rows = |chunk: &Chunk, lo: usize, hi: usize| -> std::io::Result<Vec<u8>> {
         let mut out = ::csv::Writer::from_writer(Vec::new());
         let mut rec: Vec<String> = Vec::with_capacity(header.len());
-        for i in first..last {
-            let run = (table.first_run() + i as u64).to_string();
+        let n_params = table.param_names().len();
+        for i in lo..hi {
+            let run = (table.first_run() + (chunk.first() + i) as u64).to_string();
             // The drawn numbers are the same on every material's row.
-            let params: Vec<String> = table.params(i).iter().map(f64::to_string).collect();
+            let params: Vec<String> = (0..n_params)
+                .map(|p| chunk.param(i, p).to_string())
+                .collect();
             for (m, mat) in report.materials.iter().enumerate() {
                 rec.clear();
                 rec.push(run.clone());
                 rec.push(mat.id.clone());
-                rec.extend(Metric::ALL.iter().map(|&k| table.get(i, m, k).to_string()));
+                rec.extend(Metric::ALL.iter().map(|&k| chunk.get(i, m, k).to_string()));
                 rec.extend(params.iter().cloned());
                 out.write_record(&rec)?;
             }
         }
         out.into_inner().map_err(|e| e.into_error())
     };
-    let n = table.runs();
-    let wave = CHUNK * 2 * rayon::current_num_threads();
-    for start in (0..n).step_by(wave.max(1)) {
-        let end = (start + wave).min(n);
-        let parts: Vec<std::io::Result<Vec<u8>>> = (start..end)
+    for chunk in table.chunks() {
+        if let Some(e) = table.read_error() {
+            return Err(e);
+        }
+        let n = chunk.runs();
+        let parts: Vec<std::io::Result<Vec<u8>>> = (0..n)
             .step_by(CHUNK)
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|first| rows(first, (first + CHUNK).min(end)))
+            .map(|lo| rows(&chunk, lo, (lo + CHUNK).min(n)))
             .collect();
         for part in parts {
             w.write_all(&part?)?;
         }
+    }
+    if let Some(e) = table.read_error() {
+        return Err(e);
     }
     w.flush()
 }

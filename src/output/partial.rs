@@ -6,7 +6,7 @@
 //! exactly and appends the tables in run order, so the merged result equals
 //! the result of one process, bit for bit, however the runs were split.
 
-use crate::engine::{Outcome, RunPlan};
+use crate::engine::{Outcome, RunPlan, RunTable, Spill};
 use serde::{Deserialize, Serialize};
 
 /// The file name of a partial inside a shard's output folder.
@@ -16,7 +16,7 @@ pub const FILE_NAME: &str = "partial.crmsim";
 const FORMAT: &str = "crmsim-partial-1";
 
 /// One shard's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
     format: String,
     /// Version of crmsim that wrote it (merging across versions is refused).
@@ -60,7 +60,24 @@ impl Partial {
 
     /// The bytes of the partial file.
     pub fn encode(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("a partial always serializes")
+        let mut out = Vec::new();
+        self.write_to(&mut out)
+            .expect("a partial of an in-memory table always serializes");
+        out
+    }
+
+    /// Writes the partial file to `w`, reading a spilled per-run table one
+    /// chunk at a time.
+    ///
+    /// # Errors
+    /// What writing (or reading the table) reported.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(w);
+        postcard::to_io(self, &mut w).map_err(|e| match self.outcome.runs.read_error() {
+            Some(read) => read,
+            None => std::io::Error::other(e),
+        })?;
+        std::io::Write::flush(&mut w)
     }
 
     /// Reads a partial file's bytes; `name` is used in messages.
@@ -78,16 +95,17 @@ impl Partial {
 
 /// Merges partials of one study into the outcome of all its runs, with the
 /// scenario text and the plan of the whole study. `names` label the partials
-/// in messages.
+/// in messages. The merged per-run table is kept in `spill` when it is large.
 ///
 /// # Errors
 /// [`PartialError::Mismatch`] when the partials come from different
 /// scenarios, seeds, study sizes or versions, overlap, or leave runs out.
 pub fn merge(
     mut parts: Vec<(String, Partial)>,
+    spill: Option<Spill>,
 ) -> Result<(String, RunPlan, Outcome), PartialError> {
     let mismatch = |m: String| Err(PartialError::Mismatch(m));
-    let Some((first_name, first)) = parts.first().cloned() else {
+    let Some((first_name, first)) = parts.first() else {
         return mismatch("no partial results to merge".into());
     };
     for (name, p) in &parts[1..] {
@@ -115,6 +133,7 @@ pub fn merge(
             ));
         }
     }
+    let (total_runs, seed, text) = (first.total_runs, first.seed, first.scenario_text.clone());
     parts.sort_by_key(|(_, p)| p.plan.first_run);
     let mut next = 0;
     for (name, p) in &parts {
@@ -136,26 +155,27 @@ pub fn merge(
         }
         next = p.plan.first_run + p.plan.runs;
     }
-    if next != first.total_runs {
+    if next != total_runs {
         return mismatch(format!(
-            "runs {next}..{} are missing: no partial covers them",
-            first.total_runs
+            "runs {next}..{total_runs} are missing: no partial covers them"
         ));
     }
-    let mut parts = parts.into_iter().filter(|(_, p)| p.plan.runs > 0);
-    let (_, head) = parts.next().expect("runs > 0 means a non-empty partial");
-    let mut outcome = head.outcome;
-    for (name, p) in parts {
-        outcome.steps.merge(&p.outcome.steps);
-        outcome
-            .runs
-            .append(p.outcome.runs)
-            .map_err(|e| PartialError::Mismatch(format!("{name}: {e}")))?;
+    let mut steps: Option<crate::stats::StepStats> = None;
+    let mut tables: Vec<RunTable> = Vec::with_capacity(parts.len());
+    for (_, p) in parts.into_iter().filter(|(_, p)| p.plan.runs > 0) {
+        match &mut steps {
+            None => steps = Some(p.outcome.steps),
+            Some(s) => s.merge(&p.outcome.steps),
+        }
+        tables.push(p.outcome.runs);
     }
+    let steps = steps.expect("runs > 0 means a non-empty partial");
+    let runs = RunTable::concat(tables, spill).map_err(PartialError::Mismatch)?;
     let plan = RunPlan {
         first_run: 0,
-        runs: first.total_runs,
-        seed: first.seed,
+        runs: total_runs,
+        seed,
     };
-    Ok((first.scenario_text, plan, outcome))
+    let outcome = Outcome { steps, runs };
+    Ok((text, plan, outcome))
 }

@@ -1,0 +1,696 @@
+//! The per-run table: every material's per-run totals and the numbers drawn
+//! once per run, for every run, in run order.
+//!
+//! It is the one part of a study whose memory grows with the number of runs
+//! (runs x columns x 8 bytes), so a large table is kept in an unnamed
+//! temporary file instead of in memory ([`Spill`]). Either way the layout is
+//! the same: runs are grouped in chunks of [`CHUNK_RUNS`], and within a chunk
+//! each column's values are contiguous, so a column is read with one read per
+//! chunk and a chunk of rows with one read.
+//!
+//! Reading a spilled table can fail (a disk error); readers return values
+//! and remember the first error, which [`RunTable::read_error`] reports.
+//! Whoever writes results from a table checks it before writing anything.
+
+use super::{Metric, N_METRICS};
+use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::sync::Mutex;
+
+/// Runs per chunk: a multiple of the engine's blocks, large enough that a
+/// column of a million runs takes a few hundred reads.
+pub const CHUNK_RUNS: usize = 4096;
+
+/// Tables larger than this (in bytes) are kept in a temporary file when a
+/// place for one is given.
+pub const SPILL_ABOVE_BYTES: u64 = 128 << 20;
+
+/// Where a large table is kept: an unnamed temporary file, gone when it is
+/// closed or the process ends, however it ends.
+#[derive(Debug)]
+pub struct Spill {
+    file: File,
+    /// Tables above this many bytes go to the file.
+    above: u64,
+}
+
+impl Spill {
+    /// A new temporary file in `dir`, for tables above
+    /// [`SPILL_ABOVE_BYTES`].
+    ///
+    /// # Errors
+    /// What the file system reports.
+    pub fn new_in(dir: &std::path::Path) -> io::Result<Spill> {
+        Ok(Spill {
+            file: tempfile::tempfile_in(dir)?,
+            above: SPILL_ABOVE_BYTES,
+        })
+    }
+
+    /// The same, for tables above `bytes` (0: every table), e.g. to test the
+    /// file store with small tables.
+    pub fn above(self, bytes: u64) -> Spill {
+        Spill {
+            above: bytes,
+            ..self
+        }
+    }
+}
+
+/// The shape of a table: which runs, and which columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Layout {
+    first_run: u64,
+    runs: usize,
+    materials: usize,
+    param_names: Vec<String>,
+}
+
+impl Layout {
+    fn columns(&self) -> usize {
+        self.materials * N_METRICS + self.param_names.len()
+    }
+
+    fn chunks(&self) -> usize {
+        self.runs.div_ceil(CHUNK_RUNS)
+    }
+
+    /// Runs in chunk `k`.
+    fn chunk_runs(&self, k: usize) -> usize {
+        (self.runs - k * CHUNK_RUNS).min(CHUNK_RUNS)
+    }
+
+    /// Position (in values) of chunk `k`.
+    fn chunk_start(&self, k: usize) -> usize {
+        k * CHUNK_RUNS * self.columns()
+    }
+
+    fn bytes(&self) -> u64 {
+        (self.runs as u64).saturating_mul(self.columns() as u64 * 8)
+    }
+}
+
+#[derive(Debug)]
+enum Store {
+    Memory(Vec<f64>),
+    File(File),
+}
+
+/// Per-run totals of every material, in run order, and the numbers drawn
+/// once per run (see the module docs for where they are kept).
+#[derive(Debug)]
+pub struct RunTable {
+    layout: Layout,
+    store: Store,
+    read_error: Mutex<Option<io::Error>>,
+}
+
+/// One chunk of consecutive runs, read whole: rows are cheap to get.
+#[derive(Debug)]
+pub struct Chunk<'a> {
+    layout: &'a Layout,
+    /// Index (within the table) of the chunk's first run.
+    first: usize,
+    runs: usize,
+    values: Vec<f64>,
+}
+
+impl Chunk<'_> {
+    /// Index, within the table, of the chunk's first run.
+    pub fn first(&self) -> usize {
+        self.first
+    }
+
+    /// Number of runs in the chunk.
+    pub fn runs(&self) -> usize {
+        self.runs
+    }
+
+    /// The total `metric` of material `m` in the chunk's `i`-th run.
+    pub fn get(&self, i: usize, m: usize, metric: Metric) -> f64 {
+        self.values[(m * N_METRICS + metric as usize) * self.runs + i]
+    }
+
+    /// Drawn parameter `p` of the chunk's `i`-th run.
+    pub fn param(&self, i: usize, p: usize) -> f64 {
+        self.values[(self.layout.materials * N_METRICS + p) * self.runs + i]
+    }
+}
+
+fn to_bytes(values: &[f64], bytes: &mut Vec<u8>) {
+    bytes.clear();
+    bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_write(buf, offset)?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+impl RunTable {
+    /// Number of runs held.
+    pub fn runs(&self) -> usize {
+        self.layout.runs
+    }
+
+    /// Index of the first run held.
+    pub fn first_run(&self) -> u64 {
+        self.layout.first_run
+    }
+
+    /// Number of materials.
+    pub fn materials(&self) -> usize {
+        self.layout.materials
+    }
+
+    /// Names (field paths) of the uncertain numbers drawn once per run.
+    pub fn param_names(&self) -> &[String] {
+        &self.layout.param_names
+    }
+
+    /// Whether the table is kept in a temporary file.
+    pub fn is_spilled(&self) -> bool {
+        matches!(self.store, Store::File(_))
+    }
+
+    /// The first error met reading a spilled table, if any: values read
+    /// after it are not to be trusted.
+    pub fn read_error(&self) -> Option<io::Error> {
+        let guard = self.read_error.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .map(|e| io::Error::new(e.kind(), e.to_string()))
+    }
+
+    /// Reads `out.len()` values from position `at` (in values); on an error,
+    /// remembers it and leaves NaN.
+    fn read(&self, at: usize, out: &mut [f64], bytes: &mut Vec<u8>) {
+        match &self.store {
+            Store::Memory(v) => out.copy_from_slice(&v[at..at + out.len()]),
+            Store::File(file) => {
+                bytes.resize(out.len() * 8, 0);
+                match read_exact_at(file, bytes, at as u64 * 8) {
+                    Ok(()) => {
+                        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                            *o = f64::from_le_bytes(b.try_into().expect("8 bytes"));
+                        }
+                    }
+                    Err(e) => {
+                        out.fill(f64::NAN);
+                        let mut first = self.read_error.lock().unwrap_or_else(|e| e.into_inner());
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Column `c` over all runs, in run order.
+    fn read_column(&self, c: usize) -> Vec<f64> {
+        let l = &self.layout;
+        let mut out = vec![0.0; l.runs];
+        let mut bytes = Vec::new();
+        for k in 0..l.chunks() {
+            let n = l.chunk_runs(k);
+            let start = k * CHUNK_RUNS;
+            self.read(
+                l.chunk_start(k) + c * n,
+                &mut out[start..start + n],
+                &mut bytes,
+            );
+        }
+        out
+    }
+
+    /// One column: `metric` of material `m` over all runs, in run order.
+    pub fn column(&self, m: usize, metric: Metric) -> Vec<f64> {
+        self.read_column(m * N_METRICS + metric as usize)
+    }
+
+    /// One parameter's drawn values over all runs, in run order.
+    pub fn param_column(&self, p: usize) -> Vec<f64> {
+        self.read_column(self.layout.materials * N_METRICS + p)
+    }
+
+    /// The total `metric` of material `m` in the `i`-th run held (one read
+    /// when spilled: for many values, use [`Self::chunks`]).
+    pub fn get(&self, i: usize, m: usize, metric: Metric) -> f64 {
+        self.value(i, m * N_METRICS + metric as usize)
+    }
+
+    /// The drawn values of the `i`-th run held, in [`Self::param_names`]
+    /// order.
+    pub fn params(&self, i: usize) -> Vec<f64> {
+        let base = self.layout.materials * N_METRICS;
+        (0..self.layout.param_names.len())
+            .map(|p| self.value(i, base + p))
+            .collect()
+    }
+
+    fn value(&self, i: usize, c: usize) -> f64 {
+        let l = &self.layout;
+        let (k, r) = (i / CHUNK_RUNS, i % CHUNK_RUNS);
+        let mut v = [0.0];
+        self.read(
+            l.chunk_start(k) + c * l.chunk_runs(k) + r,
+            &mut v,
+            &mut Vec::new(),
+        );
+        v[0]
+    }
+
+    /// The table's chunks in run order, each read whole.
+    pub fn chunks(&self) -> impl Iterator<Item = Chunk<'_>> + '_ {
+        let l = &self.layout;
+        let mut bytes = Vec::new();
+        (0..l.chunks()).map(move |k| {
+            let runs = l.chunk_runs(k);
+            let mut values = vec![0.0; runs * l.columns()];
+            self.read(l.chunk_start(k), &mut values, &mut bytes);
+            Chunk {
+                layout: l,
+                first: k * CHUNK_RUNS,
+                runs,
+                values,
+            }
+        })
+    }
+
+    /// The tables in `parts`, one after another, as one table: each must
+    /// start where the one before ends, with the same columns. Kept in
+    /// `spill` when given and the result is larger than
+    /// [`SPILL_ABOVE_BYTES`].
+    ///
+    /// # Errors
+    /// A message when the tables do not fit together, or what reading or
+    /// writing reported.
+    pub fn concat(parts: Vec<RunTable>, spill: Option<Spill>) -> Result<RunTable, String> {
+        let Some(head) = parts.first() else {
+            return Err("no tables to join".into());
+        };
+        let mut end = head.first_run();
+        for p in &parts {
+            if p.first_run() != end
+                || p.layout.materials != head.layout.materials
+                || p.layout.param_names != head.layout.param_names
+            {
+                return Err(format!(
+                    "runs {}.. do not continue runs {}..{end} of the same scenario",
+                    p.first_run(),
+                    head.first_run()
+                ));
+            }
+            end += p.runs() as u64;
+        }
+        let layout = Layout {
+            first_run: head.first_run(),
+            runs: (end - head.first_run()) as usize,
+            ..head.layout.clone()
+        };
+        let builder = TableBuilder::new(layout, spill);
+        let cols = builder.layout.columns();
+        let mut at = 0;
+        let mut rows = Vec::new();
+        for p in &parts {
+            for chunk in p.chunks() {
+                rows.clear();
+                for i in 0..chunk.runs {
+                    rows.extend((0..cols).map(|c| chunk.values[c * chunk.runs + i]));
+                }
+                builder.put_rows(at, &rows);
+                at += chunk.runs;
+            }
+            if let Some(e) = p.read_error() {
+                return Err(format!("cannot read the per-run table: {e}"));
+            }
+        }
+        builder
+            .finish()
+            .map_err(|e| format!("cannot keep the per-run table: {e}"))
+    }
+
+    fn all_values(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.layout.runs * self.layout.columns()];
+        self.read(0, &mut out, &mut Vec::new());
+        out
+    }
+}
+
+impl PartialEq for RunTable {
+    fn eq(&self, other: &RunTable) -> bool {
+        self.layout == other.layout
+            && self
+                .all_values()
+                .iter()
+                .zip(other.all_values())
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+}
+
+impl Serialize for RunTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The values, chunk after chunk, read one chunk at a time.
+        struct Values<'a>(&'a RunTable);
+        impl Serialize for Values<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let l = &self.0.layout;
+                let mut seq = s.serialize_seq(Some(l.runs * l.columns()))?;
+                for chunk in self.0.chunks() {
+                    for v in &chunk.values {
+                        seq.serialize_element(v)?;
+                    }
+                }
+                if let Some(e) = self.0.read_error() {
+                    return Err(serde::ser::Error::custom(e));
+                }
+                seq.end()
+            }
+        }
+        let mut st = s.serialize_struct("RunTable", 2)?;
+        st.serialize_field("layout", &self.layout)?;
+        st.serialize_field("values", &Values(self))?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for RunTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RunTable, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename = "RunTable")]
+        struct Raw {
+            layout: Layout,
+            values: Vec<f64>,
+        }
+        let raw = Raw::deserialize(d)?;
+        if raw.values.len() != raw.layout.runs * raw.layout.columns() {
+            return Err(serde::de::Error::custom(
+                "a per-run table of the wrong size",
+            ));
+        }
+        Ok(RunTable {
+            layout: raw.layout,
+            store: Store::Memory(raw.values),
+            read_error: Mutex::new(None),
+        })
+    }
+}
+
+/// Fills a [`RunTable`] from blocks of rows that arrive in any order, from
+/// any thread.
+#[derive(Debug)]
+pub struct TableBuilder {
+    layout: Layout,
+    state: Mutex<Building>,
+}
+
+#[derive(Debug)]
+enum Building {
+    Memory(Vec<f64>),
+    File {
+        file: File,
+        /// Chunks being filled, with the runs they have so far.
+        open: BTreeMap<usize, (Vec<f64>, usize)>,
+        /// Buffers of written chunks, for reuse.
+        free: Vec<Vec<f64>>,
+        bytes: Vec<u8>,
+        error: Option<io::Error>,
+    },
+}
+
+impl TableBuilder {
+    /// A builder of the table of `runs` runs from `first_run`, with
+    /// `materials` materials and the drawn parameters `param_names`; kept in
+    /// `spill` when given and the table is larger than [`SPILL_ABOVE_BYTES`].
+    pub fn with_shape(
+        first_run: u64,
+        runs: usize,
+        materials: usize,
+        param_names: Vec<String>,
+        spill: Option<Spill>,
+    ) -> TableBuilder {
+        TableBuilder::new(
+            Layout {
+                first_run,
+                runs,
+                materials,
+                param_names,
+            },
+            spill,
+        )
+    }
+
+    fn new(layout: Layout, spill: Option<Spill>) -> TableBuilder {
+        let state = match spill {
+            Some(Spill { file, above }) if layout.bytes() > above => Building::File {
+                file,
+                open: BTreeMap::new(),
+                free: Vec::new(),
+                bytes: Vec::new(),
+                error: None,
+            },
+            _ => Building::Memory(vec![0.0; layout.runs * layout.columns()]),
+        };
+        TableBuilder {
+            layout,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Number of values in one row: every material's totals, then the
+    /// drawn parameters.
+    pub fn row_len(&self) -> usize {
+        self.layout.columns()
+    }
+
+    /// Puts consecutive rows from the `at`-th run of the table on: `rows`
+    /// holds whole rows of [`Self::row_len`] values. Rows must not cross a
+    /// chunk boundary ([`CHUNK_RUNS`] is a multiple of the blocks that
+    /// arrive here).
+    pub fn put_rows(&self, at: usize, rows: &[f64]) {
+        let l = &self.layout;
+        let cols = l.columns();
+        let n = rows.len() / cols.max(1);
+        if n == 0 {
+            return;
+        }
+        let (k, r0) = (at / CHUNK_RUNS, at % CHUNK_RUNS);
+        let chunk_runs = l.chunk_runs(k);
+        debug_assert!(r0 + n <= chunk_runs, "rows stay within one chunk");
+        let fill = |chunk: &mut [f64]| {
+            for (i, row) in rows.chunks_exact(cols).enumerate() {
+                for (c, &v) in row.iter().enumerate() {
+                    chunk[c * chunk_runs + r0 + i] = v;
+                }
+            }
+        };
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *state {
+            Building::Memory(values) => {
+                let start = l.chunk_start(k);
+                fill(&mut values[start..start + chunk_runs * cols]);
+            }
+            Building::File {
+                file,
+                open,
+                free,
+                bytes,
+                error,
+            } => {
+                let entry = open.entry(k).or_insert_with(|| {
+                    let mut buf = free.pop().unwrap_or_default();
+                    buf.resize(chunk_runs * cols, 0.0);
+                    (buf, 0)
+                });
+                fill(&mut entry.0);
+                entry.1 += n;
+                if entry.1 == chunk_runs {
+                    let (buf, _) = open.remove(&k).expect("the chunk is open");
+                    // Written under the lock: a chunk is written once per
+                    // CHUNK_RUNS runs, a small share of their time.
+                    to_bytes(&buf, bytes);
+                    if error.is_none() {
+                        if let Err(e) = write_all_at(file, bytes, l.chunk_start(k) as u64 * 8) {
+                            *error = Some(e);
+                        }
+                    }
+                    free.push(buf);
+                }
+            }
+        }
+    }
+
+    /// The filled table.
+    ///
+    /// # Errors
+    /// What writing a spilled table reported, or rows left unfilled.
+    pub fn finish(self) -> io::Result<RunTable> {
+        let state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        let store = match state {
+            Building::Memory(values) => Store::Memory(values),
+            Building::File {
+                file, open, error, ..
+            } => {
+                if let Some(e) = error {
+                    return Err(e);
+                }
+                if !open.is_empty() {
+                    return Err(io::Error::other("runs missing from the per-run table"));
+                }
+                Store::File(file)
+            }
+        };
+        Ok(RunTable {
+            layout: self.layout,
+            store,
+            read_error: Mutex::new(None),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table of `runs` runs whose value in column c of run i is
+    /// `i * 1000 + c`, built from blocks of 64 rows in a scrambled order.
+    fn table(runs: usize, first_run: u64, spill: bool) -> RunTable {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let spill = spill.then(|| Spill::new_in(&std::env::temp_dir()).unwrap());
+        let b = TableBuilder::with_shape(first_run, runs, 2, names, spill);
+        let cols = b.row_len();
+        let blocks: Vec<usize> = (0..runs.div_ceil(64)).collect();
+        // Odd blocks first, then even ones, to arrive out of order.
+        for &k in blocks
+            .iter()
+            .filter(|k| *k % 2 == 1)
+            .chain(blocks.iter().filter(|k| *k % 2 == 0))
+        {
+            let rows: Vec<f64> = (k * 64..(k * 64 + 64).min(runs))
+                .flat_map(|i| (0..cols).map(move |c| (i * 1000 + c) as f64))
+                .collect();
+            b.put_rows(k * 64, &rows);
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn columns_rows_and_chunks_read_back_what_was_put() {
+        // One run short of 3 chunks, in memory (far below the threshold).
+        let runs = 3 * CHUNK_RUNS - 1;
+        let t = table(runs, 128, false);
+        assert!(!t.is_spilled());
+        let cols = 2 * N_METRICS + 2;
+        assert_eq!(t.runs(), runs);
+        assert_eq!(t.first_run(), 128);
+        let col = t.column(1, Metric::ShortfallT);
+        let c = N_METRICS + Metric::ShortfallT as usize;
+        assert!(col
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == (i * 1000 + c) as f64));
+        let p = t.param_column(1);
+        assert!(p
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == (i * 1000 + cols - 1) as f64));
+        assert_eq!(t.get(5000, 0, Metric::DemandT), 5_000_000.0);
+        assert_eq!(
+            t.params(7),
+            vec![(7000 + cols - 2) as f64, (7000 + cols - 1) as f64]
+        );
+        let mut seen = 0;
+        for chunk in t.chunks() {
+            assert_eq!(chunk.first(), seen);
+            for i in 0..chunk.runs() {
+                let run = chunk.first() + i;
+                assert_eq!(chunk.get(i, 0, Metric::SupplyT), (run * 1000 + 1) as f64);
+                assert_eq!(chunk.param(i, 0), (run * 1000 + cols - 2) as f64);
+            }
+            seen += chunk.runs();
+        }
+        assert_eq!(seen, runs);
+        assert!(t.read_error().is_none());
+    }
+
+    #[test]
+    fn a_spilled_table_reads_the_same_as_one_in_memory() {
+        // 40 columns x 8 bytes x 430,000 runs = 138 MB: above the threshold.
+        let runs = 430_000;
+        let names: Vec<String> = (0..40 - 2 * N_METRICS).map(|p| format!("p{p}")).collect();
+        let build = |spill: Option<Spill>| {
+            let b = TableBuilder::with_shape(0, runs, 2, names.clone(), spill);
+            let cols = b.row_len();
+            for k in (0..runs.div_ceil(64)).rev() {
+                let rows: Vec<f64> = (k * 64..(k * 64 + 64).min(runs))
+                    .flat_map(|i| (0..cols).map(move |c| (i * 100 + c) as f64 + 0.5))
+                    .collect();
+                b.put_rows(k * 64, &rows);
+            }
+            b.finish().unwrap()
+        };
+        let mem = build(None);
+        let file = build(Some(Spill::new_in(&std::env::temp_dir()).unwrap()));
+        assert!(file.is_spilled() && !mem.is_spilled());
+        assert_eq!(
+            file.column(1, Metric::ReleaseT),
+            mem.column(1, Metric::ReleaseT)
+        );
+        assert_eq!(file.param_column(3), mem.param_column(3));
+        assert_eq!(file.get(429_999, 0, Metric::DemandT), 42_999_900.5);
+        assert!(file == mem);
+        assert!(file.read_error().is_none());
+    }
+
+    #[test]
+    fn concat_continues_runs_and_refuses_gaps() {
+        let a = table(4160, 0, false);
+        let b = table(3000, 4160, false);
+        let whole = table(7160, 0, false);
+        // The halves were numbered from 0 each; renumber b's values as the
+        // whole's by comparing columns shifted by 4160 runs.
+        let joined = RunTable::concat(vec![a, b], None).unwrap();
+        assert_eq!(joined.runs(), 7160);
+        let j = joined.column(0, Metric::DemandT);
+        let w = whole.column(0, Metric::DemandT);
+        assert_eq!(&j[..4160], &w[..4160]);
+        assert_eq!(&j[4160..], &w[..3000]);
+        let gap = RunTable::concat(vec![table(64, 0, false), table(64, 128, false)], None);
+        assert!(gap.unwrap_err().contains("do not continue"));
+    }
+}
