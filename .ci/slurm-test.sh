@@ -212,10 +212,10 @@ say "cluster up: $(sinfo -h -o '%P %D node %t %c CPUs')"
 reference=$work/single
 "$crmsim" run "$scenario" --runs "$runs" --out "$reference" --quiet
 
-# Same summary.json, timeseries.csv and runs.csv as the single run?
+# Same summary.json, timeseries.csv, runs.csv and params.csv as the single run?
 same_as_reference() {
     local f
-    for f in summary.json timeseries.csv runs.csv; do
+    for f in summary.json timeseries.csv runs.csv params.csv; do
         cmp "$reference/$f" "$1/$f" || return 1
     done
 }

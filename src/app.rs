@@ -307,13 +307,20 @@ fn write_results(
         }
     }
     let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
+    let params_csv = |w: &mut dyn std::io::Write| output::csv::params_to(w, &outcome.runs);
     output::write_folder_with(
         out,
         &artifacts,
-        &[output::Stream {
-            name: "runs.csv",
-            write: &runs_csv,
-        }],
+        &[
+            output::Stream {
+                name: "runs.csv",
+                write: &runs_csv,
+            },
+            output::Stream {
+                name: "params.csv",
+                write: &params_csv,
+            },
+        ],
     )?;
     Ok(report)
 }

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and write summary.json, timeseries.csv, runs.csv,
-    /// charts and report.html.
+    /// params.csv, charts and report.html.
     Run(RunArgs),
     /// Check a scenario and print what was understood, defaults included.
     Validate {

@@ -300,6 +300,7 @@ fn run_writes_the_documented_files_columns_and_keys() {
         "summary.json",
         "timeseries.csv",
         "runs.csv",
+        "params.csv",
         ".crmsim-output",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
@@ -362,7 +363,126 @@ fn run_writes_the_documented_files_columns_and_keys() {
     let header: Vec<String> = runs.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header[..2], ["run", "material"]);
     assert_eq!(header[2..13], METRICS);
+    assert_eq!(header.len(), 2 + crmsim::engine::Metric::ALL.len());
     assert_eq!(runs.records().count(), 150 * 2);
+    let mut params = csv::Reader::from_path(out.join("params.csv")).unwrap();
+    assert_eq!(&params.headers().unwrap()[0], "run");
+    assert_eq!(params.records().count(), 150);
+}
+
+/// Reads a CSV file's header and rows.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    (header, r.records().map(Result::unwrap).collect())
+}
+
+/// A CSV field as the `f64` it stands for.
+fn number(field: &str) -> f64 {
+    field.parse().unwrap_or_else(|e| panic!("{field:?}: {e}"))
+}
+
+#[test]
+fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
+    use crmsim::engine::{simulate, Metric, RunPlan};
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_small(tmp.path());
+    let out = tmp.path().join("out");
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--runs", "150", "--seed", "7", "--quiet", "--no-charts"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The same runs, simulated here.
+    let s = crmsim::scenario::Scenario::load(&file).unwrap();
+    let plan = RunPlan {
+        first_run: 0,
+        runs: 150,
+        seed: 7,
+    };
+    let table = simulate(&s, &plan, &|_| {}).runs;
+    let materials = ["gallium", "germanium"];
+
+    let (header, rows) = read_csv(&out.join("runs.csv"));
+    let mut expected = vec!["run".to_string(), "material".to_string()];
+    expected.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
+    assert_eq!(header, expected);
+    assert_eq!(rows.len(), 150 * materials.len());
+    for (k, row) in rows.iter().enumerate() {
+        let (i, m) = (k / materials.len(), k % materials.len());
+        assert_eq!(row.len(), 2 + Metric::ALL.len(), "row {k}");
+        assert_eq!(&row[0], i.to_string(), "row {k}");
+        assert_eq!(&row[1], materials[m], "row {k}");
+        for (j, &metric) in Metric::ALL.iter().enumerate() {
+            let want = table.get(i, m, metric);
+            assert_eq!(number(&row[2 + j]).to_bits(), want.to_bits(), "row {k}");
+        }
+    }
+
+    let (header, rows) = read_csv(&out.join("params.csv"));
+    let names = table.param_names();
+    assert_eq!(names.len(), 4, "the scenario draws {names:?}");
+    assert_eq!(header[0], "run");
+    assert_eq!(header[1..], *names);
+    assert_eq!(rows.len(), 150);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.len(), 1 + names.len(), "run {i}");
+        assert_eq!(&row[0], i.to_string());
+        for (p, &want) in table.params(i).iter().enumerate() {
+            assert_eq!(number(&row[1 + p]).to_bits(), want.to_bits(), "run {i}");
+        }
+    }
+}
+
+#[test]
+fn params_csv_of_a_scenario_without_draws_has_the_run_column_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("fixed.toml");
+    fs::write(
+        &file,
+        r#"
+[simulation]
+name = "fixed"
+start_year = 2025
+years = 2
+runs = 3
+seed = 1
+
+[[material]]
+id = "x"
+demand_tpy = 10
+price_eur_per_t = 1000
+value_of_lost_load_eur_per_t = 5000
+
+  [[material.source]]
+  region = "CN"
+  share = 1.0
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = crmsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--no-charts"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(out.join("params.csv")).unwrap(),
+        "run\n0\n1\n2\n"
+    );
+    let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
+    let lines: Vec<&str> = runs.lines().collect();
+    assert_eq!(lines.len(), 1 + 3);
+    // Fixed numbers, whole ones written as integers: demand 2 x 10 t, no shortfall.
+    assert!(lines[1].starts_with("0,x,20,20,0,0,0,0,"), "{}", lines[1]);
 }
 
 #[test]
@@ -374,10 +494,11 @@ fn thread_count_does_not_change_a_byte() {
         let o = crmsim()
             .arg("run")
             .arg(&file)
-            // Several blocks of 64 runs, so that two threads share the work.
+            // Several blocks of 64 runs, so that two threads share the work,
+            // and several chunks of rows of runs.csv and params.csv.
             .args([
                 "--runs",
-                "300",
+                "2500",
                 "--seed",
                 "11",
                 "--threads",
@@ -392,7 +513,7 @@ fn thread_count_does_not_change_a_byte() {
         out
     };
     let (one, two) = (run("1"), run("2"));
-    for f in ["summary.json", "timeseries.csv", "runs.csv"] {
+    for f in ["summary.json", "timeseries.csv", "runs.csv", "params.csv"] {
         let a = fs::read(one.join(f)).unwrap();
         let b = fs::read(two.join(f)).unwrap();
         assert!(a == b, "{f} differs between 1 and 2 threads");

@@ -67,6 +67,7 @@ fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::engine::Outcome) -> 
         json::summary(s, &report),
         csv::timeseries(&report),
         csv::runs(&report, &outcome.runs),
+        csv::params(&outcome.runs),
     ]
 }
 

@@ -1,8 +1,15 @@
-//! `timeseries.csv` and `runs.csv`.
+//! `timeseries.csv`, `runs.csv` and `params.csv`.
+//!
+//! `runs.csv` (runs x materials rows) and `params.csv` (one row per run) are
+//! the large files of a study: their rows are formatted straight into byte
+//! buffers, in parallel chunks that are written in run order, so the bytes do
+//! not depend on the number of threads. Numbers are written with the fewest
+//! digits that read back to the same `f64`, and whole numbers as integers.
 
 use crate::engine::table::Chunk;
 use crate::engine::{Metric, RunTable, Variable};
 use crate::stats::Report;
+use std::io;
 
 fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().expect("writing to memory cannot fail")
@@ -37,75 +44,284 @@ pub fn timeseries(report: &Report) -> Vec<u8> {
     finish(w)
 }
 
-/// Renders `runs.csv`: one row per run and material with every per-run total,
-/// then the uncertain numbers drawn for that run (one column each, named by
-/// their field path), so that analysts can redo any sensitivity analysis.
+/// Renders `runs.csv`: one row per run and material with every per-run total
+/// ([`Metric::ALL`] order). The numbers drawn for each run are in
+/// `params.csv` (see [`params`]); the two join on `run`.
 pub fn runs(report: &Report, table: &RunTable) -> Vec<u8> {
     let mut out = Vec::new();
     runs_to(&mut out, report, table).expect("writing to memory cannot fail");
     out
 }
 
-/// Writes `runs.csv` to `w` row by row (it has runs x materials rows, so it
-/// is not built in memory first).
+/// Writes `runs.csv` to `w` chunk by chunk (it has runs x materials rows, so
+/// it is not built in memory first).
 ///
 /// # Errors
 /// What `w` reports.
-pub fn runs_to(
-    w: &mut dyn std::io::Write,
-    report: &Report,
-    table: &RunTable,
-) -> std::io::Result<()> {
-    use rayon::prelude::*;
-    /// Runs formatted per task; the tasks of a chunk of the table run in
-    /// parallel and are written in run order, so the bytes do not depend on
-    /// the threads.
-    const CHUNK: usize = 512;
-    let mut header = vec!["run".to_string(), "material".to_string()];
-    header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
-    header.extend(table.param_names().iter().cloned());
-    let mut head = ::csv::Writer::from_writer(Vec::new());
-    head.write_record(&header)?;
-    w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
-
-    let rows = |chunk: &Chunk, lo: usize, hi: usize| -> std::io::Result<Vec<u8>> {
-        let mut out = ::csv::Writer::from_writer(Vec::new());
-        let mut rec: Vec<String> = Vec::with_capacity(header.len());
-        let n_params = table.param_names().len();
-        for i in lo..hi {
-            let run = (table.first_run() + (chunk.first() + i) as u64).to_string();
-            // The drawn numbers are the same on every material's row.
-            let params: Vec<String> = (0..n_params)
-                .map(|p| chunk.param(i, p).to_string())
-                .collect();
-            for (m, mat) in report.materials.iter().enumerate() {
-                rec.clear();
-                rec.push(run.clone());
-                rec.push(mat.id.clone());
-                rec.extend(Metric::ALL.iter().map(|&k| chunk.get(i, m, k).to_string()));
-                rec.extend(params.iter().cloned());
-                out.write_record(&rec)?;
+pub fn runs_to(w: &mut dyn io::Write, report: &Report, table: &RunTable) -> io::Result<()> {
+    let mut header = vec!["run", "material"];
+    header.extend(Metric::ALL.iter().map(|m| m.name()));
+    write_header(w, &header)?;
+    // Each material's id as a finished CSV field, once.
+    let ids: Vec<Vec<u8>> = report
+        .materials
+        .iter()
+        .map(|mat| {
+            let mut field = Vec::new();
+            push_text(&mut field, &mat.id);
+            field
+        })
+        .collect();
+    let first_run = table.first_run();
+    write_in_run_order(w, table, |chunk, i, out| {
+        let mut num = Numbers::new();
+        let run = first_run + (chunk.first() + i) as u64;
+        for (m, id) in ids.iter().enumerate() {
+            num.push_u64(out, run);
+            out.push(b',');
+            out.extend_from_slice(id);
+            for metric in Metric::ALL {
+                out.push(b',');
+                num.push_f64(out, chunk.get(i, m, metric));
             }
+            out.push(b'\n');
         }
-        out.into_inner().map_err(|e| e.into_error())
-    };
+    })
+}
+
+/// Renders `params.csv`: one row per run, the run's number, then the
+/// uncertain numbers drawn for that run (one column each, named by its field
+/// path, in [`RunTable::param_names`] order), for sensitivity analyses of
+/// one's own. A scenario that draws nothing gives the `run` column alone.
+pub fn params(table: &RunTable) -> Vec<u8> {
+    let mut out = Vec::new();
+    params_to(&mut out, table).expect("writing to memory cannot fail");
+    out
+}
+
+/// Writes `params.csv` to `w` chunk by chunk.
+///
+/// # Errors
+/// What `w` reports.
+pub fn params_to(w: &mut dyn io::Write, table: &RunTable) -> io::Result<()> {
+    let mut header = vec!["run"];
+    header.extend(table.param_names().iter().map(String::as_str));
+    write_header(w, &header)?;
+    let first_run = table.first_run();
+    let n_params = table.param_names().len();
+    write_in_run_order(w, table, |chunk, i, out| {
+        let mut num = Numbers::new();
+        num.push_u64(out, first_run + (chunk.first() + i) as u64);
+        for p in 0..n_params {
+            out.push(b',');
+            num.push_f64(out, chunk.param(i, p));
+        }
+        out.push(b'\n');
+    })
+}
+
+fn write_header(w: &mut dyn io::Write, fields: &[&str]) -> io::Result<()> {
+    let mut head = ::csv::Writer::from_writer(Vec::new());
+    head.write_record(fields)?;
+    w.write_all(&head.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// Writes a row per run of `table`, each appended to a buffer by
+/// `row(chunk, i, buffer)` for the `i`-th run of a chunk of the table, in
+/// run order. The table is read one chunk at a time; the runs of a chunk are
+/// formatted in parallel pieces, into buffers reused from chunk to chunk.
+///
+/// # Errors
+/// What `w` reports, or what reading the table reported.
+fn write_in_run_order(
+    w: &mut dyn io::Write,
+    table: &RunTable,
+    row: impl Fn(&Chunk, usize, &mut Vec<u8>) + Sync,
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    /// Runs formatted per task.
+    const PIECE: usize = 512;
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
     for chunk in table.chunks() {
         if let Some(e) = table.read_error() {
             return Err(e);
         }
-        let n = chunk.runs();
-        let parts: Vec<std::io::Result<Vec<u8>>> = (0..n)
-            .step_by(CHUNK)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|lo| rows(&chunk, lo, (lo + CHUNK).min(n)))
-            .collect();
-        for part in parts {
-            w.write_all(&part?)?;
+        let runs = chunk.runs();
+        buffers.resize(runs.div_ceil(PIECE), Vec::new());
+        buffers.par_iter_mut().enumerate().for_each(|(k, buf)| {
+            buf.clear();
+            for i in k * PIECE..((k + 1) * PIECE).min(runs) {
+                row(&chunk, i, buf);
+            }
+        });
+        for buf in &buffers {
+            w.write_all(buf)?;
         }
     }
     if let Some(e) = table.read_error() {
         return Err(e);
     }
     w.flush()
+}
+
+/// Appends `s` as a CSV field, quoted when it holds a comma, a quote or a
+/// line break (as the `csv` crate writes it).
+fn push_text(out: &mut Vec<u8>, s: &str) {
+    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for b in s.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Whole numbers below this magnitude are written as integers: every one is
+/// exact in an `f64`, so its digits are its value.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// Scratch space for formatting numbers.
+struct Numbers {
+    int: itoa::Buffer,
+    float: ryu::Buffer,
+}
+
+impl Numbers {
+    fn new() -> Self {
+        Numbers {
+            int: itoa::Buffer::new(),
+            float: ryu::Buffer::new(),
+        }
+    }
+
+    fn push_u64(&mut self, out: &mut Vec<u8>, n: u64) {
+        out.extend_from_slice(self.int.format(n).as_bytes());
+    }
+
+    /// Appends `x` with the fewest digits that read back to the same `f64`
+    /// (`3`, `-2.5`, `0.1`, `1e-7`, `1.2345678901234568e17`). Non-finite
+    /// values are written as Rust writes them (`NaN`, `inf`, `-inf`), which
+    /// Rust's and most CSV readers' float parsers read back.
+    fn push_f64(&mut self, out: &mut Vec<u8>, x: f64) {
+        if x.fract() == 0.0 && x.abs() < EXACT_INTEGERS {
+            if x == 0.0 && x.is_sign_negative() {
+                // -0.0 is not the integer 0; keep its sign, so it reads back.
+                out.extend_from_slice(b"-0");
+            } else {
+                // Exact: |x| < 2^53 fits an i64 and is a whole number.
+                out.extend_from_slice(self.int.format(x as i64).as_bytes());
+            }
+        } else if x.is_finite() {
+            out.extend_from_slice(self.float.format_finite(x).as_bytes());
+        } else if x.is_nan() {
+            out.extend_from_slice(b"NaN");
+        } else if x > 0.0 {
+            out.extend_from_slice(b"inf");
+        } else {
+            out.extend_from_slice(b"-inf");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn number(x: f64) -> String {
+        let mut out = Vec::new();
+        Numbers::new().push_f64(&mut out, x);
+        String::from_utf8(out).expect("ASCII")
+    }
+
+    #[test]
+    fn numbers_have_the_shortest_digits_and_integers_no_point() {
+        let two_53 = 9_007_199_254_740_992.0;
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (3.0, "3"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (1e-7, "1e-7"),
+            (123_456_789_012_345_680.0, "1.2345678901234568e17"),
+            (two_53 - 1.0, "9007199254740991"),
+            (-(two_53 - 1.0), "-9007199254740991"),
+            // From 2^53 on, whole numbers are no longer all exact: shortest digits.
+            (two_53, "9007199254740992.0"),
+            (1e300, "1e300"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (x, expected) in cases {
+            assert_eq!(number(x), expected, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn integers_are_written_whole() {
+        let mut out = Vec::new();
+        let mut num = Numbers::new();
+        num.push_u64(&mut out, 0);
+        out.push(b',');
+        num.push_u64(&mut out, u64::MAX);
+        assert_eq!(out, b"0,18446744073709551615");
+    }
+
+    #[test]
+    fn text_is_quoted_as_the_csv_crate_quotes_it() {
+        for s in [
+            "gallium",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\r",
+            "",
+            "é",
+        ] {
+            let mut ours = Vec::new();
+            push_text(&mut ours, s);
+            ours.extend_from_slice(b",x\n");
+            let mut theirs = ::csv::Writer::from_writer(Vec::new());
+            theirs.write_record([s, "x"]).unwrap();
+            assert_eq!(ours, theirs.into_inner().unwrap(), "{s:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn numbers_read_back_bit_for_bit(bits in any::<u64>()) {
+            let x = f64::from_bits(bits);
+            let back: f64 = number(x).parse().expect("a number");
+            if x.is_nan() {
+                prop_assert!(back.is_nan());
+            } else {
+                prop_assert_eq!(back.to_bits(), x.to_bits(), "{}", number(x));
+            }
+        }
+
+        #[test]
+        fn everyday_numbers_read_back_bit_for_bit(x in -1e9f64..1e9) {
+            prop_assert_eq!(number(x).parse::<f64>().unwrap().to_bits(), x.to_bits());
+        }
+
+        #[test]
+        fn whole_numbers_read_back_bit_for_bit(n in -(1i64 << 53)..=(1i64 << 53)) {
+            let x = n as f64;
+            let text = number(x);
+            prop_assert_eq!(text.parse::<f64>().unwrap().to_bits(), x.to_bits());
+            if n.abs() < (1 << 53) {
+                prop_assert_eq!(text, n.to_string());
+            }
+        }
+    }
 }
