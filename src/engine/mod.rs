@@ -35,7 +35,7 @@ const _: () = assert!(table::CHUNK_RUNS as u64 % BLOCK_RUNS == 0);
 
 /// Runs a worker collects before counting them in the quantile sketches
 /// (sketches count integers, so the batches do not change the result).
-const SKETCH_BATCH_RUNS: usize = 256;
+const SKETCH_BATCH_RUNS: usize = 64;
 
 /// The per-step variables recorded for each material, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -440,6 +440,11 @@ impl Workspace {
         self.series[(m * N_VARIABLES + var as usize) * steps + t]
     }
 
+    /// The recorded value of cell `c` (`[material][variable][step]`).
+    pub fn cell(&self, c: usize) -> f64 {
+        self.series[c]
+    }
+
     /// The run total `metric` of material `m`.
     pub fn metric(&self, m: usize, metric: Metric) -> f64 {
         self.metrics[m * N_METRICS + metric as usize]
@@ -718,9 +723,14 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             let imports = need - gap;
             // 10. Price from the market balance.
             let price = match mat.price_elasticity {
-                // Supply = demand gives the base price exactly; skip the pow.
+                // Supply = demand gives the base price exactly. Otherwise
+                // (S/D)^(1/e) = exp(ln(S/D) / e): a logarithm and an
+                // exponential cost half a general power.
                 Some(e) if demand > 0.0 && supply < demand => {
-                    mat.price * ((supply / demand).powf(1.0 / e)).min(mat.max_price_multiple)
+                    mat.price
+                        * ((supply / demand).ln() / e)
+                            .exp()
+                            .min(mat.max_price_multiple)
                 }
                 _ => mat.price,
             };
