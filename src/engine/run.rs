@@ -49,6 +49,8 @@ pub struct Prepared {
     source_offset: Vec<usize>,
     /// Global flow rows (imports, then refinery feeds) each disruption hits.
     event_rows: Vec<Vec<usize>>,
+    /// Materials whose imports each disruption hits.
+    event_materials: Vec<Vec<usize>>,
     /// First global flow row of each refinery's feed.
     feed_offset: Vec<usize>,
     n_flows: usize,
@@ -225,6 +227,23 @@ impl Prepared {
                     .collect()
             })
             .collect();
+        let event_materials = scenario
+            .disruptions
+            .iter()
+            .map(|d| {
+                let mut ms: Vec<usize> = d
+                    .hits
+                    .iter()
+                    .filter_map(|h| match *h {
+                        FlowRef::Import(m, _) => Some(m),
+                        FlowRef::Feed(..) => None,
+                    })
+                    .collect();
+                ms.sort_unstable();
+                ms.dedup();
+                ms
+            })
+            .collect();
         let mut refineries_of = vec![Vec::new(); scenario.materials.len()];
         let mut refinery_ramp = vec![0.0; scenario.refineries.len() * steps];
         let mut capex_step = Vec::with_capacity(scenario.refineries.len());
@@ -264,6 +283,7 @@ impl Prepared {
             steps_per_year: spy as f64,
             source_offset,
             event_rows,
+            event_materials,
             feed_offset,
             n_flows,
             refineries_of,
@@ -326,6 +346,10 @@ impl Prepared {
 pub struct Workspace {
     /// Availability a_s(t) of each global source, `[source][step]`.
     avail: Vec<f64>,
+    /// Whether an event is active on any import of a material, `[material]
+    /// [step]`: where none is, every a_s(t) of its sources is exactly 1 and
+    /// the steps skip the per-source arithmetic (which would give 0 lost).
+    hit: Vec<bool>,
     /// Spare capacity of each global source.
     spare: Vec<f64>,
     /// Demand at the start, per material, t/yr.
@@ -371,6 +395,7 @@ impl Workspace {
         let mats = &scenario.materials;
         Workspace {
             avail: vec![1.0; prep.n_flows * prep.steps],
+            hit: vec![false; n_mat * prep.steps],
             levels: vec![0.0; prep.n_stockpiles],
             utilization: scenario
                 .refineries
@@ -530,6 +555,7 @@ fn event_steps(duration_months: f64, months_per_step: f64) -> usize {
 fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
     let steps = prep.steps;
     ws.avail.fill(1.0);
+    ws.hit.fill(false);
     let horizon_years = steps as f64 * prep.dt;
     for (d_idx, d) in scenario.disruptions.iter().enumerate() {
         let mut rng = prep.event_keys[d_idx].rng(run);
@@ -542,6 +568,9 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspac
                 for a in &mut ws.avail[row + start..row + end] {
                     *a *= factor;
                 }
+            }
+            for &m in &prep.event_materials[d_idx] {
+                ws.hit[m * steps + start..m * steps + end].fill(true);
             }
         };
         match &d.arrival {
@@ -614,8 +643,10 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
         // the world's signal for substitution and new capacity.
         let mut first_disrupted: Option<usize> = None;
 
-        for t in 0..steps {
-            if first_disrupted.is_none() {
+        let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
+        let hit = &ws.hit[m_idx * steps..(m_idx + 1) * steps];
+        for (t, &hit_t) in hit.iter().enumerate() {
+            if first_disrupted.is_none() && hit_t {
                 // Share of imports cut, from availability alone (the world).
                 let cut: f64 = mat
                     .sources
@@ -680,7 +711,7 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
             // 5.-6. Imports by source, losses and compensation.
             let mut lost = 0.0;
             let mut reexports = 0.0;
-            for (k, src) in mat.sources.iter().enumerate() {
+            for (k, src) in mat.sources.iter().enumerate().filter(|_| hit_t || hub) {
                 let a = ws.avail[(offset + k) * steps + t];
                 lost += src.share * need * (1.0 - a);
                 if src.reexport_share > 0.0 {

@@ -26,7 +26,7 @@ pub const CHUNK_RUNS: usize = 4096;
 
 /// Tables larger than this (in bytes) are kept in a temporary file when a
 /// place for one is given.
-pub const SPILL_ABOVE_BYTES: u64 = 128 << 20;
+pub const SPILL_ABOVE_BYTES: u64 = 256 << 20;
 
 /// Where a large table is kept: an unnamed temporary file, gone when it is
 /// closed or the process ends, however it ends.
@@ -591,7 +591,7 @@ mod tests {
     /// `i * 1000 + c`, built from blocks of 64 rows in a scrambled order.
     fn table(runs: usize, first_run: u64, spill: bool) -> RunTable {
         let names = vec!["a".to_string(), "b".to_string()];
-        let spill = spill.then(|| Spill::new_in(&std::env::temp_dir()).unwrap());
+        let spill = spill.then(|| Spill::new_in(&std::env::temp_dir()).unwrap().above(0));
         let b = TableBuilder::with_shape(first_run, runs, 2, names, spill);
         let cols = b.row_len();
         let blocks: Vec<usize> = (0..runs.div_ceil(64)).collect();
@@ -650,8 +650,8 @@ mod tests {
 
     #[test]
     fn a_spilled_table_reads_the_same_as_one_in_memory() {
-        // 40 columns x 8 bytes x 430,000 runs = 138 MB: above the threshold.
-        let runs = 430_000;
+        // 2.5 chunks, kept in a file whatever their size.
+        let runs = 10_000;
         let names: Vec<String> = (0..40 - 2 * N_METRICS).map(|p| format!("p{p}")).collect();
         let build = |spill: Option<Spill>| {
             let b = TableBuilder::with_shape(0, runs, 2, names.clone(), spill);
@@ -665,21 +665,23 @@ mod tests {
             b.finish().unwrap()
         };
         let mem = build(None);
-        let file = build(Some(Spill::new_in(&std::env::temp_dir()).unwrap()));
+        let file = build(Some(Spill::new_in(&std::env::temp_dir()).unwrap().above(0)));
         assert!(file.is_spilled() && !mem.is_spilled());
         assert_eq!(
             file.column(1, Metric::ReleaseT),
             mem.column(1, Metric::ReleaseT)
         );
         assert_eq!(file.param_column(3), mem.param_column(3));
-        assert_eq!(file.get(429_999, 0, Metric::DemandT), 42_999_900.5);
+        assert_eq!(file.get(9_999, 0, Metric::DemandT), 999_900.5);
         assert!(file == mem);
         assert!(file.read_error().is_none());
     }
 
     #[test]
     fn concat_continues_runs_and_refuses_gaps() {
-        let a = table(4160, 0, false);
+        // One part in a file, one in memory.
+        let a = table(4160, 0, true);
+        assert!(a.is_spilled());
         let b = table(3000, 4160, false);
         let whole = table(7160, 0, false);
         // The halves were numbered from 0 each; renumber b's values as the
