@@ -56,6 +56,8 @@ pub struct ProductsPrep {
 pub struct ProductFlows {
     scratch: Scratch,
     outflow: Vec<f64>,
+    /// Units of one product in use at the end of each step (content scale 1).
+    units_in_use: Vec<f64>,
     /// Material reaching end of life.
     pub eol: Vec<f64>,
     /// Material collected.
@@ -236,6 +238,7 @@ impl ProductsPrep {
         ProductFlows {
             scratch: Scratch::new(self.longest),
             outflow: vec![0.0; self.steps],
+            units_in_use: vec![0.0; self.steps],
             eol: vec![0.0; cells],
             collected: vec![0.0; cells],
             secondary: vec![0.0; cells],
@@ -275,24 +278,34 @@ impl ProductsPrep {
                     (before, series)
                 }
             };
-            // Stock in use = cumulative weights - cumulative outflow, from
-            // the first cohort on.
+            // Units in use = cumulative weights - cumulative outflow, from
+            // the first cohort on: a running sum, once per product.
+            let units = &mut out.units_in_use[..steps];
+            let mut left = left_before;
+            let cum = &item.cum_weights[item.hist..];
+            for ((u, &out_t), &cum_t) in units.iter_mut().zip(outflow).zip(cum) {
+                left += out_t;
+                *u = (cum_t - left).max(0.0);
+            }
+            // Then each content, step by step independently.
+            let from = item.recycle_from;
             for (k, c) in p.contents.iter().enumerate() {
-                let base = c.material * steps;
+                let row = c.material * steps..(c.material + 1) * steps;
                 let collect = collection[p_idx];
                 let recover = recovery[p_idx][k];
-                let mut left = left_before;
-                for (t, &out_t) in outflow.iter().enumerate() {
-                    let i = item.hist + t;
-                    left += out_t;
-                    let eol = c.t_per_unit * out_t;
-                    let collected = eol * collect;
-                    out.eol[base + t] += eol;
-                    out.collected[base + t] += collected;
-                    if t >= item.recycle_from {
-                        out.secondary[base + t] += collected * recover;
-                    }
-                    out.in_use[base + t] += c.t_per_unit * (item.cum_weights[i] - left).max(0.0);
+                let eol = out.eol[row.clone()].iter_mut();
+                let collected = out.collected[row.clone()].iter_mut();
+                for ((e, col), &out_t) in eol.zip(collected).zip(outflow) {
+                    let x = c.t_per_unit * out_t;
+                    *e += x;
+                    *col += x * collect;
+                }
+                let secondary = &mut out.secondary[row.clone()][from..];
+                for (s, &out_t) in secondary.iter_mut().zip(&outflow[from..]) {
+                    *s += c.t_per_unit * out_t * collect * recover;
+                }
+                for (s, &u) in out.in_use[row].iter_mut().zip(units.iter()) {
+                    *s += c.t_per_unit * u;
                 }
             }
         }
