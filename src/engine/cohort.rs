@@ -1496,4 +1496,172 @@ mod tests {
             assert_eq!(x.to_bits(), y.to_bits());
         }
     }
+
+    /// Per-step weights of a product with installations from 2003 in a
+    /// series starting in 2000 (three leading zero years), a content trend,
+    /// and `years` years in all.
+    fn year_constant_weights(spy: usize, years: usize) -> Vec<f64> {
+        let n = years * spy;
+        let inflow = inflow_per_step(&[(2003, 150.0), (2010, 400.0), (2025, 520.0)], 2000, spy, n);
+        let content = MaterialContent {
+            per_unit: 1.0,
+            annual_trend: -0.03,
+            reference_year: 2015,
+        };
+        let mut w = vec![0.0; n];
+        material_weights_into(&inflow, &content, 2000, spy, &mut w);
+        w
+    }
+
+    fn grid_lifetimes() -> [Lifetime; 6] {
+        [
+            Lifetime::Weibull {
+                shape: 2.0,
+                scale: 7.0,
+            },
+            Lifetime::Weibull {
+                shape: 0.7,
+                scale: 3.0,
+            },
+            Lifetime::LogNormal {
+                mean: 11.0,
+                sd: 3.0,
+            },
+            Lifetime::LogNormal { mean: 4.0, sd: 6.0 },
+            Lifetime::Normal { mean: 5.0, sd: 3.0 },
+            Lifetime::Fixed { years: 7.3 },
+        ]
+    }
+
+    fn weibull_shape(lt: &Lifetime) -> Option<f64> {
+        match *lt {
+            Lifetime::Weibull { shape, .. } => Some(shape),
+            _ => None,
+        }
+    }
+
+    // Reading a lifetime on a prepared grid gives outflow_kernel's kernel:
+    // the same bits without a Weibull power table, within a few ulps with one.
+    #[test]
+    fn grid_kernel_matches_outflow_kernel() {
+        for lt in &grid_lifetimes() {
+            for timing in [Start, Middle, End] {
+                for spy in [12usize, 4, 1] {
+                    let n = 50 * spy;
+                    let dt = 1.0 / spy as f64;
+                    let mut direct = vec![0.0; n];
+                    outflow_kernel(lt, timing, dt, &mut direct);
+                    let mut points = vec![TailPoint::default(); n];
+                    let mut k = vec![0.0; n];
+                    AgeGrid::new(timing, dt, n, None).read_into(lt, &mut points);
+                    kernel_from_points(&points, &mut k);
+                    for (a, b) in k.iter().zip(&direct) {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{lt:?} {timing:?} {spy}");
+                    }
+                    let grid = AgeGrid::new(timing, dt, n, weibull_shape(lt));
+                    grid.read_into(lt, &mut points);
+                    kernel_from_points(&points, &mut k);
+                    assert_rel(&k, &direct, 1e-12);
+                }
+            }
+        }
+    }
+
+    // The year-by-year convolution equals the step-by-step one, for monthly,
+    // quarterly and yearly steps, from the first step, from a year's first
+    // step (a history of whole years) and from the middle of a year.
+    #[test]
+    fn grouped_convolution_matches_step_by_step() {
+        for lt in &grid_lifetimes() {
+            for timing in [Start, Middle, End] {
+                for spy in [12usize, 4, 1] {
+                    let years = 50;
+                    let n = years * spy;
+                    let w = year_constant_weights(spy, years);
+                    let grouped = YearWeights::new(&w, spy).expect("constant within years");
+                    let dt = 1.0 / spy as f64;
+                    let mut points = vec![TailPoint::default(); n];
+                    AgeGrid::new(timing, dt, n, weibull_shape(lt)).read_into(lt, &mut points);
+                    let (mut k, mut window) = (vec![0.0; n], vec![0.0; n]);
+                    kernel_from_points(&points, &mut k);
+                    window_kernel_from_points(&points, spy, &mut window);
+                    for from in [0, 30 * spy, 30 * spy + spy / 2, n - 1] {
+                        let (mut a, mut b) = (vec![f64::NAN; n - from], vec![f64::NAN; n - from]);
+                        convolve_grouped_from_into(&grouped, &window, from, &mut a);
+                        convolve_from_into(&w, &k, from, &mut b);
+                        assert_rel(&a, &b, 1e-12);
+                        let before = cumulative_outflow(&w, &k, from);
+                        let from_points = cumulative_outflow_from_points(&w, &points, from);
+                        assert_rel(&[from_points], &[before], 1e-12);
+                    }
+                    // The leading zero years give exact zeros in both.
+                    let mut a = vec![f64::NAN; 3 * spy];
+                    convolve_grouped_from_into(&grouped, &window, 0, &mut a);
+                    assert!(a.iter().all(|&x| x == 0.0));
+                }
+            }
+        }
+    }
+
+    // The window kernel is the kernel summed over a year of age-steps.
+    #[test]
+    fn window_kernel_sums_a_year_of_the_kernel() {
+        for lt in &grid_lifetimes() {
+            for spy in [12usize, 4, 1] {
+                let n = 40 * spy;
+                let mut points = vec![TailPoint::default(); n];
+                let grid = AgeGrid::new(Middle, 1.0 / spy as f64, n, weibull_shape(lt));
+                grid.read_into(lt, &mut points);
+                let (mut k, mut window) = (vec![0.0; n], vec![0.0; n]);
+                kernel_from_points(&points, &mut k);
+                window_kernel_from_points(&points, spy, &mut window);
+                let summed: Vec<f64> = (0..n)
+                    .map(|j| k[(j + 1).saturating_sub(spy)..=j].iter().sum())
+                    .collect();
+                assert_rel(&window, &summed, 1e-12);
+            }
+        }
+    }
+
+    // Weights that are not the same in every step of a year, or that end
+    // within a year, are not grouped: the step-by-step convolution is used.
+    #[test]
+    fn weights_not_constant_within_years_are_not_grouped() {
+        let mut w = year_constant_weights(12, 10);
+        assert!(YearWeights::new(&w, 12).is_some());
+        assert!(YearWeights::new(&w[..119], 12).is_none());
+        assert!(YearWeights::new(&w, 0).is_none());
+        w[100] *= 1.0 + f64::EPSILON;
+        assert!(YearWeights::new(&w, 12).is_none());
+        // -0.0 and 0.0 are not the same bits either.
+        let mut z = vec![0.0; 24];
+        z[5] = -0.0;
+        assert!(YearWeights::new(&z, 12).is_none());
+    }
+
+    // Tail points keep relative accuracy where 1 - sf would not: the first
+    // month of a lognormal (Phi(z) ~ 1e-24) and the far Weibull tail.
+    #[test]
+    fn tail_points_from_the_small_side() {
+        let lt = Lifetime::LogNormal { mean: 8.0, sd: 2.0 };
+        let (mu, sigma) = lognormal_params(8.0, 2.0);
+        let z = ((0.5f64 / 12.0).ln() - mu) / sigma;
+        // Read as Phi(z) itself; 1 - sf would round it to 0.
+        let p = lt.tail_point(0.5 / 12.0);
+        assert_rel(
+            &[p.failed_by()],
+            &[0.5 * erfc(-z / std::f64::consts::SQRT_2)],
+            1e-15,
+        );
+        assert!(p.failed_by() < 1e-20 && p.failed_by() > 0.0);
+        let w = Lifetime::Weibull {
+            shape: 2.0,
+            scale: 5.0,
+        };
+        // sf(40) = exp(-64), sf(41) = exp(-67.24): their difference, exactly
+        // exp(-64) (1 - exp(-3.24)), to 1e-13.
+        let mass = w.tail_point(40.0).mass_to(w.tail_point(41.0));
+        let expected = (-64.0f64).exp() * -(-3.24f64).exp_m1();
+        assert_rel(&[mass], &[expected], 1e-13);
+    }
 }
