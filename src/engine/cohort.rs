@@ -8,9 +8,14 @@
 //! matching survival kernel ([`survival_kernel_from_outflow`]), the material
 //! weights of each cohort ([`MaterialContent`], [`material_weights_into`]) and
 //! the cohort convolution that yields end-of-life flows and stocks
-//! ([`convolve_into`]). Everything after [`inflow_per_step`] works in
-//! caller-owned buffers and never allocates, so it can run once per Monte
-//! Carlo run when lifetime parameters are uncertain.
+//! ([`convolve_into`]). For the engine, which does this in every run, a
+//! lifetime is read once per age on a prepared grid ([`AgeGrid`],
+//! [`TailPoint`]) and cohorts whose weight is the same all year are
+//! convolved a year at a time ([`YearWeights`],
+//! [`convolve_grouped_from_into`]). Apart from [`inflow_per_step`] and the
+//! prepared grid and weights, everything works in caller-owned buffers and
+//! never allocates, so it can run once per Monte Carlo run when lifetime
+//! parameters are uncertain.
 //!
 //! Notation: step `m` is a time step of length `dt = 1 / steps_per_year`
 //! years; a cohort is the inflow of one step `c`; its age at step `m` is
