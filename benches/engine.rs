@@ -1,12 +1,14 @@
 //! Engine benchmarks on the reference scenarios of `benches/`: one run, the
-//! cohort outflows of one product, the merge of statistics, and whole
-//! simulations of 10,000 runs. Figures and commands: docs/performance.md.
+//! cohort outflows of one product and all product flows of one run (the
+//! engine's path), the merge of statistics, and whole simulations of 10,000
+//! runs. Figures and commands: docs/performance.md.
 //!
 //! `cargo bench --bench engine` measures; `-- --quick` gives a short run
 //! (what CI does, so every change shows its speed).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use crmsim::engine::cohort::{self, InflowTiming, Lifetime};
+use crmsim::engine::cohort::{self, AgeGrid, InflowTiming, Lifetime, TailPoint, YearWeights};
+use crmsim::engine::products::ProductsPrep;
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::{simulate, RunPlan};
 use crmsim::scenario::Scenario;
@@ -40,9 +42,14 @@ fn one_run(c: &mut Criterion) {
 }
 
 fn cohort_outflows(c: &mut Criterion) {
-    // 30 years of monthly history and 20 years of horizon: 600 cohorts.
+    // 30 years of monthly history and 20 years of horizon: 600 cohorts, on
+    // the path the engine takes for a Weibull lifetime of fixed shape and
+    // uncertain scale (read on a prepared grid, convolved year by year).
     let inflow = cohort::inflow_per_step(&[(1995, 2.0e8), (2025, 5.0e8)], 1995, 12, 600);
-    let mut kernel = vec![0.0; 600];
+    let years = YearWeights::new(&inflow, 12).expect("installations are the same each month");
+    let grid = AgeGrid::new(InflowTiming::Middle, 1.0 / 12.0, 600, Some(2.0));
+    let mut points = vec![TailPoint::default(); 600];
+    let mut window = vec![0.0; 600];
     let mut out = vec![0.0; 240];
     let mut group = c.benchmark_group("cohort");
     group.throughput(Throughput::Elements(240));
@@ -52,9 +59,32 @@ fn cohort_outflows(c: &mut Criterion) {
                 shape: 2.0,
                 scale: black_box(7.0),
             };
-            cohort::outflow_kernel(&life, InflowTiming::Middle, 1.0 / 12.0, &mut kernel);
-            cohort::convolve_from_into(&inflow, &kernel, 360, &mut out);
-            black_box(cohort::cumulative_outflow(&inflow, &kernel, 360))
+            grid.read_into(&life, &mut points);
+            cohort::window_kernel_from_points(&points, 12, &mut window);
+            cohort::convolve_grouped_from_into(&years, &window, 360, &mut out);
+            black_box(cohort::cumulative_outflow_from_points(
+                &inflow, &points, 360,
+            ))
+        })
+    });
+    // All product flows of one run of the reference scenario (its two
+    // products: Weibull with uncertain scale, lognormal with uncertain mean),
+    // with the lifetimes varied from one iteration to the next.
+    let s = load("benches/reference.toml");
+    let prep = ProductsPrep::new(&s);
+    let n_mat = s.material_ids().count();
+    let mut flows = prep.buffers(n_mat);
+    // Collection rate and recoveries per product, in the file's order.
+    let collection = [0.4, 0.9];
+    let recovery = [vec![0.15, 0.1], vec![0.9, 0.95, 0.8]];
+    let mut i = 0u32;
+    group.bench_function("reference_products", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            let x = f64::from(i % 64) / 64.0;
+            let life = [[2.0, 5.0 + 4.0 * x], [8.0 + 6.0 * x, 3.0]];
+            prep.flows(&s, black_box(&life), &collection, &recovery, &mut flows);
+            black_box(flows.secondary[0])
         })
     });
     group.finish();

@@ -4,11 +4,14 @@
 //!
 //! What does not change between runs is computed once ([`ProductsPrep`]): the
 //! cohorts' material weights, the added demand, and, when a product's lifetime
-//! is not uncertain, its whole outflow series. Otherwise each run rebuilds
-//! the product's outflow kernel and convolves it with the cohorts
-//! ([`cohort::convolve_into`]), in reused buffers.
+//! is not uncertain, its whole outflow series, and otherwise the ages at which
+//! the lifetime is read with their logarithms and powers ([`AgeGrid`]).
+//! Each run then reads the drawn lifetime at every age and convolves the
+//! cohorts with it, in reused buffers: year by year
+//! ([`cohort::convolve_grouped_from_into`]), since a year's cohorts carry the
+//! same weight, or step by step if they do not.
 
-use super::cohort::{self, Lifetime, MaterialContent};
+use super::cohort::{self, AgeGrid, Lifetime, MaterialContent, TailPoint, YearWeights};
 use crate::scenario::{LifetimeSpec, Product, Scenario};
 
 /// Smallest lifetime parameter used: draws are kept above it.
@@ -22,8 +25,12 @@ struct Item {
     /// Cohort weights per step from the first cohort (units x content
     /// factor, content scale 1): `hist + steps` values.
     weights: Vec<f64>,
+    /// The weights per year, when they are constant within each year.
+    year_weights: Option<YearWeights>,
     /// Cumulative weights, for the stock in use.
     cum_weights: Vec<f64>,
+    /// The ages at which the lifetime is read, `hist + steps` of them.
+    grid: AgeGrid,
     /// When the lifetime is not uncertain: the outflow (content scale 1)
     /// before the horizon, summed, and in each horizon step.
     fixed_outflow: Option<(f64, Vec<f64>)>,
@@ -36,7 +43,7 @@ struct Item {
 pub struct ProductsPrep {
     items: Vec<Item>,
     steps: usize,
-    dt: f64,
+    steps_per_year: usize,
     /// Demand added by installations, `[material][step]`.
     extra_demand: Vec<f64>,
     /// Whether any product contains the material.
@@ -47,9 +54,10 @@ pub struct ProductsPrep {
 /// Per-run product flows per material, `[material][step]`, and scratch.
 #[derive(Debug, Clone)]
 pub struct ProductFlows {
-    kernel: Vec<f64>,
-    kernel_rev: Vec<f64>,
+    scratch: Scratch,
     outflow: Vec<f64>,
+    /// Units of one product in use at the end of each step (content scale 1).
+    units_in_use: Vec<f64>,
     /// Material reaching end of life.
     pub eol: Vec<f64>,
     /// Material collected.
@@ -76,6 +84,52 @@ fn lifetime(spec: &LifetimeSpec, v: &[f64]) -> Lifetime {
             sd: p(1),
         },
         LifetimeSpec::Fixed { .. } => Lifetime::Fixed { years: p(0) },
+    }
+}
+
+/// Buffers for one product's outflow, as long as the longest product.
+#[derive(Debug, Clone)]
+struct Scratch {
+    points: Vec<TailPoint>,
+    /// The window kernel, or the kernel when cohorts are convolved step by step.
+    kernel: Vec<f64>,
+    kernel_rev: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch {
+            points: vec![TailPoint::default(); n],
+            kernel: vec![0.0; n],
+            kernel_rev: vec![0.0; n],
+        }
+    }
+}
+
+impl Item {
+    /// Fills `series` with the outflow (content scale 1) in each horizon
+    /// step for lifetime `lt`, and returns all that left before the horizon.
+    fn outflow(&self, lt: &Lifetime, spy: usize, s: &mut Scratch, series: &mut [f64]) -> f64 {
+        let n = self.weights.len();
+        let points = &mut s.points[..n];
+        self.grid.read_into(lt, points);
+        let k = &mut s.kernel[..n];
+        match &self.year_weights {
+            Some(yw) => {
+                cohort::window_kernel_from_points(points, spy, k);
+                cohort::convolve_grouped_from_into(yw, k, self.hist, series);
+            }
+            None => {
+                cohort::kernel_from_points(points, k);
+                // Reversed once, the kernel is read forwards (vectorized).
+                let k_rev = &mut s.kernel_rev[..n];
+                for (r, &x) in k_rev.iter_mut().zip(k.iter().rev()) {
+                    *r = x;
+                }
+                cohort::convolve_reversed_from_into(&self.weights, k_rev, self.hist, series);
+            }
+        }
+        cohort::cumulative_outflow_from_points(&self.weights, points, self.hist)
     }
 }
 
@@ -126,28 +180,41 @@ impl ProductsPrep {
                     }
                 }
             }
-            let fixed_outflow = fixed_params(p).map(|v| {
-                let mut k = vec![0.0; n];
-                cohort::outflow_kernel(&lifetime(&p.lifetime, &v), p.timing, dt, &mut k);
-                let mut out = vec![0.0; steps];
-                cohort::convolve_from_into(&weights, &k, hist, &mut out);
-                (cohort::cumulative_outflow(&weights, &k, hist), out)
-            });
+            // A Weibull shape that is not uncertain: its powers of the ages
+            // are worked out once.
+            let weibull_shape = match &p.lifetime {
+                LifetimeSpec::Weibull { shape, .. } => shape.fixed_value(),
+                _ => None,
+            }
+            .map(|v| v.max(MIN_LIFETIME_PARAM));
             let recycle_from = (i64::from(p.recycling_from_year - scenario.start_year) * spy as i64)
                 .clamp(0, steps as i64) as usize;
-            items.push(Item {
+            let mut item = Item {
                 hist,
+                year_weights: YearWeights::new(&weights, spy),
                 weights,
                 cum_weights,
-                fixed_outflow,
+                grid: AgeGrid::new(p.timing, dt, n, weibull_shape),
+                fixed_outflow: None,
                 recycle_from,
+            };
+            item.fixed_outflow = fixed_params(p).map(|v| {
+                let mut out = vec![0.0; steps];
+                let before = item.outflow(
+                    &lifetime(&p.lifetime, &v),
+                    spy,
+                    &mut Scratch::new(n),
+                    &mut out,
+                );
+                (before, out)
             });
+            items.push(item);
         }
         let longest = items.iter().map(|i| i.weights.len()).max().unwrap_or(0);
         ProductsPrep {
             items,
             steps,
-            dt,
+            steps_per_year: spy,
             extra_demand,
             touched,
             longest,
@@ -169,9 +236,9 @@ impl ProductsPrep {
     pub fn buffers(&self, n_materials: usize) -> ProductFlows {
         let cells = n_materials * self.steps;
         ProductFlows {
-            kernel: vec![0.0; self.longest],
-            kernel_rev: vec![0.0; self.longest],
+            scratch: Scratch::new(self.longest),
             outflow: vec![0.0; self.steps],
+            units_in_use: vec![0.0; self.steps],
             eol: vec![0.0; cells],
             collected: vec![0.0; cells],
             secondary: vec![0.0; cells],
@@ -201,50 +268,125 @@ impl ProductsPrep {
             }
         }
         for (p_idx, (p, item)) in scenario.products.iter().zip(&self.items).enumerate() {
-            let n = item.weights.len();
             // Outflow in the horizon's steps, and all that left before it.
             let (left_before, outflow): (f64, &[f64]) = match &item.fixed_outflow {
                 Some((before, series)) => (*before, series),
                 None => {
-                    let k = &mut out.kernel[..n];
                     let lt = lifetime(&p.lifetime, &life[p_idx]);
-                    cohort::outflow_kernel(&lt, p.timing, self.dt, k);
-                    // Reversed once, the kernel is read forwards (vectorized).
-                    let k_rev = &mut out.kernel_rev[..n];
-                    for (r, &x) in k_rev.iter_mut().zip(k.iter().rev()) {
-                        *r = x;
-                    }
-                    cohort::convolve_reversed_from_into(
-                        &item.weights,
-                        k_rev,
-                        item.hist,
-                        &mut out.outflow[..steps],
-                    );
-                    (
-                        cohort::cumulative_outflow(&item.weights, k, item.hist),
-                        &out.outflow[..steps],
-                    )
+                    let series = &mut out.outflow[..steps];
+                    let before = item.outflow(&lt, self.steps_per_year, &mut out.scratch, series);
+                    (before, series)
                 }
             };
-            // Stock in use = cumulative weights - cumulative outflow, from
-            // the first cohort on.
+            // Units in use = cumulative weights - cumulative outflow, from
+            // the first cohort on: a running sum, once per product.
+            let units = &mut out.units_in_use[..steps];
+            let mut left = left_before;
+            let cum = &item.cum_weights[item.hist..];
+            for ((u, &out_t), &cum_t) in units.iter_mut().zip(outflow).zip(cum) {
+                left += out_t;
+                *u = (cum_t - left).max(0.0);
+            }
+            // Then each content, step by step independently.
+            let from = item.recycle_from;
             for (k, c) in p.contents.iter().enumerate() {
-                let base = c.material * steps;
+                let row = c.material * steps..(c.material + 1) * steps;
                 let collect = collection[p_idx];
                 let recover = recovery[p_idx][k];
-                let mut left = left_before;
-                for (t, &out_t) in outflow.iter().enumerate() {
-                    let i = item.hist + t;
-                    left += out_t;
-                    let eol = c.t_per_unit * out_t;
-                    let collected = eol * collect;
-                    out.eol[base + t] += eol;
-                    out.collected[base + t] += collected;
-                    if t >= item.recycle_from {
-                        out.secondary[base + t] += collected * recover;
-                    }
-                    out.in_use[base + t] += c.t_per_unit * (item.cum_weights[i] - left).max(0.0);
+                let eol = out.eol[row.clone()].iter_mut();
+                let collected = out.collected[row.clone()].iter_mut();
+                for ((e, col), &out_t) in eol.zip(collected).zip(outflow) {
+                    let x = c.t_per_unit * out_t;
+                    *e += x;
+                    *col += x * collect;
                 }
+                let secondary = &mut out.secondary[row.clone()][from..];
+                for (s, &out_t) in secondary.iter_mut().zip(&outflow[from..]) {
+                    *s += c.t_per_unit * out_t * collect * recover;
+                }
+                for (s, &u) in out.in_use[row].iter_mut().zip(units.iter()) {
+                    *s += c.t_per_unit * u;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::cohort::InflowTiming;
+
+    fn item(weights: Vec<f64>, hist: usize, spy: usize, shape: Option<f64>) -> Item {
+        let cum_weights = weights
+            .iter()
+            .scan(0.0, |acc, w| {
+                *acc += w;
+                Some(*acc)
+            })
+            .collect();
+        let n = weights.len();
+        Item {
+            hist,
+            year_weights: YearWeights::new(&weights, spy),
+            grid: AgeGrid::new(InflowTiming::Middle, 1.0 / spy as f64, n, shape),
+            weights,
+            cum_weights,
+            fixed_outflow: None,
+            recycle_from: 0,
+        }
+    }
+
+    fn assert_close(a: &[f64], b: &[f64], rel: f64) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= rel * y.abs(), "step {i}: {x:e} vs {y:e}");
+        }
+    }
+
+    fn step_by_step(it: &Item, lt: &Lifetime, steps: usize) -> (f64, Vec<f64>) {
+        let n = it.weights.len();
+        let mut k = vec![0.0; n];
+        cohort::outflow_kernel(lt, InflowTiming::Middle, 1.0 / 12.0, &mut k);
+        let mut out = vec![0.0; steps];
+        cohort::convolve_from_into(&it.weights, &k, it.hist, &mut out);
+        (cohort::cumulative_outflow(&it.weights, &k, it.hist), out)
+    }
+
+    // A product's outflow, grouped by year or (weights not constant within
+    // years) step by step, matches the step-by-step convolution of
+    // outflow_kernel's kernel.
+    #[test]
+    fn outflow_by_year_and_step_by_step_agree() {
+        let (spy, hist, steps) = (12, 360, 240);
+        let inflow = cohort::inflow_per_step(&[(1998, 5.0), (2025, 50.0)], 1995, spy, hist + steps);
+        let lifetimes = [
+            Lifetime::Weibull {
+                shape: 2.0,
+                scale: 7.0,
+            },
+            Lifetime::LogNormal {
+                mean: 11.0,
+                sd: 3.0,
+            },
+        ];
+        for lt in &lifetimes {
+            let shape = match *lt {
+                Lifetime::Weibull { shape, .. } => Some(shape),
+                _ => None,
+            };
+            let grouped = item(inflow.clone(), hist, spy, shape);
+            assert!(grouped.year_weights.is_some());
+            let mut uneven = inflow.clone();
+            uneven[400] *= 1.5; // one month of 2028 differs from the others
+            let uneven = item(uneven, hist, spy, shape);
+            assert!(uneven.year_weights.is_none());
+            for it in [&grouped, &uneven] {
+                let mut s = Scratch::new(hist + steps);
+                let mut out = vec![f64::NAN; steps];
+                let before = it.outflow(lt, spy, &mut s, &mut out);
+                let (before_ref, out_ref) = step_by_step(it, lt, steps);
+                assert_close(&out, &out_ref, 1e-12);
+                assert_close(&[before], &[before_ref], 1e-12);
             }
         }
     }
