@@ -512,10 +512,11 @@ impl TableBuilder {
         let (k, r0) = (at / CHUNK_RUNS, at % CHUNK_RUNS);
         let chunk_runs = l.chunk_runs(k);
         debug_assert!(r0 + n <= chunk_runs, "rows stay within one chunk");
+        // Column by column: each column's values land side by side.
         let fill = |chunk: &mut [f64]| {
-            for (i, row) in rows.chunks_exact(cols).enumerate() {
-                for (c, &v) in row.iter().enumerate() {
-                    chunk[c * chunk_runs + r0 + i] = v;
+            for (c, column) in chunk.chunks_exact_mut(chunk_runs).enumerate() {
+                for (slot, row) in column[r0..r0 + n].iter_mut().zip(rows.chunks_exact(cols)) {
+                    *slot = row[c];
                 }
             }
         };
