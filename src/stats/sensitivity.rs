@@ -40,12 +40,18 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() != y.len() || x.len() < 2 {
         return None;
     }
-    let (rx, ry) = (ranks(x), ranks(y));
-    let n = x.len() as f64;
-    // Both rank vectors have mean (n + 1) / 2 whatever the ties.
+    correlation_of_ranks(&ranks(x), &ranks(y))
+}
+
+/// Pearson's correlation of two rank vectors of the same length (at least
+/// 2), ranks counted from 1: Spearman's rho of the ranked values. `None`
+/// when either is constant.
+fn correlation_of_ranks(rx: &[f64], ry: &[f64]) -> Option<f64> {
+    debug_assert_eq!(rx.len(), ry.len());
+    let n = rx.len() as f64;
     let mean = (n + 1.0) / 2.0;
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in rx.iter().zip(&ry) {
+    for (a, b) in rx.iter().zip(ry) {
         let (da, db) = (a - mean, b - mean);
         sxy += da * db;
         sxx += da * da;
@@ -72,13 +78,63 @@ pub struct ParamCorrelation {
 /// coefficient is undefined (see [`spearman`]) are left out, so the result is
 /// empty when the total never varies (e.g. no run has a shortfall).
 pub fn rank_correlations(table: &RunTable, m: usize, metric: Metric) -> Vec<ParamCorrelation> {
-    let y = table.column(m, metric);
-    let mut out: Vec<ParamCorrelation> = table
-        .param_names()
-        .iter()
-        .enumerate()
-        .filter_map(|(p, name)| {
-            spearman(&table.param_column(p), &y).map(|rho| ParamCorrelation {
+    let ry = ranks(&table.column(m, metric));
+    sorted(
+        table
+            .param_names()
+            .iter()
+            .enumerate()
+            .map(|(p, name)| (name, rho(&ranks(&table.param_column(p)), &ry)))
+            .collect(),
+    )
+}
+
+/// [`rank_correlations`] for every material at once, in material order:
+/// each parameter and each material's `metric` is ranked once, not once per
+/// pair (the same numbers, a fraction of the sorting). Parameters are ranked
+/// in parallel on the caller's rayon pool.
+pub fn rank_correlations_all(table: &RunTable, metric: Metric) -> Vec<Vec<ParamCorrelation>> {
+    use rayon::prelude::*;
+    let ry: Vec<Vec<f64>> = (0..table.materials())
+        .into_par_iter()
+        .map(|m| ranks(&table.column(m, metric)))
+        .collect();
+    // rhos[p][m]: parameter p against material m.
+    let rhos: Vec<Vec<Option<f64>>> = (0..table.param_names().len())
+        .into_par_iter()
+        .map(|p| {
+            let rx = ranks(&table.param_column(p));
+            ry.iter().map(|r| rho(&rx, r)).collect()
+        })
+        .collect();
+    (0..table.materials())
+        .map(|m| {
+            sorted(
+                table
+                    .param_names()
+                    .iter()
+                    .zip(&rhos)
+                    .map(|(name, r)| (name, r[m]))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Spearman's rho from ranks, as [`spearman`] gives it from values.
+fn rho(rx: &[f64], ry: &[f64]) -> Option<f64> {
+    if rx.len() != ry.len() || rx.len() < 2 {
+        return None;
+    }
+    correlation_of_ranks(rx, ry)
+}
+
+/// The defined correlations, strongest first (ties by name).
+fn sorted(rhos: Vec<(&String, Option<f64>)>) -> Vec<ParamCorrelation> {
+    let mut out: Vec<ParamCorrelation> = rhos
+        .into_iter()
+        .filter_map(|(name, rho)| {
+            rho.map(|rho| ParamCorrelation {
                 name: name.clone(),
                 rho,
             })
@@ -134,5 +190,26 @@ mod tests {
         assert_eq!(spearman(&[1.0, 2.0], &[3.0, 3.0]), None);
         assert_eq!(spearman(&[1.0], &[1.0]), None);
         assert_eq!(spearman(&[1.0, 2.0], &[1.0]), None);
+    }
+
+    #[test]
+    fn all_materials_at_once_equal_one_at_a_time() {
+        use crate::engine::{simulate, RunPlan};
+        let s = crate::scenario::Scenario::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/reference.toml"
+        )))
+        .unwrap();
+        let plan = RunPlan {
+            first_run: 0,
+            runs: 300,
+            seed: 5,
+        };
+        let table = simulate(&s, &plan, &|_| {}).runs;
+        let all = rank_correlations_all(&table, Metric::ShortfallT);
+        assert_eq!(all.len(), table.materials());
+        for (m, got) in all.iter().enumerate() {
+            assert_eq!(got, &rank_correlations(&table, m, Metric::ShortfallT));
+        }
     }
 }

@@ -28,7 +28,7 @@ use crate::engine::{Metric, RunTable, Variable};
 use crate::output::text::num;
 use crate::output::Artifact;
 use crate::scenario::Scenario;
-use crate::stats::sensitivity::rank_correlations;
+use crate::stats::sensitivity::rank_correlations_all;
 use crate::stats::{Report, StepRow};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -131,6 +131,7 @@ pub fn figures(
     );
     let step = scenario.step().name();
     let runs_note = format!("{} runs, seed {}", num(report.runs as f64), report.seed);
+    let sensitivity = rank_correlations_all(table, Metric::ShortfallT);
     let one = |m: usize| -> Result<Vec<Figure>, ChartError> {
         let mat = &report.materials[m];
         let mut out = Vec::new();
@@ -273,8 +274,8 @@ pub fn figures(
             shortfall(&dist)?,
         );
 
-        let bars: Vec<(String, f64)> = rank_correlations(table, m, Metric::ShortfallT)
-            .into_iter()
+        let bars: Vec<(String, f64)> = sensitivity[m]
+            .iter()
             .filter(|c| affects(scenario, m, &c.name))
             .take(TORNADO_MAX)
             .map(|c| (param_label(&c.name, id), c.rho))
