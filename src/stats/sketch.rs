@@ -169,6 +169,25 @@ impl Sketch {
         self.counts[rel] += n;
     }
 
+    /// Counts `x` in its bucket, or as a zero; not in `count` or the
+    /// extremes.
+    #[inline]
+    fn count_in_bucket(&mut self, x: f64) {
+        if x > 0.0 {
+            let i = bucket(x);
+            // Fast path: the bucket is already in range (the usual case).
+            match i
+                .checked_sub(self.offset)
+                .and_then(|rel| self.counts.get_mut(rel as usize))
+            {
+                Some(c) => *c += 1,
+                None => self.add_bucket(i, 1),
+            }
+        } else {
+            self.zeros += 1;
+        }
+    }
+
     /// Counts one value; it must be finite and non-negative (negative values
     /// count as zero). At most [`MAX_VALUES`] values in all.
     pub fn insert(&mut self, x: f64) {
@@ -183,19 +202,7 @@ impl Sketch {
             n += 1;
             debug_assert!(x.is_finite(), "Sketch::insert({x})");
             e.add(x);
-            if x > 0.0 {
-                let i = bucket(x);
-                // Fast path: the bucket is already in range (the usual case).
-                match i
-                    .checked_sub(self.offset)
-                    .and_then(|rel| self.counts.get_mut(rel as usize))
-                {
-                    Some(c) => *c += 1,
-                    None => self.add_bucket(i, 1),
-                }
-            } else {
-                self.zeros += 1;
-            }
+            self.count_in_bucket(x);
         }
         self.count += n;
         debug_assert!(
@@ -244,22 +251,9 @@ impl Sketch {
             at_max,
         };
         self.set_extremes(self.extremes().merge(slice));
-        let mut zeros = 0;
         for &x in xs {
-            if x > 0.0 {
-                let i = bucket(x);
-                match i
-                    .checked_sub(self.offset)
-                    .and_then(|rel| self.counts.get_mut(rel as usize))
-                {
-                    Some(c) => *c += 1,
-                    None => self.add_bucket(i, 1),
-                }
-            } else {
-                zeros += 1;
-            }
+            self.count_in_bucket(x);
         }
-        self.zeros += zeros;
         self.count += xs.len() as u64;
         debug_assert!(
             self.count <= MAX_VALUES,
