@@ -9,7 +9,7 @@ use crate::cli::{
 };
 use crate::engine::{simulate, simulate_with, Outcome, RunPlan, Spill};
 use crate::engine::{MemoryEstimate, BLOCK_RUNS};
-use crate::output::partial::{self, Partial};
+use crate::output::partial::{self, Partial, PartialError};
 use crate::output::{self, Artifact, MARKER};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::stats::Report;
@@ -336,8 +336,9 @@ fn print_results(scenario: &Scenario, report: &Report, out: &Path, started: Inst
 
 fn merge(args: &MergeArgs) -> Result<()> {
     let started = Instant::now();
-    let mut parts = Vec::with_capacity(args.partials.len());
-    for path in &args.partials {
+    // One partial is read at a time; the merged per-run table goes to a
+    // temporary file beside the output when it is large.
+    let read = |path: &PathBuf| -> Result<(String, Partial)> {
         let file = if path.is_dir() {
             path.join(partial::FILE_NAME)
         } else {
@@ -350,15 +351,30 @@ fn merge(args: &MergeArgs) -> Result<()> {
             ))
         })?;
         let name = file.display().to_string();
-        parts.push((name.clone(), Partial::decode(&bytes, &name)?));
-    }
-    let (text, plan, outcome) = partial::merge(parts, None)?;
-    let scenario = Scenario::from_toml(&text, Path::new("scenario.toml (from the partials)"))?;
+        let p = Partial::decode(&bytes, &name)?;
+        Ok((name, p))
+    };
+    let mut paths = args.partials.iter();
+    let first = paths
+        .next()
+        .ok_or_else(|| PartialError::Mismatch("no partial results to merge".into()))?;
+    let (name, first) = read(first)?;
+    let scenario = Scenario::from_toml(
+        &first.scenario_text,
+        Path::new("scenario.toml (from the partials)"),
+    )?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     check_destination(&out)?;
+    let spill = spill_beside(&out, &scenario, first.total_runs)?;
+    let mut merger = partial::Merger::new(name, first, spill)?;
+    for path in paths {
+        let (name, p) = read(path)?;
+        merger.add(name, p)?;
+    }
+    let (text, plan, outcome) = merger.finish()?;
     let report = write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts)?;
     if !args.quiet {
         print_results(&scenario, &report, &out, started);

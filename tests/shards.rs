@@ -132,6 +132,28 @@ fn any_split_merges_to_the_single_run_bit_for_bit() {
 }
 
 #[test]
+fn partials_spanning_chunks_merge_in_any_order_into_a_file() {
+    // 9,000 runs: three chunks of the per-run table (4,096 runs each), split
+    // into shards whose boundaries fall inside chunks, given in reverse.
+    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let total = 9000;
+    let whole = RunPlan {
+        first_run: 0,
+        runs: total,
+        seed: 9,
+    };
+    let expected = rendered(&s, &whole, &simulate(&s, &whole, &|_| {}));
+    let plans: Vec<RunPlan> = (0..3).map(|k| RunPlan::shard(total, 9, k, 3)).collect();
+    assert!(plans.iter().any(|p| p.first_run % 4096 != 0));
+    let mut parts = shards(&s, total, &plans);
+    parts.reverse();
+    let spill = Spill::new_in(&std::env::temp_dir()).unwrap().above(0);
+    let (_, plan, outcome) = partial::merge(parts, Some(spill)).unwrap();
+    assert!(outcome.runs.is_spilled());
+    assert_eq!(rendered(&s, &plan, &outcome), expected);
+}
+
+#[test]
 fn a_table_kept_in_a_file_gives_the_same_results_and_partials() {
     let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
     let plan = RunPlan {

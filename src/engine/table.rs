@@ -344,21 +344,12 @@ impl RunTable {
             ..head.layout.clone()
         };
         let builder = TableBuilder::new(layout, spill);
-        let cols = builder.layout.columns();
         let mut at = 0;
-        let mut rows = Vec::new();
         for p in &parts {
-            for chunk in p.chunks() {
-                rows.clear();
-                for i in 0..chunk.runs {
-                    rows.extend((0..cols).map(|c| chunk.values[c * chunk.runs + i]));
-                }
-                builder.put_rows(at, &rows);
-                at += chunk.runs;
-            }
-            if let Some(e) = p.read_error() {
-                return Err(format!("cannot read the per-run table: {e}"));
-            }
+            builder
+                .put_table(at, p)
+                .map_err(|e| format!("cannot read the per-run table: {e}"))?;
+            at += p.runs();
         }
         builder
             .finish()
@@ -499,10 +490,47 @@ impl TableBuilder {
     }
 
     /// Puts consecutive rows from the `at`-th run of the table on: `rows`
-    /// holds whole rows of [`Self::row_len`] values. Rows must not cross a
-    /// chunk boundary ([`CHUNK_RUNS`] is a multiple of the blocks that
-    /// arrive here).
+    /// holds whole rows of [`Self::row_len`] values, for any runs not put
+    /// before (rows may span chunks).
     pub fn put_rows(&self, at: usize, rows: &[f64]) {
+        let cols = self.layout.columns().max(1);
+        let mut at = at;
+        let mut rows = rows;
+        while !rows.is_empty() {
+            // The rows that fall in the chunk of run `at`.
+            let room = CHUNK_RUNS - at % CHUNK_RUNS;
+            let n = (rows.len() / cols).min(room);
+            let (here, rest) = rows.split_at(n * cols);
+            self.put_in_chunk(at, here);
+            at += n;
+            rows = rest;
+        }
+    }
+
+    /// Copies every run of `table` in, its first run at the `at`-th run of
+    /// this table.
+    ///
+    /// # Errors
+    /// What reading `table` reported.
+    pub fn put_table(&self, at: usize, table: &RunTable) -> io::Result<()> {
+        let cols = self.layout.columns();
+        debug_assert_eq!(cols, table.layout.columns());
+        let mut rows = Vec::new();
+        for chunk in table.chunks() {
+            rows.clear();
+            for i in 0..chunk.runs {
+                rows.extend((0..cols).map(|c| chunk.values[c * chunk.runs + i]));
+            }
+            self.put_rows(at + chunk.first, &rows);
+        }
+        match table.read_error() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::put_rows`] for rows within one chunk.
+    fn put_in_chunk(&self, at: usize, rows: &[f64]) {
         let l = &self.layout;
         let cols = l.columns();
         let n = rows.len() / cols.max(1);
@@ -693,6 +721,28 @@ mod tests {
         let w = whole.column(0, Metric::DemandT);
         assert_eq!(&j[..4160], &w[..4160]);
         assert_eq!(&j[4160..], &w[..3000]);
+        // Parts whose boundaries fall inside chunks of the whole, the whole
+        // kept in a file.
+        let parts = vec![
+            table(4100, 0, false),
+            table(5000, 4100, true),
+            table(60, 9100, false),
+        ];
+        let spill = Spill::new_in(&std::env::temp_dir()).unwrap().above(0);
+        let joined = RunTable::concat(parts, Some(spill)).unwrap();
+        assert!(joined.is_spilled());
+        let col = joined.param_column(1);
+        let expect = |i: usize| {
+            let local = if i < 4100 {
+                i
+            } else if i < 9100 {
+                i - 4100
+            } else {
+                i - 9100
+            };
+            (local * 1000 + 2 * N_METRICS + 1) as f64
+        };
+        assert!(col.iter().enumerate().all(|(i, &v)| v == expect(i)));
         let gap = RunTable::concat(vec![table(64, 0, false), table(64, 128, false)], None);
         assert!(gap.unwrap_err().contains("do not continue"));
     }

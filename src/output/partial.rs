@@ -6,7 +6,9 @@
 //! exactly and appends the tables in run order, so the merged result equals
 //! the result of one process, bit for bit, however the runs were split.
 
-use crate::engine::{Outcome, RunPlan, RunTable, Spill};
+use crate::engine::table::TableBuilder;
+use crate::engine::{Outcome, RunPlan, Spill};
+use crate::stats::StepStats;
 use serde::{Deserialize, Serialize};
 
 /// The file name of a partial inside a shard's output folder.
@@ -101,81 +103,163 @@ impl Partial {
 /// [`PartialError::Mismatch`] when the partials come from different
 /// scenarios, seeds, study sizes or versions, overlap, or leave runs out.
 pub fn merge(
-    mut parts: Vec<(String, Partial)>,
+    parts: Vec<(String, Partial)>,
     spill: Option<Spill>,
 ) -> Result<(String, RunPlan, Outcome), PartialError> {
-    let mismatch = |m: String| Err(PartialError::Mismatch(m));
-    let Some((first_name, first)) = parts.first() else {
-        return mismatch("no partial results to merge".into());
+    let mut parts = parts.into_iter();
+    let Some((name, first)) = parts.next() else {
+        return Err(PartialError::Mismatch("no partial results to merge".into()));
     };
-    for (name, p) in &parts[1..] {
-        let differs = if p.scenario_text != first.scenario_text {
+    let mut merger = Merger::new(name, first, spill)?;
+    for (name, p) in parts {
+        merger.add(name, p)?;
+    }
+    merger.finish()
+}
+
+/// Merges partials given one at a time, in any order, so that only one is
+/// held at once besides the merged result (whose per-run table may be kept
+/// in a temporary file).
+pub struct Merger {
+    first_name: String,
+    scenario_text: String,
+    crmsim_version: String,
+    seed: u64,
+    total_runs: u64,
+    steps: StepStats,
+    table: TableBuilder,
+    /// The runs each partial covered, by first run, with its name.
+    covered: Vec<(u64, u64, String)>,
+}
+
+impl Merger {
+    /// A merge that starts with `first` (named `name` in messages); the
+    /// merged per-run table is kept in `spill` when it is large.
+    ///
+    /// # Errors
+    /// [`PartialError::Mismatch`] when the partial's runs do not fit its study.
+    pub fn new(name: String, first: Partial, spill: Option<Spill>) -> Result<Merger, PartialError> {
+        let table = &first.outcome.runs;
+        let builder = TableBuilder::with_shape(
+            0,
+            usize::try_from(first.total_runs).unwrap_or(usize::MAX),
+            table.materials(),
+            table.param_names().to_vec(),
+            spill,
+        );
+        let mut merger = Merger {
+            first_name: name.clone(),
+            scenario_text: first.scenario_text.clone(),
+            crmsim_version: first.crmsim_version.clone(),
+            seed: first.seed,
+            total_runs: first.total_runs,
+            steps: first.outcome.steps.empty_like(),
+            table: builder,
+            covered: Vec::new(),
+        };
+        merger.add(name, first)?;
+        Ok(merger)
+    }
+
+    /// Adds one more partial (named `name` in messages).
+    ///
+    /// # Errors
+    /// [`PartialError::Mismatch`] when it comes from another study or
+    /// overlaps a partial already added.
+    pub fn add(&mut self, name: String, p: Partial) -> Result<(), PartialError> {
+        let mismatch = |m: String| Err(PartialError::Mismatch(m));
+        let differs = if p.scenario_text != self.scenario_text {
             Some("a different scenario")
-        } else if p.seed != first.seed {
+        } else if p.seed != self.seed {
             Some("a different seed")
-        } else if p.total_runs != first.total_runs {
+        } else if p.total_runs != self.total_runs {
             Some("a different number of runs")
-        } else if p.crmsim_version != first.crmsim_version {
+        } else if p.crmsim_version != self.crmsim_version {
             Some("a different crmsim version")
         } else {
             None
         };
         if let Some(what) = differs {
             return mismatch(format!(
-                "{name} and {first_name} cannot be merged: they come from {what} \
+                "{name} and {} cannot be merged: they come from {what} \
                  (seed {} vs {}, runs {} vs {}, version {} vs {})",
+                self.first_name,
                 p.seed,
-                first.seed,
+                self.seed,
                 p.total_runs,
-                first.total_runs,
+                self.total_runs,
                 p.crmsim_version,
-                first.crmsim_version
+                self.crmsim_version
             ));
         }
-    }
-    let (total_runs, seed, text) = (first.total_runs, first.seed, first.scenario_text.clone());
-    parts.sort_by_key(|(_, p)| p.plan.first_run);
-    let mut next = 0;
-    for (name, p) in &parts {
-        if p.plan.runs == 0 {
-            continue;
+        let (from, runs) = (p.plan.first_run, p.plan.runs);
+        if runs == 0 {
+            return Ok(());
         }
-        if p.plan.first_run != next {
-            return mismatch(if p.plan.first_run > next {
-                format!(
-                    "runs {next}..{} are missing: no partial covers them",
-                    p.plan.first_run
-                )
-            } else {
-                format!(
-                    "{name} overlaps another partial at run {}",
-                    p.plan.first_run
-                )
-            });
+        if from.saturating_add(runs) > self.total_runs || p.outcome.runs.runs() as u64 != runs {
+            return mismatch(format!(
+                "{name}: runs {from}..{} do not fit a study of {} runs",
+                from.saturating_add(runs),
+                self.total_runs
+            ));
         }
-        next = p.plan.first_run + p.plan.runs;
-    }
-    if next != total_runs {
-        return mismatch(format!(
-            "runs {next}..{total_runs} are missing: no partial covers them"
-        ));
-    }
-    let mut steps: Option<crate::stats::StepStats> = None;
-    let mut tables: Vec<RunTable> = Vec::with_capacity(parts.len());
-    for (_, p) in parts.into_iter().filter(|(_, p)| p.plan.runs > 0) {
-        match &mut steps {
-            None => steps = Some(p.outcome.steps),
-            Some(s) => s.merge(&p.outcome.steps),
+        if let Some((at, _, _)) = self
+            .covered
+            .iter()
+            .find(|(f, n, _)| from < f + n && *f < from + runs)
+        {
+            return mismatch(format!(
+                "{name} overlaps another partial at run {}",
+                from.max(*at)
+            ));
         }
-        tables.push(p.outcome.runs);
+        self.steps.merge(&p.outcome.steps);
+        self.table
+            .put_table(from as usize, &p.outcome.runs)
+            .map_err(|e| PartialError::Mismatch(format!("{name}: cannot read its runs: {e}")))?;
+        self.covered.push((from, runs, name));
+        Ok(())
     }
-    let steps = steps.expect("runs > 0 means a non-empty partial");
-    let runs = RunTable::concat(tables, spill).map_err(PartialError::Mismatch)?;
-    let plan = RunPlan {
-        first_run: 0,
-        runs: total_runs,
-        seed,
-    };
-    let outcome = Outcome { steps, runs };
-    Ok((text, plan, outcome))
+
+    /// The merged study: its scenario text, its plan and the outcome of all
+    /// its runs.
+    ///
+    /// # Errors
+    /// [`PartialError::Mismatch`] when runs are left out, or the merged
+    /// table cannot be kept.
+    pub fn finish(mut self) -> Result<(String, RunPlan, Outcome), PartialError> {
+        self.covered.sort_by_key(|c| c.0);
+        let mut next = 0;
+        for &(from, runs, _) in &self.covered {
+            if from != next {
+                break;
+            }
+            next = from + runs;
+        }
+        if next != self.total_runs {
+            let upto = self
+                .covered
+                .iter()
+                .map(|c| c.0)
+                .find(|&f| f > next)
+                .unwrap_or(self.total_runs);
+            return Err(PartialError::Mismatch(format!(
+                "runs {next}..{upto} are missing: no partial covers them"
+            )));
+        }
+        let runs = self
+            .table
+            .finish()
+            .map_err(|e| PartialError::Mismatch(format!("cannot keep the per-run table: {e}")))?;
+        let plan = RunPlan {
+            first_run: 0,
+            runs: self.total_runs,
+            seed: self.seed,
+        };
+        let outcome = Outcome {
+            steps: self.steps,
+            runs,
+        };
+        Ok((self.scenario_text, plan, outcome))
+    }
 }

@@ -42,6 +42,11 @@ impl StepStats {
         }
     }
 
+    /// Empty statistics over the same cells as these.
+    pub fn empty_like(&self) -> StepStats {
+        StepStats::new(self.fixed.clone())
+    }
+
     /// The most memory one cell takes, in bytes.
     pub const MAX_BYTES_PER_CELL: usize = ExactSum::MAX_BYTES + Sketch::MAX_BYTES;
 
