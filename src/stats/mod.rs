@@ -83,10 +83,10 @@ impl StepStats {
     ///
     /// `tile` is scratch space, reused between calls.
     pub fn sketch_runs(&mut self, values: &[f64], tile: &mut Vec<f64>) {
-        /// Cells per tile: every run's values of these cells (a few pages
-        /// of each run, read in order) are copied out together first, so
-        /// that reading one cell across runs does not miss the cache once
-        /// per run, and each sketch then takes all its values at once.
+        /// Cells per tile: every run's values of these cells are copied out
+        /// together first, so that reading one cell across runs does not
+        /// miss the cache once per run, and each sketch then takes all its
+        /// values at once.
         const TILE: usize = 64;
         let cells = self.fixed.iter().filter(|f| f.is_none()).count();
         if cells == 0 || values.is_empty() {
@@ -113,27 +113,6 @@ impl StepStats {
                 sketch.insert_slice(column);
             }
         }
-    }
-
-    /// Counts a block of runs given run-major (one run's cells after
-    /// another): each cell's values are summed in run order, then added
-    /// exactly; the first `sketched` runs also go into the quantile sketches.
-    pub fn add_block(&mut self, values: &[f64], sketched: usize) {
-        let cells = self.sketches.len();
-        let runs = values.len() / cells.max(1);
-        let mut sums = vec![0.0; cells];
-        for run in values.chunks_exact(cells.max(1)) {
-            for (s, v) in sums.iter_mut().zip(run) {
-                *s += v;
-            }
-        }
-        self.add_block_sums(&sums, runs as u64);
-        let varying = self.varying_cells();
-        let picked: Vec<f64> = values[..sketched * cells]
-            .chunks_exact(cells.max(1))
-            .flat_map(|run| varying.iter().map(|&c| run[c]))
-            .collect();
-        self.sketch_runs(&picked, &mut Vec::new());
     }
 
     /// Adds another set of statistics: exact, and independent of order.
@@ -367,6 +346,56 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batched_sketches_and_block_sums_equal_counting_cell_by_cell() {
+        // 130 cells (every third fixed at 2.5), so the varying ones span
+        // several tiles; 70 runs in two batches of unequal size.
+        let cells: usize = 130;
+        let fixed: Vec<Option<f64>> = (0..cells).map(|c| (c % 3 == 0).then_some(2.5)).collect();
+        let value = |c: usize, r: usize| match fixed[c] {
+            Some(v) => v,
+            None => ((c * 31 + r * 17) % 97) as f64 * 0.37 + if r % 5 == 0 { 0.0 } else { 1e-3 },
+        };
+        let mut stats = StepStats::new(fixed.clone());
+        let varying = stats.varying_cells();
+        assert_eq!(varying.len(), cells - cells.div_ceil(3));
+        let mut tile = Vec::new();
+        for runs in [0..45, 45..70] {
+            let batch: Vec<f64> = runs
+                .clone()
+                .flat_map(|r| varying.iter().map(move |&c| value(c, r)))
+                .collect();
+            stats.sketch_runs(&batch, &mut tile);
+            let mut sums = vec![0.0; cells];
+            for r in runs.clone() {
+                for (c, s) in sums.iter_mut().enumerate() {
+                    *s += value(c, r);
+                }
+            }
+            stats.add_block_sums(&sums, runs.len() as u64);
+        }
+        assert_eq!(stats.runs(), 70);
+        for &c in &varying {
+            let mut one = Sketch::new();
+            let mut sum = ExactSum::new();
+            let (mut first, mut second) = (0.0, 0.0);
+            for r in 0..70 {
+                one.insert(value(c, r));
+                if r < 45 {
+                    first += value(c, r);
+                } else {
+                    second += value(c, r);
+                }
+            }
+            sum.add(first);
+            sum.add(second);
+            assert_eq!(stats.sketches[c], one, "cell {c}");
+            assert_eq!(stats.mean(c), sum.value() / 70.0, "cell {c}");
+        }
+        assert_eq!(stats.mean(0), 2.5);
+        assert_eq!(stats.quantile(3, 0.5), 2.5);
+    }
 
     #[test]
     fn metric_summary_by_hand() {
