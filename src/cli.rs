@@ -91,7 +91,7 @@ pub struct SweepArgs {
     /// Skip the cost-risk frontier charts.
     #[arg(long)]
     pub no_charts: bool,
-    /// Shared options (default folder: outputs/<name>-sweep).
+    /// Shared options (default folder: `outputs/<name>-sweep`).
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -122,7 +122,7 @@ pub enum ObjectiveArg {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("goal").required(true).args(["target", "objective", "budget_eur"])))]
 pub struct OptimizeArgs {
-    /// The scenario file (TOML); each material's first [[stockpile]] (with
+    /// The scenario file (TOML); each material's first `[[stockpile]]` (with
     /// target_days) is sized, keeping its other rules.
     pub scenario: PathBuf,
     /// A risk target: p_shortfall<=P, shortfall_p95<=T, shortfall_mean<=T,
@@ -142,7 +142,7 @@ pub struct OptimizeArgs {
     /// Resolution of the answer, days.
     #[arg(long, default_value_t = 1.0)]
     pub step_days: f64,
-    /// Shared options (default folder: outputs/<name>-optimize).
+    /// Shared options (default folder: `outputs/<name>-optimize`).
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -214,7 +214,7 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Simulate only the K-th of N contiguous blocks of runs (K from 0) and
     /// write a partial result for `crmsim merge`
-    /// (default folder: outputs/<name>.shards/K-of-N).
+    /// (default folder: `outputs/<name>.shards/K-of-N`).
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     /// Skip the charts (charts/*.png, *.svg) and report.html.
