@@ -105,13 +105,16 @@ fn gib(bytes: u64) -> String {
 }
 
 /// The most worker threads `runs` runs of `scenario` can use within
-/// [`MEMORY_BUDGET`] (at least 1).
+/// [`MEMORY_BUDGET`] (at least 1), and the estimate it comes from.
 ///
 /// # Errors
 /// [`InputError`] naming the limit when even one thread would exceed it.
-fn workers_within_budget(file: &Path, scenario: &Scenario, runs: u64) -> Result<u64> {
-    let estimate =
-        MemoryEstimate::new(scenario, runs).with_spill(MemoryEstimate::row_values(scenario));
+fn workers_within_budget(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+) -> Result<(u64, MemoryEstimate)> {
+    let estimate = MemoryEstimate::new(scenario, runs).with_spill();
     if estimate.table_file > TABLE_FILE_LIMIT {
         return Err(InputError(format!(
             "{}: {runs} runs of {} material(s) would need about {} of temporary disk space \
@@ -142,7 +145,7 @@ fn workers_within_budget(file: &Path, scenario: &Scenario, runs: u64) -> Result<
         ))
         .into());
     }
-    Ok(fit)
+    Ok((fit, estimate))
 }
 
 fn run_scenario(args: &RunArgs) -> Result<()> {
@@ -163,7 +166,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     let asked = args.threads.unwrap_or_else(cores);
     // Each worker holds its own statistics: fewer workers use less memory
     // and give the same results.
-    let fit = workers_within_budget(&args.scenario, &scenario, plan.runs)?;
+    let (fit, estimate) = workers_within_budget(&args.scenario, &scenario, plan.runs)?;
     let useful = asked.min(plan.runs.div_ceil(BLOCK_RUNS)).max(1);
     let threads = useful.min(fit);
     if threads < useful && args.threads.is_some() && !args.quiet {
@@ -187,7 +190,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
             }
         }
     };
-    let spill = spill_beside(&out, &scenario, plan.runs)?;
+    let spill = spill_beside(&out, &estimate)?;
     let outcome = pool
         .install(|| simulate_with(&scenario, &plan, &progress, spill))
         .map_err(|e| output::WriteError::Io {
@@ -232,11 +235,9 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
 }
 
 /// A temporary file beside the output folder `out` for the per-run table,
-/// when `runs` runs of `scenario` make it large; `None` when it fits in
-/// memory.
-fn spill_beside(out: &Path, scenario: &Scenario, runs: u64) -> Result<Option<Spill>> {
-    let estimate =
-        MemoryEstimate::new(scenario, runs).with_spill(MemoryEstimate::row_values(scenario));
+/// when the `estimate` (made [`MemoryEstimate::with_spill`]) keeps it in
+/// one; `None` when it fits in memory.
+fn spill_beside(out: &Path, estimate: &MemoryEstimate) -> Result<Option<Spill>> {
     if estimate.table_file == 0 {
         return Ok(None);
     }
@@ -368,7 +369,8 @@ fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     check_destination(&out)?;
-    let spill = spill_beside(&out, &scenario, first.total_runs)?;
+    let estimate = MemoryEstimate::new(&scenario, first.total_runs).with_spill();
+    let spill = spill_beside(&out, &estimate)?;
     let mut merger = partial::Merger::new(name, first, spill)?;
     for path in paths {
         let (name, p) = read(path)?;

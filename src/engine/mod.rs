@@ -265,6 +265,8 @@ pub struct MemoryEstimate {
     /// The per-run table's bytes kept in a temporary file instead of
     /// memory (0 when it is held in memory); see [`Self::with_spill`].
     pub table_file: u64,
+    /// Values in one row of the per-run table.
+    row_values: u64,
 }
 
 /// Bytes of one number in a CSV file, at most (17 significant digits, sign,
@@ -299,28 +301,23 @@ impl MemoryEstimate {
             series_report,
             cells,
             table_file: 0,
+            row_values: row,
         }
     }
 
     /// The estimate when a large per-run table is kept in a temporary file
     /// ([`simulate_with`]): memory holds only the chunks being filled or
     /// read (a few per worker, counted generously as 4).
-    pub fn with_spill(self, row_values: u64) -> MemoryEstimate {
+    pub fn with_spill(self) -> MemoryEstimate {
         if self.run_table <= table::SPILL_ABOVE_BYTES {
             return self;
         }
-        let chunks = 4 * table::CHUNK_RUNS as u64 * row_values * 8;
+        let chunks = 4 * table::CHUNK_RUNS as u64 * self.row_values * 8;
         MemoryEstimate {
             table_file: self.run_table,
             run_table: chunks.min(self.run_table),
             ..self
         }
-    }
-
-    /// Values in one row of the per-run table of `scenario`.
-    pub fn row_values(scenario: &Scenario) -> u64 {
-        let prep = Prepared::new(scenario, 0);
-        (scenario.materials.len() * N_METRICS + prep.param_names().len()) as u64
     }
 
     /// The total with `workers` threads: each holds its statistics and

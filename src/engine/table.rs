@@ -312,50 +312,6 @@ impl RunTable {
         })
     }
 
-    /// The tables in `parts`, one after another, as one table: each must
-    /// start where the one before ends, with the same columns. Kept in
-    /// `spill` when given and the result is larger than
-    /// [`SPILL_ABOVE_BYTES`].
-    ///
-    /// # Errors
-    /// A message when the tables do not fit together, or what reading or
-    /// writing reported.
-    pub fn concat(parts: Vec<RunTable>, spill: Option<Spill>) -> Result<RunTable, String> {
-        let Some(head) = parts.first() else {
-            return Err("no tables to join".into());
-        };
-        let mut end = head.first_run();
-        for p in &parts {
-            if p.first_run() != end
-                || p.layout.materials != head.layout.materials
-                || p.layout.param_names != head.layout.param_names
-            {
-                return Err(format!(
-                    "runs {}.. do not continue runs {}..{end} of the same scenario",
-                    p.first_run(),
-                    head.first_run()
-                ));
-            }
-            end += p.runs() as u64;
-        }
-        let layout = Layout {
-            first_run: head.first_run(),
-            runs: (end - head.first_run()) as usize,
-            ..head.layout.clone()
-        };
-        let builder = TableBuilder::new(layout, spill);
-        let mut at = 0;
-        for p in &parts {
-            builder
-                .put_table(at, p)
-                .map_err(|e| format!("cannot read the per-run table: {e}"))?;
-            at += p.runs();
-        }
-        builder
-            .finish()
-            .map_err(|e| format!("cannot keep the per-run table: {e}"))
-    }
-
     fn all_values(&self) -> Vec<f64> {
         let mut out = vec![0.0; self.layout.runs * self.layout.columns()];
         self.read(0, &mut out, &mut Vec::new());
@@ -707,29 +663,21 @@ mod tests {
     }
 
     #[test]
-    fn concat_continues_runs_and_refuses_gaps() {
-        // One part in a file, one in memory.
-        let a = table(4160, 0, true);
-        assert!(a.is_spilled());
-        let b = table(3000, 4160, false);
-        let whole = table(7160, 0, false);
-        // The halves were numbered from 0 each; renumber b's values as the
-        // whole's by comparing columns shifted by 4160 runs.
-        let joined = RunTable::concat(vec![a, b], None).unwrap();
-        assert_eq!(joined.runs(), 7160);
-        let j = joined.column(0, Metric::DemandT);
-        let w = whole.column(0, Metric::DemandT);
-        assert_eq!(&j[..4160], &w[..4160]);
-        assert_eq!(&j[4160..], &w[..3000]);
+    fn tables_put_whole_land_at_their_runs_across_chunks() {
         // Parts whose boundaries fall inside chunks of the whole, the whole
-        // kept in a file.
-        let parts = vec![
-            table(4100, 0, false),
-            table(5000, 4100, true),
-            table(60, 9100, false),
+        // kept in a file, the parts put out of order, one of them spilled.
+        let parts = [
+            (0, table(4100, 0, false)),
+            (4100, table(5000, 4100, true)),
+            (9100, table(60, 9100, false)),
         ];
+        let names = vec!["a".to_string(), "b".to_string()];
         let spill = Spill::new_in(&std::env::temp_dir()).unwrap().above(0);
-        let joined = RunTable::concat(parts, Some(spill)).unwrap();
+        let whole = TableBuilder::with_shape(0, 9160, 2, names, Some(spill));
+        for (at, part) in parts.iter().rev() {
+            whole.put_table(*at, part).unwrap();
+        }
+        let joined = whole.finish().unwrap();
         assert!(joined.is_spilled());
         let col = joined.param_column(1);
         let expect = |i: usize| {
@@ -743,7 +691,5 @@ mod tests {
             (local * 1000 + 2 * N_METRICS + 1) as f64
         };
         assert!(col.iter().enumerate().all(|(i, &v)| v == expect(i)));
-        let gap = RunTable::concat(vec![table(64, 0, false), table(64, 128, false)], None);
-        assert!(gap.unwrap_err().contains("do not continue"));
     }
 }
