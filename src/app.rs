@@ -369,7 +369,9 @@ fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     check_destination(&out)?;
-    let estimate = MemoryEstimate::new(&scenario, first.total_runs).with_spill();
+    // The study's size is checked as a run of it would be: a damaged
+    // partial may claim any number of runs.
+    let (_, estimate) = workers_within_budget(Path::new(&name), &scenario, first.total_runs)?;
     let spill = spill_beside(&out, &estimate)?;
     let mut merger = partial::Merger::new(name, first, spill)?;
     for path in paths {

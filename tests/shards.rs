@@ -201,6 +201,23 @@ fn partials_of_different_studies_are_refused() {
     let err = partial::merge(vec![a(), a()], None).unwrap_err();
     assert!(err.to_string().contains("overlaps"), "{err}");
 
+    // A partial claiming this scenario but holding another's results (a
+    // damaged or edited file): one drawn parameter fewer.
+    let fixed_utilization = SCENARIO.replace(
+        "utilization = { dist = \"uniform\", min = 0.5, max = 0.9 }",
+        "utilization = 0.7",
+    );
+    assert_ne!(fixed_utilization, SCENARIO);
+    let other = Scenario::from_toml(&fixed_utilization, Path::new("other.toml")).unwrap();
+    let plan = RunPlan::shard(256, 9, 1, 2);
+    let outcome = simulate(&other, &plan, &|_| {});
+    let forged = (
+        "forged".to_string(),
+        Partial::new(SCENARIO.to_string(), 256, plan, outcome),
+    );
+    let err = partial::merge(vec![a(), forged], None).unwrap_err();
+    assert!(err.to_string().contains("do not have the shape"), "{err}");
+
     assert!(matches!(
         Partial::decode(b"not a partial", "x"),
         Err(PartialError::Unreadable(_))

@@ -439,6 +439,16 @@ impl TableBuilder {
         }
     }
 
+    /// Number of materials of the table being built.
+    pub fn materials(&self) -> usize {
+        self.layout.materials
+    }
+
+    /// Names of the drawn parameters of the table being built.
+    pub fn param_names(&self) -> &[String] {
+        &self.layout.param_names
+    }
+
     /// Number of values in one row: every material's totals, then the
     /// drawn parameters.
     pub fn row_len(&self) -> usize {

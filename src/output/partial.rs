@@ -196,6 +196,17 @@ impl Merger {
         if runs == 0 {
             return Ok(());
         }
+        // The same scenario text gives the same shape; a damaged file may not.
+        let table = &p.outcome.runs;
+        if !self.steps.same_cells(&p.outcome.steps)
+            || table.materials() != self.table.materials()
+            || table.param_names() != self.table.param_names()
+        {
+            return mismatch(format!(
+                "{name}: its results do not have the shape of {}'s (a damaged file?)",
+                self.first_name
+            ));
+        }
         if from.saturating_add(runs) > self.total_runs || p.outcome.runs.runs() as u64 != runs {
             return mismatch(format!(
                 "{name}: runs {from}..{} do not fit a study of {} runs",

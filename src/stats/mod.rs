@@ -42,6 +42,19 @@ impl StepStats {
         }
     }
 
+    /// Whether `other` counts the same cells, fixed at the same values (so
+    /// that the two can be merged).
+    pub fn same_cells(&self, other: &StepStats) -> bool {
+        self.fixed.len() == other.fixed.len()
+            && self.sums.len() == other.sums.len()
+            && self.sketches.len() == other.sketches.len()
+            && self
+                .fixed
+                .iter()
+                .zip(&other.fixed)
+                .all(|(a, b)| a.map(f64::to_bits) == b.map(f64::to_bits))
+    }
+
     /// Empty statistics over the same cells as these.
     pub fn empty_like(&self) -> StepStats {
         StepStats::new(self.fixed.clone())
