@@ -269,14 +269,6 @@ fn write_results(
     charts: bool,
 ) -> Result<Report> {
     let report = Report::new(scenario, plan, outcome);
-    let unread = |e: std::io::Error| output::WriteError::Io {
-        path: out.to_path_buf(),
-        action: "read back the per-run table from its temporary file",
-        source: e,
-    };
-    if let Some(e) = outcome.runs.read_error() {
-        return Err(unread(e).into());
-    }
     let mut artifacts = vec![
         Artifact {
             name: "summary.json".into(),
@@ -303,9 +295,16 @@ fn write_results(
             name: "report.html".into(),
             bytes: output::html::report(scenario, &report, &figures),
         });
-        if let Some(e) = outcome.runs.read_error() {
-            return Err(unread(e).into());
+    }
+    // The summary and the charts read the per-run table; from a temporary
+    // file that can fail, and nothing is written then.
+    if let Some(source) = outcome.runs.read_error() {
+        return Err(output::WriteError::Io {
+            path: out.to_path_buf(),
+            action: "read back the per-run table from its temporary file",
+            source,
         }
+        .into());
     }
     let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
     let params_csv = |w: &mut dyn std::io::Write| output::csv::params_to(w, &outcome.runs);

@@ -37,18 +37,18 @@ pub fn ranks(xs: &[f64]) -> Vec<f64> {
 /// the lengths differ, or either side is constant (the coefficient is then
 /// undefined: a number that never varies explains nothing).
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
-    if x.len() != y.len() || x.len() < 2 {
-        return None;
-    }
-    correlation_of_ranks(&ranks(x), &ranks(y))
+    rho(&ranks(x), &ranks(y))
 }
 
-/// Pearson's correlation of two rank vectors of the same length (at least
-/// 2), ranks counted from 1: Spearman's rho of the ranked values. `None`
-/// when either is constant.
-fn correlation_of_ranks(rx: &[f64], ry: &[f64]) -> Option<f64> {
-    debug_assert_eq!(rx.len(), ry.len());
+/// Spearman's rho from ranks counted from 1 (Pearson's correlation of the
+/// ranks): `None` when the lengths differ, there are fewer than 2, or
+/// either is constant.
+fn rho(rx: &[f64], ry: &[f64]) -> Option<f64> {
+    if rx.len() != ry.len() || rx.len() < 2 {
+        return None;
+    }
     let n = rx.len() as f64;
+    // Both rank vectors have mean (n + 1) / 2 whatever the ties.
     let mean = (n + 1.0) / 2.0;
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
     for (a, b) in rx.iter().zip(ry) {
@@ -119,14 +119,6 @@ pub fn rank_correlations_all(table: &RunTable, metric: Metric) -> Vec<Vec<ParamC
             )
         })
         .collect()
-}
-
-/// Spearman's rho from ranks, as [`spearman`] gives it from values.
-fn rho(rx: &[f64], ry: &[f64]) -> Option<f64> {
-    if rx.len() != ry.len() || rx.len() < 2 {
-        return None;
-    }
-    correlation_of_ranks(rx, ry)
 }
 
 /// The defined correlations, strongest first (ties by name).
