@@ -8,8 +8,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use crmsim::engine::cohort::{self, AgeGrid, InflowTiming, Lifetime, TailPoint, YearWeights};
+use crmsim::engine::lanes::LANES;
 use crmsim::engine::products::ProductsPrep;
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::run::{simulate_run, simulate_runs, Prepared, Workspace};
 use crmsim::engine::{simulate, RunPlan};
 use crmsim::scenario::Scenario;
 use std::hint::black_box;
@@ -36,6 +37,17 @@ fn one_run(c: &mut Criterion) {
         b.iter(|| {
             simulate_run(&s, &prep, black_box(run), &mut ws);
             run += 1;
+        })
+    });
+    group.finish();
+    // The engine's own path: runs stepped side by side, per run.
+    let mut group = c.benchmark_group("lanes");
+    group.throughput(Throughput::Elements(LANES as u64 * material_steps(&s)));
+    let mut first = 0;
+    group.bench_function("reference_runs_side_by_side", |b| {
+        b.iter(|| {
+            simulate_runs(&s, &prep, black_box(first), LANES, &mut ws);
+            first += LANES as u64;
         })
     });
     group.finish();

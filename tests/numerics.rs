@@ -346,3 +346,49 @@ severity = 1.0
         assert_eq!(ws.metric(0, Metric::ShortfallSteps), 6.0);
     });
 }
+
+/// Runs stepped side by side (the engine's path) give exactly the bits of
+/// each run stepped alone, in every scenario of the library and the
+/// benchmarks (hubs, refineries, substitution, new capacity, products), for
+/// full and partial groups of lanes.
+#[test]
+fn runs_side_by_side_equal_runs_alone() {
+    use crmsim::engine::lanes::LANES;
+    use crmsim::engine::run::simulate_runs;
+    use crmsim::engine::N_METRICS;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("scenarios"))
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    files.sort();
+    files.push(root.join("benches/reference.toml"));
+    for file in files {
+        let s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let prep = Prepared::new(&s, 7);
+        let steps = prep.steps();
+        let n_mat = s.material_ids().count();
+        let cells = n_mat * crmsim::engine::N_VARIABLES * steps;
+        let mut alone = Workspace::new(&s, &prep);
+        let mut lanes = Workspace::new(&s, &prep);
+        for (first, n) in [(0, LANES), (LANES as u64, 1), (40, LANES - 1)] {
+            simulate_runs(&s, &prep, first, n, &mut lanes);
+            for lane in 0..n {
+                simulate_run(&s, &prep, first + lane as u64, &mut alone);
+                let name = file.display();
+                for c in 0..cells {
+                    assert_eq!(
+                        alone.cell(0, c).to_bits(),
+                        lanes.cell(lane, c).to_bits(),
+                        "{name}: run {} cell {c}",
+                        first + lane as u64
+                    );
+                }
+                let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(alone.metrics(0)), bits(lanes.metrics(lane)), "{name}");
+                assert_eq!(alone.metrics(0).len(), n_mat * N_METRICS);
+                assert_eq!(bits(alone.params(0)), bits(lanes.params(lane)), "{name}");
+            }
+        }
+    }
+}

@@ -195,7 +195,7 @@ fn uncertain_lifetime_is_drawn_per_run() {
     let mut steps_seen = std::collections::BTreeSet::new();
     for run in 0..40 {
         simulate_run(&s, &prep, run, &mut ws);
-        let life = ws.params()[0];
+        let life = ws.params(0)[0];
         // Age a with a - 0.5 < L <= a + 0.5; horizon step = 2020 + a - 2025.
         let a = (life - 0.5).ceil() as usize;
         let t = a - 5;

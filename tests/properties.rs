@@ -467,10 +467,10 @@ fn check_runs(s: &Scenario, seed: u64) -> Result<(), String> {
                 ));
             }
         }
-        if ws.params().iter().any(|p| !p.is_finite()) {
+        if ws.params(0).iter().any(|p| !p.is_finite()) {
             return Err(format!(
                 "run {run}: a drawn parameter is not finite: {:?}",
-                ws.params()
+                ws.params(0)
             ));
         }
     }

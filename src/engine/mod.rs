@@ -8,6 +8,7 @@
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
+pub mod lanes;
 pub mod products;
 pub mod rng;
 pub mod run;
@@ -15,6 +16,7 @@ pub mod table;
 
 use crate::scenario::Scenario;
 use crate::stats::StepStats;
+use lanes::LANES;
 use rayon::prelude::*;
 use run::{Prepared, Workspace};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -291,7 +293,11 @@ impl MemoryEstimate {
             .iter()
             .map(|m| m.sources.len() as u64)
             .sum();
-        let workspace = 8 * (sources * steps + (2 + SKETCH_BATCH_RUNS as u64) * cells + row);
+        let lanes = LANES as u64;
+        let workspace = 8
+            * (lanes * sources * steps
+                + (1 + lanes + SKETCH_BATCH_RUNS as u64) * cells
+                + lanes * row);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {
@@ -412,21 +418,29 @@ pub fn simulate_with(
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
                 sums.fill(0.0);
-                for (r, run) in (first..last).enumerate() {
-                    run::simulate_run(scenario, &prep, run, &mut ws);
-                    for (s, v) in sums.iter_mut().zip(&ws.series) {
-                        *s += v;
-                    }
-                    if run < PERCENTILE_RUNS {
-                        batch.extend(varying.iter().map(|&c| ws.series[c]));
-                        if batch.len() == batch_len {
-                            stats.sketch_runs(&batch, &mut tile);
-                            batch.clear();
+                for group in (first..last).step_by(LANES) {
+                    let n = (last - group).min(LANES as u64) as usize;
+                    run::simulate_runs(scenario, &prep, group, n, &mut ws);
+                    // Each cell's runs, added in run order.
+                    for (s, v) in sums.iter_mut().zip(ws.series()) {
+                        for x in &v.0[..n] {
+                            *s += x;
                         }
                     }
-                    let out = &mut rows[r * row..(r + 1) * row];
-                    out[..n_metrics].copy_from_slice(&ws.metrics);
-                    out[n_metrics..].copy_from_slice(&ws.params);
+                    for lane in 0..n {
+                        let run = group + lane as u64;
+                        if run < PERCENTILE_RUNS {
+                            batch.extend(varying.iter().map(|&c| ws.cell(lane, c)));
+                            if batch.len() == batch_len {
+                                stats.sketch_runs(&batch, &mut tile);
+                                batch.clear();
+                            }
+                        }
+                        let r = (run - first) as usize;
+                        let out = &mut rows[r * row..(r + 1) * row];
+                        out[..n_metrics].copy_from_slice(ws.metrics(lane));
+                        out[n_metrics..].copy_from_slice(ws.params(lane));
+                    }
                 }
                 stats.add_block_sums(&sums, last - first);
                 let n = (last - first) as usize;

@@ -3,6 +3,7 @@
 //! [`Workspace`] that is allocated once and reused, so the step loop never
 //! allocates.
 
+use super::lanes::{Lanes, Mask, LANES};
 use super::products::{ProductFlows, ProductsPrep};
 use super::rng::StreamKey;
 use super::{Metric, Variable, N_METRICS, N_VARIABLES};
@@ -340,32 +341,12 @@ impl Prepared {
     }
 }
 
-/// Reusable buffers of one worker: nothing here survives from run to run
-/// except capacity (and the fixed values, set once).
+/// The draws of one run that only that run's scalar code reads (its
+/// disruptions and products), and what it reports besides its series.
 #[derive(Debug, Clone)]
-pub struct Workspace {
-    /// Availability a_s(t) of each global source, `[source][step]`.
-    avail: Vec<f64>,
-    /// Whether an event is active on any import of a material, `[material]
-    /// [step]`: where none is, every a_s(t) of its sources is exactly 1 and
-    /// the steps skip the per-source arithmetic (which would give 0 lost).
-    hit: Vec<bool>,
-    /// Spare capacity of each global source.
-    spare: Vec<f64>,
-    /// Demand at the start, per material, t/yr.
-    demand_tpy: Vec<f64>,
-    /// Demand growth per year, per material.
-    growth: Vec<f64>,
+struct RunDraws {
     /// Event rate per year, per disruption (unused for scheduled ones).
     rate: Vec<f64>,
-    /// Level of each stockpile.
-    levels: Vec<f64>,
-    /// Utilization per refinery.
-    utilization: Vec<f64>,
-    /// Substitution (max fraction, per year) per material.
-    substitution: Vec<(f64, f64)>,
-    /// New capacity (share per year, lead time in years) per material.
-    new_capacity: Vec<(f64, f64)>,
     /// Lifetime parameters per product.
     life: Vec<[f64; 2]>,
     /// Collection rate per product.
@@ -375,11 +356,44 @@ pub struct Workspace {
     /// This run's product flows per material.
     flows: ProductFlows,
     /// This run's drawn parameters, in [`Prepared::param_names`] order.
-    pub(crate) params: Vec<f64>,
-    /// The run's recorded series, `[material][variable][step]`.
-    pub(crate) series: Vec<f64>,
-    /// The run's totals, `[material][metric]`.
-    pub(crate) metrics: Vec<f64>,
+    params: Vec<f64>,
+}
+
+/// Reusable buffers of one worker: nothing here survives from run to run
+/// except capacity (and the fixed values, set once).
+///
+/// A workspace steps [`LANES`] runs side by side. Values every step reads
+/// are kept lane by lane (`[..][lane]`), so that one vector operation steps
+/// all runs; what each run draws for itself alone is kept per run.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Availability a_s(t) of each global flow, `[flow][step]`.
+    avail: Vec<Lanes>,
+    /// Which runs have an event active on any import of a material,
+    /// `[material][step]`: where none has, every a_s(t) of its sources is
+    /// exactly 1 and the step skips the per-source arithmetic (which would
+    /// give 0 lost).
+    hit: Vec<Mask>,
+    /// Spare capacity of each global source.
+    spare: Vec<Lanes>,
+    /// Demand at the start, per material, t/yr.
+    demand_tpy: Vec<Lanes>,
+    /// Demand growth per year, per material.
+    growth: Vec<Lanes>,
+    /// Level of each stockpile.
+    levels: Vec<Lanes>,
+    /// Utilization per refinery.
+    utilization: Vec<Lanes>,
+    /// Substitution (max fraction, per year) per material.
+    substitution: Vec<(Lanes, Lanes)>,
+    /// New capacity (share per year, lead time in years) per material.
+    new_capacity: Vec<(Lanes, Lanes)>,
+    /// Per lane, that run's own draws.
+    runs: Vec<RunDraws>,
+    /// The runs' recorded series, `[material][variable][step]`.
+    series: Vec<Lanes>,
+    /// The runs' totals, `[lane][material][metric]`.
+    metrics: Vec<f64>,
 }
 
 /// The value of a number that is not drawn (0 for a random one, which is
@@ -393,37 +407,8 @@ impl Workspace {
     pub fn new(scenario: &Scenario, prep: &Prepared) -> Workspace {
         let n_mat = scenario.materials.len();
         let mats = &scenario.materials;
-        Workspace {
-            avail: vec![1.0; prep.n_flows * prep.steps],
-            hit: vec![false; n_mat * prep.steps],
-            levels: vec![0.0; prep.n_stockpiles],
-            utilization: scenario
-                .refineries
-                .iter()
-                .map(|r| fixed(&r.utilization))
-                .collect(),
-            substitution: mats
-                .iter()
-                .map(|m| {
-                    m.substitution
-                        .as_ref()
-                        .map_or((0.0, 0.0), |s| (fixed(&s.max_fraction), fixed(&s.per_year)))
-                })
-                .collect(),
-            new_capacity: mats
-                .iter()
-                .map(|m| {
-                    m.new_capacity.as_ref().map_or((0.0, 0.0), |n| {
-                        (fixed(&n.share_per_year), fixed(&n.lead_time_years))
-                    })
-                })
-                .collect(),
-            spare: mats
-                .iter()
-                .flat_map(|m| m.sources.iter().map(|s| fixed(&s.spare_capacity)))
-                .collect(),
-            demand_tpy: mats.iter().map(|m| fixed(&m.demand_tpy)).collect(),
-            growth: mats.iter().map(|m| fixed(&m.demand_growth)).collect(),
+        let splat = |u: &Uncertain| Lanes::splat(fixed(u));
+        let draws = RunDraws {
             rate: scenario
                 .disruptions
                 .iter()
@@ -455,40 +440,117 @@ impl Workspace {
                 .collect(),
             flows: prep.products.buffers(n_mat),
             params: vec![0.0; prep.params.len()],
-            series: vec![0.0; n_mat * N_VARIABLES * prep.steps],
-            metrics: vec![0.0; n_mat * N_METRICS],
+        };
+        Workspace {
+            avail: vec![Lanes::splat(1.0); prep.n_flows * prep.steps],
+            hit: vec![Mask::splat(false); n_mat * prep.steps],
+            levels: vec![Lanes::splat(0.0); prep.n_stockpiles],
+            utilization: scenario
+                .refineries
+                .iter()
+                .map(|r| splat(&r.utilization))
+                .collect(),
+            substitution: mats
+                .iter()
+                .map(|m| {
+                    m.substitution
+                        .as_ref()
+                        .map_or((Lanes::splat(0.0), Lanes::splat(0.0)), |s| {
+                            (splat(&s.max_fraction), splat(&s.per_year))
+                        })
+                })
+                .collect(),
+            new_capacity: mats
+                .iter()
+                .map(|m| {
+                    m.new_capacity
+                        .as_ref()
+                        .map_or((Lanes::splat(0.0), Lanes::splat(0.0)), |n| {
+                            (splat(&n.share_per_year), splat(&n.lead_time_years))
+                        })
+                })
+                .collect(),
+            spare: mats
+                .iter()
+                .flat_map(|m| m.sources.iter().map(|s| splat(&s.spare_capacity)))
+                .collect(),
+            demand_tpy: mats.iter().map(|m| splat(&m.demand_tpy)).collect(),
+            growth: mats.iter().map(|m| splat(&m.demand_growth)).collect(),
+            runs: vec![draws; LANES],
+            series: vec![Lanes::splat(0.0); n_mat * N_VARIABLES * prep.steps],
+            metrics: vec![0.0; LANES * n_mat * N_METRICS],
         }
     }
 
-    /// The recorded value of `var` for material `m` at step `t`.
+    /// The recorded value of `var` for material `m` at step `t`, in the run
+    /// of [`simulate_run`] (the first of [`simulate_runs`]).
     pub fn value(&self, steps: usize, m: usize, var: Variable, t: usize) -> f64 {
-        self.series[(m * N_VARIABLES + var as usize) * steps + t]
+        self.value_in(0, steps, m, var, t)
     }
 
-    /// The recorded value of cell `c` (`[material][variable][step]`).
-    pub fn cell(&self, c: usize) -> f64 {
-        self.series[c]
+    /// [`Self::value`] in the run of lane `lane`.
+    pub fn value_in(&self, lane: usize, steps: usize, m: usize, var: Variable, t: usize) -> f64 {
+        self.cell(lane, (m * N_VARIABLES + var as usize) * steps + t)
     }
 
-    /// The run total `metric` of material `m`.
+    /// The recorded value of cell `c` (`[material][variable][step]`) in the
+    /// run of lane `lane`.
+    #[inline]
+    pub fn cell(&self, lane: usize, c: usize) -> f64 {
+        self.series[c].0[lane]
+    }
+
+    /// Every recorded cell (`[material][variable][step]`), lane by lane.
+    pub fn series(&self) -> &[Lanes] {
+        &self.series
+    }
+
+    /// The run total `metric` of material `m`, in the run of
+    /// [`simulate_run`].
     pub fn metric(&self, m: usize, metric: Metric) -> f64 {
-        self.metrics[m * N_METRICS + metric as usize]
+        self.metrics(0)[m * N_METRICS + metric as usize]
     }
 
-    /// This run's drawn parameters, in [`Prepared::param_names`] order.
-    pub fn params(&self) -> &[f64] {
-        &self.params
+    /// The totals of lane `lane`'s run, `[material][metric]`.
+    pub fn metrics(&self, lane: usize) -> &[f64] {
+        let n = self.metrics.len() / LANES;
+        &self.metrics[lane * n..(lane + 1) * n]
     }
 
-    /// Availability a_s(t) of import source `k` of material `m` at step `t`:
-    /// the product of (1 - severity) of the events hitting it.
+    /// The drawn parameters of lane `lane`'s run, in
+    /// [`Prepared::param_names`] order.
+    pub fn params(&self, lane: usize) -> &[f64] {
+        &self.runs[lane].params
+    }
+
+    /// Availability a_s(t) of import source `k` of material `m` at step `t`,
+    /// in the run of [`simulate_run`]: the product of (1 - severity) of the
+    /// events hitting it.
     pub fn availability(&self, prep: &Prepared, m: usize, k: usize, t: usize) -> f64 {
-        self.avail[(prep.source_offset[m] + k) * prep.steps + t]
+        self.availability_in(0, prep, m, k, t)
+    }
+
+    /// [`Self::availability`] in the run of lane `lane`.
+    pub fn availability_in(
+        &self,
+        lane: usize,
+        prep: &Prepared,
+        m: usize,
+        k: usize,
+        t: usize,
+    ) -> f64 {
+        self.avail[(prep.source_offset[m] + k) * prep.steps + t].0[lane]
     }
 }
 
-/// Draws this run's per-run numbers into their slots.
-fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
+/// Draws run `run`'s per-run numbers into lane `lane`'s slots.
+fn draw_parameters(
+    scenario: &Scenario,
+    prep: &Prepared,
+    run: u64,
+    lane: usize,
+    ws: &mut Workspace,
+) {
     let substitution = |m: usize| {
         scenario.materials[m]
             .substitution
@@ -526,20 +588,21 @@ fn draw_parameters(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Work
             Slot::NewCapacityShare(m) => new_capacity(m).share_per_year.sample(&mut rng),
             Slot::NewCapacityLead(m) => new_capacity(m).lead_time_years.sample(&mut rng),
         };
-        ws.params[i] = x;
+        let own = &mut ws.runs[lane];
+        own.params[i] = x;
         match p.slot {
-            Slot::DemandTpy(m) => ws.demand_tpy[m] = x,
-            Slot::DemandGrowth(m) => ws.growth[m] = x,
-            Slot::Spare(g) => ws.spare[g] = x,
-            Slot::Rate(d) => ws.rate[d] = x,
-            Slot::Life(p, i) => ws.life[p][i] = x,
-            Slot::Collection(p) => ws.collection[p] = x,
-            Slot::Recovery(p, k) => ws.recovery[p][k] = x,
-            Slot::Utilization(r) => ws.utilization[r] = x,
-            Slot::SubstitutionMax(m) => ws.substitution[m].0 = x,
-            Slot::SubstitutionRate(m) => ws.substitution[m].1 = x,
-            Slot::NewCapacityShare(m) => ws.new_capacity[m].0 = x,
-            Slot::NewCapacityLead(m) => ws.new_capacity[m].1 = x,
+            Slot::DemandTpy(m) => ws.demand_tpy[m].0[lane] = x,
+            Slot::DemandGrowth(m) => ws.growth[m].0[lane] = x,
+            Slot::Spare(g) => ws.spare[g].0[lane] = x,
+            Slot::Rate(d) => own.rate[d] = x,
+            Slot::Life(p, i) => own.life[p][i] = x,
+            Slot::Collection(p) => own.collection[p] = x,
+            Slot::Recovery(p, k) => own.recovery[p][k] = x,
+            Slot::Utilization(r) => ws.utilization[r].0[lane] = x,
+            Slot::SubstitutionMax(m) => ws.substitution[m].0 .0[lane] = x,
+            Slot::SubstitutionRate(m) => ws.substitution[m].1 .0[lane] = x,
+            Slot::NewCapacityShare(m) => ws.new_capacity[m].0 .0[lane] = x,
+            Slot::NewCapacityLead(m) => ws.new_capacity[m].1 .0[lane] = x,
         }
     }
 }
@@ -550,12 +613,11 @@ fn event_steps(duration_months: f64, months_per_step: f64) -> usize {
     ((duration_months / months_per_step).ceil() as usize).max(1)
 }
 
-/// Draws this run's disruptions and multiplies their (1 - severity) into the
-/// availability of every flow they hit.
-fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
+/// Draws run `run`'s disruptions into lane `lane`: multiplies their
+/// (1 - severity) into the availability of every flow they hit. The lanes'
+/// availabilities start at 1 ([`reset_events`]).
+fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, lane: usize, ws: &mut Workspace) {
     let steps = prep.steps;
-    ws.avail.fill(1.0);
-    ws.hit.fill(false);
     let horizon_years = steps as f64 * prep.dt;
     for (d_idx, d) in scenario.disruptions.iter().enumerate() {
         let mut rng = prep.event_keys[d_idx].rng(run);
@@ -566,17 +628,19 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspac
             for &flow in &prep.event_rows[d_idx] {
                 let row = flow * steps;
                 for a in &mut ws.avail[row + start..row + end] {
-                    *a *= factor;
+                    a.0[lane] *= factor;
                 }
             }
             for &m in &prep.event_materials[d_idx] {
-                ws.hit[m * steps + start..m * steps + end].fill(true);
+                for hit in &mut ws.hit[m * steps + start..m * steps + end] {
+                    hit.set(lane);
+                }
             }
         };
         match &d.arrival {
             Arrival::Scheduled { step, .. } => apply(*step, &mut rng),
             Arrival::Poisson(_) => {
-                let rate = ws.rate[d_idx];
+                let rate = ws.runs[lane].rate[d_idx];
                 if rate <= 0.0 {
                     continue;
                 }
@@ -597,122 +661,207 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspac
     }
 }
 
-/// Simulates run `run` of `scenario` into `ws` (series and totals).
+/// No event anywhere, in every lane.
+fn reset_events(ws: &mut Workspace) {
+    ws.avail.fill(Lanes::splat(1.0));
+    ws.hit.fill(Mask::splat(false));
+}
+
+/// Simulates run `run` of `scenario` into `ws` (series and totals, read
+/// with [`Workspace::value`] and [`Workspace::metric`]).
 pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Workspace) {
-    let steps = prep.steps;
-    let dt = prep.dt;
-    draw_parameters(scenario, prep, run, ws);
-    draw_events(scenario, prep, run, ws);
-    if !scenario.products.is_empty() {
-        prep.products.flows(
-            scenario,
-            &ws.life,
-            &ws.collection,
-            &ws.recovery,
-            &mut ws.flows,
-        );
+    simulate_runs(scenario, prep, run, 1, ws);
+}
+
+/// Simulates the `n` runs from `first_run` on (1 to [`LANES`]) side by
+/// side, run `first_run + l` in lane `l`. Each lane's results are exactly
+/// those of its run simulated alone. Lanes from `n` on hold values to be
+/// ignored.
+pub fn simulate_runs(
+    scenario: &Scenario,
+    prep: &Prepared,
+    first_run: u64,
+    n: usize,
+    ws: &mut Workspace,
+) {
+    assert!((1..=LANES).contains(&n), "1 to {LANES} runs at a time");
+    reset_events(ws);
+    for lane in 0..n {
+        let run = first_run + lane as u64;
+        draw_parameters(scenario, prep, run, lane, ws);
+        draw_events(scenario, prep, run, lane, ws);
+        if !scenario.products.is_empty() {
+            let own = &mut ws.runs[lane];
+            prep.products.flows(
+                scenario,
+                &own.life,
+                &own.collection,
+                &own.recovery,
+                &mut own.flows,
+            );
+        }
     }
-    for (m_idx, mat) in scenario.materials.iter().enumerate() {
-        let demand_tpy = ws.demand_tpy[m_idx];
-        // Growth below -100 %/yr would make demand negative: it stops at zero.
-        let growth = ws.growth[m_idx].max(-1.0);
-        let step_growth = (1.0 + growth).powf(dt);
-        let offset = prep.source_offset[m_idx];
-        let series_base = m_idx * N_VARIABLES * steps;
-        let mut totals = [0.0; N_METRICS];
-        let has_products = prep.products.touches(m_idx);
-        let refineries = &prep.refineries_of[m_idx];
-        let (sub_max, sub_rate) = ws.substitution[m_idx];
-        let sub_lag_years = mat
-            .substitution
-            .as_ref()
-            .map_or(0.0, |s| s.lag_months / 12.0);
-        let (nc_rate, nc_lead) = ws.new_capacity[m_idx];
-        let nc_max = mat.new_capacity.as_ref().map_or(0.0, |n| n.max_share);
-        // New capacity starts whole steps after the first disruption.
-        let nc_lead_steps = (nc_lead * prep.steps_per_year).ceil() as usize;
+    step_materials(scenario, prep, ws);
+}
 
-        let mut stock_cost = 0.0;
-        let mut shortage_cost = 0.0;
-        let mut refinery_cost = 0.0;
-        let mut end_level = 0.0;
-        let mut episode = 0u32;
-        let mut run_length = 0.0f64;
-        let mut growth_factor = 1.0;
-        // First step in which an import flow of this material is disrupted:
-        // the world's signal for substitution and new capacity.
-        let mut first_disrupted: Option<usize> = None;
+/// Steps every material in every lane. Compiled twice on x86-64, once for
+/// processors with AVX2 (one instruction per lane operation) and once for
+/// the baseline; the processor picks at run time. The results are the same
+/// bits.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Workspace) {
+    for m_idx in 0..scenario.materials.len() {
+        step_material(scenario, prep, m_idx, ws);
+    }
+}
 
-        let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
-        let hit = &ws.hit[m_idx * steps..(m_idx + 1) * steps];
-        for (t, &hit_t) in hit.iter().enumerate() {
-            if first_disrupted.is_none() && hit_t {
-                // Share of imports cut, from availability alone (the world).
+/// The first step in which each lane's imports of material `m_idx` lose
+/// more than its response trigger (the world's signal for substitution and
+/// new capacity), from availability alone; `usize::MAX` where none does.
+fn first_disrupted(
+    scenario: &Scenario,
+    prep: &Prepared,
+    m_idx: usize,
+    ws: &Workspace,
+) -> [usize; LANES] {
+    let mat = &scenario.materials[m_idx];
+    let steps = prep.steps;
+    let offset = prep.source_offset[m_idx];
+    let mut first = [usize::MAX; LANES];
+    let hit = &ws.hit[m_idx * steps..(m_idx + 1) * steps];
+    for (t, hit_t) in hit.iter().enumerate() {
+        for (lane, found) in first.iter_mut().enumerate() {
+            if *found == usize::MAX && hit_t.get(lane) {
+                // Share of imports cut.
                 let cut: f64 = mat
                     .sources
                     .iter()
                     .enumerate()
-                    .map(|(k, src)| src.share * (1.0 - ws.avail[(offset + k) * steps + t]))
+                    .map(|(k, src)| src.share * (1.0 - ws.avail[(offset + k) * steps + t].0[lane]))
                     .sum();
                 if cut > mat.response_trigger {
-                    first_disrupted = Some(t);
+                    *found = t;
                 }
             }
-            // 1. Demand, with growth counted to the start of the step, plus
-            // what new installations of products consume, less substitution.
-            let mut demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
-            growth_factor *= step_growth;
-            if let (Some(t0), Some(_)) = (first_disrupted, &mat.substitution) {
-                let years = (t - t0 + 1) as f64 * dt - sub_lag_years;
-                demand *= 1.0 - (sub_rate * years.max(0.0)).min(sub_max);
-            }
-            // 2. Secondary supply from products in use.
-            let (secondary, in_use, eol, collected) = if has_products {
-                let i = m_idx * steps + t;
-                let f = &ws.flows;
-                (f.secondary[i], f.in_use[i], f.eol[i], f.collected[i])
-            } else {
-                (0.0, 0.0, 0.0, 0.0)
-            };
-            // 3. Refinery output, limited by the availability of its feed.
-            let mut refinery = 0.0;
-            let mut online_capacity = 0.0;
-            let mut fed_capacity = 0.0;
-            for &r in refineries {
-                let spec = &scenario.refineries[r];
-                let feed = if spec.feed.is_empty() {
-                    1.0
+        }
+    }
+    first
+}
+
+/// Steps material `m_idx` through the horizon in every lane, into the
+/// series and totals (MODEL.md steps 1 to 11). Inlined into
+/// [`step_materials`], so that it is compiled for each of its targets.
+#[inline(always)]
+fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Workspace) {
+    let steps = prep.steps;
+    let dt = prep.dt;
+    let mat = &scenario.materials[m_idx];
+    let splat = Lanes::splat;
+    let zero = splat(0.0);
+    let one = splat(1.0);
+    let demand_tpy = ws.demand_tpy[m_idx];
+    // Growth below -100 %/yr would make demand negative: it stops at zero.
+    let step_growth = ws.growth[m_idx].map(|g| (1.0 + g.max(-1.0)).powf(dt));
+    let offset = prep.source_offset[m_idx];
+    let series_base = m_idx * N_VARIABLES * steps;
+    let mut totals = [zero; N_METRICS];
+    let has_products = prep.products.touches(m_idx);
+    let refineries = &prep.refineries_of[m_idx];
+    let (sub_max, sub_rate) = ws.substitution[m_idx];
+    let sub_lag_years = mat
+        .substitution
+        .as_ref()
+        .map_or(0.0, |s| s.lag_months / 12.0);
+    let (nc_rate, nc_lead) = ws.new_capacity[m_idx];
+    let nc_max = mat.new_capacity.as_ref().map_or(0.0, |n| n.max_share);
+    // New capacity starts whole steps after the first disruption.
+    let nc_lead_steps = nc_lead.0.map(|l| (l * prep.steps_per_year).ceil() as usize);
+    let t0 = if mat.substitution.is_some() || mat.new_capacity.is_some() {
+        first_disrupted(scenario, prep, m_idx, ws)
+    } else {
+        [usize::MAX; LANES]
+    };
+
+    let mut stock_cost = zero;
+    let mut shortage_cost = zero;
+    let mut refinery_cost = zero;
+    let mut end_level = zero;
+    let mut episode = zero;
+    let mut run_length = zero;
+    let mut growth_factor = one;
+
+    let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
+    let stock_offset = prep.stock_offset[m_idx];
+    for t in 0..steps {
+        let any_hit = ws.hit[m_idx * steps + t].any();
+        let avail = |flow: usize| ws.avail[flow * steps + t];
+        // 1. Demand, with growth counted to the start of the step, plus
+        // what new installations of products consume, less substitution.
+        let mut demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
+        growth_factor = growth_factor * step_growth;
+        if mat.substitution.is_some() {
+            demand = Lanes::from_fn(|l| {
+                if t >= t0[l] {
+                    let years = (t - t0[l] + 1) as f64 * dt - sub_lag_years;
+                    demand.0[l] * (1.0 - (sub_rate.0[l] * years.max(0.0)).min(sub_max.0[l]))
                 } else {
-                    let row = prep.feed_offset[r];
-                    spec.feed
-                        .iter()
-                        .enumerate()
-                        .map(|(f, feed)| feed.share * ws.avail[(row + f) * steps + t])
-                        .sum()
-                };
-                let capacity = spec.capacity_tpy * dt * prep.refinery_ramp[r * steps + t];
-                let output = capacity * ws.utilization[r] * feed;
-                refinery += output;
-                online_capacity += capacity;
-                fed_capacity += capacity * feed;
-                refinery_cost += output * spec.opex_eur_per_t * prep.discount[t];
-                if prep.capex_step[r] == Some(t) {
-                    refinery_cost += spec.capex_eur * prep.discount[t];
+                    demand.0[l]
                 }
-            }
-            let feed_availability = if online_capacity > 0.0 {
-                fed_capacity / online_capacity
+            });
+        }
+        // 2. Secondary supply from products in use.
+        let (secondary, in_use, eol, collected) = if has_products {
+            let i = m_idx * steps + t;
+            let flows = |l: usize| &ws.runs[l].flows;
+            (
+                Lanes::from_fn(|l| flows(l).secondary[i]),
+                Lanes::from_fn(|l| flows(l).in_use[i]),
+                Lanes::from_fn(|l| flows(l).eol[i]),
+                Lanes::from_fn(|l| flows(l).collected[i]),
+            )
+        } else {
+            (zero, zero, zero, zero)
+        };
+        // 3. Refinery output, limited by the availability of its feed.
+        let mut refinery = zero;
+        let mut online_capacity = 0.0;
+        let mut fed_capacity = zero;
+        for &r in refineries {
+            let spec = &scenario.refineries[r];
+            let feed = if spec.feed.is_empty() {
+                one
             } else {
-                1.0
+                let row = prep.feed_offset[r];
+                let mut sum = splat(-0.0);
+                for (f, feed) in spec.feed.iter().enumerate() {
+                    sum += feed.share * avail(row + f);
+                }
+                sum
             };
-            // 4. Domestic supply first; the rest is imported.
-            let domestic = demand.min(secondary + refinery);
-            let need = demand - domestic;
-            // 5.-6. Imports by source, losses and compensation.
-            let mut lost = 0.0;
-            let mut reexports = 0.0;
-            for (k, src) in mat.sources.iter().enumerate().filter(|_| hit_t || hub) {
-                let a = ws.avail[(offset + k) * steps + t];
+            let capacity = spec.capacity_tpy * dt * prep.refinery_ramp[r * steps + t];
+            let output = capacity * ws.utilization[r] * feed;
+            refinery += output;
+            online_capacity += capacity;
+            fed_capacity += capacity * feed;
+            refinery_cost += output * spec.opex_eur_per_t * prep.discount[t];
+            if prep.capex_step[r] == Some(t) {
+                refinery_cost += splat(spec.capex_eur * prep.discount[t]);
+            }
+        }
+        let feed_availability = if online_capacity > 0.0 {
+            fed_capacity / online_capacity
+        } else {
+            one
+        };
+        // 4. Domestic supply first; the rest is imported.
+        let domestic = demand.min(secondary + refinery);
+        let need = demand - domestic;
+        // 5.-6. Imports by source, losses and compensation.
+        let mut lost = zero;
+        let mut reexports = zero;
+        if any_hit || hub {
+            for (k, src) in mat.sources.iter().enumerate() {
+                let a = avail(offset + k);
                 lost += src.share * need * (1.0 - a);
                 if src.reexport_share > 0.0 {
                     // Transit is sized on consumption, not on what domestic
@@ -721,146 +870,160 @@ pub fn simulate_run(scenario: &Scenario, prep: &Prepared, run: u64, ws: &mut Wor
                     reexports += src.share * demand * a * r / (1.0 - r);
                 }
             }
-            episode = if lost > 0.0 { episode + 1 } else { 0 };
-            let months_in_episode = f64::from(episode) * prep.months_per_step;
-            let mut spare_supply = 0.0;
-            if lost > 0.0 {
-                for (k, src) in mat.sources.iter().enumerate() {
-                    let a = ws.avail[(offset + k) * steps + t];
-                    let ramp = if src.ramp_months > 0.0 {
-                        (months_in_episode / src.ramp_months).min(1.0)
-                    } else {
-                        1.0
-                    };
-                    spare_supply += ws.spare[offset + k] * src.share * need * a * ramp;
-                }
-                // New primary capacity elsewhere, once online, stays.
-                if let (Some(t0), Some(_)) = (first_disrupted, &mat.new_capacity) {
-                    let online = t0 + nc_lead_steps;
-                    if t >= online {
-                        let share = (nc_rate * (t - online + 1) as f64 * dt).min(nc_max);
-                        spare_supply += share * need;
-                    }
-                }
-            }
-            let compensation = lost.min(spare_supply);
-            // 7. Gap and supply; computed from the loss so that no loss
-            // means a gap of exactly zero. The shares sum to 1 only to the
-            // last bit, so a total loss can exceed the need by a rounding
-            // error: the gap is capped at the need, which keeps supply and
-            // imports from going negative.
-            let gap = (lost - compensation).max(0.0).min(need);
-            let supply = demand - gap;
-            let imports = need - gap;
-            // 10. Price from the market balance.
-            let price = match mat.price_elasticity {
-                // Supply = demand gives the base price exactly. Otherwise
-                // (S/D)^(1/e) = exp(ln(S/D) / e): a logarithm and an
-                // exponential cost half a general power.
-                Some(e) if demand > 0.0 && supply < demand => {
-                    mat.price
-                        * ((supply / demand).ln() / e)
-                            .exp()
-                            .min(mat.max_price_multiple)
-                }
-                _ => mat.price,
-            };
-            // 8. Stockpiles release in order, or refill.
-            let discount = prep.discount[t];
-            let mut release = 0.0;
-            let mut remaining = gap;
-            let mut level = 0.0;
-            let levels = &mut ws.levels[prep.stock_offset[m_idx]..];
-            for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
-                let basis = match sp.target_basis {
-                    TargetBasis::Consumption => demand,
-                    TargetBasis::NetImports => need,
-                };
-                let tonnes = |x: StockTarget| match x {
-                    StockTarget::Days(days) => days / 365.0 * basis / dt,
-                    StockTarget::Tonnes(t) => t,
-                };
-                let target = tonnes(sp.target);
-                if t == 0 {
-                    // A stock starts at initial_fill x its first target,
-                    // bought at the base price when buy_initial is set.
-                    *lvl = sp.initial_fill * target;
-                    if sp.buy_initial {
-                        stock_cost += *lvl * mat.price;
-                    }
-                }
-                if gap > sp.release_trigger * demand {
-                    let available = (*lvl - tonnes(sp.floor)).max(0.0);
-                    let r = (remaining * sp.release_fraction)
-                        .min(available)
-                        .min(sp.max_release_tpy * dt);
-                    *lvl -= r;
-                    remaining -= r;
-                    release += r;
-                } else if *lvl < target
-                    && price <= sp.refill_price_cap * mat.price
-                    && (sp.refill_in_shortage || gap == 0.0)
-                {
-                    let buy = (target - *lvl).min(sp.replenish_tpy * dt);
-                    *lvl += buy;
-                    stock_cost += buy * price * discount;
-                }
-                // 11. Holding cost on the stock held through the step.
-                stock_cost += *lvl * price * sp.holding_cost_rate * dt * discount;
-                level += *lvl;
-            }
-            // 9. What is left unmet.
-            let shortfall = remaining.max(0.0);
-            shortage_cost += shortfall * mat.value_of_lost_load * discount;
-
-            let values = [
-                demand,
-                supply,
-                imports,
-                secondary,
-                refinery,
-                level,
-                release,
-                shortfall,
-                price,
-                in_use,
-                eol,
-                collected,
-                feed_availability,
-                reexports,
-            ];
-            for (v, value) in values.into_iter().enumerate() {
-                ws.series[series_base + v * steps + t] = value;
-            }
-            totals[Metric::DemandT as usize] += demand;
-            totals[Metric::SupplyT as usize] += supply;
-            totals[Metric::ShortfallT as usize] += shortfall;
-            totals[Metric::ReleaseT as usize] += release;
-            totals[Metric::SecondaryT as usize] += secondary;
-            totals[Metric::RefineryT as usize] += refinery;
-            totals[Metric::EolT as usize] += eol;
-            totals[Metric::CollectedT as usize] += collected;
-            totals[Metric::ReexportsT as usize] += reexports;
-            end_level = level;
-            if shortfall > 0.0 {
-                totals[Metric::ShortfallSteps as usize] += 1.0;
-                run_length += 1.0;
-                let longest = &mut totals[Metric::LongestShortfallSteps as usize];
-                *longest = longest.max(run_length);
-            } else {
-                run_length = 0.0;
-            }
         }
-        let demand_t = totals[Metric::DemandT as usize];
-        totals[Metric::ShortfallFraction as usize] = if demand_t > 0.0 {
-            totals[Metric::ShortfallT as usize] / demand_t
-        } else {
-            0.0
+        let losing = lost.gt(zero);
+        episode = Lanes::select(losing, episode + 1.0, zero);
+        let mut spare_supply = zero;
+        if losing.any() {
+            let months_in_episode = episode * prep.months_per_step;
+            for (k, src) in mat.sources.iter().enumerate() {
+                let a = avail(offset + k);
+                let ramp = if src.ramp_months > 0.0 {
+                    (months_in_episode / src.ramp_months).min(one)
+                } else {
+                    one
+                };
+                spare_supply += ws.spare[offset + k] * src.share * need * a * ramp;
+            }
+            // New primary capacity elsewhere, once online, stays.
+            if mat.new_capacity.is_some() {
+                spare_supply = Lanes::from_fn(|l| {
+                    let online = t0[l].saturating_add(nc_lead_steps[l]);
+                    if t0[l] != usize::MAX && t >= online {
+                        let share = (nc_rate.0[l] * (t - online + 1) as f64 * dt).min(nc_max);
+                        spare_supply.0[l] + share * need.0[l]
+                    } else {
+                        spare_supply.0[l]
+                    }
+                });
+            }
+            spare_supply = Lanes::select(losing, spare_supply, zero);
+        }
+        let compensation = lost.min(spare_supply);
+        // 7. Gap and supply; computed from the loss so that no loss
+        // means a gap of exactly zero. The shares sum to 1 only to the
+        // last bit, so a total loss can exceed the need by a rounding
+        // error: the gap is capped at the need, which keeps supply and
+        // imports from going negative.
+        let gap = (lost - compensation).max(zero).min(need);
+        let supply = demand - gap;
+        let imports = need - gap;
+        // 10. Price from the market balance.
+        let base_price = splat(mat.price);
+        let price = match mat.price_elasticity {
+            // Supply = demand gives the base price exactly. Otherwise
+            // (S/D)^(1/e) = exp(ln(S/D) / e): a logarithm and an
+            // exponential cost half a general power.
+            Some(e) if supply.lt(demand).any() => Lanes::from_fn(|l| {
+                let (s, d) = (supply.0[l], demand.0[l]);
+                if d > 0.0 && s < d {
+                    mat.price * ((s / d).ln() / e).exp().min(mat.max_price_multiple)
+                } else {
+                    mat.price
+                }
+            }),
+            _ => base_price,
         };
-        totals[Metric::StockpileCostEur as usize] = stock_cost;
-        totals[Metric::RefineryCostEur as usize] = refinery_cost;
-        totals[Metric::ShortageCostEur as usize] = shortage_cost;
-        totals[Metric::StockpileEndValueEur as usize] = end_level * mat.price * prep.discount_end;
-        ws.metrics[m_idx * N_METRICS..(m_idx + 1) * N_METRICS].copy_from_slice(&totals);
+        // 8. Stockpiles release in order, or refill.
+        let discount = prep.discount[t];
+        let mut release = zero;
+        let mut remaining = gap;
+        let mut level = zero;
+        let levels = &mut ws.levels[stock_offset..];
+        for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
+            let basis = match sp.target_basis {
+                TargetBasis::Consumption => demand,
+                TargetBasis::NetImports => need,
+            };
+            let tonnes = |x: StockTarget| match x {
+                StockTarget::Days(days) => days / 365.0 * basis / dt,
+                StockTarget::Tonnes(t) => splat(t),
+            };
+            let target = tonnes(sp.target);
+            if t == 0 {
+                // A stock starts at initial_fill x its first target,
+                // bought at the base price when buy_initial is set.
+                *lvl = sp.initial_fill * target;
+                if sp.buy_initial {
+                    stock_cost += *lvl * mat.price;
+                }
+            }
+            let releasing = gap.gt(sp.release_trigger * demand);
+            let available = (*lvl - tonnes(sp.floor)).max(zero);
+            let r = (remaining * sp.release_fraction)
+                .min(available)
+                .min(splat(sp.max_release_tpy * dt));
+            let refilling = !releasing
+                & lvl.lt(target)
+                & price.le(splat(sp.refill_price_cap * mat.price))
+                & (Mask::splat(sp.refill_in_shortage) | gap.equals(zero));
+            let buy = (target - *lvl).min(splat(sp.replenish_tpy * dt));
+            *lvl = Lanes::select(
+                releasing,
+                *lvl - r,
+                Lanes::select(refilling, *lvl + buy, *lvl),
+            );
+            remaining = Lanes::select(releasing, remaining - r, remaining);
+            release = Lanes::select(releasing, release + r, release);
+            stock_cost = Lanes::select(refilling, stock_cost + buy * price * discount, stock_cost);
+            // 11. Holding cost on the stock held through the step.
+            stock_cost += *lvl * price * sp.holding_cost_rate * dt * discount;
+            level += *lvl;
+        }
+        // 9. What is left unmet.
+        let shortfall = remaining.max(zero);
+        shortage_cost += shortfall * mat.value_of_lost_load * discount;
+
+        let values = [
+            demand,
+            supply,
+            imports,
+            secondary,
+            refinery,
+            level,
+            release,
+            shortfall,
+            price,
+            in_use,
+            eol,
+            collected,
+            feed_availability,
+            reexports,
+        ];
+        for (v, value) in values.iter().enumerate() {
+            ws.series[series_base + v * steps + t] = *value;
+        }
+        totals[Metric::DemandT as usize] += demand;
+        totals[Metric::SupplyT as usize] += supply;
+        totals[Metric::ShortfallT as usize] += shortfall;
+        totals[Metric::ReleaseT as usize] += release;
+        totals[Metric::SecondaryT as usize] += secondary;
+        totals[Metric::RefineryT as usize] += refinery;
+        totals[Metric::EolT as usize] += eol;
+        totals[Metric::CollectedT as usize] += collected;
+        totals[Metric::ReexportsT as usize] += reexports;
+        end_level = level;
+        let short = shortfall.gt(zero);
+        let counted = &mut totals[Metric::ShortfallSteps as usize];
+        *counted = Lanes::select(short, *counted + 1.0, *counted);
+        run_length = Lanes::select(short, run_length + 1.0, zero);
+        let longest = &mut totals[Metric::LongestShortfallSteps as usize];
+        *longest = Lanes::select(short, longest.max(run_length), *longest);
+    }
+    let demand_t = totals[Metric::DemandT as usize];
+    totals[Metric::ShortfallFraction as usize] = Lanes::select(
+        demand_t.gt(zero),
+        totals[Metric::ShortfallT as usize] / demand_t,
+        zero,
+    );
+    totals[Metric::StockpileCostEur as usize] = stock_cost;
+    totals[Metric::RefineryCostEur as usize] = refinery_cost;
+    totals[Metric::ShortageCostEur as usize] = shortage_cost;
+    totals[Metric::StockpileEndValueEur as usize] = end_level * mat.price * prep.discount_end;
+    let per_lane = ws.metrics.len() / LANES;
+    for (l, lane) in ws.metrics.chunks_exact_mut(per_lane).enumerate() {
+        for (k, total) in totals.iter().enumerate() {
+            lane[m_idx * N_METRICS + k] = total.0[l];
+        }
     }
 }

@@ -19,7 +19,8 @@
 
 use super::input::{Indicators, MaterialInputs, StageKind, OTHER};
 use super::method::{hhi_wgi_t, supply_risk};
-use crate::engine::run::{simulate_run, Prepared, Workspace};
+use crate::engine::lanes::LANES;
+use crate::engine::run::{simulate_runs, Prepared, Workspace};
 use crate::engine::{Metric, RunPlan, Variable, BLOCK_RUNS};
 use crate::scenario::Scenario;
 use crate::stats::{quantile_sorted, Report};
@@ -204,12 +205,13 @@ struct Spec {
 const PER_YEAR: usize = 3;
 
 impl Spec {
-    /// SR, HHI_EU and EoL-RIR of year `y` of the run in `ws`.
+    /// SR, HHI_EU and EoL-RIR of year `y` of the run in lane `lane` of `ws`.
     fn year(
         &self,
         scenario: &Scenario,
         prep: &Prepared,
         ws: &Workspace,
+        lane: usize,
         y: usize,
         spy: usize,
     ) -> [f64; PER_YEAR] {
@@ -220,7 +222,7 @@ impl Spec {
         let mut total = 0.0;
         for (k, src) in scenario.materials[m].sources.iter().enumerate() {
             let a: f64 = (t0..t1)
-                .map(|t| ws.availability(prep, m, k, t))
+                .map(|t| ws.availability_in(lane, prep, m, k, t))
                 .sum::<f64>()
                 / spy as f64;
             let x = src.share * a;
@@ -243,8 +245,8 @@ impl Spec {
             // not an input to EU supply.
             let (mut used, mut demand) = (0.0, 0.0);
             for t in t0..t1 {
-                let d = ws.value(steps, m, Variable::Demand, t);
-                used += ws.value(steps, m, Variable::Secondary, t).min(d);
+                let d = ws.value_in(lane, steps, m, Variable::Demand, t);
+                used += ws.value_in(lane, steps, m, Variable::Secondary, t).min(d);
                 demand += d;
             }
             if demand > 0.0 {
@@ -451,11 +453,14 @@ pub fn dynamic(
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
                 let mut out = Vec::with_capacity((last - first) as usize * per_run);
-                for run in first..last {
-                    simulate_run(scenario, &prep, run, &mut ws);
-                    for s in &specs {
-                        for y in 0..years {
-                            out.extend(s.year(scenario, &prep, &ws, y, spy));
+                for group in (first..last).step_by(LANES) {
+                    let n = (last - group).min(LANES as u64) as usize;
+                    simulate_runs(scenario, &prep, group, n, &mut ws);
+                    for lane in 0..n {
+                        for s in &specs {
+                            for y in 0..years {
+                                out.extend(s.year(scenario, &prep, &ws, lane, y, spy));
+                            }
                         }
                     }
                 }
