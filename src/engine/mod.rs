@@ -375,9 +375,7 @@ pub fn simulate_with(
         "a run plan starts on a block boundary"
     );
     let prep = Prepared::new(scenario, plan.seed);
-    let steps = prep.steps();
     let n_mat = scenario.materials.len();
-    let cells = n_mat * N_VARIABLES * steps;
     let n_blocks = plan.runs.div_ceil(BLOCK_RUNS);
     let workers = (rayon::current_num_threads() as u64).clamp(1, n_blocks.max(1));
     let next_block = AtomicU64::new(0);
@@ -399,14 +397,16 @@ pub fn simulate_with(
         .map(|_| {
             let mut ws = Workspace::new(scenario, &prep);
             let mut stats = StepStats::new(prep.fixed_cells(scenario));
-            // Each cell's sum over the block's runs, added in run order.
-            let mut sums = vec![0.0; cells];
+            // The cells that vary between runs: the others need no sums
+            // and no sketches.
+            let varying = stats.varying_cells();
+            // Each varying cell's sum over the block's runs, in run order.
+            let mut sums = vec![0.0; varying.len()];
             // The block's rows of the per-run table.
             let mut rows = vec![0.0; BLOCK_RUNS as usize * row];
             // The sketched runs' values of the varying cells, one run after
             // another, until a batch is full: the more runs reach a sketch
             // at once, the fewer times its counts are fetched from memory.
-            let varying = stats.varying_cells();
             let batch_len = SKETCH_BATCH_RUNS * varying.len();
             let mut batch = Vec::with_capacity(batch_len);
             let mut tile = Vec::new();
@@ -422,8 +422,9 @@ pub fn simulate_with(
                     let n = (last - group).min(LANES as u64) as usize;
                     run::simulate_runs(scenario, &prep, group, n, &mut ws);
                     // Each cell's runs, added in run order.
-                    for (s, v) in sums.iter_mut().zip(ws.series()) {
-                        for x in &v.0[..n] {
+                    let series = ws.series();
+                    for (s, &c) in sums.iter_mut().zip(&varying) {
+                        for x in &series[c].0[..n] {
                             *s += x;
                         }
                     }
