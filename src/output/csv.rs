@@ -16,32 +16,45 @@ fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Renders `timeseries.csv`: one row per material, step and variable with the
-/// mean and the 5, 25, 50, 75 and 95th percentiles over runs.
+/// mean and the 5, 25, 50, 75 and 95th percentiles over runs. Materials are
+/// rendered in parallel and joined in file order.
 pub fn timeseries(report: &Report) -> Vec<u8> {
+    use rayon::prelude::*;
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record([
         "material", "step", "time", "variable", "mean", "p5", "p25", "p50", "p75", "p95",
     ])
     .expect("writing to memory cannot fail");
-    for (m, mat) in report.materials.iter().enumerate() {
-        for t in 0..report.steps {
-            let time = report.times[t].to_string();
-            let step = t.to_string();
-            for var in Variable::ALL {
-                let row = report.step_row(m, var, t);
-                let mut rec = vec![
-                    mat.id.clone(),
-                    step.clone(),
-                    time.clone(),
-                    var.name().to_string(),
-                ];
-                rec.push(row.mean.to_string());
-                rec.extend(row.p.iter().map(f64::to_string));
-                w.write_record(&rec).expect("writing to memory cannot fail");
+    let mut out = finish(w);
+    let parts: Vec<Vec<u8>> = report
+        .materials
+        .par_iter()
+        .enumerate()
+        .map(|(m, mat)| {
+            let mut w = ::csv::Writer::from_writer(Vec::new());
+            for t in 0..report.steps {
+                let time = report.times[t].to_string();
+                let step = t.to_string();
+                for var in Variable::ALL {
+                    let row = report.step_row(m, var, t);
+                    let mut rec = vec![
+                        mat.id.clone(),
+                        step.clone(),
+                        time.clone(),
+                        var.name().to_string(),
+                    ];
+                    rec.push(row.mean.to_string());
+                    rec.extend(row.p.iter().map(f64::to_string));
+                    w.write_record(&rec).expect("writing to memory cannot fail");
+                }
             }
-        }
+            finish(w)
+        })
+        .collect();
+    for part in parts {
+        out.extend_from_slice(&part);
     }
-    finish(w)
+    out
 }
 
 /// Renders `runs.csv`: one row per run and material with every per-run total
@@ -129,7 +142,9 @@ fn write_header(w: &mut dyn io::Write, fields: &[&str]) -> io::Result<()> {
 /// Writes a row per run of `table`, each appended to a buffer by
 /// `row(chunk, i, buffer)` for the `i`-th run of a chunk of the table, in
 /// run order. The table is read one chunk at a time; the runs of a chunk are
-/// formatted in parallel pieces, into buffers reused from chunk to chunk.
+/// formatted in parallel pieces, and while one chunk is written the next is
+/// formatted, so at most two chunks' text is held, in buffers reused from
+/// chunk to chunk.
 ///
 /// # Errors
 /// What `w` reports, or what reading the table reported.
@@ -141,11 +156,11 @@ fn write_in_run_order(
     use rayon::prelude::*;
     /// Runs formatted per task.
     const PIECE: usize = 512;
-    let mut buffers: Vec<Vec<u8>> = Vec::new();
-    for chunk in table.chunks() {
-        if let Some(e) = table.read_error() {
-            return Err(e);
-        }
+    let format = |chunk: Option<Chunk>, buffers: &mut Vec<Vec<u8>>| {
+        let Some(chunk) = chunk else {
+            buffers.clear();
+            return;
+        };
         let runs = chunk.runs();
         buffers.resize(runs.div_ceil(PIECE), Vec::new());
         buffers.par_iter_mut().enumerate().for_each(|(k, buf)| {
@@ -154,9 +169,21 @@ fn write_in_run_order(
                 row(&chunk, i, buf);
             }
         });
-        for buf in &buffers {
-            w.write_all(buf)?;
+    };
+    let mut chunks = table.chunks();
+    let mut ready: Vec<Vec<u8>> = Vec::new();
+    let mut next: Vec<Vec<u8>> = Vec::new();
+    format(chunks.next(), &mut ready);
+    while !ready.is_empty() {
+        if let Some(e) = table.read_error() {
+            return Err(e);
         }
+        // Formatting the next chunk on the pool while this thread writes.
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| format(chunks.next(), &mut next));
+            ready.iter().try_for_each(|buf| w.write_all(buf))
+        })?;
+        std::mem::swap(&mut ready, &mut next);
     }
     if let Some(e) = table.read_error() {
         return Err(e);
@@ -274,6 +301,84 @@ mod tests {
         out.push(b',');
         num.push_u64(&mut out, u64::MAX);
         assert_eq!(out, b"0,18446744073709551615");
+    }
+
+    /// A table of `runs` runs (several chunks) whose column c of run i holds
+    /// `i * 100 + c`, plus a half in every third column; in a temporary file
+    /// when `spill`.
+    fn numbered_table(runs: usize, spill: bool) -> RunTable {
+        use crate::engine::table::TableBuilder;
+        let names = vec!["a".to_string(), "b,c".to_string()];
+        let spill = spill.then(|| {
+            crate::engine::Spill::new_in(&std::env::temp_dir())
+                .unwrap()
+                .above(0)
+        });
+        let b = TableBuilder::with_shape(5, runs, 2, names, spill);
+        let cols = b.row_len();
+        let rows: Vec<f64> = (0..runs)
+            .flat_map(|i| (0..cols).map(move |c| value(i, c)))
+            .collect();
+        b.put_rows(0, &rows);
+        b.finish().unwrap()
+    }
+
+    fn value(i: usize, c: usize) -> f64 {
+        (i * 100 + c) as f64 + if c % 3 == 0 { 0.5 } else { 0.0 }
+    }
+
+    #[test]
+    fn large_files_hold_every_run_in_order_whatever_the_threads() {
+        use crate::engine::N_METRICS;
+        use crate::stats::MaterialReport;
+        let runs = 3 * crate::engine::table::CHUNK_RUNS + 17;
+        let report = Report {
+            name: "t".into(),
+            runs: runs as u64,
+            seed: 0,
+            steps: 0,
+            times: Vec::new(),
+            materials: ["x", "y"]
+                .map(|id| MaterialReport {
+                    id: id.into(),
+                    metrics: Vec::new(),
+                    p_shortfall: 0.0,
+                })
+                .to_vec(),
+            series: Vec::new(),
+        };
+        // Written out by hand: runs are numbered from 5, the numbers as
+        // Rust displays them (which for these is the shortest form).
+        let mut want_runs = String::from("run,material");
+        for m in Metric::ALL {
+            want_runs += &format!(",{}", m.name());
+        }
+        want_runs.push('\n');
+        let mut want_params = String::from("run,a,\"b,c\"\n");
+        for i in 0..runs {
+            for (m, id) in ["x", "y"].iter().enumerate() {
+                want_runs += &format!("{},{id}", i + 5);
+                for c in m * N_METRICS..(m + 1) * N_METRICS {
+                    want_runs += &format!(",{}", value(i, c));
+                }
+                want_runs.push('\n');
+            }
+            let p0 = 2 * N_METRICS;
+            want_params += &format!("{},{},{}\n", i + 5, value(i, p0), value(i, p0 + 1));
+        }
+        for spill in [false, true] {
+            let table = numbered_table(runs, spill);
+            assert_eq!(table.is_spilled(), spill);
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let (r, p) = pool.install(|| (super::runs(&report, &table), params(&table)));
+                assert!(r == want_runs.as_bytes(), "runs.csv, {threads} threads");
+                assert!(p == want_params.as_bytes(), "params.csv, {threads} threads");
+            }
+        }
     }
 
     #[test]
