@@ -215,14 +215,14 @@ const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
 /// Scratch space for formatting numbers.
 struct Numbers {
     int: itoa::Buffer,
-    float: ryu::Buffer,
+    float: zmij::Buffer,
 }
 
 impl Numbers {
     fn new() -> Self {
         Numbers {
             int: itoa::Buffer::new(),
-            float: ryu::Buffer::new(),
+            float: zmij::Buffer::new(),
         }
     }
 
@@ -244,7 +244,19 @@ impl Numbers {
                 out.extend_from_slice(self.int.format(x as i64).as_bytes());
             }
         } else if x.is_finite() {
-            out.extend_from_slice(self.float.format_finite(x).as_bytes());
+            // zmij writes a positive exponent with its sign (`1e+17`); the
+            // files have `1e17`, as ryu writes it. Only exponents from 16 up
+            // are written with a `+`, so it is the third or fourth byte
+            // from the end.
+            let s = self.float.format_finite(x).as_bytes();
+            let n = s.len();
+            match [3, 4].into_iter().find(|&d| n > d && s[n - d] == b'+') {
+                Some(d) => {
+                    out.extend_from_slice(&s[..n - d]);
+                    out.extend_from_slice(&s[n - d + 1..]);
+                }
+                None => out.extend_from_slice(s),
+            }
         } else if x.is_nan() {
             out.extend_from_slice(b"NaN");
         } else if x > 0.0 {
@@ -290,6 +302,27 @@ mod tests {
         ];
         for (x, expected) in cases {
             assert_eq!(number(x), expected, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn short_decimals_and_powers_of_two_are_written_as_ryu_writes_them() {
+        let mut ryu = ryu::Buffer::new();
+        let mut check = |x: f64| {
+            for x in [x, x.next_up(), x.next_down(), -x] {
+                if x.is_finite() && !(x.fract() == 0.0 && x.abs() < EXACT_INTEGERS) {
+                    assert_eq!(number(x), ryu.format_finite(x), "{x:e}");
+                }
+            }
+        };
+        for e in -325..=308 {
+            for k in [1, 2, 5, 9, 12, 25, 123, 999, 4096, 123_457] {
+                check(format!("{k}e{e}").parse().expect("a number"));
+            }
+        }
+        for e in -1074..=1023 {
+            check(2f64.powi(e));
+            check(3.0 * 2f64.powi(e));
         }
     }
 
@@ -411,6 +444,23 @@ mod tests {
                 prop_assert!(back.is_nan());
             } else {
                 prop_assert_eq!(back.to_bits(), x.to_bits(), "{}", number(x));
+            }
+        }
+
+        #[test]
+        fn numbers_are_written_as_ryu_writes_them(
+            bits in any::<u64>(),
+            // The same mantissa in the range of everyday magnitudes, 2^-30
+            // to 2^70, where the form changes from point to exponent.
+            exponent in 993u64..1094,
+        ) {
+            let mut ryu = ryu::Buffer::new();
+            let mantissa = bits & ((1 << 52) - 1);
+            for x in [f64::from_bits(bits), f64::from_bits(mantissa | exponent << 52)] {
+                // Whole numbers below 2^53 are written as integers instead.
+                if x.is_finite() && !(x.fract() == 0.0 && x.abs() < EXACT_INTEGERS) {
+                    prop_assert_eq!(number(x), ryu.format_finite(x), "{:e}", x);
+                }
             }
         }
 
