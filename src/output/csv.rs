@@ -235,7 +235,9 @@ impl Numbers {
     /// values are written as Rust writes them (`NaN`, `inf`, `-inf`), which
     /// Rust's and most CSV readers' float parsers read back.
     fn push_f64(&mut self, out: &mut Vec<u8>, x: f64) {
-        if x.fract() == 0.0 && x.abs() < EXACT_INTEGERS {
+        // A whole number: `as i64` truncates in one instruction, where
+        // `fract` calls the library's `trunc` (NaN fails the first test).
+        if x.abs() < EXACT_INTEGERS && (x as i64) as f64 == x {
             if x == 0.0 && x.is_sign_negative() {
                 // -0.0 is not the integer 0; keep its sign, so it reads back.
                 out.extend_from_slice(b"-0");
