@@ -15,6 +15,7 @@
 use super::{Metric, N_METRICS};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
@@ -115,7 +116,8 @@ pub struct Chunk<'a> {
     /// Index (within the table) of the chunk's first run.
     first: usize,
     runs: usize,
-    values: Vec<f64>,
+    /// Borrowed from a table in memory, read from a table in a file.
+    values: Cow<'a, [f64]>,
 }
 
 impl Chunk<'_> {
@@ -295,14 +297,22 @@ impl RunTable {
         v[0]
     }
 
-    /// The table's chunks in run order, each read whole.
-    pub fn chunks(&self) -> impl Iterator<Item = Chunk<'_>> + '_ {
+    /// The table's chunks in run order, each read whole (a table in
+    /// memory lends them, without a copy).
+    pub fn chunks(&self) -> impl Iterator<Item = Chunk<'_>> + Send + '_ {
         let l = &self.layout;
         let mut bytes = Vec::new();
         (0..l.chunks()).map(move |k| {
             let runs = l.chunk_runs(k);
-            let mut values = vec![0.0; runs * l.columns()];
-            self.read(l.chunk_start(k), &mut values, &mut bytes);
+            let (start, len) = (l.chunk_start(k), runs * l.columns());
+            let values = match &self.store {
+                Store::Memory(v) => Cow::Borrowed(&v[start..start + len]),
+                Store::File(_) => {
+                    let mut values = vec![0.0; len];
+                    self.read(start, &mut values, &mut bytes);
+                    Cow::Owned(values)
+                }
+            };
             Chunk {
                 layout: l,
                 first: k * CHUNK_RUNS,
@@ -339,7 +349,7 @@ impl Serialize for RunTable {
                 let l = &self.0.layout;
                 let mut seq = s.serialize_seq(Some(l.runs * l.columns()))?;
                 for chunk in self.0.chunks() {
-                    for v in &chunk.values {
+                    for v in chunk.values.iter() {
                         seq.serialize_element(v)?;
                     }
                 }

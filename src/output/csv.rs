@@ -16,32 +16,45 @@ fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Renders `timeseries.csv`: one row per material, step and variable with the
-/// mean and the 5, 25, 50, 75 and 95th percentiles over runs.
+/// mean and the 5, 25, 50, 75 and 95th percentiles over runs. Materials are
+/// rendered in parallel and joined in file order.
 pub fn timeseries(report: &Report) -> Vec<u8> {
+    use rayon::prelude::*;
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record([
         "material", "step", "time", "variable", "mean", "p5", "p25", "p50", "p75", "p95",
     ])
     .expect("writing to memory cannot fail");
-    for (m, mat) in report.materials.iter().enumerate() {
-        for t in 0..report.steps {
-            let time = report.times[t].to_string();
-            let step = t.to_string();
-            for var in Variable::ALL {
-                let row = report.step_row(m, var, t);
-                let mut rec = vec![
-                    mat.id.clone(),
-                    step.clone(),
-                    time.clone(),
-                    var.name().to_string(),
-                ];
-                rec.push(row.mean.to_string());
-                rec.extend(row.p.iter().map(f64::to_string));
-                w.write_record(&rec).expect("writing to memory cannot fail");
+    let mut out = finish(w);
+    let parts: Vec<Vec<u8>> = report
+        .materials
+        .par_iter()
+        .enumerate()
+        .map(|(m, mat)| {
+            let mut w = ::csv::Writer::from_writer(Vec::new());
+            for t in 0..report.steps {
+                let time = report.times[t].to_string();
+                let step = t.to_string();
+                for var in Variable::ALL {
+                    let row = report.step_row(m, var, t);
+                    let mut rec = vec![
+                        mat.id.clone(),
+                        step.clone(),
+                        time.clone(),
+                        var.name().to_string(),
+                    ];
+                    rec.push(row.mean.to_string());
+                    rec.extend(row.p.iter().map(f64::to_string));
+                    w.write_record(&rec).expect("writing to memory cannot fail");
+                }
             }
-        }
+            finish(w)
+        })
+        .collect();
+    for part in parts {
+        out.extend_from_slice(&part);
     }
-    finish(w)
+    out
 }
 
 /// Renders `runs.csv`: one row per run and material with every per-run total
@@ -129,7 +142,9 @@ fn write_header(w: &mut dyn io::Write, fields: &[&str]) -> io::Result<()> {
 /// Writes a row per run of `table`, each appended to a buffer by
 /// `row(chunk, i, buffer)` for the `i`-th run of a chunk of the table, in
 /// run order. The table is read one chunk at a time; the runs of a chunk are
-/// formatted in parallel pieces, into buffers reused from chunk to chunk.
+/// formatted in parallel pieces, and while one chunk is written the next is
+/// formatted, so at most two chunks' text is held, in buffers reused from
+/// chunk to chunk.
 ///
 /// # Errors
 /// What `w` reports, or what reading the table reported.
@@ -141,11 +156,11 @@ fn write_in_run_order(
     use rayon::prelude::*;
     /// Runs formatted per task.
     const PIECE: usize = 512;
-    let mut buffers: Vec<Vec<u8>> = Vec::new();
-    for chunk in table.chunks() {
-        if let Some(e) = table.read_error() {
-            return Err(e);
-        }
+    let format = |chunk: Option<Chunk>, buffers: &mut Vec<Vec<u8>>| {
+        let Some(chunk) = chunk else {
+            buffers.clear();
+            return;
+        };
         let runs = chunk.runs();
         buffers.resize(runs.div_ceil(PIECE), Vec::new());
         buffers.par_iter_mut().enumerate().for_each(|(k, buf)| {
@@ -154,9 +169,21 @@ fn write_in_run_order(
                 row(&chunk, i, buf);
             }
         });
-        for buf in &buffers {
-            w.write_all(buf)?;
+    };
+    let mut chunks = table.chunks();
+    let mut ready: Vec<Vec<u8>> = Vec::new();
+    let mut next: Vec<Vec<u8>> = Vec::new();
+    format(chunks.next(), &mut ready);
+    while !ready.is_empty() {
+        if let Some(e) = table.read_error() {
+            return Err(e);
         }
+        // Formatting the next chunk on the pool while this thread writes.
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| format(chunks.next(), &mut next));
+            ready.iter().try_for_each(|buf| w.write_all(buf))
+        })?;
+        std::mem::swap(&mut ready, &mut next);
     }
     if let Some(e) = table.read_error() {
         return Err(e);
@@ -188,14 +215,14 @@ const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
 /// Scratch space for formatting numbers.
 struct Numbers {
     int: itoa::Buffer,
-    float: ryu::Buffer,
+    float: zmij::Buffer,
 }
 
 impl Numbers {
     fn new() -> Self {
         Numbers {
             int: itoa::Buffer::new(),
-            float: ryu::Buffer::new(),
+            float: zmij::Buffer::new(),
         }
     }
 
@@ -208,7 +235,9 @@ impl Numbers {
     /// values are written as Rust writes them (`NaN`, `inf`, `-inf`), which
     /// Rust's and most CSV readers' float parsers read back.
     fn push_f64(&mut self, out: &mut Vec<u8>, x: f64) {
-        if x.fract() == 0.0 && x.abs() < EXACT_INTEGERS {
+        // A whole number: `as i64` truncates in one instruction, where
+        // `fract` calls the library's `trunc` (NaN fails the first test).
+        if x.abs() < EXACT_INTEGERS && (x as i64) as f64 == x {
             if x == 0.0 && x.is_sign_negative() {
                 // -0.0 is not the integer 0; keep its sign, so it reads back.
                 out.extend_from_slice(b"-0");
@@ -217,7 +246,19 @@ impl Numbers {
                 out.extend_from_slice(self.int.format(x as i64).as_bytes());
             }
         } else if x.is_finite() {
-            out.extend_from_slice(self.float.format_finite(x).as_bytes());
+            // zmij writes a positive exponent with its sign (`1e+17`); the
+            // files have `1e17`, as ryu writes it. Only exponents from 16 up
+            // are written with a `+`, so it is the third or fourth byte
+            // from the end.
+            let s = self.float.format_finite(x).as_bytes();
+            let n = s.len();
+            match [3, 4].into_iter().find(|&d| n > d && s[n - d] == b'+') {
+                Some(d) => {
+                    out.extend_from_slice(&s[..n - d]);
+                    out.extend_from_slice(&s[n - d + 1..]);
+                }
+                None => out.extend_from_slice(s),
+            }
         } else if x.is_nan() {
             out.extend_from_slice(b"NaN");
         } else if x > 0.0 {
@@ -267,6 +308,27 @@ mod tests {
     }
 
     #[test]
+    fn short_decimals_and_powers_of_two_are_written_as_ryu_writes_them() {
+        let mut ryu = ryu::Buffer::new();
+        let mut check = |x: f64| {
+            for x in [x, x.next_up(), x.next_down(), -x] {
+                if x.is_finite() && !(x.fract() == 0.0 && x.abs() < EXACT_INTEGERS) {
+                    assert_eq!(number(x), ryu.format_finite(x), "{x:e}");
+                }
+            }
+        };
+        for e in -325..=308 {
+            for k in [1, 2, 5, 9, 12, 25, 123, 999, 4096, 123_457] {
+                check(format!("{k}e{e}").parse().expect("a number"));
+            }
+        }
+        for e in -1074..=1023 {
+            check(2f64.powi(e));
+            check(3.0 * 2f64.powi(e));
+        }
+    }
+
+    #[test]
     fn integers_are_written_whole() {
         let mut out = Vec::new();
         let mut num = Numbers::new();
@@ -274,6 +336,84 @@ mod tests {
         out.push(b',');
         num.push_u64(&mut out, u64::MAX);
         assert_eq!(out, b"0,18446744073709551615");
+    }
+
+    /// A table of `runs` runs (several chunks) whose column c of run i holds
+    /// `i * 100 + c`, plus a half in every third column; in a temporary file
+    /// when `spill`.
+    fn numbered_table(runs: usize, spill: bool) -> RunTable {
+        use crate::engine::table::TableBuilder;
+        let names = vec!["a".to_string(), "b,c".to_string()];
+        let spill = spill.then(|| {
+            crate::engine::Spill::new_in(&std::env::temp_dir())
+                .unwrap()
+                .above(0)
+        });
+        let b = TableBuilder::with_shape(5, runs, 2, names, spill);
+        let cols = b.row_len();
+        let rows: Vec<f64> = (0..runs)
+            .flat_map(|i| (0..cols).map(move |c| value(i, c)))
+            .collect();
+        b.put_rows(0, &rows);
+        b.finish().unwrap()
+    }
+
+    fn value(i: usize, c: usize) -> f64 {
+        (i * 100 + c) as f64 + if c % 3 == 0 { 0.5 } else { 0.0 }
+    }
+
+    #[test]
+    fn large_files_hold_every_run_in_order_whatever_the_threads() {
+        use crate::engine::N_METRICS;
+        use crate::stats::MaterialReport;
+        let runs = 3 * crate::engine::table::CHUNK_RUNS + 17;
+        let report = Report {
+            name: "t".into(),
+            runs: runs as u64,
+            seed: 0,
+            steps: 0,
+            times: Vec::new(),
+            materials: ["x", "y"]
+                .map(|id| MaterialReport {
+                    id: id.into(),
+                    metrics: Vec::new(),
+                    p_shortfall: 0.0,
+                })
+                .to_vec(),
+            series: Vec::new(),
+        };
+        // Written out by hand: runs are numbered from 5, the numbers as
+        // Rust displays them (which for these is the shortest form).
+        let mut want_runs = String::from("run,material");
+        for m in Metric::ALL {
+            want_runs += &format!(",{}", m.name());
+        }
+        want_runs.push('\n');
+        let mut want_params = String::from("run,a,\"b,c\"\n");
+        for i in 0..runs {
+            for (m, id) in ["x", "y"].iter().enumerate() {
+                want_runs += &format!("{},{id}", i + 5);
+                for c in m * N_METRICS..(m + 1) * N_METRICS {
+                    want_runs += &format!(",{}", value(i, c));
+                }
+                want_runs.push('\n');
+            }
+            let p0 = 2 * N_METRICS;
+            want_params += &format!("{},{},{}\n", i + 5, value(i, p0), value(i, p0 + 1));
+        }
+        for spill in [false, true] {
+            let table = numbered_table(runs, spill);
+            assert_eq!(table.is_spilled(), spill);
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let (r, p) = pool.install(|| (super::runs(&report, &table), params(&table)));
+                assert!(r == want_runs.as_bytes(), "runs.csv, {threads} threads");
+                assert!(p == want_params.as_bytes(), "params.csv, {threads} threads");
+            }
+        }
     }
 
     #[test]
@@ -306,6 +446,23 @@ mod tests {
                 prop_assert!(back.is_nan());
             } else {
                 prop_assert_eq!(back.to_bits(), x.to_bits(), "{}", number(x));
+            }
+        }
+
+        #[test]
+        fn numbers_are_written_as_ryu_writes_them(
+            bits in any::<u64>(),
+            // The same mantissa in the range of everyday magnitudes, 2^-30
+            // to 2^70, where the form changes from point to exponent.
+            exponent in 993u64..1094,
+        ) {
+            let mut ryu = ryu::Buffer::new();
+            let mantissa = bits & ((1 << 52) - 1);
+            for x in [f64::from_bits(bits), f64::from_bits(mantissa | exponent << 52)] {
+                // Whole numbers below 2^53 are written as integers instead.
+                if x.is_finite() && !(x.fract() == 0.0 && x.abs() < EXACT_INTEGERS) {
+                    prop_assert_eq!(number(x), ryu.format_finite(x), "{:e}", x);
+                }
             }
         }
 

@@ -25,6 +25,7 @@ pub mod json;
 pub mod partial;
 pub mod text;
 
+use rayon::prelude::*;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -47,7 +48,7 @@ pub struct Stream<'a> {
     /// File name inside the output folder.
     pub name: &'a str,
     /// Writes the file's contents.
-    pub write: &'a dyn Fn(&mut dyn io::Write) -> io::Result<()>,
+    pub write: &'a (dyn Fn(&mut dyn io::Write) -> io::Result<()> + Sync),
 }
 
 /// Why results could not be written.
@@ -126,14 +127,15 @@ pub fn write_folder_with(
             }
             fs::write(&path, &a.bytes).map_err(io_err(&path, "write the file"))?;
         }
-        for st in streams {
+        // Each on its own file, side by side on the rayon pool.
+        streams.par_iter().try_for_each(|st| {
             let path = tmp.join(st.name);
             let file = fs::File::create(&path).map_err(io_err(&path, "write the file"))?;
             let mut w = io::BufWriter::new(file);
             (st.write)(&mut w)
                 .and_then(|()| io::Write::flush(&mut w))
-                .map_err(io_err(&path, "write the file"))?;
-        }
+                .map_err(io_err(&path, "write the file"))
+        })?;
         if dir.exists() {
             let old = parent.join(format!(".{leaf}.old-{pid}"));
             fs::rename(dir, &old).map_err(io_err(dir, "move the previous results aside"))?;

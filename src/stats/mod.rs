@@ -211,6 +211,17 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 impl MetricSummary {
     /// Summarizes values given in run order (summed in that order).
     pub fn of(values: &[f64]) -> MetricSummary {
+        MetricSummary::of_vec(values.to_vec())
+    }
+
+    /// As [`Self::of`], reordering `values` in place instead of copying
+    /// them.
+    ///
+    /// The order statistics are picked out by selection rather than by
+    /// sorting every value: under the total order of `f64::total_cmp` the
+    /// value at each rank is unique to the bit, so they are the values a
+    /// full sort would put there.
+    pub fn of_vec(mut values: Vec<f64>) -> MetricSummary {
         let n = values.len();
         if n == 0 {
             let nan = f64::NAN;
@@ -232,22 +243,56 @@ impl MetricSummary {
         } else {
             0.0
         };
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        // The worst `tail` values, in ascending order, at the end; then the
+        // other ranks the percentiles read, each at its place.
         let tail = n.div_ceil(20).max(1);
-        let cvar95 = sorted[n - tail..].iter().sum::<f64>() / tail as f64;
+        let split = n - tail;
+        values.select_nth_unstable_by(split, f64::total_cmp);
+        values[split..].sort_unstable_by(f64::total_cmp);
+        let cvar95 = values[split..].iter().sum::<f64>() / tail as f64;
+        let mut ranks: Vec<usize> = [0.05, 0.50, 0.95, 0.99]
+            .iter()
+            .flat_map(|&q| {
+                let (lo, hi) = quantile_ranks(n, q);
+                [lo, hi]
+            })
+            .chain([0])
+            .filter(|&r| r < split)
+            .collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        select_ranks(&mut values[..split], 0, &ranks);
+        let sorted = &values;
         MetricSummary {
             mean,
             sd,
             min: sorted[0],
-            p5: quantile_sorted(&sorted, 0.05),
-            p50: quantile_sorted(&sorted, 0.50),
-            p95: quantile_sorted(&sorted, 0.95),
-            p99: quantile_sorted(&sorted, 0.99),
+            p5: quantile_sorted(sorted, 0.05),
+            p50: quantile_sorted(sorted, 0.50),
+            p95: quantile_sorted(sorted, 0.95),
+            p99: quantile_sorted(sorted, 0.99),
             max: sorted[n - 1],
             cvar95,
         }
     }
+}
+
+/// The two ranks [`quantile_sorted`] reads for quantile `q` of `n` values.
+fn quantile_ranks(n: usize, q: f64) -> (usize, usize) {
+    let lo = (q.clamp(0.0, 1.0) * (n - 1) as f64).floor() as usize;
+    (lo, (lo + 1).min(n - 1))
+}
+
+/// Puts the value of each rank in `ranks` (ascending, distinct, counted
+/// from `values`' first index, `first`) at that index, as a sort by
+/// `f64::total_cmp` would.
+fn select_ranks(values: &mut [f64], first: usize, ranks: &[usize]) {
+    let Some(&r) = ranks.get(ranks.len() / 2) else {
+        return;
+    };
+    let (below, _, above) = values.select_nth_unstable_by(r - first, f64::total_cmp);
+    select_ranks(below, first, &ranks[..ranks.len() / 2]);
+    select_ranks(above, r + 1, &ranks[ranks.len() / 2 + 1..]);
 }
 
 /// The summary of one material: each per-run total, and `p_shortfall`.
@@ -320,27 +365,41 @@ pub struct Report {
 impl Report {
     /// Summarizes an outcome of `scenario` under `plan`.
     pub fn new(scenario: &Scenario, plan: &RunPlan, outcome: &Outcome) -> Report {
+        use rayon::prelude::*;
         let steps = scenario.steps();
-        let materials = scenario
-            .material_ids()
-            .enumerate()
-            .map(|(m, id)| {
-                let metrics = Metric::ALL
-                    .iter()
-                    .map(|&metric| (metric, MetricSummary::of(&outcome.runs.column(m, metric))))
-                    .collect();
+        let ids: Vec<&str> = scenario.material_ids().collect();
+        // Each summary reads and orders one column on its own; collected in
+        // order, the results do not depend on the number of threads.
+        let mut summaries = (0..ids.len() * Metric::ALL.len())
+            .into_par_iter()
+            .map(|k| {
+                let (m, metric) = (k / Metric::ALL.len(), Metric::ALL[k % Metric::ALL.len()]);
+                MetricSummary::of_vec(outcome.runs.column(m, metric))
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
+        let p_shortfall: Vec<f64> = (0..ids.len())
+            .into_par_iter()
+            .map(|m| {
                 let short = outcome.runs.column(m, Metric::ShortfallT);
-                let p_shortfall =
-                    short.iter().filter(|&&x| x > 0.0).count() as f64 / short.len().max(1) as f64;
-                MaterialReport {
-                    id: id.to_string(),
-                    metrics,
-                    p_shortfall,
-                }
+                short.iter().filter(|&&x| x > 0.0).count() as f64 / short.len().max(1) as f64
+            })
+            .collect();
+        let materials = ids
+            .iter()
+            .zip(p_shortfall)
+            .map(|(id, p_shortfall)| MaterialReport {
+                id: id.to_string(),
+                metrics: Metric::ALL
+                    .iter()
+                    .map(|&metric| (metric, summaries.next().expect("one per metric")))
+                    .collect(),
+                p_shortfall,
             })
             .collect::<Vec<_>>();
         let cells = materials.len() * N_VARIABLES * steps;
         let series = (0..cells)
+            .into_par_iter()
             .map(|c| StepRow {
                 mean: outcome.steps.mean(c),
                 p: STEP_QUANTILES.map(|q| outcome.steps.quantile(c, q)),
@@ -435,5 +494,57 @@ mod tests {
         // 100 values: the worst 5 % are 96..=100, mean 98.
         let xs: Vec<f64> = (1..=100).map(f64::from).collect();
         assert_eq!(MetricSummary::of(&xs).cvar95, 98.0);
+    }
+
+    /// The summary from a full sort of the values, every order statistic
+    /// read from it.
+    fn summary_by_sorting(values: &[f64]) -> [f64; 9] {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let tail = n.div_ceil(20);
+        let cvar95 = sorted[n - tail..].iter().sum::<f64>() / tail as f64;
+        let q = |q| quantile_sorted(&sorted, q);
+        [
+            mean,
+            sd,
+            sorted[0],
+            q(0.05),
+            q(0.50),
+            q(0.95),
+            q(0.99),
+            sorted[n - 1],
+            cvar95,
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn selected_ranks_equal_a_full_sort_bit_for_bit(
+            // Few distinct values, so that ranks tie; signed zeros, NaN
+            // and infinities among them.
+            picks in proptest::collection::vec(0usize..12, 1..400),
+            scale in 0.1f64..1e6,
+        ) {
+            let pool = [
+                0.0, -0.0, 1.0, 2.5, 2.5 + 1e-9, 7.0, -3.0, 1e-300,
+                f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 42.0,
+            ];
+            let xs: Vec<f64> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| if k == 11 { scale * (i as f64).sin() } else { pool[k] })
+                .collect();
+            let s = MetricSummary::of(&xs);
+            let got = [s.mean, s.sd, s.min, s.p5, s.p50, s.p95, s.p99, s.max, s.cvar95];
+            let expected = summary_by_sorting(&xs);
+            proptest::prop_assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits));
+        }
     }
 }
