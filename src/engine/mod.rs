@@ -35,9 +35,30 @@ pub const PERCENTILE_RUNS: u64 = 10_000;
 const _: () = assert!(PERCENTILE_RUNS <= crate::stats::sketch::MAX_VALUES);
 const _: () = assert!(table::CHUNK_RUNS as u64 % BLOCK_RUNS == 0);
 
+/// Memory a worker's batch of sketched runs takes, in bytes, at most
+/// (unless that would leave fewer than [`MIN_SKETCH_BATCH_RUNS`] runs).
+/// The more runs reach a sketch at once, the fewer times its counts are
+/// fetched from memory; the batch's values are read back from memory
+/// (docs/performance.md). Freed once a worker is past the sketched runs.
+const SKETCH_BATCH_BYTES: usize = 32 << 20;
+
+/// Runs in a batch of sketched runs, at least.
+const MIN_SKETCH_BATCH_RUNS: usize = 64;
+
+/// Runs in a batch of sketched runs, at most: beyond, a sketch's counts are
+/// fetched too seldom for more runs to save time.
+const MAX_SKETCH_BATCH_RUNS: usize = 256;
+
 /// Runs a worker collects before counting them in the quantile sketches
-/// (sketches count integers, so the batches do not change the result).
-const SKETCH_BATCH_RUNS: usize = 64;
+/// ([`StepStats::sketch_runs`]), when each run has `cells` values to count:
+/// a multiple of [`LANES`], so that a batch holds whole groups of runs
+/// stepped together. Sketches count integers, so the batches do not change
+/// the result.
+pub fn sketch_batch_runs(cells: usize) -> usize {
+    let runs = (SKETCH_BATCH_BYTES / (8 * cells.max(1)))
+        .clamp(MIN_SKETCH_BATCH_RUNS, MAX_SKETCH_BATCH_RUNS);
+    runs / LANES * LANES
+}
 
 /// The per-step variables recorded for each material, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,7 +279,8 @@ pub struct MemoryEstimate {
     /// One set of per-step statistics (exact sums and quantile sketches of
     /// every material, variable and step, at their largest), in bytes.
     pub step_stats: u64,
-    /// One worker's buffers (availability, one run's series, block sums), in bytes.
+    /// One worker's buffers (availability, one run's series, block sums,
+    /// the batch of sketched runs), in bytes.
     pub workspace: u64,
     /// The per-step report and its rendering as `timeseries.csv`, in bytes.
     pub series_report: u64,
@@ -294,10 +316,14 @@ impl MemoryEstimate {
             .map(|m| m.sources.len() as u64)
             .sum();
         let lanes = LANES as u64;
-        let workspace = 8
-            * (lanes * sources * steps
-                + (1 + lanes + SKETCH_BATCH_RUNS as u64) * cells
-                + lanes * row);
+        // The batch of sketched runs holds the values of the cells that vary.
+        let varying = prep
+            .fixed_cells(scenario)
+            .iter()
+            .filter(|f| f.is_none())
+            .count();
+        let batch = (sketch_batch_runs(varying) * varying) as u64;
+        let workspace = 8 * (lanes * sources * steps + (1 + lanes) * cells + batch + lanes * row);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {
@@ -407,9 +433,9 @@ pub fn simulate_with(
             // The sketched runs' values of the varying cells, one run after
             // another, until a batch is full: the more runs reach a sketch
             // at once, the fewer times its counts are fetched from memory.
-            let batch_len = SKETCH_BATCH_RUNS * varying.len();
-            let mut batch = Vec::with_capacity(batch_len);
-            let mut tile = Vec::new();
+            let width = varying.len();
+            let batch_len = sketch_batch_runs(width) * width;
+            let mut batch: Vec<f64> = Vec::new();
             loop {
                 let b = next_block.fetch_add(1, Ordering::Relaxed);
                 if b >= n_blocks {
@@ -428,16 +454,38 @@ pub fn simulate_with(
                             *s += x;
                         }
                     }
-                    for lane in 0..n {
-                        let run = group + lane as u64;
-                        if run < PERCENTILE_RUNS {
-                            batch.extend(varying.iter().map(|&c| ws.cell(lane, c)));
-                            if batch.len() == batch_len {
-                                stats.sketch_runs(&batch, &mut tile);
-                                batch.clear();
+                    // The group's runs below PERCENTILE_RUNS (the first few:
+                    // runs are in order), one run after another.
+                    let sketched = (PERCENTILE_RUNS.saturating_sub(group) as usize).min(n);
+                    if sketched > 0 && width > 0 {
+                        // Batches hold whole groups, but for a plan's last.
+                        if batch.len() + sketched * width > batch_len {
+                            stats.sketch_runs(&batch);
+                            batch.clear();
+                        }
+                        if batch.capacity() == 0 {
+                            batch.reserve_exact(batch_len);
+                        }
+                        let start = batch.len();
+                        batch.resize(start + sketched * width, 0.0);
+                        let runs = &mut batch[start..];
+                        for (j, &c) in varying.iter().enumerate() {
+                            for (lane, &x) in series[c].0[..sketched].iter().enumerate() {
+                                runs[lane * width + j] = x;
                             }
                         }
-                        let r = (run - first) as usize;
+                        if batch.len() == batch_len {
+                            stats.sketch_runs(&batch);
+                            batch.clear();
+                        }
+                    } else if batch.capacity() > 0 {
+                        // Past the sketched runs, and blocks are taken in
+                        // order: no later run of this worker is sketched.
+                        stats.sketch_runs(&batch);
+                        batch = Vec::new();
+                    }
+                    for lane in 0..n {
+                        let r = (group + lane as u64 - first) as usize;
                         let out = &mut rows[r * row..(r + 1) * row];
                         out[..n_metrics].copy_from_slice(ws.metrics(lane));
                         out[n_metrics..].copy_from_slice(ws.params(lane));
@@ -448,7 +496,7 @@ pub fn simulate_with(
                 table.put_rows((b * BLOCK_RUNS) as usize, &rows[..n * row]);
                 progress(last - first);
             }
-            stats.sketch_runs(&batch, &mut tile);
+            stats.sketch_runs(&batch);
             stats
         })
         .collect();
@@ -480,6 +528,57 @@ mod tests {
             ));
         }
         Scenario::from_toml(&text, Path::new("t.toml")).unwrap()
+    }
+
+    #[test]
+    fn sketch_batches_take_about_32_mib_within_64_to_256_runs() {
+        // The reference's 21,600 varying cells: 32 MiB / (8 x 21,600) = 194.2,
+        // down to a multiple of 4 lanes.
+        assert_eq!(sketch_batch_runs(21_600), 192);
+        assert_eq!(sketch_batch_runs(2_520), 256);
+        assert_eq!(sketch_batch_runs(1_000_000), 64);
+        assert_eq!(sketch_batch_runs(0), 256);
+    }
+
+    #[test]
+    fn runs_from_percentile_runs_on_reach_the_means_not_the_percentiles() {
+        let text = "[simulation]\nname = \"t\"\nstart_year = 2025\nyears = 2\nruns = 1\nseed = 3\n\
+             [[material]]\nid = \"x\"\nprice_eur_per_t = 1\nvalue_of_lost_load_eur_per_t = 1\n\
+             demand_tpy = { dist = \"lognormal\", mean = 40, sd = 10 }\n\
+             [[material.source]]\nregion = \"A\"\nshare = 1\n\
+             [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 2\n\
+             duration_months = 3\nseverity = { dist = \"uniform\", min = 0.2, max = 1.0 }\n";
+        let s = Scenario::from_toml(text, Path::new("t.toml")).unwrap();
+        // Runs 9,920 to 10,175 on two threads: only the first 80 are
+        // sketched, in whichever worker runs them.
+        let stats = |runs| {
+            let plan = RunPlan {
+                first_run: PERCENTILE_RUNS - 80,
+                runs,
+                seed: 3,
+            };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
+            pool.install(|| simulate(&s, &plan, &|_| {})).steps
+        };
+        let (all, sketched) = (stats(256), stats(80));
+        assert_eq!((all.runs(), sketched.runs()), (256, 80));
+        let varying = sketched.varying_cells();
+        // Demand, supply, imports and shortfall, in each of 24 steps.
+        assert_eq!(varying.len(), 4 * 24);
+        for &c in &varying {
+            for q in [0.0, 0.05, 0.5, 0.95, 1.0] {
+                assert_eq!(
+                    all.quantile(c, q).to_bits(),
+                    sketched.quantile(c, q).to_bits(),
+                    "cell {c}"
+                );
+            }
+        }
+        // Demand in the first step, drawn per run: the means differ.
+        assert_ne!(all.mean(0), sketched.mean(0));
     }
 
     #[test]

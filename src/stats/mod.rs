@@ -100,39 +100,15 @@ impl StepStats {
     /// another, each run's values of the [`Self::varying_cells`]. The runs
     /// must also be counted by [`Self::add_block_sums`]; sketches count
     /// integers, so runs may reach them in any order and in any batches.
-    ///
-    /// `tile` is scratch space, reused between calls.
-    pub fn sketch_runs(&mut self, values: &[f64], tile: &mut Vec<f64>) {
-        /// Cells per tile: every run's values of these cells are copied out
-        /// together first, so that reading one cell across runs does not
-        /// miss the cache once per run, and each sketch then takes all its
-        /// values at once.
-        const TILE: usize = 64;
-        let cells = self.fixed.iter().filter(|f| f.is_none()).count();
-        if cells == 0 || values.is_empty() {
-            return;
-        }
-        debug_assert_eq!(values.len() % cells, 0);
-        let runs = values.len() / cells;
-        tile.resize(TILE * runs, 0.0);
-        let mut varying = self
+    pub fn sketch_runs(&mut self, values: &[f64]) {
+        let mut varying: Vec<&mut Sketch> = self
             .sketches
             .iter_mut()
             .zip(&self.fixed)
             .filter(|(_, f)| f.is_none())
-            .map(|(s, _)| s);
-        for c0 in (0..cells).step_by(TILE) {
-            let width = TILE.min(cells - c0);
-            // tile[j * runs + r] = value of varying cell c0 + j in run r.
-            for (r, run) in values.chunks_exact(cells).enumerate() {
-                for (j, &v) in run[c0..c0 + width].iter().enumerate() {
-                    tile[j * runs + r] = v;
-                }
-            }
-            for (column, sketch) in tile.chunks_exact(runs).take(width).zip(&mut varying) {
-                sketch.insert_slice(column);
-            }
-        }
+            .map(|(s, _)| s)
+            .collect();
+        sketch::insert_rows(&mut varying, values);
     }
 
     /// Adds another set of statistics: exact, and independent of order.
@@ -439,13 +415,12 @@ mod tests {
         let mut stats = StepStats::new(fixed.clone());
         let varying = stats.varying_cells();
         assert_eq!(varying.len(), cells - cells.div_ceil(3));
-        let mut tile = Vec::new();
         for runs in [0..45, 45..70] {
             let batch: Vec<f64> = runs
                 .clone()
                 .flat_map(|r| varying.iter().map(move |&c| value(c, r)))
                 .collect();
-            stats.sketch_runs(&batch, &mut tile);
+            stats.sketch_runs(&batch);
             let mut sums = vec![0.0; varying.len()];
             for r in runs.clone() {
                 for (&c, s) in varying.iter().zip(&mut sums) {

@@ -15,6 +15,9 @@
 //! most [`MAX_BUCKETS`] buckets are kept (16 doublings below the largest value
 //! seen); smaller values are counted in the lowest kept bucket, which only
 //! affects quantiles that are below 1/65,536 of the largest value.
+//!
+//! [`insert_rows`] counts a batch of runs into many sketches at once (the
+//! per-step statistics), with the same result as inserting value by value.
 
 /// Mantissa bits used to split each doubling into buckets.
 pub const SUB_BITS: u32 = 7;
@@ -169,6 +172,34 @@ impl Sketch {
         self.counts[rel] += n;
     }
 
+    /// Counts one value in each of `buckets`, which may lie outside the
+    /// range kept: the range is grown once, to the highest and the lowest,
+    /// before the others are counted.
+    fn add_buckets(&mut self, buckets: &[u32]) {
+        let Some(high) = (0..buckets.len()).max_by_key(|&k| buckets[k]) else {
+            return;
+        };
+        let low = (0..buckets.len())
+            .min_by_key(|&k| buckets[k])
+            .expect("not empty");
+        self.add_bucket(buckets[high], 1);
+        if low != high {
+            self.add_bucket(buckets[low], 1);
+        }
+        for (k, &i) in buckets.iter().enumerate() {
+            if k == low || k == high {
+                continue;
+            }
+            match i
+                .checked_sub(self.offset)
+                .and_then(|rel| self.counts.get_mut(rel as usize))
+            {
+                Some(c) => *c += 1,
+                None => self.add_bucket(i, 1),
+            }
+        }
+    }
+
     /// Counts `x` in its bucket, or as a zero; not in `count` or the
     /// extremes.
     #[inline]
@@ -212,53 +243,146 @@ impl Sketch {
         self.set_extremes(e);
     }
 
-    /// Counts a slice of values; the same as [`Self::insert_all`], faster:
-    /// the extremes are found in four independent lanes without a branch
-    /// per value, then merged.
-    pub fn insert_slice(&mut self, xs: &[f64]) {
-        if xs.is_empty() {
-            return;
-        }
-        let (mut lo, mut hi) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
-        let lanes = xs.chunks_exact(4);
-        let rest = lanes.remainder();
-        for x in lanes {
-            for l in 0..4 {
-                lo[l] = if x[l] < lo[l] { x[l] } else { lo[l] };
-                hi[l] = if x[l] > hi[l] { x[l] } else { hi[l] };
-            }
-        }
-        for &x in rest {
-            lo[0] = if x < lo[0] { x } else { lo[0] };
-            hi[0] = if x > hi[0] { x } else { hi[0] };
-        }
-        let min = lo
-            .into_iter()
-            .fold(f64::INFINITY, |a, b| if b < a { b } else { a });
-        let max = hi
-            .into_iter()
-            .fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
-        let (mut at_min, mut at_max) = (0u64, 0u64);
-        for &x in xs {
-            debug_assert!(x.is_finite(), "Sketch::insert({x})");
-            at_min += u64::from(x == min);
-            at_max += u64::from(x == max);
-        }
-        let slice = Extremes {
-            min,
-            max,
-            at_min,
-            at_max,
-        };
-        self.set_extremes(self.extremes().merge(slice));
-        for &x in xs {
-            self.count_in_bucket(x);
-        }
-        self.count += xs.len() as u64;
+    /// Adds the extremes of `n` more values, already counted in buckets.
+    fn add_counted(&mut self, e: Extremes, n: u64) {
+        self.set_extremes(self.extremes().merge(e));
+        self.count += n;
         debug_assert!(
             self.count <= MAX_VALUES,
             "a sketch counts at most {MAX_VALUES} values"
         );
+    }
+
+    /// Counts `n` values equal to `x` in the buckets (or as zeros).
+    fn count_equal(&mut self, x: f64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if x > 0.0 {
+            let n = u16::try_from(n).expect("a sketch counts at most MAX_VALUES values");
+            self.add_bucket(bucket(x), n);
+        } else {
+            self.zeros += n;
+        }
+    }
+
+    /// Counts column `c` of `rows` (one run after another, `width` values
+    /// a run), whose smallest and largest values are `min` and `max`: the
+    /// same as [`Self::insert_all`] of the column.
+    ///
+    /// Kept out of line: inlined into [`insert_rows`], its loops lose their
+    /// registers.
+    #[inline(never)]
+    fn count_column(
+        &mut self,
+        rows: &[f64],
+        width: usize,
+        c: usize,
+        (min, max): (f64, f64),
+        scratch: &mut Scratch,
+    ) {
+        assert!(c < width);
+        let n = (rows.len() / width) as u64;
+        let column = rows.chunks_exact(width).map(|run| run[c]);
+        if min == max {
+            self.count_equal(min, n);
+            self.add_counted(
+                Extremes {
+                    min,
+                    max,
+                    at_min: n,
+                    at_max: n,
+                },
+                n,
+            );
+            return;
+        }
+        // How many values equal the column's extremes matters only when
+        // those reach the sketch's; otherwise the merged extremes are the
+        // sketch's, whatever the counts.
+        let tied = min <= self.min || max >= self.max;
+        let (mut at_min, mut at_max) = (0, 0);
+        if !tied && min > 0.0 {
+            self.count_positive(column, &mut scratch.outside);
+        } else {
+            // The values strictly between the extremes are set apart
+            // without a branch on each value, and those at the extremes
+            // (often most of a column: a base price, a full stock, no
+            // shortfall) counted at once. Adding 0.0 turns -0.0 into +0.0,
+            // so that equal bits are equal values.
+            let key = |x: f64| (x + 0.0).to_bits();
+            let (low, high) = (key(min), key(max));
+            let between = &mut scratch.between[..n as usize];
+            let mut m = 0;
+            for x in column {
+                let k = key(x);
+                let (is_min, is_max) = (k == low, k == high);
+                at_min += u64::from(is_min);
+                at_max += u64::from(is_max);
+                between[m] = x;
+                m += usize::from(!(is_min | is_max));
+            }
+            if min >= 0.0 {
+                self.count_positive(between[..m].iter().copied(), &mut scratch.outside);
+            } else {
+                for &x in &between[..m] {
+                    self.count_in_bucket(x);
+                }
+            }
+            self.count_equal(min, at_min);
+            self.count_equal(max, at_max);
+        }
+        self.add_buckets(&scratch.outside);
+        scratch.outside.clear();
+        self.add_counted(
+            Extremes {
+                min,
+                max,
+                at_min,
+                at_max,
+            },
+            n,
+        );
+    }
+
+    /// Counts positive values whose buckets are in the range kept; the
+    /// others' buckets are noted in `outside`.
+    #[inline]
+    fn count_positive(&mut self, xs: impl Iterator<Item = f64>, outside: &mut Vec<u32>) {
+        let offset = self.offset;
+        let counts = &mut self.counts[..];
+        for x in xs {
+            let i = bucket(x);
+            match counts.get_mut(i.wrapping_sub(offset) as usize) {
+                Some(c) => *c += 1,
+                None => note_outside(outside, i),
+            }
+        }
+    }
+
+    /// Reads one count in each cache line of the buckets of values in
+    /// [`min`, `max`], so that they are fetched from memory while other
+    /// work goes on, and returns them combined (for `black_box`).
+    fn touch(&self, (min, max): (f64, f64)) -> u16 {
+        /// Counts in a cache line.
+        const LINE: usize = 64 / std::mem::size_of::<u16>();
+        if max <= 0.0 || self.counts.is_empty() {
+            return 0;
+        }
+        let len = self.counts.len();
+        let first = if min > 0.0 {
+            (bucket(min).saturating_sub(self.offset) as usize).min(len)
+        } else {
+            0
+        };
+        let last = (bucket(max).saturating_sub(self.offset) as usize).min(len - 1);
+        let mut acc = 0;
+        let mut j = first;
+        while j <= last {
+            acc ^= self.counts[j];
+            j += LINE;
+        }
+        acc
     }
 
     /// Adds another sketch's counts; exact, and independent of order.
@@ -270,9 +394,24 @@ impl Sketch {
         );
         self.zeros += other.zeros;
         self.set_extremes(self.extremes().merge(other.extremes()));
-        for (j, &n) in other.counts.iter().enumerate() {
-            if n > 0 {
-                self.add_bucket(other.offset + j as u32, n);
+        let (Some(&first), Some(&last)) = (other.counts.first(), other.counts.last()) else {
+            return;
+        };
+        if self.counts.is_empty() {
+            self.offset = other.offset;
+            self.counts.clone_from(&other.counts);
+            return;
+        }
+        // The range is grown once, to the other's highest and lowest
+        // buckets; the buckets between then fall in it, or below the lowest
+        // kept, where they fold into it.
+        let len = other.counts.len();
+        self.add_bucket(other.offset + len as u32 - 1, last);
+        if len > 1 {
+            self.add_bucket(other.offset, first);
+            for (j, &n) in other.counts[1..len - 1].iter().enumerate() {
+                let rel = (other.offset + 1 + j as u32).saturating_sub(self.offset);
+                self.counts[rel as usize] += n;
             }
         }
     }
@@ -308,10 +447,144 @@ impl Sketch {
     }
 }
 
+/// Sketches whose values [`insert_rows`] reads together: a tile of their
+/// values over a batch of runs stays in cache while each is counted.
+const TILE: usize = 64;
+/// Columns whose extremes are found together, in SIMD lanes.
+const LANES: usize = 8;
+/// How many columns ahead the buckets to be counted are fetched.
+const AHEAD: usize = 8;
+
+/// Scratch space of [`insert_rows`].
+struct Scratch {
+    /// A column's values strictly between its extremes.
+    between: Vec<f64>,
+    /// Buckets outside a sketch's range, added after its column.
+    outside: Vec<u32>,
+}
+
+/// Counts runs of values into several sketches at once: `rows` holds one
+/// run after another, each with one value per sketch, in the order of
+/// `sketches`. The result is the same as inserting each sketch's values one
+/// by one ([`Sketch::insert_all`]), in any batches.
+///
+/// The sketches are taken in tiles of 64, and each sketch's values counted
+/// together: the extremes of the tile's columns are found first, in SIMD
+/// lanes; values equal to a column's extremes are counted at once; and the
+/// buckets of the columns ahead are fetched from memory while one is
+/// counted.
+pub fn insert_rows(sketches: &mut [&mut Sketch], rows: &[f64]) {
+    let width = sketches.len();
+    if width == 0 || rows.is_empty() {
+        return;
+    }
+    assert_eq!(rows.len() % width, 0, "whole runs of values");
+    debug_assert!(rows.iter().all(|x| x.is_finite()), "finite values");
+    let runs = rows.len() / width;
+    let mut lo = [f64::INFINITY; TILE];
+    let mut hi = [f64::NEG_INFINITY; TILE];
+    let mut scratch = Scratch {
+        between: vec![0.0; runs],
+        outside: Vec::new(),
+    };
+    for (t, tile) in sketches.chunks_mut(TILE).enumerate() {
+        let first = t * TILE;
+        let w = tile.len();
+        let mut c = 0;
+        while c + LANES <= w {
+            let (l, h) = lane_ranges(rows, width, first + c);
+            lo[c..c + LANES].copy_from_slice(&l);
+            hi[c..c + LANES].copy_from_slice(&h);
+            c += LANES;
+        }
+        for c in c..w {
+            (lo[c], hi[c]) = rows[first + c..]
+                .iter()
+                .step_by(width)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                    (if x < l { x } else { l }, if x > h { x } else { h })
+                });
+        }
+        let mut touched = 0;
+        for j in 0..AHEAD.min(w) {
+            touched ^= tile[j].touch((lo[j], hi[j]));
+        }
+        for j in 0..w {
+            if let Some(ahead) = tile.get(j + AHEAD) {
+                touched ^= ahead.touch((lo[j + AHEAD], hi[j + AHEAD]));
+            }
+            tile[j].count_column(rows, width, first + j, (lo[j], hi[j]), &mut scratch);
+        }
+        std::hint::black_box(touched);
+    }
+}
+
+/// Notes a bucket outside a sketch's range (rare once the range is known).
+#[cold]
+#[inline(never)]
+fn note_outside(outside: &mut Vec<u32>, i: u32) {
+    outside.push(i);
+}
+
+/// The smallest and largest values of `LANES` adjacent columns of `rows`
+/// (`width` values a run), from column `first` on.
+fn lane_ranges(rows: &[f64], width: usize, first: usize) -> ([f64; LANES], [f64; LANES]) {
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    for run in rows.chunks_exact(width) {
+        let x: &[f64; LANES] = run[first..first + LANES].try_into().expect("LANES values");
+        for l in 0..LANES {
+            lo[l] = if x[l] < lo[l] { x[l] } else { lo[l] };
+            hi[l] = if x[l] > hi[l] { x[l] } else { hi[l] };
+        }
+    }
+    (lo, hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Values as the engine's series have them: mass points (zero, of
+    /// either sign; a base value), values near them, values over a range
+    /// wide enough to fold, and now and then a negative one.
+    fn column_value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            3 => Just(0.0),
+            1 => Just(-0.0),
+            3 => Just(5.0),
+            3 => 4.0f64..6.0,
+            2 => 1e-30f64..1e30,
+            1 => Just(-2.0),
+        ]
+    }
+
+    #[test]
+    fn insert_rows_by_hand() {
+        // Two sketches, four runs in two batches (the first finds the
+        // sketches empty): 0, 2, 0, 2 and 3, 3, 5, 3.
+        let rows = [0.0, 3.0, 2.0, 3.0, 0.0, 5.0, 2.0, 3.0];
+        let mut s = [Sketch::new(), Sketch::new()];
+        for batch in [&rows[..2], &rows[2..]] {
+            let [a, b] = &mut s;
+            insert_rows(&mut [a, b], batch);
+        }
+        // 2.0 has the bits 0x4000 << 48, so its bucket is 0x4000 << 3.
+        let [a, b] = &s;
+        assert_eq!((a.count, a.zeros), (4, 2));
+        assert_eq!((a.min, a.at_min, a.max, a.at_max), (0.0, 2, 2.0, 2));
+        assert_eq!((a.offset, a.counts.as_slice()), (0x4000 << 3, &[2][..]));
+        // 3.0 is 0x4008 << 48 and 5.0 is 0x4014 << 48: 0x0C buckets apart
+        // from 0x4008 << 3, i.e. 96.
+        let mut counts = vec![0; 97];
+        (counts[0], counts[96]) = (3, 1);
+        assert_eq!((b.count, b.zeros), (4, 0));
+        assert_eq!((b.min, b.at_min, b.max, b.at_max), (3.0, 3, 5.0, 1));
+        assert_eq!((b.offset, &b.counts), (0x4008 << 3, &counts));
+        assert_eq!(b.quantile(0.5), 3.0);
+        assert_eq!(b.quantile(1.0), 5.0);
+    }
 
     fn exact_quantile(xs: &[f64], q: f64) -> f64 {
         let mut v = xs.to_vec();
@@ -418,18 +691,38 @@ mod tests {
             prop_assert_eq!(&b, &all);
         }
 
-        /// Counting a slice at once is counting its values one by one.
+        /// Counting batches of runs into many sketches at once is counting
+        /// each sketch's values one by one: with mass points, zeros of
+        /// either sign, negative values, ranges that fold, several tiles and
+        /// a last one narrower than the SIMD lanes, and sketches that held
+        /// values before (or none).
         #[test]
-        fn insert_slice_equals_insert_all(
-            xs in proptest::collection::vec(prop_oneof![Just(0.0), Just(5.0), 1e-30f64..1e30], 0..300),
-            before in proptest::collection::vec(prop_oneof![Just(0.0), Just(5.0), 1.0f64..10.0], 0..20),
+        fn insert_rows_equals_insert_all(
+            (width, rows, before) in (1usize..150, 0usize..24).prop_flat_map(|(w, r)| (
+                Just(w),
+                proptest::collection::vec(column_value(), w * r),
+                proptest::collection::vec(proptest::collection::vec(column_value(), 0..6), w),
+            )),
+            cut in 0usize..24,
         ) {
-            let mut a = Sketch::new();
-            a.insert_all(before.iter().copied());
-            let mut b = a.clone();
-            a.insert_all(xs.iter().copied());
-            b.insert_slice(&xs);
-            prop_assert_eq!(a, b);
+            let mut one_by_one: Vec<Sketch> = before
+                .iter()
+                .map(|xs| {
+                    let mut s = Sketch::new();
+                    s.insert_all(xs.iter().copied());
+                    s
+                })
+                .collect();
+            let mut batched = one_by_one.clone();
+            for (c, s) in one_by_one.iter_mut().enumerate() {
+                s.insert_all(rows.iter().skip(c).step_by(width).copied());
+            }
+            let cut = cut.min(rows.len() / width) * width;
+            for batch in [&rows[..cut], &rows[cut..]] {
+                let mut refs: Vec<&mut Sketch> = batched.iter_mut().collect();
+                insert_rows(&mut refs, batch);
+            }
+            prop_assert_eq!(batched, one_by_one);
         }
 
         /// Quantiles are within 0.39 % of the exact value of the same rank,
