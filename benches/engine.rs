@@ -1,18 +1,20 @@
 //! Engine benchmarks on the reference scenarios of `benches/`: one run, the
 //! cohort outflows of one product and all product flows of one run (the
-//! engine's path), the merge of statistics, and whole simulations of 10,000
-//! runs. Figures and commands: docs/performance.md.
+//! engine's path), the merge of statistics, counting a batch of runs in the
+//! quantile sketches, and whole simulations of 10,000 runs. Figures and
+//! commands: docs/performance.md.
 //!
 //! `cargo bench --bench engine` measures; `-- --quick` gives a short run
 //! (what CI does, so every change shows its speed).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use crmsim::engine::cohort::{self, AgeGrid, InflowTiming, Lifetime, TailPoint, YearWeights};
 use crmsim::engine::lanes::LANES;
 use crmsim::engine::products::ProductsPrep;
 use crmsim::engine::run::{simulate_run, simulate_runs, Prepared, Workspace};
-use crmsim::engine::{simulate, RunPlan};
+use crmsim::engine::{simulate, sketch_batch_runs, RunPlan};
 use crmsim::scenario::Scenario;
+use crmsim::stats::StepStats;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -120,6 +122,46 @@ fn merge_statistics(c: &mut Criterion) {
     });
 }
 
+/// Counting one batch of reference runs in the quantile sketches, as a
+/// worker does, into sketches that already hold five batches (so their
+/// ranges are those of a study, and their counts are fetched from memory).
+fn sketch_batch(c: &mut Criterion) {
+    let s = load("benches/reference.toml");
+    let prep = Prepared::new(&s, 42);
+    let mut ws = Workspace::new(&s, &prep);
+    let mut stats = StepStats::new(prep.fixed_cells(&s));
+    let varying = stats.varying_cells();
+    let runs = sketch_batch_runs(varying.len()) as u64;
+    let mut batch = |first: u64| {
+        let mut values = Vec::with_capacity(runs as usize * varying.len());
+        for group in (first..first + runs).step_by(LANES) {
+            simulate_runs(&s, &prep, group, LANES, &mut ws);
+            for lane in 0..LANES {
+                values.extend(varying.iter().map(|&c| ws.cell(lane, c)));
+            }
+        }
+        values
+    };
+    for k in 0..5 {
+        stats.sketch_runs(&batch(k * runs));
+    }
+    let next = batch(5 * runs);
+    let mut group = c.benchmark_group("stats");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(next.len() as u64));
+    group.bench_function("sketch_reference_batch", |b| {
+        b.iter_batched(
+            || stats.clone(),
+            |mut stats| {
+                stats.sketch_runs(black_box(&next));
+                stats
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 fn many_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
@@ -146,6 +188,7 @@ criterion_group!(
     one_run,
     cohort_outflows,
     merge_statistics,
+    sketch_batch,
     many_runs
 );
 criterion_main!(benches);
