@@ -35,18 +35,23 @@ pub const PERCENTILE_RUNS: u64 = 10_000;
 const _: () = assert!(PERCENTILE_RUNS <= crate::stats::sketch::MAX_VALUES);
 const _: () = assert!(table::CHUNK_RUNS as u64 % BLOCK_RUNS == 0);
 
+/// Varying cells per run of a batch of sketched runs. With few sketches,
+/// their counts stay in cache from one batch to the next, and so does a
+/// small batch; with many, a batch holds more runs, so that each sketch's
+/// counts are fetched from memory fewer times (docs/performance.md: 192
+/// runs suit the reference's 21,600 varying cells; 64 to 128 the 7,680 of
+/// `benches/products.toml`, where 256 are slower).
+const CELLS_PER_SKETCH_BATCH_RUN: usize = 112;
+
 /// Memory a worker's batch of sketched runs takes, in bytes, at most
 /// (unless that would leave fewer than [`MIN_SKETCH_BATCH_RUNS`] runs).
-/// The more runs reach a sketch at once, the fewer times its counts are
-/// fetched from memory; the batch's values are read back from memory
-/// (docs/performance.md). Freed once a worker is past the sketched runs.
+/// Freed once a worker is past the sketched runs.
 const SKETCH_BATCH_BYTES: usize = 32 << 20;
 
 /// Runs in a batch of sketched runs, at least.
 const MIN_SKETCH_BATCH_RUNS: usize = 64;
 
-/// Runs in a batch of sketched runs, at most: beyond, a sketch's counts are
-/// fetched too seldom for more runs to save time.
+/// Runs in a batch of sketched runs, at most.
 const MAX_SKETCH_BATCH_RUNS: usize = 256;
 
 /// Runs a worker collects before counting them in the quantile sketches
@@ -55,7 +60,10 @@ const MAX_SKETCH_BATCH_RUNS: usize = 256;
 /// stepped together. Sketches count integers, so the batches do not change
 /// the result.
 pub fn sketch_batch_runs(cells: usize) -> usize {
-    let runs = (SKETCH_BATCH_BYTES / (8 * cells.max(1)))
+    let for_cells = cells / CELLS_PER_SKETCH_BATCH_RUN;
+    let within_bytes = SKETCH_BATCH_BYTES / (8 * cells.max(1));
+    let runs = for_cells
+        .min(within_bytes)
         .clamp(MIN_SKETCH_BATCH_RUNS, MAX_SKETCH_BATCH_RUNS);
     runs / LANES * LANES
 }
@@ -531,13 +539,17 @@ mod tests {
     }
 
     #[test]
-    fn sketch_batches_take_about_32_mib_within_64_to_256_runs() {
-        // The reference's 21,600 varying cells: 32 MiB / (8 x 21,600) = 194.2,
-        // down to a multiple of 4 lanes.
+    fn sketch_batches_grow_with_the_cells_within_32_mib_and_64_to_256_runs() {
+        // The reference's 21,600 varying cells: 21,600 / 112 = 192.9 runs,
+        // 33 MB (32 MiB would be 194.2 runs), down to a multiple of 4 lanes.
         assert_eq!(sketch_batch_runs(21_600), 192);
-        assert_eq!(sketch_batch_runs(2_520), 256);
+        // Products: 7,680 / 112 = 68.6.
+        assert_eq!(sketch_batch_runs(7_680), 68);
+        // 50,000 cells: 32 MiB / 400,000 bytes = 83.9 runs.
+        assert_eq!(sketch_batch_runs(50_000), 80);
+        assert_eq!(sketch_batch_runs(2_520), 64);
         assert_eq!(sketch_batch_runs(1_000_000), 64);
-        assert_eq!(sketch_batch_runs(0), 256);
+        assert_eq!(sketch_batch_runs(0), 64);
     }
 
     #[test]

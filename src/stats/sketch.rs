@@ -360,8 +360,8 @@ impl Sketch {
         }
     }
 
-    /// Reads one count in each cache line of the buckets of values in
-    /// [`min`, `max`], so that they are fetched from memory while other
+    /// Reads one count in each cache line of the buckets of values from
+    /// `min` to `max`, so that they are fetched from memory while other
     /// work goes on, and returns them combined (for `black_box`).
     fn touch(&self, (min, max): (f64, f64)) -> u16 {
         /// Counts in a cache line.
@@ -451,7 +451,7 @@ impl Sketch {
 /// values over a batch of runs stays in cache while each is counted.
 const TILE: usize = 64;
 /// Columns whose extremes are found together, in SIMD lanes.
-const LANES: usize = 8;
+const SIMD_COLUMNS: usize = 8;
 /// How many columns ahead the buckets to be counted are fetched.
 const AHEAD: usize = 8;
 
@@ -491,11 +491,11 @@ pub fn insert_rows(sketches: &mut [&mut Sketch], rows: &[f64]) {
         let first = t * TILE;
         let w = tile.len();
         let mut c = 0;
-        while c + LANES <= w {
-            let (l, h) = lane_ranges(rows, width, first + c);
-            lo[c..c + LANES].copy_from_slice(&l);
-            hi[c..c + LANES].copy_from_slice(&h);
-            c += LANES;
+        while c + SIMD_COLUMNS <= w {
+            let (l, h) = column_ranges(rows, width, first + c);
+            lo[c..c + SIMD_COLUMNS].copy_from_slice(&l);
+            hi[c..c + SIMD_COLUMNS].copy_from_slice(&h);
+            c += SIMD_COLUMNS;
         }
         for c in c..w {
             (lo[c], hi[c]) = rows[first + c..]
@@ -526,14 +526,20 @@ fn note_outside(outside: &mut Vec<u32>, i: u32) {
     outside.push(i);
 }
 
-/// The smallest and largest values of `LANES` adjacent columns of `rows`
-/// (`width` values a run), from column `first` on.
-fn lane_ranges(rows: &[f64], width: usize, first: usize) -> ([f64; LANES], [f64; LANES]) {
-    let mut lo = [f64::INFINITY; LANES];
-    let mut hi = [f64::NEG_INFINITY; LANES];
+/// The smallest and largest values of `SIMD_COLUMNS` adjacent columns of
+/// `rows` (`width` values a run), from column `first` on.
+fn column_ranges(
+    rows: &[f64],
+    width: usize,
+    first: usize,
+) -> ([f64; SIMD_COLUMNS], [f64; SIMD_COLUMNS]) {
+    let mut lo = [f64::INFINITY; SIMD_COLUMNS];
+    let mut hi = [f64::NEG_INFINITY; SIMD_COLUMNS];
     for run in rows.chunks_exact(width) {
-        let x: &[f64; LANES] = run[first..first + LANES].try_into().expect("LANES values");
-        for l in 0..LANES {
+        let x: &[f64; SIMD_COLUMNS] = run[first..first + SIMD_COLUMNS]
+            .try_into()
+            .expect("SIMD_COLUMNS values");
+        for l in 0..SIMD_COLUMNS {
             lo[l] = if x[l] < lo[l] { x[l] } else { lo[l] };
             hi[l] = if x[l] > hi[l] { x[l] } else { hi[l] };
         }
