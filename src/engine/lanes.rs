@@ -31,20 +31,6 @@ impl Lanes {
         Lanes([x; LANES])
     }
 
-    /// Reads `LANES` consecutive values.
-    #[inline(always)]
-    pub fn load(s: &[f64]) -> Lanes {
-        let mut out = [0.0; LANES];
-        out.copy_from_slice(&s[..LANES]);
-        Lanes(out)
-    }
-
-    /// Writes the lanes to `LANES` consecutive values.
-    #[inline(always)]
-    pub fn store(self, s: &mut [f64]) {
-        s[..LANES].copy_from_slice(&self.0);
-    }
-
     /// `f(lane)` for each lane.
     #[inline(always)]
     pub fn from_fn(f: impl FnMut(usize) -> f64) -> Lanes {
