@@ -579,7 +579,7 @@ fn draw_parameters(
                 Arrival::Poisson(rate) => rate.sample(&mut rng),
                 Arrival::Scheduled { .. } => unreachable!("only Poisson rates are parameters"),
             },
-            Slot::Life(p, i) => scenario.products[p].lifetime.params()[i].1.sample(&mut rng),
+            Slot::Life(p, i) => scenario.products[p].lifetime.param(i).sample(&mut rng),
             Slot::Collection(p) => scenario.products[p].collection_rate.sample(&mut rng),
             Slot::Recovery(p, k) => scenario.products[p].contents[k].recovery.sample(&mut rng),
             Slot::Utilization(r) => scenario.refineries[r].utilization.sample(&mut rng),

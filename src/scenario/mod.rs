@@ -289,6 +289,19 @@ impl LifetimeSpec {
         }
     }
 
+    /// The i-th of [`Self::params`], without building the list (the engine
+    /// draws it in every run).
+    pub fn param(&self, i: usize) -> &Uncertain {
+        match (self, i) {
+            (LifetimeSpec::Weibull { shape, .. }, 0) => shape,
+            (LifetimeSpec::Weibull { scale, .. }, 1) => scale,
+            (LifetimeSpec::LogNormal { mean, .. } | LifetimeSpec::Normal { mean, .. }, 0) => mean,
+            (LifetimeSpec::LogNormal { sd, .. } | LifetimeSpec::Normal { sd, .. }, 1) => sd,
+            (LifetimeSpec::Fixed { years }, 0) => years,
+            _ => panic!("lifetime parameter {i} of a {} lifetime", self.model()),
+        }
+    }
+
     /// The model's name as written in scenario files.
     pub fn model(&self) -> &'static str {
         match self {
@@ -523,5 +536,37 @@ impl fmt::Display for Target {
             Target::Region(r) => write!(f, "region {r}"),
             Target::Route(r) => write!(f, "route {r}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::uncertain::Domain;
+
+    #[test]
+    fn each_lifetime_parameter_is_the_one_listed() {
+        let u = |x: f64| Uncertain::fixed(x, Domain::REAL);
+        let specs = [
+            LifetimeSpec::Weibull {
+                shape: u(2.0),
+                scale: u(7.0),
+            },
+            LifetimeSpec::LogNormal {
+                mean: u(11.0),
+                sd: u(3.0),
+            },
+            LifetimeSpec::Normal {
+                mean: u(12.0),
+                sd: u(4.0),
+            },
+            LifetimeSpec::Fixed { years: u(9.0) },
+        ];
+        for spec in &specs {
+            for (i, (_, listed)) in spec.params().into_iter().enumerate() {
+                assert!(std::ptr::eq(spec.param(i), listed), "{}", spec.model());
+            }
+        }
+        assert_eq!(specs[1].param(1).fixed_value(), Some(3.0));
     }
 }
