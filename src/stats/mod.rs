@@ -173,10 +173,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let frac = pos - lo as f64;
+    let (lo, hi, frac) = quantile_position(n, q);
     if frac == 0.0 {
         sorted[lo]
     } else {
@@ -229,7 +226,7 @@ impl MetricSummary {
         let mut ranks: Vec<usize> = [0.05, 0.50, 0.95, 0.99]
             .iter()
             .flat_map(|&q| {
-                let (lo, hi) = quantile_ranks(n, q);
+                let (lo, hi, _) = quantile_position(n, q);
                 [lo, hi]
             })
             .chain([0])
@@ -253,10 +250,13 @@ impl MetricSummary {
     }
 }
 
-/// The two ranks [`quantile_sorted`] reads for quantile `q` of `n` values.
-fn quantile_ranks(n: usize, q: f64) -> (usize, usize) {
-    let lo = (q.clamp(0.0, 1.0) * (n - 1) as f64).floor() as usize;
-    (lo, (lo + 1).min(n - 1))
+/// Where quantile `q` of `n` (at least one) sorted values lies: the two
+/// ranks [`quantile_sorted`] reads and the fraction of the way from the
+/// first to the second.
+fn quantile_position(n: usize, q: f64) -> (usize, usize, f64) {
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    (lo, (lo + 1).min(n - 1), pos - lo as f64)
 }
 
 /// Puts the value of each rank in `ranks` (ascending, distinct, counted
