@@ -346,31 +346,37 @@ impl Report {
         let ids: Vec<&str> = scenario.material_ids().collect();
         // Each summary reads and orders one column on its own; collected in
         // order, the results do not depend on the number of threads.
+        // The share of runs with a shortfall is counted from the shortfall
+        // column read for its summary, before the summary reorders it.
         let mut summaries = (0..ids.len() * Metric::ALL.len())
             .into_par_iter()
             .map(|k| {
                 let (m, metric) = (k / Metric::ALL.len(), Metric::ALL[k % Metric::ALL.len()]);
-                MetricSummary::of_vec(outcome.runs.column(m, metric))
+                let column = outcome.runs.column(m, metric);
+                let share = (metric == Metric::ShortfallT).then(|| {
+                    column.iter().filter(|&&x| x > 0.0).count() as f64 / column.len().max(1) as f64
+                });
+                (MetricSummary::of_vec(column), share)
             })
             .collect::<Vec<_>>()
             .into_iter();
-        let p_shortfall: Vec<f64> = (0..ids.len())
-            .into_par_iter()
-            .map(|m| {
-                let short = outcome.runs.column(m, Metric::ShortfallT);
-                short.iter().filter(|&&x| x > 0.0).count() as f64 / short.len().max(1) as f64
-            })
-            .collect();
         let materials = ids
             .iter()
-            .zip(p_shortfall)
-            .map(|(id, p_shortfall)| MaterialReport {
-                id: id.to_string(),
-                metrics: Metric::ALL
+            .map(|id| {
+                let mut p_shortfall = None;
+                let metrics = Metric::ALL
                     .iter()
-                    .map(|&metric| (metric, summaries.next().expect("one per metric")))
-                    .collect(),
-                p_shortfall,
+                    .map(|&metric| {
+                        let (summary, share) = summaries.next().expect("one per metric");
+                        p_shortfall = p_shortfall.or(share);
+                        (metric, summary)
+                    })
+                    .collect();
+                MaterialReport {
+                    id: id.to_string(),
+                    metrics,
+                    p_shortfall: p_shortfall.expect("the shortfall is one of the metrics"),
+                }
             })
             .collect::<Vec<_>>();
         let cells = materials.len() * N_VARIABLES * steps;
