@@ -2,7 +2,9 @@
 //! ([`simulate`]) that runs many and folds them into statistics.
 //!
 //! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
-//! block, per-step sums are added in run order; blocks are then added into an
+//! block, per-step sums are added in a fixed order (each SIMD lane sums its
+//! runs in run order, then the lanes are added in lane order:
+//! [`run::Workspace::sums_into`]); blocks are then added into an
 //! exact sum, and quantile sketches count integers, so the statistics do not
 //! depend on which thread ran which block, nor on how many threads there were.
 //! Per-run totals are kept in run order.
@@ -331,7 +333,8 @@ impl MemoryEstimate {
             .filter(|f| f.is_none())
             .count();
         let batch = (sketch_batch_runs(varying) * varying) as u64;
-        let workspace = 8 * (lanes * sources * steps + (1 + lanes) * cells + batch + lanes * row);
+        let workspace =
+            8 * (lanes * sources * steps + (1 + 2 * lanes) * cells + batch + lanes * row);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {
@@ -430,12 +433,15 @@ pub fn simulate_with(
         .into_par_iter()
         .map(|_| {
             let mut ws = Workspace::new(scenario, &prep);
+            // Each cell's sum over the block's runs, kept as the runs are
+            // stepped.
+            ws.keep_sums();
             let mut stats = StepStats::new(prep.fixed_cells(scenario));
             // The cells that vary between runs: the others need no sums
             // and no sketches.
             let varying = stats.varying_cells();
-            // Each varying cell's sum over the block's runs, in run order.
-            let mut sums = vec![0.0; varying.len()];
+            // Each cell's sum over a block's runs.
+            let mut sums = vec![0.0; prep.fixed_cells(scenario).len()];
             // The block's rows of the per-run table.
             let mut rows = vec![0.0; BLOCK_RUNS as usize * row];
             // The sketched runs' values of the varying cells, one run after
@@ -451,21 +457,17 @@ pub fn simulate_with(
                 }
                 let first = plan.first_run + b * BLOCK_RUNS;
                 let last = (first + BLOCK_RUNS).min(end);
-                sums.fill(0.0);
+                ws.clear_sums();
                 for group in (first..last).step_by(LANES) {
                     let n = (last - group).min(LANES as u64) as usize;
-                    run::simulate_runs(scenario, &prep, group, n, &mut ws);
-                    // Each cell's runs, added in run order.
-                    let series = ws.series();
-                    for (s, &c) in sums.iter_mut().zip(&varying) {
-                        for x in &series[c].0[..n] {
-                            *s += x;
-                        }
-                    }
                     // The group's runs below PERCENTILE_RUNS (the first few:
-                    // runs are in order), one run after another.
+                    // runs are in order), whose series are sketched; the
+                    // others need only their sums and totals.
                     let sketched = (PERCENTILE_RUNS.saturating_sub(group) as usize).min(n);
+                    ws.record_series(sketched > 0 && width > 0);
+                    run::simulate_runs(scenario, &prep, group, n, &mut ws);
                     if sketched > 0 && width > 0 {
+                        let series = ws.series();
                         // Batches hold whole groups, but for a plan's last.
                         if batch.len() + sketched * width > batch_len {
                             stats.sketch_runs(&batch);
@@ -499,6 +501,7 @@ pub fn simulate_with(
                         out[n_metrics..].copy_from_slice(ws.params(lane));
                     }
                 }
+                ws.sums_into(&mut sums);
                 stats.add_block_sums(&sums, last - first);
                 let n = (last - first) as usize;
                 table.put_rows((b * BLOCK_RUNS) as usize, &rows[..n * row]);

@@ -306,32 +306,36 @@ impl Prepared {
     /// material without products; `None` for cells that vary.
     pub fn fixed_cells(&self, scenario: &Scenario) -> Vec<Option<f64>> {
         let mut out = Vec::with_capacity(scenario.materials.len() * N_VARIABLES * self.steps);
-        for (m, mat) in scenario.materials.iter().enumerate() {
-            let products = self.products.touches(m);
-            let refineries = !self.refineries_of[m].is_empty();
-            let stock = !mat.stockpiles.is_empty();
-            let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
+        for m in 0..scenario.materials.len() {
             for var in Variable::ALL {
-                let fixed = match var {
-                    Variable::Secondary
-                    | Variable::InUseStock
-                    | Variable::Eol
-                    | Variable::Collected
-                        if !products =>
-                    {
-                        Some(0.0)
-                    }
-                    Variable::Refinery if !refineries => Some(0.0),
-                    Variable::FeedAvailability if !refineries => Some(1.0),
-                    Variable::StockpileLevel | Variable::Release if !stock => Some(0.0),
-                    Variable::Reexports if !hub => Some(0.0),
-                    Variable::Price if mat.price_elasticity.is_none() => Some(mat.price),
-                    _ => None,
-                };
+                let fixed = self.fixed_value(scenario, m, var);
                 out.extend(std::iter::repeat_n(fixed, self.steps));
             }
         }
         out
+    }
+
+    /// The value `var` of material `m` has at every step of every run when
+    /// the scenario leaves it no way to vary; `None` when it may vary.
+    fn fixed_value(&self, scenario: &Scenario, m: usize, var: Variable) -> Option<f64> {
+        let mat = &scenario.materials[m];
+        let products = self.products.touches(m);
+        let refineries = !self.refineries_of[m].is_empty();
+        let stock = !mat.stockpiles.is_empty();
+        let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
+        match var {
+            Variable::Secondary | Variable::InUseStock | Variable::Eol | Variable::Collected
+                if !products =>
+            {
+                Some(0.0)
+            }
+            Variable::Refinery if !refineries => Some(0.0),
+            Variable::FeedAvailability if !refineries => Some(1.0),
+            Variable::StockpileLevel | Variable::Release if !stock => Some(0.0),
+            Variable::Reexports if !hub => Some(0.0),
+            Variable::Price if mat.price_elasticity.is_none() => Some(mat.price),
+            _ => None,
+        }
     }
 
     /// The names (field paths) of the numbers drawn once per run, in the
@@ -394,6 +398,18 @@ pub struct Workspace {
     series: Vec<Lanes>,
     /// The runs' totals, `[lane][material][metric]`.
     metrics: Vec<f64>,
+    /// Whether the steps write [`Self::series`]; when they do not, only the
+    /// totals and the sums are kept.
+    record: bool,
+    /// Lane by lane, each varying series' sum over the runs stepped since
+    /// [`Self::clear_sums`], `[series][step]` in the order of `sum_row`;
+    /// empty unless kept ([`Self::keep_sums`]).
+    sums: Vec<Lanes>,
+    /// The row of each material's variables in `sums`, `[material][variable]`;
+    /// `usize::MAX` for a variable that cannot vary (and is not summed).
+    sum_row: Vec<[usize; N_VARIABLES]>,
+    /// Lanes holding runs in the last [`simulate_runs`].
+    lanes_used: usize,
 }
 
 /// The value of a number that is not drawn (0 for a random one, which is
@@ -479,6 +495,72 @@ impl Workspace {
             runs: vec![draws; LANES],
             series: vec![Lanes::splat(0.0); n_mat * N_VARIABLES * prep.steps],
             metrics: vec![0.0; LANES * n_mat * N_METRICS],
+            record: true,
+            sums: Vec::new(),
+            sum_row: {
+                let mut rows = 0;
+                (0..n_mat)
+                    .map(|m| {
+                        Variable::ALL.map(|var| match prep.fixed_value(scenario, m, var) {
+                            Some(_) => usize::MAX,
+                            None => {
+                                rows += 1;
+                                rows - 1
+                            }
+                        })
+                    })
+                    .collect()
+            },
+            lanes_used: 0,
+        }
+    }
+
+    /// Whether the runs stepped from now on write their series (read with
+    /// [`Self::value`], [`Self::cell`] and [`Self::series`]); they do by
+    /// default. A caller that needs only the totals and the sums
+    /// ([`Self::keep_sums`]) saves the writes.
+    pub fn record_series(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// Keeps, from now on, each varying cell's sum over the runs stepped,
+    /// from 0 ([`Self::clear_sums`]), read with [`Self::sums_into`].
+    pub fn keep_sums(&mut self) {
+        let rows = self
+            .sum_row
+            .iter()
+            .flatten()
+            .filter(|&&r| r != usize::MAX)
+            .count();
+        let steps = self.series.len() / (self.sum_row.len() * N_VARIABLES).max(1);
+        self.sums = vec![Lanes::splat(0.0); rows * steps];
+    }
+
+    /// Sets every sum back to 0.
+    pub fn clear_sums(&mut self) {
+        self.sums.fill(Lanes::splat(0.0));
+    }
+
+    /// Writes into `out[c]` cell `c`'s sum (`[material][variable][step]`)
+    /// over the runs stepped since [`Self::clear_sums`]: each lane sums its
+    /// runs in run order as they are stepped, and the lanes' sums are added
+    /// in lane order, a fixed order. Cells that cannot vary
+    /// ([`Prepared::fixed_cells`]) are not summed and get 0. Needs
+    /// [`Self::keep_sums`].
+    pub fn sums_into(&self, out: &mut [f64]) {
+        assert_eq!(out.len(), self.series.len(), "one sum per cell");
+        let steps = out.len() / (self.sum_row.len() * N_VARIABLES).max(1);
+        for (cells, &row) in out
+            .chunks_exact_mut(steps.max(1))
+            .zip(self.sum_row.iter().flatten())
+        {
+            if row == usize::MAX {
+                cells.fill(0.0);
+            } else {
+                for (c, lanes) in cells.iter_mut().zip(&self.sums[row * steps..]) {
+                    *c = lanes.0.iter().fold(0.0, |s, x| s + x);
+                }
+            }
         }
     }
 
@@ -685,6 +767,7 @@ pub fn simulate_runs(
     ws: &mut Workspace,
 ) {
     assert!((1..=LANES).contains(&n), "1 to {LANES} runs at a time");
+    ws.lanes_used = n;
     reset_events(ws);
     for lane in 0..n {
         let run = first_run + lane as u64;
@@ -792,6 +875,8 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
 
     let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
     let stock_offset = prep.stock_offset[m_idx];
+    let sum_row = ws.sum_row[m_idx];
+    let lanes = Mask::from_fn(|l| l < ws.lanes_used);
     for t in 0..steps {
         let any_hit = ws.hit[m_idx * steps + t].any();
         let avail = |flow: usize| ws.avail[flow * steps + t];
@@ -990,8 +1075,18 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             feed_availability,
             reexports,
         ];
-        for (v, value) in values.iter().enumerate() {
-            ws.series[series_base + v * steps + t] = *value;
+        if ws.record {
+            for (v, value) in values.iter().enumerate() {
+                ws.series[series_base + v * steps + t] = *value;
+            }
+        }
+        if !ws.sums.is_empty() {
+            for (&row, value) in sum_row.iter().zip(&values) {
+                if row != usize::MAX {
+                    // Lanes without a run add nothing.
+                    ws.sums[row * steps + t] += Lanes::select(lanes, *value, zero);
+                }
+            }
         }
         totals[Metric::DemandT as usize] += demand;
         totals[Metric::SupplyT as usize] += supply;
