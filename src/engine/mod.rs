@@ -10,6 +10,7 @@
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
+pub mod lane_math;
 pub mod lanes;
 pub mod products;
 pub mod rng;
