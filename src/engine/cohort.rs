@@ -26,6 +26,8 @@
 //! `s[a] = 1 - sum_{j <= a} k[j]`, so that stock equals cumulative inflow
 //! minus cumulative outflow up to rounding.
 
+use super::lane_math;
+use super::lanes::{Lanes, Mask, LANES};
 use libm::erfc;
 
 /// Lifetime distribution of one product unit, in years.
@@ -77,7 +79,7 @@ impl Lifetime {
     /// probabilities keep their relative accuracy.
     pub fn survival(&self, age_years: f64) -> f64 {
         match *self {
-            Lifetime::Weibull { shape, scale } => (-weibull_u(age_years, shape, scale)).exp(),
+            Lifetime::Weibull { shape, scale } => libm::exp(-weibull_u(age_years, shape, scale)),
             Lifetime::LogNormal { mean, sd } => {
                 let (mu, sigma) = lognormal_params(mean, sd);
                 upper_tail(lognormal_z(log(age_years), mu, sigma))
@@ -210,7 +212,7 @@ impl Reader {
 /// `ln(age)`, `-inf` for ages `<= 0`.
 fn log(age: f64) -> f64 {
     if age > 0.0 {
-        age.ln()
+        libm::log(age)
     } else {
         f64::NEG_INFINITY
     }
@@ -221,9 +223,9 @@ fn log(age: f64) -> f64 {
 #[inline]
 fn weibull_point(u: f64) -> TailPoint {
     if u < std::f64::consts::LN_2 {
-        TailPoint::failed(-(-u).exp_m1())
+        TailPoint::failed(-libm::expm1(-u))
     } else {
-        TailPoint::surviving((-u).exp())
+        TailPoint::surviving(libm::exp(-u))
     }
 }
 
@@ -364,7 +366,7 @@ impl AgeGrid {
         let ages: Vec<f64> = (0..n).map(|a| steps.end_of(a)).collect();
         let ln_ages = ages.iter().map(|&x| log(x)).collect();
         let weibull_pow = weibull_shape.and_then(|shape| {
-            let pows: Vec<f64> = ages.iter().map(|&x| x.powf(shape)).collect();
+            let pows: Vec<f64> = ages.iter().map(|&x| libm::pow(x, shape)).collect();
             let usable = ages
                 .iter()
                 .zip(&pows)
@@ -390,7 +392,9 @@ impl AgeGrid {
 
     /// Fills `out[a]` with `lifetime` read at the end of age-step `a`
     /// ([`Lifetime::tail_point`]), for `a` in `0..out.len()` (at most
-    /// [`Self::len`]). Does not allocate.
+    /// [`Self::len`]). Weibull, lognormal and normal lifetimes are read
+    /// [`LANES`] ages at a time, with the same bits as one at a time. Does
+    /// not allocate.
     pub fn read_into(&self, lifetime: &Lifetime, out: &mut [TailPoint]) {
         let n = out.len();
         let reader = Reader::new(lifetime);
@@ -398,18 +402,25 @@ impl AgeGrid {
             Reader::Weibull { shape, scale } => {
                 // (age / scale)^shape = age^shape * scale^-shape, with the
                 // first factor from the table: one exponential per age.
-                let c = scale.powf(-shape);
+                let c = libm::pow(scale, -shape);
                 if let Some((s, pows)) = &self.weibull_pow {
                     if *s == shape && c.is_normal() {
-                        for (p, &x) in out.iter_mut().zip(&pows[..n]) {
-                            *p = weibull_point(x * c);
-                        }
+                        by_lanes(&pows[..n], out, |x| weibull_points(x * c));
                         return;
                     }
                 }
                 for (p, &x) in out.iter_mut().zip(&self.ages[..n]) {
                     *p = reader.point(x, None);
                 }
+            }
+            Reader::Normal { mu, sigma, log_age } if sigma > 0.0 => {
+                let xs = if log_age {
+                    &self.ln_ages[..n]
+                } else {
+                    &self.ages[..n]
+                };
+                // The z of lognormal_z, or of a normal lifetime.
+                by_lanes(xs, out, |x| normal_points((x - mu) / sigma));
             }
             _ => {
                 for ((p, &x), &ln_x) in out.iter_mut().zip(&self.ages[..n]).zip(&self.ln_ages) {
@@ -418,6 +429,51 @@ impl AgeGrid {
             }
         }
     }
+}
+
+/// Fills `out[i]` with the point of `xs[i]`, [`LANES`] at a time through
+/// `points`, which gives each lane's point and whether it is from the
+/// failed side. The last, partial group repeats its last value in the
+/// lanes beyond the end, which are not written.
+#[inline(always)]
+fn by_lanes(xs: &[f64], out: &mut [TailPoint], points: impl Fn(Lanes) -> (Mask, Lanes)) {
+    for (x, p) in xs.chunks(LANES).zip(out.chunks_mut(LANES)) {
+        let last = x[x.len() - 1];
+        let x = Lanes::from_fn(|l| x.get(l).copied().unwrap_or(last));
+        let (lower, value) = points(x);
+        for (l, p) in p.iter_mut().enumerate() {
+            *p = TailPoint {
+                lower: lower.get(l),
+                value: value.0[l],
+            };
+        }
+    }
+}
+
+/// [`weibull_point`] lane by lane, for cumulative hazards `u`.
+#[inline(always)]
+fn weibull_points(u: Lanes) -> (Mask, Lanes) {
+    let lower = u.lt(Lanes::splat(std::f64::consts::LN_2));
+    let minus_u = -u;
+    // Ages are in increasing order: a group of lanes is mostly on one side.
+    let failed = || -lane_math::exp_m1(minus_u);
+    let value = if lower.all() {
+        failed()
+    } else if !lower.any() {
+        lane_math::exp(minus_u)
+    } else {
+        Lanes::select(lower, failed(), lane_math::exp(minus_u))
+    };
+    (lower, value)
+}
+
+/// [`normal_point`] lane by lane: `P(Z <= z)` where `z <= 0`, else
+/// `P(Z > z)`, both `erfc(|z| / sqrt 2) / 2`.
+#[inline(always)]
+fn normal_points(z: Lanes) -> (Mask, Lanes) {
+    let lower = z.le(Lanes::splat(0.0));
+    let away = Lanes::select(lower, -z, z) / std::f64::consts::SQRT_2;
+    (lower, 0.5 * lane_math::erfc(away))
 }
 
 /// Fills `out[a]` with the outflow kernel from the points `p` read on a
@@ -782,7 +838,7 @@ fn yearly_rate(pts: &[(i32, f64)], year: i64) -> f64 {
 /// Weibull cumulative hazard `(a / scale)^shape`, 0 for `a <= 0`.
 fn weibull_u(age: f64, shape: f64, scale: f64) -> f64 {
     if age > 0.0 {
-        (age / scale).powf(shape)
+        libm::pow(age / scale, shape)
     } else {
         0.0
     }
@@ -793,12 +849,12 @@ fn weibull_u(age: f64, shape: f64, scale: f64) -> f64 {
 fn lognormal_params(mean: f64, sd: f64) -> (f64, f64) {
     let cv = sd / mean;
     let sigma2 = if cv < 1e150 {
-        (cv * cv).ln_1p()
+        libm::log1p(cv * cv)
     } else {
         // ln(1 + cv^2) = 2 ln(cv) to double precision; avoids overflow of cv^2 (or cv).
-        2.0 * (sd.ln() - mean.ln())
+        2.0 * (libm::log(sd) - libm::log(mean))
     };
-    (mean.ln() - 0.5 * sigma2, sigma2.sqrt())
+    (libm::log(mean) - 0.5 * sigma2, sigma2.sqrt())
 }
 
 /// Standardised log-age from `ln_age = ln(age)` (`-inf` for ages `<= 0`,

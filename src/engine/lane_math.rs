@@ -2,10 +2,12 @@
 //! giving in each lane exactly the bits of the `libm` crate's scalar
 //! function (a port of musl's, itself from FreeBSD's msun).
 //!
-//! The engine's transcendental functions come from here rather than from
-//! the platform's C library, whose results may differ in the last bit from
-//! one library, processor or version to another: with these, a seed gives
-//! the same numbers on every machine.
+//! The step loop's price and the product lifetimes take their
+//! transcendental functions from here (and the rest of the engine from the
+//! scalar `libm`) rather than from the platform's C library, whose results
+//! may differ in the last bit from one library, processor or version to
+//! another. (The draws of the distributions themselves, by `rand_distr`,
+//! still use the platform's functions.)
 
 use super::lanes::Lanes;
 

@@ -7,7 +7,7 @@
 //! become [`Lanes::select`]: both sides are computed and each lane keeps its
 //! own.
 
-use std::ops::{Add, AddAssign, BitAnd, BitOr, Div, Mul, Not, Sub};
+use std::ops::{Add, AddAssign, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 
 /// Runs stepped together. Four `f64` fill one 256-bit vector; on 128-bit
 /// vectors (the x86-64 baseline) an operation takes two instructions.
@@ -113,6 +113,12 @@ impl Mask {
         self.0.iter().fold(0, |acc, &m| acc | m) != 0
     }
 
+    /// Whether every lane holds.
+    #[inline(always)]
+    pub fn all(self) -> bool {
+        self.0.iter().fold(!0, |acc, &m| acc & m) != 0
+    }
+
     /// The same condition in every lane.
     #[inline(always)]
     pub const fn splat(b: bool) -> Mask {
@@ -155,6 +161,14 @@ impl AddAssign for Lanes {
     #[inline(always)]
     fn add_assign(&mut self, o: Lanes) {
         *self = *self + o;
+    }
+}
+
+impl Neg for Lanes {
+    type Output = Lanes;
+    #[inline(always)]
+    fn neg(self) -> Lanes {
+        self.map(|x| -x)
     }
 }
 
@@ -203,6 +217,9 @@ mod tests {
         let m = a.lt(b);
         assert_eq!(Lanes::select(m, a, b).0, [0.2, -2.0, 0.1, 3.0]);
         assert!(m.any() && !Mask::splat(false).any());
+        assert!(Mask::splat(true).all() && !m.all());
+        assert_eq!((-a).0, [-1.0, 2.0, -0.1, -3.0]);
+        assert_eq!((-Lanes::splat(0.0)).0[0].to_bits(), (-0.0f64).to_bits());
         let last = Mask::from_fn(|l| l == 3);
         assert_eq!(
             bools(!m & Mask::splat(true) | last),

@@ -3,6 +3,7 @@
 //! [`Workspace`] that is allocated once and reused, so the step loop never
 //! allocates.
 
+use super::lane_math;
 use super::lanes::{Lanes, Mask, LANES};
 use super::products::{ProductFlows, ProductsPrep};
 use super::rng::StreamKey;
@@ -272,7 +273,7 @@ impl Prepared {
             n_stockpiles += m.stockpiles.len();
         }
         let dt = scenario.step.dt();
-        let discount_of = |years: f64| (1.0 + scenario.discount_rate).powf(-years);
+        let discount_of = |years: f64| libm::pow(1.0 + scenario.discount_rate, -years);
         Prepared {
             stock_offset,
             n_stockpiles,
@@ -410,6 +411,10 @@ pub struct Workspace {
     sum_row: Vec<[usize; N_VARIABLES]>,
     /// Lanes holding runs in the last [`simulate_runs`].
     lanes_used: usize,
+    /// The ranges of `avail` and of `hit` that events have written since
+    /// they were last reset: only these are reset for the next runs.
+    touched_avail: Vec<std::ops::Range<usize>>,
+    touched_hit: Vec<std::ops::Range<usize>>,
 }
 
 /// The value of a number that is not drawn (0 for a random one, which is
@@ -512,6 +517,8 @@ impl Workspace {
                     .collect()
             },
             lanes_used: 0,
+            touched_avail: Vec::new(),
+            touched_hit: Vec::new(),
         }
     }
 
@@ -708,15 +715,18 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, lane: usize, ws: 
             let factor = 1.0 - d.severity.sample(rng);
             let end = start.saturating_add(length).min(steps);
             for &flow in &prep.event_rows[d_idx] {
-                let row = flow * steps;
-                for a in &mut ws.avail[row + start..row + end] {
+                let range = flow * steps + start..flow * steps + end;
+                for a in &mut ws.avail[range.clone()] {
                     a.0[lane] *= factor;
                 }
+                ws.touched_avail.push(range);
             }
             for &m in &prep.event_materials[d_idx] {
-                for hit in &mut ws.hit[m * steps + start..m * steps + end] {
+                let range = m * steps + start..m * steps + end;
+                for hit in &mut ws.hit[range.clone()] {
                     hit.set(lane);
                 }
+                ws.touched_hit.push(range);
             }
         };
         match &d.arrival {
@@ -743,10 +753,14 @@ fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, lane: usize, ws: 
     }
 }
 
-/// No event anywhere, in every lane.
+/// No event anywhere, in every lane: what events wrote is set back.
 fn reset_events(ws: &mut Workspace) {
-    ws.avail.fill(Lanes::splat(1.0));
-    ws.hit.fill(Mask::splat(false));
+    for range in ws.touched_avail.drain(..) {
+        ws.avail[range].fill(Lanes::splat(1.0));
+    }
+    for range in ws.touched_hit.drain(..) {
+        ws.hit[range].fill(Mask::splat(false));
+    }
 }
 
 /// Simulates run `run` of `scenario` into `ws` (series and totals, read
@@ -844,7 +858,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
     let one = splat(1.0);
     let demand_tpy = ws.demand_tpy[m_idx];
     // Growth below -100 %/yr would make demand negative: it stops at zero.
-    let step_growth = ws.growth[m_idx].map(|g| (1.0 + g.max(-1.0)).powf(dt));
+    let step_growth = ws.growth[m_idx].map(|g| libm::pow(1.0 + g.max(-1.0), dt));
     let offset = prep.source_offset[m_idx];
     let series_base = m_idx * N_VARIABLES * steps;
     let mut totals = [zero; N_METRICS];
@@ -999,15 +1013,20 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             // Supply = demand gives the base price exactly. Otherwise
             // (S/D)^(1/e) = exp(ln(S/D) / e): a logarithm and an
             // exponential cost half a general power.
-            Some(e) if supply.lt(demand).any() => Lanes::from_fn(|l| {
-                let (s, d) = (supply.0[l], demand.0[l]);
-                if d > 0.0 && s < d {
-                    mat.price * ((s / d).ln() / e).exp().min(mat.max_price_multiple)
+            Some(e) => {
+                let short = supply.lt(demand) & demand.gt(zero);
+                if short.any() {
+                    // Lanes not short take 1/2, an ordinary number, and
+                    // keep the base price.
+                    let ratio = Lanes::select(short, supply / demand, splat(0.5));
+                    let multiple =
+                        lane_math::exp(lane_math::ln(ratio) / e).min(splat(mat.max_price_multiple));
+                    Lanes::select(short, base_price * multiple, base_price)
                 } else {
-                    mat.price
+                    base_price
                 }
-            }),
-            _ => base_price,
+            }
+            None => base_price,
         };
         // 8. Stockpiles release in order, or refill.
         let discount = prep.discount[t];
