@@ -432,3 +432,31 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
     // and collection too in the 5 with products: 240 steps of each.
     assert_eq!(compared, (10 * 7 + 5 * 4) * 240);
 }
+
+/// A workspace keeps nothing from the runs it stepped before: run 9 gives
+/// the same bits in a fresh workspace and in one that has just stepped
+/// runs full of disruptions (the reference scenario's events).
+#[test]
+fn a_workspace_keeps_nothing_from_earlier_runs() {
+    use crmsim::engine::lanes::LANES;
+    use crmsim::engine::run::simulate_runs;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let prep = Prepared::new(&s, 5);
+    let mut fresh = Workspace::new(&s, &prep);
+    simulate_run(&s, &prep, 9, &mut fresh);
+    let mut used = Workspace::new(&s, &prep);
+    for first in (100..180).step_by(LANES) {
+        simulate_runs(&s, &prep, first, LANES, &mut used);
+    }
+    simulate_run(&s, &prep, 9, &mut used);
+    let bits = |ws: &Workspace| {
+        ws.series()
+            .iter()
+            .map(|v| v.0[0].to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&fresh), bits(&used));
+    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(fresh.metrics(0)), bits(used.metrics(0)));
+}
