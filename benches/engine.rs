@@ -2,19 +2,25 @@
 //! cohort outflows of one product and all product flows of one run (the
 //! engine's path), the merge of statistics, counting a batch of runs in the
 //! quantile sketches, and whole simulations of 10,000 runs. Figures and
-//! commands: docs/performance.md.
+//! commands: docs/performance.md. `lane_math` compares the lane versions of
+//! exp, ln and erfc with libm's scalar functions.
 //!
 //! `cargo bench --bench engine` measures; `-- --quick` gives a short run
 //! (what CI does, so every change shows its speed).
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, Throughput,
+};
 use crmsim::engine::cohort::{self, AgeGrid, InflowTiming, Lifetime, TailPoint, YearWeights};
-use crmsim::engine::lanes::LANES;
+use crmsim::engine::lane_math;
+use crmsim::engine::lanes::{Lanes, LANES};
 use crmsim::engine::products::ProductsPrep;
 use crmsim::engine::run::{simulate_run, simulate_runs, Prepared, Workspace};
 use crmsim::engine::{simulate, sketch_batch_runs, RunPlan};
 use crmsim::scenario::Scenario;
 use crmsim::stats::StepStats;
+use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -183,12 +189,70 @@ fn many_runs(c: &mut Criterion) {
     group.finish();
 }
 
+#[derive(Clone, Copy)]
+enum LaneFn {
+    Exp,
+    Ln,
+    Erfc,
+}
+
+/// The lane function `f` of each of `xs` into `ys`, compiled for AVX2 too,
+/// as the engine's step loop is.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn lanes_of(f: LaneFn, xs: &[Lanes], ys: &mut [Lanes]) {
+    for (x, y) in xs.iter().zip(ys) {
+        *y = match f {
+            LaneFn::Exp => lane_math::exp(*x),
+            LaneFn::Ln => lane_math::ln(*x),
+            LaneFn::Erfc => lane_math::erfc(*x),
+        };
+    }
+}
+
+/// The lane function `f` and libm's `scalar` on the same 4096 arguments,
+/// uniform in `lo..hi`.
+fn lanes_and_libm(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    f: LaneFn,
+    scalar: impl Fn(f64) -> f64,
+    (lo, hi): (f64, f64),
+) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let xs: Vec<f64> = (0..4096).map(|_| rng.random_range(lo..hi)).collect();
+    let lanes: Vec<Lanes> = xs.chunks(LANES).map(|c| Lanes::from_fn(|l| c[l])).collect();
+    group.throughput(Throughput::Elements(xs.len() as u64));
+    let mut out = vec![Lanes::splat(0.0); lanes.len()];
+    group.bench_function(format!("{name}_lanes"), |b| {
+        b.iter(|| lanes_of(f, black_box(&lanes), &mut out))
+    });
+    let mut out = vec![0.0; xs.len()];
+    group.bench_function(format!("{name}_libm"), |b| {
+        b.iter(|| {
+            for (x, y) in black_box(&xs).iter().zip(&mut out) {
+                *y = scalar(*x);
+            }
+        })
+    });
+}
+
+/// exp, ln and erfc of arguments in the ranges the engine gives them, four
+/// a call, against libm's scalar functions.
+fn lane_math(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lane_math");
+    lanes_and_libm(&mut group, "exp", LaneFn::Exp, libm::exp, (-30.0, 0.0));
+    lanes_and_libm(&mut group, "ln", LaneFn::Ln, libm::log, (0.01, 1.0));
+    lanes_and_libm(&mut group, "erfc", LaneFn::Erfc, libm::erfc, (0.0, 6.0));
+    group.finish();
+}
+
 criterion_group!(
     benches,
     one_run,
     cohort_outflows,
     merge_statistics,
     sketch_batch,
-    many_runs
+    many_runs,
+    lane_math
 );
 criterion_main!(benches);
