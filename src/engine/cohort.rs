@@ -405,7 +405,7 @@ impl AgeGrid {
                 let c = libm::pow(scale, -shape);
                 if let Some((s, pows)) = &self.weibull_pow {
                     if *s == shape && c.is_normal() {
-                        by_lanes(&pows[..n], out, |x| weibull_points(x * c));
+                        weibull_points_into(&pows[..n], c, out);
                         return;
                     }
                 }
@@ -420,7 +420,7 @@ impl AgeGrid {
                     &self.ages[..n]
                 };
                 // The z of lognormal_z, or of a normal lifetime.
-                by_lanes(xs, out, |x| normal_points((x - mu) / sigma));
+                normal_points_into(xs, mu, sigma, out);
             }
             _ => {
                 for ((p, &x), &ln_x) in out.iter_mut().zip(&self.ages[..n]).zip(&self.ln_ages) {
@@ -448,6 +448,20 @@ fn by_lanes(xs: &[f64], out: &mut [TailPoint], points: impl Fn(Lanes) -> (Mask, 
             };
         }
     }
+}
+
+/// `out[i]` = [`weibull_point`] of `pows[i] * c`. Compiled twice on
+/// x86-64, once for processors with AVX2, with the same bits.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn weibull_points_into(pows: &[f64], c: f64, out: &mut [TailPoint]) {
+    by_lanes(pows, out, |x| weibull_points(x * c));
+}
+
+/// `out[i]` = [`normal_point`] of `(xs[i] - mu) / sigma`. Compiled twice
+/// on x86-64, once for processors with AVX2, with the same bits.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn normal_points_into(xs: &[f64], mu: f64, sigma: f64, out: &mut [TailPoint]) {
+    by_lanes(xs, out, |x| normal_points((x - mu) / sigma));
 }
 
 /// [`weibull_point`] lane by lane, for cumulative hazards `u`.
