@@ -415,6 +415,53 @@ pub struct Workspace {
     /// they were last reset: only these are reset for the next runs.
     touched_avail: Vec<std::ops::Range<usize>>,
     touched_hit: Vec<std::ops::Range<usize>>,
+    /// A material's prices worked out after its steps ([`DeferredPrices`]).
+    deferred: DeferredPrices,
+}
+
+/// What a material's steps leave for its prices to be worked out after
+/// them, when no decision within a step depends on the price (no
+/// stockpile of the material has a refill price cap): each step's supply
+/// to demand ratio where supply falls short, and what each stockpile's
+/// cost needs (the refill, the amount bought, the level held). The prices
+/// of the short lanes of all steps are then computed four at a time, and
+/// the costs are added in the order the steps would have added them, so
+/// every bit is as if each price had been computed in its step.
+#[derive(Debug, Clone)]
+struct DeferredPrices {
+    /// Per step: where supply falls short of demand, and S/D there.
+    short: Vec<Mask>,
+    ratio: Vec<Lanes>,
+    /// Per stockpile of the material and step (`[stockpile][step]`): the
+    /// refill, the amount it buys, and the level at the step's end.
+    refilling: Vec<Mask>,
+    buy: Vec<Lanes>,
+    level: Vec<Lanes>,
+    /// Per stockpile of the material: the initial level.
+    initial: Vec<Lanes>,
+    /// The price in each step.
+    price: Vec<Lanes>,
+    /// The short (step, lane) cells, and their ratios then multiples.
+    cells: Vec<(u32, u8)>,
+    packed: Vec<f64>,
+}
+
+impl DeferredPrices {
+    fn new(steps: usize, stockpiles: usize) -> DeferredPrices {
+        let lanes = vec![Lanes::splat(0.0); steps];
+        let masks = vec![Mask::splat(false); steps];
+        DeferredPrices {
+            short: masks.clone(),
+            ratio: lanes.clone(),
+            refilling: vec![Mask::splat(false); steps * stockpiles],
+            buy: vec![Lanes::splat(0.0); steps * stockpiles],
+            level: vec![Lanes::splat(0.0); steps * stockpiles],
+            initial: vec![Lanes::splat(0.0); stockpiles],
+            price: lanes,
+            cells: Vec::with_capacity(steps * LANES),
+            packed: Vec::with_capacity(steps * LANES + LANES),
+        }
+    }
 }
 
 /// The value of a number that is not drawn (0 for a random one, which is
@@ -519,6 +566,10 @@ impl Workspace {
             lanes_used: 0,
             touched_avail: Vec::new(),
             touched_hit: Vec::new(),
+            deferred: DeferredPrices::new(
+                prep.steps,
+                mats.iter().map(|m| m.stockpiles.len()).max().unwrap_or(0),
+            ),
         }
     }
 
@@ -812,6 +863,67 @@ fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Workspace) {
     }
 }
 
+/// Works out material `m_idx`'s price in every step from what its steps
+/// left in [`DeferredPrices`] (`e` is its price elasticity), and returns
+/// its stockpiles' cost, added in the order of the steps.
+#[inline(always)]
+fn deferred_prices(
+    scenario: &Scenario,
+    prep: &Prepared,
+    m_idx: usize,
+    e: f64,
+    ws: &mut Workspace,
+) -> Lanes {
+    let mat = &scenario.materials[m_idx];
+    let steps = prep.steps;
+    let d = &mut ws.deferred;
+    // The short cells, one after another, packed four to a vector.
+    d.cells.clear();
+    d.packed.clear();
+    for (t, (short, ratio)) in d.short[..steps].iter().zip(&d.ratio).enumerate() {
+        for l in 0..LANES {
+            if short.get(l) {
+                d.cells.push((t as u32, l as u8));
+                d.packed.push(ratio.0[l]);
+            }
+        }
+    }
+    // The last vector's unused lanes take 1/2, an ordinary number.
+    while d.packed.len() % LANES != 0 {
+        d.packed.push(0.5);
+    }
+    let max = Lanes::splat(mat.max_price_multiple);
+    for chunk in d.packed.chunks_exact_mut(LANES) {
+        let ratio = Lanes::from_fn(|l| chunk[l]);
+        let multiple = lane_math::exp(lane_math::ln(ratio) / e).min(max);
+        chunk.copy_from_slice(&multiple.0);
+    }
+    let base_price = Lanes::splat(mat.price);
+    d.price[..steps].fill(base_price);
+    for (&(t, l), &multiple) in d.cells.iter().zip(&d.packed) {
+        d.price[t as usize].0[l as usize] = mat.price * multiple;
+    }
+    let mut stock_cost = Lanes::splat(0.0);
+    let dt = prep.dt;
+    for t in 0..steps {
+        let price = d.price[t];
+        let discount = prep.discount[t];
+        for (i, sp) in mat.stockpiles.iter().enumerate() {
+            if t == 0 && sp.buy_initial {
+                stock_cost += d.initial[i] * mat.price;
+            }
+            let k = i * steps + t;
+            stock_cost = Lanes::select(
+                d.refilling[k],
+                stock_cost + d.buy[k] * price * discount,
+                stock_cost,
+            );
+            stock_cost += d.level[k] * price * sp.holding_cost_rate * dt * discount;
+        }
+    }
+    stock_cost
+}
+
 /// The first step in which each lane's imports of material `m_idx` lose
 /// more than its response trigger (the world's signal for substitution and
 /// new capacity), from availability alone; `usize::MAX` where none does.
@@ -891,6 +1003,18 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
     let stock_offset = prep.stock_offset[m_idx];
     let sum_row = ws.sum_row[m_idx];
     let lanes = Mask::from_fn(|l| l < ws.lanes_used);
+    // With no refill price cap, no decision within a step reads the price:
+    // it is worked out after the steps, for the short lanes only.
+    let defer_price = mat.price_elasticity.is_some()
+        && mat
+            .stockpiles
+            .iter()
+            .all(|sp| sp.refill_price_cap == f64::INFINITY);
+    // The price's sums are then added after the steps too.
+    let mut sum_row_in_steps = sum_row;
+    if defer_price {
+        sum_row_in_steps[Variable::Price as usize] = usize::MAX;
+    }
     for t in 0..steps {
         let any_hit = ws.hit[m_idx * steps + t].any();
         let avail = |flow: usize| ws.avail[flow * steps + t];
@@ -1015,7 +1139,12 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             // exponential cost half a general power.
             Some(e) => {
                 let short = supply.lt(demand) & demand.gt(zero);
-                if short.any() {
+                if defer_price {
+                    ws.deferred.short[t] = short;
+                    ws.deferred.ratio[t] = supply / demand;
+                    // A stand-in: the price is worked out after the steps.
+                    base_price
+                } else if short.any() {
                     // Lanes not short take 1/2, an ordinary number, and
                     // keep the base price.
                     let ratio = Lanes::select(short, supply / demand, splat(0.5));
@@ -1034,7 +1163,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         let mut remaining = gap;
         let mut level = zero;
         let levels = &mut ws.levels[stock_offset..];
-        for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
+        for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
             let basis = match sp.target_basis {
                 TargetBasis::Consumption => demand,
                 TargetBasis::NetImports => need,
@@ -1048,7 +1177,9 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                 // A stock starts at initial_fill x its first target,
                 // bought at the base price when buy_initial is set.
                 *lvl = sp.initial_fill * target;
-                if sp.buy_initial {
+                if defer_price {
+                    ws.deferred.initial[i] = *lvl;
+                } else if sp.buy_initial {
                     stock_cost += *lvl * mat.price;
                 }
             }
@@ -1057,9 +1188,15 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             let r = (remaining * sp.release_fraction)
                 .min(available)
                 .min(splat(sp.max_release_tpy * dt));
+            // Deferred prices come with no cap: every price is below it.
+            let affordable = if defer_price {
+                Mask::splat(true)
+            } else {
+                price.le(splat(sp.refill_price_cap * mat.price))
+            };
             let refilling = !releasing
                 & lvl.lt(target)
-                & price.le(splat(sp.refill_price_cap * mat.price))
+                & affordable
                 & (Mask::splat(sp.refill_in_shortage) | gap.equals(zero));
             let buy = (target - *lvl).min(splat(sp.replenish_tpy * dt));
             *lvl = Lanes::select(
@@ -1069,9 +1206,17 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             );
             remaining = Lanes::select(releasing, remaining - r, remaining);
             release = Lanes::select(releasing, release + r, release);
-            stock_cost = Lanes::select(refilling, stock_cost + buy * price * discount, stock_cost);
-            // 11. Holding cost on the stock held through the step.
-            stock_cost += *lvl * price * sp.holding_cost_rate * dt * discount;
+            if defer_price {
+                let d = &mut ws.deferred;
+                d.refilling[i * steps + t] = refilling;
+                d.buy[i * steps + t] = buy;
+                d.level[i * steps + t] = *lvl;
+            } else {
+                stock_cost =
+                    Lanes::select(refilling, stock_cost + buy * price * discount, stock_cost);
+                // 11. Holding cost on the stock held through the step.
+                stock_cost += *lvl * price * sp.holding_cost_rate * dt * discount;
+            }
             level += *lvl;
         }
         // 9. What is left unmet.
@@ -1100,7 +1245,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             }
         }
         if !ws.sums.is_empty() {
-            for (&row, value) in sum_row.iter().zip(&values) {
+            for (&row, value) in sum_row_in_steps.iter().zip(&values) {
                 if row != usize::MAX {
                     // Lanes without a run add nothing.
                     ws.sums[row * steps + t] += Lanes::select(lanes, *value, zero);
@@ -1123,6 +1268,20 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         run_length = Lanes::select(short, run_length + 1.0, zero);
         let longest = &mut totals[Metric::LongestShortfallSteps as usize];
         *longest = Lanes::select(short, longest.max(run_length), *longest);
+    }
+    if let (true, Some(e)) = (defer_price, mat.price_elasticity) {
+        stock_cost = deferred_prices(scenario, prep, m_idx, e, ws);
+        let prices = &ws.deferred.price;
+        let v = Variable::Price as usize;
+        if ws.record {
+            ws.series[series_base + v * steps..][..steps].copy_from_slice(prices);
+        }
+        let row = sum_row[v];
+        if !ws.sums.is_empty() && row != usize::MAX {
+            for (sum, price) in ws.sums[row * steps..][..steps].iter_mut().zip(prices) {
+                *sum += Lanes::select(lanes, *price, zero);
+            }
+        }
     }
     let demand_t = totals[Metric::DemandT as usize];
     totals[Metric::ShortfallFraction as usize] = Lanes::select(
