@@ -460,3 +460,54 @@ fn a_workspace_keeps_nothing_from_earlier_runs() {
     let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(fresh.metrics(0)), bits(used.metrics(0)));
 }
+
+/// Prices are worked out after a material's steps when no stockpile has a
+/// refill price cap, and in each step otherwise. A cap at the largest
+/// allowed multiple (1000 x the base price, at or above every price) never
+/// binds, so both ways must give the same bits in every series and total.
+#[test]
+fn prices_after_the_steps_equal_prices_within_them() {
+    use crmsim::engine::lanes::LANES;
+    use crmsim::engine::run::simulate_runs;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["gallium-eu", "defence-supply", "nickel-hub"] {
+        let file = root.join(format!("scenarios/{name}.toml"));
+        let text = std::fs::read_to_string(&file).expect("a library scenario");
+        let capped = text.replace(
+            "[[stockpile]]\n",
+            "[[stockpile]]\nrefill_price_cap = 1000\n",
+        );
+        assert!(capped != text, "{name} has stockpiles");
+        let (a, b) = (scenario(&text), scenario(&capped));
+        let prep_a = Prepared::new(&a, 3);
+        let prep_b = Prepared::new(&b, 3);
+        let mut ws_a = Workspace::new(&a, &prep_a);
+        let mut ws_b = Workspace::new(&b, &prep_b);
+        let mut short = 0;
+        for first in (0..64).step_by(LANES) {
+            simulate_runs(&a, &prep_a, first, LANES, &mut ws_a);
+            simulate_runs(&b, &prep_b, first, LANES, &mut ws_b);
+            let bits = |ws: &Workspace| {
+                ws.series()
+                    .iter()
+                    .flat_map(|v| v.0.map(f64::to_bits))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&ws_a), bits(&ws_b), "{name}: runs from {first}");
+            for lane in 0..LANES {
+                let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(ws_a.metrics(lane)), bits(ws_b.metrics(lane)), "{name}");
+            }
+            // The prices compared include scarcity prices.
+            let steps = prep_a.steps();
+            for lane in 0..LANES {
+                for t in 0..steps {
+                    let price = ws_a.value_in(lane, steps, 0, Variable::Price, t);
+                    let base = ws_a.value_in(lane, steps, 0, Variable::Price, 0);
+                    short += usize::from(price > base);
+                }
+            }
+        }
+        assert!(short > 0, "{name}: some price above the base");
+    }
+}
