@@ -2,9 +2,8 @@
 //! ([`simulate`]) that runs many and folds them into statistics.
 //!
 //! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
-//! block, per-step sums are added in a fixed order (each SIMD lane sums its
-//! runs in run order, then the lanes are added in lane order:
-//! [`run::Workspace::sums_into`]); blocks are then added into an
+//! block, per-step sums are added in run order as the runs are stepped
+//! ([`run::Workspace::sums_into`]); blocks are then added into an
 //! exact sum, and quantile sketches count integers, so the statistics do not
 //! depend on which thread ran which block, nor on how many threads there were.
 //! Per-run totals are kept in run order.
@@ -334,8 +333,19 @@ impl MemoryEstimate {
             .filter(|f| f.is_none())
             .count();
         let batch = (sketch_batch_runs(varying) * varying) as u64;
+        // A material's deferred prices: per step, a few lanes and three per
+        // stockpile, and the packed short cells.
+        let stockpiles = scenario
+            .materials
+            .iter()
+            .map(|m| m.stockpiles.len() as u64)
+            .max()
+            .unwrap_or(0);
+        let deferred = lanes * steps * (6 + 3 * stockpiles);
+        // Availability, the lanes' series, the block sums (and their copy
+        // by cell), the batch, the lanes' rows, the deferred prices.
         let workspace =
-            8 * (lanes * sources * steps + (1 + 2 * lanes) * cells + batch + lanes * row);
+            8 * (lanes * sources * steps + (2 + lanes) * cells + batch + lanes * row + deferred);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {

@@ -402,10 +402,12 @@ pub struct Workspace {
     /// Whether the steps write [`Self::series`]; when they do not, only the
     /// totals and the sums are kept.
     record: bool,
-    /// Lane by lane, each varying series' sum over the runs stepped since
-    /// [`Self::clear_sums`], `[series][step]` in the order of `sum_row`;
-    /// empty unless kept ([`Self::keep_sums`]).
-    sums: Vec<Lanes>,
+    /// Each varying series' sum over the runs stepped since
+    /// [`Self::clear_sums`], in run order, `[series][step]` in the order of
+    /// `sum_row`; empty unless kept ([`Self::keep_sums`]). One number per
+    /// cell rather than one per lane: the sums of all cells then stay in
+    /// the processor's cache from one group of runs to the next.
+    sums: Vec<f64>,
     /// The row of each material's variables in `sums`, `[material][variable]`;
     /// `usize::MAX` for a variable that cannot vary (and is not summed).
     sum_row: Vec<[usize; N_VARIABLES]>,
@@ -591,20 +593,19 @@ impl Workspace {
             .filter(|&&r| r != usize::MAX)
             .count();
         let steps = self.series.len() / (self.sum_row.len() * N_VARIABLES).max(1);
-        self.sums = vec![Lanes::splat(0.0); rows * steps];
+        self.sums = vec![0.0; rows * steps];
     }
 
     /// Sets every sum back to 0.
     pub fn clear_sums(&mut self) {
-        self.sums.fill(Lanes::splat(0.0));
+        self.sums.fill(0.0);
     }
 
     /// Writes into `out[c]` cell `c`'s sum (`[material][variable][step]`)
-    /// over the runs stepped since [`Self::clear_sums`]: each lane sums its
-    /// runs in run order as they are stepped, and the lanes' sums are added
-    /// in lane order, a fixed order. Cells that cannot vary
-    /// ([`Prepared::fixed_cells`]) are not summed and get 0. Needs
-    /// [`Self::keep_sums`].
+    /// over the runs stepped since [`Self::clear_sums`], added in run order
+    /// (lane by lane, group after group) as the runs were stepped. Cells
+    /// that cannot vary ([`Prepared::fixed_cells`]) are not summed and get
+    /// 0. Needs [`Self::keep_sums`].
     pub fn sums_into(&self, out: &mut [f64]) {
         assert_eq!(out.len(), self.series.len(), "one sum per cell");
         let steps = out.len() / (self.sum_row.len() * N_VARIABLES).max(1);
@@ -615,9 +616,7 @@ impl Workspace {
             if row == usize::MAX {
                 cells.fill(0.0);
             } else {
-                for (c, lanes) in cells.iter_mut().zip(&self.sums[row * steps..]) {
-                    *c = lanes.0.iter().fold(0.0, |s, x| s + x);
-                }
+                cells.copy_from_slice(&self.sums[row * steps..][..steps]);
             }
         }
     }
@@ -1002,7 +1001,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
     let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
     let stock_offset = prep.stock_offset[m_idx];
     let sum_row = ws.sum_row[m_idx];
-    let lanes = Mask::from_fn(|l| l < ws.lanes_used);
+    let full = ws.lanes_used == LANES;
     // With no refill price cap, no decision within a step reads the price:
     // it is worked out after the steps, for the short lanes only.
     let defer_price = mat.price_elasticity.is_some()
@@ -1247,8 +1246,14 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         if !ws.sums.is_empty() {
             for (&row, value) in sum_row_in_steps.iter().zip(&values) {
                 if row != usize::MAX {
-                    // Lanes without a run add nothing.
-                    ws.sums[row * steps + t] += Lanes::select(lanes, *value, zero);
+                    // Lane by lane, in run order; lanes without a run add
+                    // nothing.
+                    let sum = &mut ws.sums[row * steps + t];
+                    *sum = if full {
+                        value.0.iter().fold(*sum, |s, x| s + x)
+                    } else {
+                        value.0[..ws.lanes_used].iter().fold(*sum, |s, x| s + x)
+                    };
                 }
             }
         }
@@ -1279,7 +1284,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         let row = sum_row[v];
         if !ws.sums.is_empty() && row != usize::MAX {
             for (sum, price) in ws.sums[row * steps..][..steps].iter_mut().zip(prices) {
-                *sum += Lanes::select(lanes, *price, zero);
+                *sum = price.0[..ws.lanes_used].iter().fold(*sum, |s, x| s + x);
             }
         }
     }

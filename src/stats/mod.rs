@@ -69,7 +69,7 @@ impl StepStats {
     }
 
     /// Counts a block of `runs` runs from each cell's sum over the block
-    /// (`sums[c]` for cell `c`, added in a fixed order; the sums of fixed cells
+    /// (`sums[c]` for cell `c`, added in run order; the sums of fixed cells
     /// are not read): the sums are added exactly, so the result does not
     /// depend on which blocks were counted where.
     pub fn add_block_sums(&mut self, sums: &[f64], runs: u64) {
