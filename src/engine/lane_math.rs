@@ -421,10 +421,11 @@ mod tests {
         }
     }
 
-    /// `f` of each of `xs` into `ys`, compiled for AVX2 too, as in the
-    /// engine's step loop (a loop, not a closure, so that the functions are
-    /// inlined into the AVX2 version).
-    #[multiversion::multiversion(targets("x86_64+avx2"))]
+    /// `f` of each of `xs` into `ys`, compiled for AVX-512 and AVX2 too,
+    /// as the engine's step loop is (a loop, not a closure, so that the
+    /// functions are inlined into each version); the processor running the
+    /// test picks the version, as it does for the engine.
+    #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
     fn dispatched(f: Fun, xs: &[Lanes], ys: &mut [Lanes]) {
         for (x, y) in xs.iter().zip(ys) {
             *y = match f {
@@ -437,7 +438,7 @@ mod tests {
     }
 
     /// Checks every lane of `f` against libm, four consecutive values of
-    /// `xs` a call, on the baseline and on the dispatched (AVX2) code.
+    /// `xs` a call, on the baseline and on the dispatched (AVX-512 or AVX2) code.
     fn check(f: Fun, xs: &[f64]) {
         let lanes: Vec<Lanes> = xs
             .chunks(LANES)
