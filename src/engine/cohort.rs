@@ -450,16 +450,16 @@ fn by_lanes(xs: &[f64], out: &mut [TailPoint], points: impl Fn(Lanes) -> (Mask, 
     }
 }
 
-/// `out[i]` = [`weibull_point`] of `pows[i] * c`. Compiled twice on
-/// x86-64, once for processors with AVX2, with the same bits.
-#[multiversion::multiversion(targets("x86_64+avx2"))]
+/// `out[i]` = [`weibull_point`] of `pows[i] * c`. Compiled for AVX-512,
+/// AVX2 and the x86-64 baseline, with the same bits.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn weibull_points_into(pows: &[f64], c: f64, out: &mut [TailPoint]) {
     by_lanes(pows, out, |x| weibull_points(x * c));
 }
 
-/// `out[i]` = [`normal_point`] of `(xs[i] - mu) / sigma`. Compiled twice
-/// on x86-64, once for processors with AVX2, with the same bits.
-#[multiversion::multiversion(targets("x86_64+avx2"))]
+/// `out[i]` = [`normal_point`] of `(xs[i] - mu) / sigma`. Compiled for
+/// AVX-512, AVX2 and the x86-64 baseline, with the same bits.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn normal_points_into(xs: &[f64], mu: f64, sigma: f64, out: &mut [TailPoint]) {
     by_lanes(xs, out, |x| normal_points((x - mu) / sigma));
 }

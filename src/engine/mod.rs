@@ -555,10 +555,11 @@ mod tests {
     #[test]
     fn sketch_batches_grow_with_the_cells_within_32_mib_and_64_to_256_runs() {
         // The reference's 21,600 varying cells: 21,600 / 112 = 192.9 runs,
-        // 33 MB (32 MiB would be 194.2 runs), down to a multiple of 4 lanes.
+        // 33 MB (32 MiB would be 194.2 runs), down to a multiple of 8 lanes.
+        assert_eq!(LANES, 8);
         assert_eq!(sketch_batch_runs(21_600), 192);
-        // Products: 7,680 / 112 = 68.6.
-        assert_eq!(sketch_batch_runs(7_680), 68);
+        // Products: 7,680 / 112 = 68.6, down to 64.
+        assert_eq!(sketch_batch_runs(7_680), 64);
         // 50,000 cells: 32 MiB / 400,000 bytes = 83.9 runs.
         assert_eq!(sketch_batch_runs(50_000), 80);
         assert_eq!(sketch_batch_runs(2_520), 64);
