@@ -863,6 +863,39 @@ fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Workspace) {
     }
 }
 
+/// Where a step's values go: the series (when recorded) and the sums.
+struct Emit<'a> {
+    t: usize,
+    steps: usize,
+    /// The material's first cell.
+    series_base: usize,
+    /// The row of each variable in the sums, `usize::MAX` if not summed.
+    rows: &'a [usize; N_VARIABLES],
+    /// Whether every lane holds a run.
+    full: bool,
+}
+
+impl Emit<'_> {
+    /// Records `value` of `var` and adds it to its sum.
+    #[inline(always)]
+    fn put(&self, ws: &mut Workspace, var: Variable, value: Lanes) {
+        let v = var as usize;
+        if ws.record {
+            ws.series[self.series_base + v * self.steps + self.t] = value;
+        }
+        let row = self.rows[v];
+        if row != usize::MAX && !ws.sums.is_empty() {
+            // Lane by lane, in run order; lanes without a run add nothing.
+            let sum = &mut ws.sums[row * self.steps + self.t];
+            *sum = if self.full {
+                value.0.iter().fold(*sum, |s, x| s + x)
+            } else {
+                value.0[..ws.lanes_used].iter().fold(*sum, |s, x| s + x)
+            };
+        }
+    }
+}
+
 /// Works out material `m_idx`'s price in every step from what its steps
 /// left in [`DeferredPrices`] (`e` is its price elasticity), and returns
 /// its stockpiles' cost, added in the order of the steps.
@@ -1223,41 +1256,29 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         let shortfall = remaining.max(zero);
         shortage_cost += shortfall * mat.value_of_lost_load * discount;
 
-        let values = [
-            demand,
-            supply,
-            imports,
-            secondary,
-            refinery,
-            level,
-            release,
-            shortfall,
-            price,
-            in_use,
-            eol,
-            collected,
-            feed_availability,
-            reexports,
-        ];
-        if ws.record {
-            for (v, value) in values.iter().enumerate() {
-                ws.series[series_base + v * steps + t] = *value;
-            }
-        }
-        if !ws.sums.is_empty() {
-            for (&row, value) in sum_row_in_steps.iter().zip(&values) {
-                if row != usize::MAX {
-                    // Lane by lane, in run order; lanes without a run add
-                    // nothing.
-                    let sum = &mut ws.sums[row * steps + t];
-                    *sum = if full {
-                        value.0.iter().fold(*sum, |s, x| s + x)
-                    } else {
-                        value.0[..ws.lanes_used].iter().fold(*sum, |s, x| s + x)
-                    };
-                }
-            }
-        }
+        // Each value is recorded and summed as it stands, without going
+        // through a list of all fourteen.
+        let out = Emit {
+            t,
+            steps,
+            series_base,
+            rows: &sum_row_in_steps,
+            full,
+        };
+        out.put(ws, Variable::Demand, demand);
+        out.put(ws, Variable::Supply, supply);
+        out.put(ws, Variable::Imports, imports);
+        out.put(ws, Variable::Secondary, secondary);
+        out.put(ws, Variable::Refinery, refinery);
+        out.put(ws, Variable::StockpileLevel, level);
+        out.put(ws, Variable::Release, release);
+        out.put(ws, Variable::Shortfall, shortfall);
+        out.put(ws, Variable::Price, price);
+        out.put(ws, Variable::InUseStock, in_use);
+        out.put(ws, Variable::Eol, eol);
+        out.put(ws, Variable::Collected, collected);
+        out.put(ws, Variable::FeedAvailability, feed_availability);
+        out.put(ws, Variable::Reexports, reexports);
         totals[Metric::DemandT as usize] += demand;
         totals[Metric::SupplyT as usize] += supply;
         totals[Metric::ShortfallT as usize] += shortfall;
