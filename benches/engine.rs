@@ -196,9 +196,9 @@ enum LaneFn {
     Erfc,
 }
 
-/// The lane function `f` of each of `xs` into `ys`, compiled for AVX2 too,
-/// as the engine's step loop is.
-#[multiversion::multiversion(targets("x86_64+avx2"))]
+/// The lane function `f` of each of `xs` into `ys`, compiled for AVX-512
+/// and AVX2 too, as the engine's step loop is.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn lanes_of(f: LaneFn, xs: &[Lanes], ys: &mut [Lanes]) {
     for (x, y) in xs.iter().zip(ys) {
         *y = match f {
