@@ -3,7 +3,9 @@
 //! engine's path), the merge of statistics, counting a batch of runs in the
 //! quantile sketches, and whole simulations of 10,000 runs. Figures and
 //! commands: docs/performance.md. `lane_math` compares the lane versions of
-//! exp, ln and erfc with libm's scalar functions.
+//! exp, ln and erfc with libm's scalar functions; `streams` the first draw
+//! of a stream for a group of runs, from the first blocks computed side by
+//! side and from a `ChaCha8Rng` per run.
 //!
 //! `cargo bench --bench engine` measures; `-- --quick` gives a short run
 //! (what CI does, so every change shows its speed).
@@ -16,11 +18,12 @@ use crmsim::engine::cohort::{self, AgeGrid, InflowTiming, Lifetime, TailPoint, Y
 use crmsim::engine::lane_math;
 use crmsim::engine::lanes::{Lanes, LANES};
 use crmsim::engine::products::ProductsPrep;
+use crmsim::engine::rng::StreamKey;
 use crmsim::engine::run::{simulate_run, simulate_runs, Prepared, Workspace};
 use crmsim::engine::{simulate, sketch_batch_runs, RunPlan};
 use crmsim::scenario::Scenario;
 use crmsim::stats::StepStats;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -246,6 +249,38 @@ fn lane_math(c: &mut Criterion) {
     group.finish();
 }
 
+/// One u64 from one stream for each run of a group of [`LANES`]: what most
+/// drawn parameters need.
+fn streams(c: &mut Criterion) {
+    let key = StreamKey::new(42, "world/material/gallium/demand_growth");
+    let mut group = c.benchmark_group("streams");
+    group.throughput(Throughput::Elements(LANES as u64));
+    let mut first = 0;
+    group.bench_function("first_u64_of_each_lane_from_first_blocks", |b| {
+        b.iter(|| {
+            let blocks = key.first_blocks(black_box(first));
+            let mut sum = 0u64;
+            for (l, block) in blocks.iter().enumerate() {
+                sum ^= key.rng_from(first + l as u64, block).next_u64();
+            }
+            first += LANES as u64;
+            sum
+        })
+    });
+    let mut first = 0;
+    group.bench_function("first_u64_of_each_lane_from_chacha8rng", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for l in 0..LANES as u64 {
+                sum ^= key.rng(black_box(first) + l).next_u64();
+            }
+            first += LANES as u64;
+            sum
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     one_run,
@@ -253,6 +288,7 @@ criterion_group!(
     merge_statistics,
     sketch_batch,
     many_runs,
-    lane_math
+    lane_math,
+    streams
 );
 criterion_main!(benches);

@@ -6,7 +6,7 @@
 use super::lane_math;
 use super::lanes::{Lanes, Mask, LANES};
 use super::products::{ProductFlows, ProductsPrep};
-use super::rng::StreamKey;
+use super::rng::{FirstBlockRng, StreamKey};
 use super::{Metric, Variable, N_METRICS, N_VARIABLES};
 use crate::scenario::uncertain::Uncertain;
 use crate::scenario::{Arrival, FlowRef, Scenario, StockTarget, TargetBasis};
@@ -682,66 +682,75 @@ impl Workspace {
     }
 }
 
-/// Draws run `run`'s per-run numbers into lane `lane`'s slots.
-fn draw_parameters(
-    scenario: &Scenario,
-    prep: &Prepared,
-    run: u64,
-    lane: usize,
-    ws: &mut Workspace,
-) {
+/// The uncertain number drawn into `slot`.
+fn uncertain<'a>(scenario: &'a Scenario, prep: &Prepared, slot: Slot) -> &'a Uncertain {
+    let mats = &scenario.materials;
     let substitution = |m: usize| {
-        scenario.materials[m]
+        mats[m]
             .substitution
             .as_ref()
             .expect("a substitution slot belongs to a material with substitution")
     };
     let new_capacity = |m: usize| {
-        scenario.materials[m]
+        mats[m]
             .new_capacity
             .as_ref()
             .expect("a new-capacity slot belongs to a material with new capacity")
     };
+    match slot {
+        Slot::DemandTpy(m) => &mats[m].demand_tpy,
+        Slot::DemandGrowth(m) => &mats[m].demand_growth,
+        Slot::Spare(g) => {
+            let m = prep.source_offset.partition_point(|&o| o <= g) - 1;
+            &mats[m].sources[g - prep.source_offset[m]].spare_capacity
+        }
+        Slot::Rate(d) => match &scenario.disruptions[d].arrival {
+            Arrival::Poisson(rate) => rate,
+            Arrival::Scheduled { .. } => unreachable!("only Poisson rates are parameters"),
+        },
+        Slot::Life(p, i) => scenario.products[p].lifetime.param(i),
+        Slot::Collection(p) => &scenario.products[p].collection_rate,
+        Slot::Recovery(p, k) => &scenario.products[p].contents[k].recovery,
+        Slot::Utilization(r) => &scenario.refineries[r].utilization,
+        Slot::SubstitutionMax(m) => &substitution(m).max_fraction,
+        Slot::SubstitutionRate(m) => &substitution(m).per_year,
+        Slot::NewCapacityShare(m) => &new_capacity(m).share_per_year,
+        Slot::NewCapacityLead(m) => &new_capacity(m).lead_time_years,
+    }
+}
+
+/// Draws the per-run numbers of the `n` runs from `first_run` on into
+/// lanes 0 to `n`.
+fn draw_parameters(
+    scenario: &Scenario,
+    prep: &Prepared,
+    first_run: u64,
+    n: usize,
+    ws: &mut Workspace,
+) {
     for (i, p) in prep.params.iter().enumerate() {
-        let mut rng = p.key.rng(run);
-        let mats = &scenario.materials;
-        let x = match p.slot {
-            Slot::DemandTpy(m) => mats[m].demand_tpy.sample(&mut rng),
-            Slot::DemandGrowth(m) => mats[m].demand_growth.sample(&mut rng),
-            Slot::Spare(g) => {
-                let m = prep.source_offset.partition_point(|&o| o <= g) - 1;
-                mats[m].sources[g - prep.source_offset[m]]
-                    .spare_capacity
-                    .sample(&mut rng)
+        let u = uncertain(scenario, prep, p.slot);
+        // A draw rarely needs more than its stream's first block, which is
+        // computed for all lanes at once.
+        let blocks = p.key.first_blocks(first_run);
+        for (lane, block) in blocks.iter().enumerate().take(n) {
+            let x = u.sample(&mut p.key.rng_from(first_run + lane as u64, block));
+            let own = &mut ws.runs[lane];
+            own.params[i] = x;
+            match p.slot {
+                Slot::DemandTpy(m) => ws.demand_tpy[m].0[lane] = x,
+                Slot::DemandGrowth(m) => ws.growth[m].0[lane] = x,
+                Slot::Spare(g) => ws.spare[g].0[lane] = x,
+                Slot::Rate(d) => own.rate[d] = x,
+                Slot::Life(p, i) => own.life[p][i] = x,
+                Slot::Collection(p) => own.collection[p] = x,
+                Slot::Recovery(p, k) => own.recovery[p][k] = x,
+                Slot::Utilization(r) => ws.utilization[r].0[lane] = x,
+                Slot::SubstitutionMax(m) => ws.substitution[m].0 .0[lane] = x,
+                Slot::SubstitutionRate(m) => ws.substitution[m].1 .0[lane] = x,
+                Slot::NewCapacityShare(m) => ws.new_capacity[m].0 .0[lane] = x,
+                Slot::NewCapacityLead(m) => ws.new_capacity[m].1 .0[lane] = x,
             }
-            Slot::Rate(d) => match &scenario.disruptions[d].arrival {
-                Arrival::Poisson(rate) => rate.sample(&mut rng),
-                Arrival::Scheduled { .. } => unreachable!("only Poisson rates are parameters"),
-            },
-            Slot::Life(p, i) => scenario.products[p].lifetime.param(i).sample(&mut rng),
-            Slot::Collection(p) => scenario.products[p].collection_rate.sample(&mut rng),
-            Slot::Recovery(p, k) => scenario.products[p].contents[k].recovery.sample(&mut rng),
-            Slot::Utilization(r) => scenario.refineries[r].utilization.sample(&mut rng),
-            Slot::SubstitutionMax(m) => substitution(m).max_fraction.sample(&mut rng),
-            Slot::SubstitutionRate(m) => substitution(m).per_year.sample(&mut rng),
-            Slot::NewCapacityShare(m) => new_capacity(m).share_per_year.sample(&mut rng),
-            Slot::NewCapacityLead(m) => new_capacity(m).lead_time_years.sample(&mut rng),
-        };
-        let own = &mut ws.runs[lane];
-        own.params[i] = x;
-        match p.slot {
-            Slot::DemandTpy(m) => ws.demand_tpy[m].0[lane] = x,
-            Slot::DemandGrowth(m) => ws.growth[m].0[lane] = x,
-            Slot::Spare(g) => ws.spare[g].0[lane] = x,
-            Slot::Rate(d) => own.rate[d] = x,
-            Slot::Life(p, i) => own.life[p][i] = x,
-            Slot::Collection(p) => own.collection[p] = x,
-            Slot::Recovery(p, k) => own.recovery[p][k] = x,
-            Slot::Utilization(r) => ws.utilization[r].0[lane] = x,
-            Slot::SubstitutionMax(m) => ws.substitution[m].0 .0[lane] = x,
-            Slot::SubstitutionRate(m) => ws.substitution[m].1 .0[lane] = x,
-            Slot::NewCapacityShare(m) => ws.new_capacity[m].0 .0[lane] = x,
-            Slot::NewCapacityLead(m) => ws.new_capacity[m].1 .0[lane] = x,
         }
     }
 }
@@ -752,52 +761,72 @@ fn event_steps(duration_months: f64, months_per_step: f64) -> usize {
     ((duration_months / months_per_step).ceil() as usize).max(1)
 }
 
-/// Draws run `run`'s disruptions into lane `lane`: multiplies their
-/// (1 - severity) into the availability of every flow they hit. The lanes'
-/// availabilities start at 1 ([`reset_events`]).
-fn draw_events(scenario: &Scenario, prep: &Prepared, run: u64, lane: usize, ws: &mut Workspace) {
+/// Draws the disruptions of the `n` runs from `first_run` on into lanes 0
+/// to `n`: multiplies their (1 - severity) into the availability of every
+/// flow they hit. The lanes' availabilities start at 1 ([`reset_events`]);
+/// the lanes' event rates are drawn ([`draw_parameters`]).
+fn draw_events(scenario: &Scenario, prep: &Prepared, first_run: u64, n: usize, ws: &mut Workspace) {
+    for (d_idx, key) in prep.event_keys.iter().enumerate() {
+        // Most runs draw no more than a few events, within the stream's
+        // first block, which is computed for all lanes at once.
+        let blocks = key.first_blocks(first_run);
+        for (lane, block) in blocks.iter().enumerate().take(n) {
+            let mut rng = key.rng_from(first_run + lane as u64, block);
+            draw_lane_events(scenario, prep, d_idx, lane, &mut rng, ws);
+        }
+    }
+}
+
+/// Draws the events of disruption `d_idx` in lane `lane`'s run from `rng`,
+/// that run's stream of the disruption.
+fn draw_lane_events(
+    scenario: &Scenario,
+    prep: &Prepared,
+    d_idx: usize,
+    lane: usize,
+    rng: &mut FirstBlockRng,
+    ws: &mut Workspace,
+) {
+    let d = &scenario.disruptions[d_idx];
     let steps = prep.steps;
-    let horizon_years = steps as f64 * prep.dt;
-    for (d_idx, d) in scenario.disruptions.iter().enumerate() {
-        let mut rng = prep.event_keys[d_idx].rng(run);
-        let mut apply = |start: usize, rng: &mut rand_chacha::ChaCha8Rng| {
-            let length = event_steps(d.duration_months.sample(rng), prep.months_per_step);
-            let factor = 1.0 - d.severity.sample(rng);
-            let end = start.saturating_add(length).min(steps);
-            for &flow in &prep.event_rows[d_idx] {
-                let range = flow * steps + start..flow * steps + end;
-                for a in &mut ws.avail[range.clone()] {
-                    a.0[lane] *= factor;
-                }
-                ws.touched_avail.push(range);
+    let mut apply = |start: usize, rng: &mut FirstBlockRng| {
+        let length = event_steps(d.duration_months.sample(rng), prep.months_per_step);
+        let factor = 1.0 - d.severity.sample(rng);
+        let end = start.saturating_add(length).min(steps);
+        for &flow in &prep.event_rows[d_idx] {
+            let range = flow * steps + start..flow * steps + end;
+            for a in &mut ws.avail[range.clone()] {
+                a.0[lane] *= factor;
             }
-            for &m in &prep.event_materials[d_idx] {
-                let range = m * steps + start..m * steps + end;
-                for hit in &mut ws.hit[range.clone()] {
-                    hit.set(lane);
-                }
-                ws.touched_hit.push(range);
+            ws.touched_avail.push(range);
+        }
+        for &m in &prep.event_materials[d_idx] {
+            let range = m * steps + start..m * steps + end;
+            for hit in &mut ws.hit[range.clone()] {
+                hit.set(lane);
             }
-        };
-        match &d.arrival {
-            Arrival::Scheduled { step, .. } => apply(*step, &mut rng),
-            Arrival::Poisson(_) => {
-                let rate = ws.runs[lane].rate[d_idx];
-                if rate <= 0.0 {
-                    continue;
+            ws.touched_hit.push(range);
+        }
+    };
+    match &d.arrival {
+        Arrival::Scheduled { step, .. } => apply(*step, rng),
+        Arrival::Poisson(_) => {
+            let rate = ws.runs[lane].rate[d_idx];
+            if rate <= 0.0 {
+                return;
+            }
+            // Arrivals of a Poisson process in continuous time; an event
+            // starts in the step its arrival falls in.
+            let horizon_years = steps as f64 * prep.dt;
+            let mut t = 0.0;
+            loop {
+                let gap: f64 = Exp1.sample(rng);
+                t += gap / rate;
+                if t >= horizon_years {
+                    break;
                 }
-                // Arrivals of a Poisson process in continuous time; an event
-                // starts in the step its arrival falls in.
-                let mut t = 0.0;
-                loop {
-                    let gap: f64 = Exp1.sample(&mut rng);
-                    t += gap / rate;
-                    if t >= horizon_years {
-                        break;
-                    }
-                    let start = ((t / prep.dt) as usize).min(steps - 1);
-                    apply(start, &mut rng);
-                }
+                let start = ((t / prep.dt) as usize).min(steps - 1);
+                apply(start, rng);
             }
         }
     }
@@ -833,12 +862,10 @@ pub fn simulate_runs(
     assert!((1..=LANES).contains(&n), "1 to {LANES} runs at a time");
     ws.lanes_used = n;
     reset_events(ws);
-    for lane in 0..n {
-        let run = first_run + lane as u64;
-        draw_parameters(scenario, prep, run, lane, ws);
-        draw_events(scenario, prep, run, lane, ws);
-        if !scenario.products.is_empty() {
-            let own = &mut ws.runs[lane];
+    draw_parameters(scenario, prep, first_run, n, ws);
+    draw_events(scenario, prep, first_run, n, ws);
+    if !scenario.products.is_empty() {
+        for own in &mut ws.runs[..n] {
             prep.products.flows(
                 scenario,
                 &own.life,
