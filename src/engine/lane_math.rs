@@ -437,7 +437,7 @@ mod tests {
         }
     }
 
-    /// Checks every lane of `f` against libm, four consecutive values of
+    /// Checks every lane of `f` against libm, LANES consecutive values of
     /// `xs` a call, on the baseline and on the dispatched (AVX-512 or AVX2) code.
     fn check(f: Fun, xs: &[f64]) {
         let lanes: Vec<Lanes> = xs

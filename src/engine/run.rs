@@ -426,7 +426,7 @@ pub struct Workspace {
 /// stockpile of the material has a refill price cap): each step's supply
 /// to demand ratio where supply falls short, and what each stockpile's
 /// cost needs (the refill, the amount bought, the level held). The prices
-/// of the short lanes of all steps are then computed four at a time, and
+/// of the short lanes of all steps are then computed [`LANES`] at a time, and
 /// the costs are added in the order the steps would have added them, so
 /// every bit is as if each price had been computed in its step.
 #[derive(Debug, Clone)]
@@ -937,7 +937,7 @@ fn deferred_prices(
     let mat = &scenario.materials[m_idx];
     let steps = prep.steps;
     let d = &mut ws.deferred;
-    // The short cells, one after another, packed four to a vector.
+    // The short cells, one after another, packed LANES to a vector.
     d.cells.clear();
     d.packed.clear();
     for (t, (short, ratio)) in d.short[..steps].iter().zip(&d.ratio).enumerate() {
