@@ -10,11 +10,11 @@
 //! Most streams give only a few numbers per run (one parameter, or a
 //! disruption's few events), yet a `ChaCha8Rng` computes four 64-byte blocks
 //! on its first draw, one at a time for each stream.
-//! [`StreamKey::first_blocks`] computes block 0 of the streams of [`LANES`] consecutive runs at once,
-//! one vector operation for all of them, and a [`FirstBlockRng`] serves a
-//! run's numbers from its block, making the real generator only if the
-//! stream runs past it. The numbers are exactly those of
-//! [`StreamKey::rng`].
+//! [`StreamKey::first_blocks`] computes block 0 of the streams of [`LANES`]
+//! consecutive runs at once, one vector operation for all of them, and a
+//! [`FirstBlockRng`] serves a run's numbers from its block, making the real
+//! generator only if the stream runs past it. The numbers are exactly those
+//! of [`StreamKey::rng`].
 
 use super::lanes::LANES;
 use rand::{RngCore, SeedableRng};
