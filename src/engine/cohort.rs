@@ -579,7 +579,10 @@ impl YearWeights {
 /// Equals `convolve_from_into(w, k, from, out)` to rounding when
 /// `window[j] = sum k[max(0, j + 1 - spy)..=j]` and `k` is at least
 /// `from + out.len()` long; `window` must be that long too. Sums run over
-/// years in increasing order, a fixed order. Does not allocate.
+/// years in increasing order, a fixed order. Does not allocate. Compiled
+/// for AVX-512, AVX2 and the x86-64 baseline (each output's multiply-adds
+/// are the same operations in the same order, so the same bits).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 pub fn convolve_grouped_from_into(w: &YearWeights, window: &[f64], from: usize, out: &mut [f64]) {
     let end = from + out.len();
     assert!(window.len() >= end, "the window kernel covers every step");
