@@ -270,9 +270,9 @@ impl Sketch {
     /// a run), whose smallest and largest values are `min` and `max`: the
     /// same as [`Self::insert_all`] of the column.
     ///
-    /// Kept out of line: inlined into [`insert_rows`], its loops lose their
-    /// registers.
-    #[inline(never)]
+    /// Called through [`count_column`], out of line: inlined into
+    /// [`insert_rows`], its loops lose their registers.
+    #[inline(always)]
     fn count_column(
         &mut self,
         rows: &[f64],
@@ -472,7 +472,9 @@ struct Scratch {
 /// together: the extremes of the tile's columns are found first, in SIMD
 /// lanes; values equal to a column's extremes are counted at once; and the
 /// buckets of the columns ahead are fetched from memory while one is
-/// counted.
+/// counted. Compiled for AVX-512, AVX2 and the x86-64 baseline, chosen at
+/// run time (integer counts: the same result).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 pub fn insert_rows(sketches: &mut [&mut Sketch], rows: &[f64]) {
     let width = sketches.len();
     if width == 0 || rows.is_empty() {
@@ -513,10 +515,32 @@ pub fn insert_rows(sketches: &mut [&mut Sketch], rows: &[f64]) {
             if let Some(ahead) = tile.get(j + AHEAD) {
                 touched ^= ahead.touch((lo[j + AHEAD], hi[j + AHEAD]));
             }
-            tile[j].count_column(rows, width, first + j, (lo[j], hi[j]), &mut scratch);
+            count_column(
+                tile[j],
+                rows,
+                width,
+                first + j,
+                (lo[j], hi[j]),
+                &mut scratch,
+            );
         }
         std::hint::black_box(touched);
     }
+}
+
+/// [`Sketch::count_column`], kept out of line and compiled for AVX-512,
+/// AVX2 and the x86-64 baseline (integer counts: the same result).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
+#[inline(never)]
+fn count_column(
+    sketch: &mut Sketch,
+    rows: &[f64],
+    width: usize,
+    c: usize,
+    range: (f64, f64),
+    scratch: &mut Scratch,
+) {
+    sketch.count_column(rows, width, c, range, scratch);
 }
 
 /// Notes a bucket outside a sketch's range (rare once the range is known).
