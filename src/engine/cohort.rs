@@ -470,13 +470,14 @@ fn weibull_points(u: Lanes) -> (Mask, Lanes) {
     let lower = u.lt(Lanes::splat(std::f64::consts::LN_2));
     let minus_u = -u;
     // Ages are in increasing order: a group of lanes is mostly on one side.
-    let failed = || -lane_math::exp_m1(minus_u);
+    // (No closure for the failed side: a closure is compiled on its own,
+    // for the baseline, not for the caller's AVX-512 or AVX2.)
     let value = if lower.all() {
-        failed()
+        -lane_math::exp_m1(minus_u)
     } else if !lower.any() {
         lane_math::exp(minus_u)
     } else {
-        Lanes::select(lower, failed(), lane_math::exp(minus_u))
+        Lanes::select(lower, -lane_math::exp_m1(minus_u), lane_math::exp(minus_u))
     };
     (lower, value)
 }
