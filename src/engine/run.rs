@@ -912,15 +912,22 @@ impl Emit<'_> {
         }
         let row = self.rows[v];
         if row != usize::MAX && !ws.sums.is_empty() {
-            // Lane by lane, in run order; lanes without a run add nothing.
             let sum = &mut ws.sums[row * self.steps + self.t];
-            *sum = if self.full {
-                value.0.iter().fold(*sum, |s, x| s + x)
-            } else {
-                value.0[..ws.lanes_used].iter().fold(*sum, |s, x| s + x)
-            };
+            add_in_run_order(sum, value, if self.full { LANES } else { ws.lanes_used });
         }
     }
+}
+
+/// Adds the first `lanes` lanes of `value` to `sum`, lane by lane (in run
+/// order); lanes without a run add nothing. With all lanes (a constant
+/// count) the adds are unrolled.
+#[inline(always)]
+fn add_in_run_order(sum: &mut f64, value: Lanes, lanes: usize) {
+    *sum = if lanes == LANES {
+        value.0.iter().fold(*sum, |s, x| s + x)
+    } else {
+        value.0[..lanes].iter().fold(*sum, |s, x| s + x)
+    };
 }
 
 /// Works out material `m_idx`'s price in every step from what its steps
@@ -1333,7 +1340,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         let row = sum_row[v];
         if !ws.sums.is_empty() && row != usize::MAX {
             for (sum, price) in ws.sums[row * steps..][..steps].iter_mut().zip(prices) {
-                *sum = price.0[..ws.lanes_used].iter().fold(*sum, |s, x| s + x);
+                add_in_run_order(sum, *price, ws.lanes_used);
             }
         }
     }
