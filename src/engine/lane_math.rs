@@ -238,7 +238,8 @@ pub fn ln(x: Lanes) -> Lanes {
 
 // erfc
 const ERX: f64 = f64::from_bits(0x3feb0ac1_60000000); // 8.45062911510467529297e-01
-                                                      // Coefficients for approximation to erf on [0,0.84375].
+
+// Coefficients for approximation to erf on [0,0.84375].
 const PP0: f64 = f64::from_bits(0x3fc06eba_8214db68); // 1.28379167095512558561e-01
 const PP1: f64 = f64::from_bits(0xbfd4cd7d_691cb913); // -3.25042107247001499370e-01
 const PP2: f64 = f64::from_bits(0xbf9d2a51_dbd7194f); // -2.84817495755985104766e-02
@@ -249,7 +250,8 @@ const QQ2: f64 = f64::from_bits(0x3fb0a54c_5536ceba); // 6.50222499887672944485e
 const QQ3: f64 = f64::from_bits(0x3f74d022_c4d36b0f); // 5.08130628187576562776e-03
 const QQ4: f64 = f64::from_bits(0x3f215dc9_221c1a10); // 1.32494738004321644526e-04
 const QQ5: f64 = f64::from_bits(0xbed09c43_42a26120); // -3.96022827877536812320e-06
-                                                      // Coefficients for approximation to erf in [0.84375,1.25].
+
+// Coefficients for approximation to erf in [0.84375,1.25].
 const PA0: f64 = f64::from_bits(0xbf6359b8_bef77538); // -2.36211856075265944077e-03
 const PA1: f64 = f64::from_bits(0x3fda8d00_ad92b34d); // 4.14856118683748331666e-01
 const PA2: f64 = f64::from_bits(0xbfd7d240_fbb8c3f1); // -3.72207876035701323847e-01
@@ -263,7 +265,8 @@ const QA3: f64 = f64::from_bits(0x3fb2635c_d99fe9a7); // 7.18286544141962662868e
 const QA4: f64 = f64::from_bits(0x3fc02660_e763351f); // 1.26171219808761642112e-01
 const QA5: f64 = f64::from_bits(0x3f8bedc2_6b51dd1c); // 1.36370839120290507362e-02
 const QA6: f64 = f64::from_bits(0x3f888b54_5735151d); // 1.19844998467991074170e-02
-                                                      // Coefficients for approximation to erfc in [1.25,1/0.35].
+
+// Coefficients for approximation to erfc in [1.25,1/0.35].
 const RA0: f64 = f64::from_bits(0xbf843412_600d6435); // -9.86494403484714822705e-03
 const RA1: f64 = f64::from_bits(0xbfe63416_e4ba7360); // -6.93858572707181764372e-01
 const RA2: f64 = f64::from_bits(0xc0251e04_41b0e726); // -1.05586262253232909814e+01
@@ -280,7 +283,8 @@ const SA5: f64 = f64::from_bits(0x407ad021_57700314); // 4.29008140027567833386e
 const SA6: f64 = f64::from_bits(0x405b28a3_ee48ae2c); // 1.08635005541779435134e+02
 const SA7: f64 = f64::from_bits(0x401a47ef_8e484a93); // 6.57024977031928170135e+00
 const SA8: f64 = f64::from_bits(0xbfaeeff2_ee749a62); // -6.04244152148580987438e-02
-                                                      // Coefficients for approximation to erfc in [1/.35,28].
+
+// Coefficients for approximation to erfc in [1/.35,28].
 const RB0: f64 = f64::from_bits(0xbf843412_39e86f4a); // -9.86494292470009928597e-03
 const RB1: f64 = f64::from_bits(0xbfe993ba_70c285de); // -7.99283237680523006574e-01
 const RB2: f64 = f64::from_bits(0xc031c209_555f995a); // -1.77579549177547519889e+01

@@ -3,7 +3,7 @@
 //!
 //! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
 //! block, per-step sums are added in run order as the runs are stepped
-//! ([`run::Workspace::sums_into`]); blocks are then added into an
+//! ([`run::Workspace::sums`]); blocks are then added into an
 //! exact sum, and quantile sketches count integers, so the statistics do not
 //! depend on which thread ran which block, nor on how many threads there were.
 //! Per-run totals are kept in run order.
@@ -342,10 +342,10 @@ impl MemoryEstimate {
             .max()
             .unwrap_or(0);
         let deferred = lanes * steps * (6 + 3 * stockpiles);
-        // Availability, the lanes' series, the block sums (and their copy
-        // by cell), the batch, the lanes' rows, the deferred prices.
+        // Availability, the lanes' series, the block sums, the batch, the
+        // lanes' rows, the deferred prices.
         let workspace =
-            8 * (lanes * sources * steps + (2 + lanes) * cells + batch + lanes * row + deferred);
+            8 * (lanes * sources * steps + (1 + lanes) * cells + batch + lanes * row + deferred);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {
@@ -451,8 +451,6 @@ pub fn simulate_with(
             // The cells that vary between runs: the others need no sums
             // and no sketches.
             let varying = stats.varying_cells();
-            // Each cell's sum over a block's runs.
-            let mut sums = vec![0.0; prep.fixed_cells(scenario).len()];
             // The block's rows of the per-run table.
             let mut rows = vec![0.0; BLOCK_RUNS as usize * row];
             // The sketched runs' values of the varying cells, one run after
@@ -512,8 +510,7 @@ pub fn simulate_with(
                         out[n_metrics..].copy_from_slice(ws.params(lane));
                     }
                 }
-                ws.sums_into(&mut sums);
-                stats.add_block_sums(&sums, last - first);
+                stats.add_block_sums(ws.sums(), last - first);
                 let n = (last - first) as usize;
                 table.put_rows((b * BLOCK_RUNS) as usize, &rows[..n * row]);
                 progress(last - first);

@@ -584,7 +584,7 @@ impl Workspace {
     }
 
     /// Keeps, from now on, each varying cell's sum over the runs stepped,
-    /// from 0 ([`Self::clear_sums`]), read with [`Self::sums_into`].
+    /// from 0 ([`Self::clear_sums`]), read with [`Self::sums`].
     pub fn keep_sums(&mut self) {
         let rows = self
             .sum_row
@@ -601,24 +601,15 @@ impl Workspace {
         self.sums.fill(0.0);
     }
 
-    /// Writes into `out[c]` cell `c`'s sum (`[material][variable][step]`)
-    /// over the runs stepped since [`Self::clear_sums`], added in run order
-    /// (lane by lane, group after group) as the runs were stepped. Cells
-    /// that cannot vary ([`Prepared::fixed_cells`]) are not summed and get
-    /// 0. Needs [`Self::keep_sums`].
-    pub fn sums_into(&self, out: &mut [f64]) {
-        assert_eq!(out.len(), self.series.len(), "one sum per cell");
-        let steps = out.len() / (self.sum_row.len() * N_VARIABLES).max(1);
-        for (cells, &row) in out
-            .chunks_exact_mut(steps.max(1))
-            .zip(self.sum_row.iter().flatten())
-        {
-            if row == usize::MAX {
-                cells.fill(0.0);
-            } else {
-                cells.copy_from_slice(&self.sums[row * steps..][..steps]);
-            }
-        }
+    /// Each varying cell's sum over the runs stepped since
+    /// [`Self::clear_sums`], added in run order (lane by lane, group after
+    /// group) as the runs were stepped, in cell order: the cells that
+    /// [`Prepared::fixed_cells`] leaves free, the order of
+    /// [`crate::stats::StepStats::add_block_sums`]. (The sums are kept
+    /// `[material][variable][step]` for the varying variables only, which
+    /// is that order.) Empty unless [`Self::keep_sums`] was called.
+    pub fn sums(&self) -> &[f64] {
+        &self.sums
     }
 
     /// The recorded value of `var` for material `m` at step `t`, in the run

@@ -68,18 +68,24 @@ impl StepStats {
         self.runs
     }
 
-    /// Counts a block of `runs` runs from each cell's sum over the block
-    /// (`sums[c]` for cell `c`, added in run order; the sums of fixed cells
-    /// are not read): the sums are added exactly, so the result does not
-    /// depend on which blocks were counted where.
+    /// Counts a block of `runs` runs from each varying cell's sum over the
+    /// block (`sums[i]` for the i-th of [`Self::varying_cells`], added in
+    /// run order): the sums are added exactly, so the result does not depend
+    /// on which blocks were counted where. Fixed cells need no sum.
     pub fn add_block_sums(&mut self, sums: &[f64], runs: u64) {
-        debug_assert_eq!(sums.len(), self.sums.len(), "one sum per cell");
         self.runs += runs;
-        for ((sum, fixed), &s) in self.sums.iter_mut().zip(&self.fixed).zip(sums) {
-            if fixed.is_none() {
-                sum.add(s);
-            }
+        let varying = self
+            .sums
+            .iter_mut()
+            .zip(&self.fixed)
+            .filter(|(_, f)| f.is_none())
+            .map(|(sum, _)| sum);
+        let mut n = 0;
+        for (sum, &s) in varying.zip(sums) {
+            sum.add(s);
+            n += 1;
         }
+        debug_assert_eq!(n, sums.len(), "one sum per varying cell");
     }
 
     /// The cells that vary between runs (not fixed), in cell order: the
@@ -421,10 +427,11 @@ mod tests {
                 .flat_map(|r| varying.iter().map(move |&c| value(c, r)))
                 .collect();
             stats.sketch_runs(&batch);
-            // Fixed cells' sums are not read: NaN would show if they were.
-            let mut sums = vec![f64::NAN; cells];
-            for &c in &varying {
-                sums[c] = runs.clone().map(|r| value(c, r)).fold(0.0, |s, x| s + x);
+            let mut sums = vec![0.0; varying.len()];
+            for r in runs.clone() {
+                for (&c, s) in varying.iter().zip(&mut sums) {
+                    *s += value(c, r);
+                }
             }
             stats.add_block_sums(&sums, runs.len() as u64);
         }
