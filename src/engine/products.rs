@@ -12,6 +12,7 @@
 //! same weight, or step by step if they do not.
 
 use super::cohort::{self, AgeGrid, Lifetime, MaterialContent, TailPoint, YearWeights};
+use super::lanes::{Lanes, LANES};
 use crate::scenario::{LifetimeSpec, Product, Scenario};
 
 /// Smallest lifetime parameter used: draws are kept above it.
@@ -51,21 +52,25 @@ pub struct ProductsPrep {
     longest: usize,
 }
 
-/// Per-run product flows per material, `[material][step]`, and scratch.
+/// The product flows of a group of runs side by side (one run per lane),
+/// per material, `[material][step]`, and scratch.
 #[derive(Debug, Clone)]
 pub struct ProductFlows {
     scratch: Scratch,
-    outflow: Vec<f64>,
+    /// One run's outflow in the horizon's steps (content scale 1).
+    run_outflow: Vec<f64>,
+    /// Each lane's outflow in the horizon's steps (content scale 1).
+    outflow: Vec<Lanes>,
     /// Units of one product in use at the end of each step (content scale 1).
-    units_in_use: Vec<f64>,
+    units_in_use: Vec<Lanes>,
     /// Material reaching end of life.
-    pub eol: Vec<f64>,
+    pub eol: Vec<Lanes>,
     /// Material collected.
-    pub collected: Vec<f64>,
+    pub collected: Vec<Lanes>,
     /// Material recovered: domestic secondary supply.
-    pub secondary: Vec<f64>,
+    pub secondary: Vec<Lanes>,
     /// Material in the stock in use, at the end of the step.
-    pub in_use: Vec<f64>,
+    pub in_use: Vec<Lanes>,
 }
 
 fn lifetime(spec: &LifetimeSpec, v: &[f64]) -> Lifetime {
@@ -235,57 +240,88 @@ impl ProductsPrep {
     /// Empty buffers for [`Self::flows`].
     pub fn buffers(&self, n_materials: usize) -> ProductFlows {
         let cells = n_materials * self.steps;
+        let zero = Lanes::splat(0.0);
         ProductFlows {
             scratch: Scratch::new(self.longest),
-            outflow: vec![0.0; self.steps],
-            units_in_use: vec![0.0; self.steps],
-            eol: vec![0.0; cells],
-            collected: vec![0.0; cells],
-            secondary: vec![0.0; cells],
-            in_use: vec![0.0; cells],
+            run_outflow: vec![0.0; self.steps],
+            outflow: vec![zero; self.steps],
+            units_in_use: vec![zero; self.steps],
+            eol: vec![zero; cells],
+            collected: vec![zero; cells],
+            secondary: vec![zero; cells],
+            in_use: vec![zero; cells],
         }
     }
 
-    /// This run's flows. `life[p]` holds product p's lifetime parameters,
-    /// `collection[p]` its collection rate, `recovery[p][k]` the recovery of
-    /// its k-th content, all as drawn (or fixed) for the run.
-    pub fn flows(
+    /// The flows of `n` runs side by side (1 to [`LANES`]), run `l` in lane
+    /// `l`. `life(l)[p]` holds run `l`'s lifetime parameters of product p,
+    /// `collection[p]` the runs' collection rates of product p, and
+    /// `recovery[p][k]` their recovery of its k-th content, all as drawn (or
+    /// fixed). Lanes from `n` on have no outflow.
+    ///
+    /// Each run's outflow is worked out alone (its lifetime is its own);
+    /// what follows from it is computed for all lanes at once, each lane
+    /// with the operations, in the order, of a run computed alone.
+    pub fn flows<'a>(
         &self,
         scenario: &Scenario,
-        life: &[[f64; 2]],
-        collection: &[f64],
-        recovery: &[Vec<f64>],
+        n: usize,
+        life: impl Fn(usize) -> &'a [[f64; 2]],
+        collection: &[Lanes],
+        recovery: &[Vec<Lanes>],
         out: &mut ProductFlows,
     ) {
+        assert!((1..=LANES).contains(&n), "1 to {LANES} runs at a time");
         let steps = self.steps;
+        let zero = Lanes::splat(0.0);
         for (m, &t) in self.touched.iter().enumerate() {
             if t {
                 let row = m * steps..(m + 1) * steps;
-                out.eol[row.clone()].fill(0.0);
-                out.collected[row.clone()].fill(0.0);
-                out.secondary[row.clone()].fill(0.0);
-                out.in_use[row].fill(0.0);
+                out.eol[row.clone()].fill(zero);
+                out.collected[row.clone()].fill(zero);
+                out.secondary[row.clone()].fill(zero);
+                out.in_use[row].fill(zero);
             }
         }
         for (p_idx, (p, item)) in scenario.products.iter().zip(&self.items).enumerate() {
             // Outflow in the horizon's steps, and all that left before it.
-            let (left_before, outflow): (f64, &[f64]) = match &item.fixed_outflow {
-                Some((before, series)) => (*before, series),
-                None => {
-                    let lt = lifetime(&p.lifetime, &life[p_idx]);
-                    let series = &mut out.outflow[..steps];
-                    let before = item.outflow(&lt, self.steps_per_year, &mut out.scratch, series);
-                    (before, series)
+            let outflow = &mut out.outflow[..steps];
+            let mut left = zero;
+            match &item.fixed_outflow {
+                Some((before, series)) => {
+                    for (o, &x) in outflow.iter_mut().zip(series) {
+                        *o = Lanes::splat(x);
+                    }
+                    left = Lanes::splat(*before);
                 }
-            };
+                None => {
+                    for lane in 0..LANES {
+                        if lane >= n {
+                            for o in outflow.iter_mut() {
+                                o.0[lane] = 0.0;
+                            }
+                            left.0[lane] = 0.0;
+                            continue;
+                        }
+                        let lt = lifetime(&p.lifetime, &life(lane)[p_idx]);
+                        let series = &mut out.run_outflow[..steps];
+                        let before =
+                            item.outflow(&lt, self.steps_per_year, &mut out.scratch, series);
+                        for (o, &x) in outflow.iter_mut().zip(series.iter()) {
+                            o.0[lane] = x;
+                        }
+                        left.0[lane] = before;
+                    }
+                }
+            }
+            let outflow = &out.outflow[..steps];
             // Units in use = cumulative weights - cumulative outflow, from
             // the first cohort on: a running sum, once per product.
             let units = &mut out.units_in_use[..steps];
-            let mut left = left_before;
             let cum = &item.cum_weights[item.hist..];
             for ((u, &out_t), &cum_t) in units.iter_mut().zip(outflow).zip(cum) {
                 left += out_t;
-                *u = (cum_t - left).max(0.0);
+                *u = (cum_t - left).max(zero);
             }
             // Then each content, step by step independently.
             let from = item.recycle_from;

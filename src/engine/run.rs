@@ -354,12 +354,6 @@ struct RunDraws {
     rate: Vec<f64>,
     /// Lifetime parameters per product.
     life: Vec<[f64; 2]>,
-    /// Collection rate per product.
-    collection: Vec<f64>,
-    /// Recovery per product and content.
-    recovery: Vec<Vec<f64>>,
-    /// This run's product flows per material.
-    flows: ProductFlows,
     /// This run's drawn parameters, in [`Prepared::param_names`] order.
     params: Vec<f64>,
 }
@@ -395,6 +389,12 @@ pub struct Workspace {
     new_capacity: Vec<(Lanes, Lanes)>,
     /// Per lane, that run's own draws.
     runs: Vec<RunDraws>,
+    /// Collection rate per product.
+    collection: Vec<Lanes>,
+    /// Recovery per product and content.
+    recovery: Vec<Vec<Lanes>>,
+    /// The runs' product flows per material.
+    flows: ProductFlows,
     /// The runs' recorded series, `[material][variable][step]`.
     series: Vec<Lanes>,
     /// The runs' totals, `[lane][material][metric]`.
@@ -498,17 +498,6 @@ impl Workspace {
                     v
                 })
                 .collect(),
-            collection: scenario
-                .products
-                .iter()
-                .map(|p| fixed(&p.collection_rate))
-                .collect(),
-            recovery: scenario
-                .products
-                .iter()
-                .map(|p| p.contents.iter().map(|c| fixed(&c.recovery)).collect())
-                .collect(),
-            flows: prep.products.buffers(n_mat),
             params: vec![0.0; prep.params.len()],
         };
         Workspace {
@@ -547,6 +536,17 @@ impl Workspace {
             demand_tpy: mats.iter().map(|m| splat(&m.demand_tpy)).collect(),
             growth: mats.iter().map(|m| splat(&m.demand_growth)).collect(),
             runs: vec![draws; LANES],
+            collection: scenario
+                .products
+                .iter()
+                .map(|p| splat(&p.collection_rate))
+                .collect(),
+            recovery: scenario
+                .products
+                .iter()
+                .map(|p| p.contents.iter().map(|c| splat(&c.recovery)).collect())
+                .collect(),
+            flows: prep.products.buffers(n_mat),
             series: vec![Lanes::splat(0.0); n_mat * N_VARIABLES * prep.steps],
             metrics: vec![0.0; LANES * n_mat * N_METRICS],
             record: true,
@@ -734,8 +734,8 @@ fn draw_parameters(
                 Slot::Spare(g) => ws.spare[g].0[lane] = x,
                 Slot::Rate(d) => own.rate[d] = x,
                 Slot::Life(p, i) => own.life[p][i] = x,
-                Slot::Collection(p) => own.collection[p] = x,
-                Slot::Recovery(p, k) => own.recovery[p][k] = x,
+                Slot::Collection(p) => ws.collection[p].0[lane] = x,
+                Slot::Recovery(p, k) => ws.recovery[p][k].0[lane] = x,
                 Slot::Utilization(r) => ws.utilization[r].0[lane] = x,
                 Slot::SubstitutionMax(m) => ws.substitution[m].0 .0[lane] = x,
                 Slot::SubstitutionRate(m) => ws.substitution[m].1 .0[lane] = x,
@@ -856,15 +856,15 @@ pub fn simulate_runs(
     draw_parameters(scenario, prep, first_run, n, ws);
     draw_events(scenario, prep, first_run, n, ws);
     if !scenario.products.is_empty() {
-        for own in &mut ws.runs[..n] {
-            prep.products.flows(
-                scenario,
-                &own.life,
-                &own.collection,
-                &own.recovery,
-                &mut own.flows,
-            );
-        }
+        let runs = &ws.runs;
+        prep.products.flows(
+            scenario,
+            n,
+            |lane| &runs[lane].life,
+            &ws.collection,
+            &ws.recovery,
+            &mut ws.flows,
+        );
     }
     step_materials(scenario, prep, ws);
 }
@@ -1093,12 +1093,12 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         // 2. Secondary supply from products in use.
         let (secondary, in_use, eol, collected) = if has_products {
             let i = m_idx * steps + t;
-            let flows = |l: usize| &ws.runs[l].flows;
+            let flows = &ws.flows;
             (
-                Lanes::from_fn(|l| flows(l).secondary[i]),
-                Lanes::from_fn(|l| flows(l).in_use[i]),
-                Lanes::from_fn(|l| flows(l).eol[i]),
-                Lanes::from_fn(|l| flows(l).collected[i]),
+                flows.secondary[i],
+                flows.in_use[i],
+                flows.eol[i],
+                flows.collected[i],
             )
         } else {
             (zero, zero, zero, zero)
