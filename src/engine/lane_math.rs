@@ -307,7 +307,7 @@ const SB7: f64 = f64::from_bits(0xc03670e2_42712d62); // -2.24409524465858183362
 /// functions whose coefficients are picked lane by lane: one for `|x| <
 /// 1.25` (in `x^2` below 0.84375, in `|x| - 1` above) and one for
 /// `1.25 <= |x| < 28` (in `1/x^2`, with the coefficients of either side of
-/// 1/0.35), the latter only when some lane needs it. The shorter
+/// 1/0.35), each computed only when some lane needs it. The shorter
 /// polynomials are padded with zero coefficients, which leaves their bits
 /// unchanged (`c + s * 0 = c` for finite `s` and nonzero `c`). libm's
 /// exponentials are [`exp`]'s (whose own scalar fallback takes the
@@ -324,26 +324,33 @@ pub fn erfc(x: Lanes) -> Lanes {
     let below_28 = high_below(x, 0x403c0000);
 
     // |x| < 1.25: erf(x) = x + x * (p/q)(x^2) below 0.84375,
-    // erf(|x|) = erx + (p/q)(|x| - 1) above.
-    let s = Lanes::select(small, x * x, ax - 1.0);
-    let c = |a: f64, b: f64| Lanes::select(small, Lanes::splat(a), Lanes::splat(b));
-    let p = c(PP0, PA0)
-        + s * (c(PP1, PA1)
-            + s * (c(PP2, PA2)
-                + s * (c(PP3, PA3) + s * (c(PP4, PA4) + s * (c(0.0, PA5) + s * c(0.0, PA6))))));
-    let q = 1.0
-        + s * (c(QQ1, QA1)
-            + s * (c(QQ2, QA2)
-                + s * (c(QQ3, QA3) + s * (c(QQ4, QA4) + s * (c(QQ5, QA5) + s * c(0.0, QA6))))));
-    let y = p / q;
-    let below_quarter = high_below(x, 0x3fd00000);
-    let erfc0 = Lanes::select(
-        neg | below_quarter,
-        1.0 - (x + x * y),
-        0.5 - (x - 0.5 + x * y),
-    );
-    let erfc0 = Lanes::select(high_below(x, 0x3c700000), 1.0 - x, erfc0);
-    let erfc1 = 1.0 - ERX - y;
+    // erf(|x|) = erx + (p/q)(|x| - 1) above. Skipped when no lane is
+    // there (then no lane keeps these values): the ages at which a
+    // lifetime is read are in order, so most groups of lanes lie in one
+    // range.
+    let (erfc0, erfc1) = if below_125.any() {
+        let s = Lanes::select(small, x * x, ax - 1.0);
+        let c = |a: f64, b: f64| Lanes::select(small, Lanes::splat(a), Lanes::splat(b));
+        let p = c(PP0, PA0)
+            + s * (c(PP1, PA1)
+                + s * (c(PP2, PA2)
+                    + s * (c(PP3, PA3) + s * (c(PP4, PA4) + s * (c(0.0, PA5) + s * c(0.0, PA6))))));
+        let q = 1.0
+            + s * (c(QQ1, QA1)
+                + s * (c(QQ2, QA2)
+                    + s * (c(QQ3, QA3) + s * (c(QQ4, QA4) + s * (c(QQ5, QA5) + s * c(0.0, QA6))))));
+        let y = p / q;
+        let below_quarter = high_below(x, 0x3fd00000);
+        let erfc0 = Lanes::select(
+            neg | below_quarter,
+            1.0 - (x + x * y),
+            0.5 - (x - 0.5 + x * y),
+        );
+        let erfc0 = Lanes::select(high_below(x, 0x3c700000), 1.0 - x, erfc0);
+        (erfc0, 1.0 - ERX - y)
+    } else {
+        (Lanes::splat(0.0), Lanes::splat(0.0))
+    };
 
     // 1.25 <= |x| < 28: exp(-z*z - 0.5625) * exp((z - x)(z + x) + r/S) / x,
     // z being x with its low word cleared.

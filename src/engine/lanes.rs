@@ -109,6 +109,15 @@ impl Mask {
         self.0[l] = !0;
     }
 
+    /// The lanes that hold as bits, lane `l` in bit `l`.
+    #[inline(always)]
+    pub fn bits(self) -> u32 {
+        self.0
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (l, &m)| acc | (((m >> 63) as u32) << l))
+    }
+
     /// Whether any lane holds.
     #[inline(always)]
     pub fn any(self) -> bool {
@@ -231,6 +240,10 @@ mod tests {
         let m = a.lt(b);
         assert_eq!(Lanes::select(m, a, b).0, four([0.2, -2.0, 0.1, 3.0]).0);
         assert!(m.any() && !Mask::splat(false).any());
+        // Lanes 1 and 2 of every four: 0b0110 per four lanes.
+        let every_four: u32 = (0..LANES / 4).map(|k| 0b0110 << (4 * k)).sum();
+        assert_eq!(m.bits(), every_four);
+        assert_eq!(Mask::splat(true).bits(), (1 << LANES) - 1);
         assert!(Mask::splat(true).all() && !m.all());
         assert_eq!((-a).0, four([-1.0, 2.0, -0.1, -3.0]).0);
         assert_eq!((-Lanes::splat(0.0)).0[0].to_bits(), (-0.0f64).to_bits());

@@ -431,7 +431,9 @@ pub struct Workspace {
 /// every bit is as if each price had been computed in its step.
 #[derive(Debug, Clone)]
 struct DeferredPrices {
-    /// Per step: where supply falls short of demand, and S/D there.
+    /// Per step: where supply falls short of demand, and S/D there (in
+    /// the other lanes, and in steps where no lane is short, whatever an
+    /// earlier step left).
     short: Vec<Mask>,
     ratio: Vec<Lanes>,
     /// Per stockpile of the material and step (`[stockpile][step]`): the
@@ -939,11 +941,13 @@ fn deferred_prices(
     d.cells.clear();
     d.packed.clear();
     for (t, (short, ratio)) in d.short[..steps].iter().zip(&d.ratio).enumerate() {
-        for l in 0..LANES {
-            if short.get(l) {
-                d.cells.push((t as u32, l as u8));
-                d.packed.push(ratio.0[l]);
-            }
+        // The short lanes one after another, without a branch on each lane.
+        let mut lanes = short.bits();
+        while lanes != 0 {
+            let l = lanes.trailing_zeros() as usize;
+            lanes &= lanes - 1;
+            d.cells.push((t as u32, l as u8));
+            d.packed.push(ratio.0[l]);
         }
     }
     // The last vector's unused lanes take 1/2, an ordinary number.
@@ -1199,7 +1203,10 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                 let short = supply.lt(demand) & demand.gt(zero);
                 if defer_price {
                     ws.deferred.short[t] = short;
-                    ws.deferred.ratio[t] = supply / demand;
+                    // Read in the short lanes only.
+                    if short.any() {
+                        ws.deferred.ratio[t] = supply / demand;
+                    }
                     // A stand-in: the price is worked out after the steps.
                     base_price
                 } else if short.any() {
