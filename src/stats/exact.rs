@@ -52,6 +52,7 @@ impl ExactSum {
     }
 
     /// Makes limbs `from..to` (absolute indices) addressable.
+    #[cold]
     fn ensure(&mut self, from: u32, to: u32) {
         if self.limbs.is_empty() {
             self.lo = from;
@@ -87,6 +88,7 @@ impl ExactSum {
 
     /// Adds `x`, which must be finite and non-negative (else it is ignored in
     /// release builds: every value the engine records is).
+    #[inline]
     pub fn add(&mut self, x: f64) {
         debug_assert!(x.is_finite() && x >= 0.0, "ExactSum::add({x})");
         if !(x.is_finite() && x > 0.0) {
@@ -104,24 +106,35 @@ impl ExactSum {
         let p = (e + BIAS) as u32;
         let limb = p / LIMB_BITS;
         let wide = u128::from(mant) << (p % LIMB_BITS);
-        self.ensure(limb, limb + 3);
+        // Usually the limbs are there: a cell's sums keep their magnitude.
+        let end = self.lo as usize + self.limbs.len();
+        if self.limbs.is_empty() || limb < self.lo || limb as usize + 3 > end {
+            self.ensure(limb, limb + 3);
+        }
         let base = (limb - self.lo) as usize;
         // Each limb is below 2^32, so limb + chunk + carry fits in 33 bits.
-        let mut carry = 0;
-        for j in 0..3 {
-            let v = self.limbs[base + j]
-                + (((wide >> (LIMB_BITS * j as u32)) as u64) & LIMB_MASK)
-                + carry;
-            self.limbs[base + j] = v & LIMB_MASK;
-            carry = v >> LIMB_BITS;
-        }
+        let chunk = |j: u32| ((wide >> (LIMB_BITS * j)) as u64) & LIMB_MASK;
+        let l: &mut [u64; 3] = (&mut self.limbs[base..base + 3])
+            .try_into()
+            .expect("three limbs");
+        let v0 = l[0] + chunk(0);
+        let v1 = l[1] + chunk(1) + (v0 >> LIMB_BITS);
+        let v2 = l[2] + chunk(2) + (v1 >> LIMB_BITS);
+        *l = [v0 & LIMB_MASK, v1 & LIMB_MASK, v2 & LIMB_MASK];
+        let carry = v2 >> LIMB_BITS;
         if carry > 0 {
-            if base + 3 == self.limbs.len() {
-                self.limbs.push(0);
-            }
-            self.limbs[base + 3] += carry;
-            self.carry_from(base + 3);
+            self.carry_above(base + 3, carry);
         }
+    }
+
+    /// Adds `carry` to relative limb `i` (pushed if missing) and propagates.
+    #[cold]
+    fn carry_above(&mut self, i: usize, carry: u64) {
+        if i == self.limbs.len() {
+            self.limbs.push(0);
+        }
+        self.limbs[i] += carry;
+        self.carry_from(i);
     }
 
     /// Adds another exact sum: the result is exact.
