@@ -883,30 +883,31 @@ fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Workspace) {
     }
 }
 
-/// Where a step's values go: the series (when recorded) and the sums.
+/// Where a material's values go: its series (when recorded) and the sums
+/// (when kept).
 struct Emit<'a> {
-    t: usize,
     steps: usize,
-    /// The material's first cell.
-    series_base: usize,
+    /// The material's series, `[variable][step]`, when recorded.
+    series: Option<&'a mut [Lanes]>,
+    /// The sums, `[row][step]`, when kept.
+    sums: Option<&'a mut [f64]>,
     /// The row of each variable in the sums, `usize::MAX` if not summed.
-    rows: &'a [usize; N_VARIABLES],
-    /// Whether every lane holds a run.
-    full: bool,
+    rows: [usize; N_VARIABLES],
+    /// Lanes that hold a run.
+    lanes: usize,
 }
 
 impl Emit<'_> {
-    /// Records `value` of `var` and adds it to its sum.
+    /// Records `value` of `var` in step `t` and adds it to its sum.
     #[inline(always)]
-    fn put(&self, ws: &mut Workspace, var: Variable, value: Lanes) {
+    fn put(&mut self, t: usize, var: Variable, value: Lanes) {
         let v = var as usize;
-        if ws.record {
-            ws.series[self.series_base + v * self.steps + self.t] = value;
+        if let Some(series) = self.series.as_deref_mut() {
+            series[v * self.steps + t] = value;
         }
         let row = self.rows[v];
-        if row != usize::MAX && !ws.sums.is_empty() {
-            let sum = &mut ws.sums[row * self.steps + self.t];
-            add_in_run_order(sum, value, if self.full { LANES } else { ws.lanes_used });
+        if let (Some(sums), true) = (self.sums.as_deref_mut(), row != usize::MAX) {
+            add_in_run_order(&mut sums[row * self.steps + t], value, self.lanes);
         }
     }
 }
@@ -1064,7 +1065,6 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
     let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
     let stock_offset = prep.stock_offset[m_idx];
     let sum_row = ws.sum_row[m_idx];
-    let full = ws.lanes_used == LANES;
     // With no refill price cap, no decision within a step reads the price:
     // it is worked out after the steps, for the short lanes only.
     let defer_price = mat.price_elasticity.is_some()
@@ -1077,9 +1077,44 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
     if defer_price {
         sum_row_in_steps[Variable::Price as usize] = usize::MAX;
     }
+    // What the steps read and write, borrowed apart from the workspace
+    // (and from each other), so that writing one does not make the others
+    // be fetched again.
+    let lanes_used = ws.lanes_used;
+    let Workspace {
+        avail,
+        hit,
+        levels,
+        utilization,
+        spare,
+        series,
+        record,
+        sums,
+        deferred,
+        flows,
+        ..
+    } = &mut *ws;
+    let avail: &[Lanes] = avail;
+    let hit = &hit[m_idx * steps..][..steps];
+    let levels = &mut levels[stock_offset..][..mat.stockpiles.len()];
+    let spare = &spare[offset..][..mat.sources.len()];
+    let utilization: &[Lanes] = utilization;
+    let flows: &ProductFlows = flows;
+    let mut out = Emit {
+        steps,
+        series: record.then(|| &mut series[series_base..][..N_VARIABLES * steps]),
+        sums: (!sums.is_empty()).then_some(&mut sums[..]),
+        rows: sum_row_in_steps,
+        // A constant when every lane holds a run: the adds are unrolled.
+        lanes: if lanes_used == LANES {
+            LANES
+        } else {
+            lanes_used
+        },
+    };
     for t in 0..steps {
-        let any_hit = ws.hit[m_idx * steps + t].any();
-        let avail = |flow: usize| ws.avail[flow * steps + t];
+        let any_hit = hit[t].any();
+        let avail = |flow: usize| avail[flow * steps + t];
         // 1. Demand, with growth counted to the start of the step, plus
         // what new installations of products consume, less substitution.
         let mut demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
@@ -1097,7 +1132,6 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         // 2. Secondary supply from products in use.
         let (secondary, in_use, eol, collected) = if has_products {
             let i = m_idx * steps + t;
-            let flows = &ws.flows;
             (
                 flows.secondary[i],
                 flows.in_use[i],
@@ -1124,7 +1158,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                 sum
             };
             let capacity = spec.capacity_tpy * dt * prep.refinery_ramp[r * steps + t];
-            let output = capacity * ws.utilization[r] * feed;
+            let output = capacity * utilization[r] * feed;
             refinery += output;
             online_capacity += capacity;
             fed_capacity += capacity * feed;
@@ -1168,7 +1202,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                 } else {
                     one
                 };
-                spare_supply += ws.spare[offset + k] * src.share * need * a * ramp;
+                spare_supply += spare[k] * src.share * need * a * ramp;
             }
             // New primary capacity elsewhere, once online, stays.
             if mat.new_capacity.is_some() {
@@ -1202,10 +1236,10 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             Some(e) => {
                 let short = supply.lt(demand) & demand.gt(zero);
                 if defer_price {
-                    ws.deferred.short[t] = short;
+                    deferred.short[t] = short;
                     // Read in the short lanes only.
                     if short.any() {
-                        ws.deferred.ratio[t] = supply / demand;
+                        deferred.ratio[t] = supply / demand;
                     }
                     // A stand-in: the price is worked out after the steps.
                     base_price
@@ -1227,7 +1261,6 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         let mut release = zero;
         let mut remaining = gap;
         let mut level = zero;
-        let levels = &mut ws.levels[stock_offset..];
         for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
             let basis = match sp.target_basis {
                 TargetBasis::Consumption => demand,
@@ -1243,7 +1276,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                 // bought at the base price when buy_initial is set.
                 *lvl = sp.initial_fill * target;
                 if defer_price {
-                    ws.deferred.initial[i] = *lvl;
+                    deferred.initial[i] = *lvl;
                 } else if sp.buy_initial {
                     stock_cost += *lvl * mat.price;
                 }
@@ -1272,10 +1305,9 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             remaining = Lanes::select(releasing, remaining - r, remaining);
             release = Lanes::select(releasing, release + r, release);
             if defer_price {
-                let d = &mut ws.deferred;
-                d.refilling[i * steps + t] = refilling;
-                d.buy[i * steps + t] = buy;
-                d.level[i * steps + t] = *lvl;
+                deferred.refilling[i * steps + t] = refilling;
+                deferred.buy[i * steps + t] = buy;
+                deferred.level[i * steps + t] = *lvl;
             } else {
                 stock_cost =
                     Lanes::select(refilling, stock_cost + buy * price * discount, stock_cost);
@@ -1290,27 +1322,20 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
 
         // Each value is recorded and summed as it stands, without going
         // through a list of all fourteen.
-        let out = Emit {
-            t,
-            steps,
-            series_base,
-            rows: &sum_row_in_steps,
-            full,
-        };
-        out.put(ws, Variable::Demand, demand);
-        out.put(ws, Variable::Supply, supply);
-        out.put(ws, Variable::Imports, imports);
-        out.put(ws, Variable::Secondary, secondary);
-        out.put(ws, Variable::Refinery, refinery);
-        out.put(ws, Variable::StockpileLevel, level);
-        out.put(ws, Variable::Release, release);
-        out.put(ws, Variable::Shortfall, shortfall);
-        out.put(ws, Variable::Price, price);
-        out.put(ws, Variable::InUseStock, in_use);
-        out.put(ws, Variable::Eol, eol);
-        out.put(ws, Variable::Collected, collected);
-        out.put(ws, Variable::FeedAvailability, feed_availability);
-        out.put(ws, Variable::Reexports, reexports);
+        out.put(t, Variable::Demand, demand);
+        out.put(t, Variable::Supply, supply);
+        out.put(t, Variable::Imports, imports);
+        out.put(t, Variable::Secondary, secondary);
+        out.put(t, Variable::Refinery, refinery);
+        out.put(t, Variable::StockpileLevel, level);
+        out.put(t, Variable::Release, release);
+        out.put(t, Variable::Shortfall, shortfall);
+        out.put(t, Variable::Price, price);
+        out.put(t, Variable::InUseStock, in_use);
+        out.put(t, Variable::Eol, eol);
+        out.put(t, Variable::Collected, collected);
+        out.put(t, Variable::FeedAvailability, feed_availability);
+        out.put(t, Variable::Reexports, reexports);
         totals[Metric::DemandT as usize] += demand;
         totals[Metric::SupplyT as usize] += supply;
         totals[Metric::ShortfallT as usize] += shortfall;
