@@ -520,9 +520,13 @@ pub fn simulate_with(
         })
         .collect();
 
-    let mut stats = StepStats::new(prep.fixed_cells(scenario));
-    for s in &parts {
-        stats.merge(s);
+    // The first worker's statistics take the others'.
+    let mut parts = parts.into_iter();
+    let mut stats = parts
+        .next()
+        .unwrap_or_else(|| StepStats::new(prep.fixed_cells(scenario)));
+    for s in parts {
+        stats.merge(&s);
     }
     Ok(Outcome {
         steps: stats,

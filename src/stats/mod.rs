@@ -112,15 +112,27 @@ impl StepStats {
     }
 
     /// Adds another set of statistics: exact, and independent of order.
+    /// The cells are merged in parallel on the current rayon pool (each on
+    /// its own: the same result).
     pub fn merge(&mut self, other: &StepStats) {
+        use rayon::prelude::*;
         debug_assert_eq!(self.fixed, other.fixed);
         self.runs += other.runs;
-        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
-            a.merge(b);
-        }
-        for (a, b) in self.sketches.iter_mut().zip(&other.sketches) {
-            a.merge(b);
-        }
+        /// Cells merged per task.
+        const CELLS: usize = 1024;
+        self.sums
+            .par_chunks_mut(CELLS)
+            .zip(other.sums.par_chunks(CELLS))
+            .zip(self.sketches.par_chunks_mut(CELLS))
+            .zip(other.sketches.par_chunks(CELLS))
+            .for_each(|(((sums, other_sums), sketches), other_sketches)| {
+                for (a, b) in sums.iter_mut().zip(other_sums) {
+                    a.merge(b);
+                }
+                for (a, b) in sketches.iter_mut().zip(other_sketches) {
+                    a.merge(b);
+                }
+            });
     }
 
     /// Mean of a cell over the runs.
