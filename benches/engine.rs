@@ -90,34 +90,26 @@ fn cohort_outflows(c: &mut Criterion) {
             ))
         })
     });
-    // All product flows of a group of runs of the reference scenario (its
-    // two products: Weibull with uncertain scale, lognormal with uncertain
-    // mean), side by side, with the lifetimes varied from one run and one
-    // iteration to the next.
+    // The product outflows of a group of runs of the reference scenario
+    // (its two products: Weibull with uncertain scale, lognormal with
+    // uncertain mean), side by side, with the lifetimes varied from one run
+    // and one iteration to the next.
     let s = load("benches/reference.toml");
     let prep = ProductsPrep::new(&s);
-    let n_mat = s.material_ids().count();
-    let mut flows = prep.buffers(n_mat);
-    // Collection rate and recoveries per product, in the file's order.
-    let collection = [Lanes::splat(0.4), Lanes::splat(0.9)];
-    let recovery = [
-        vec![Lanes::splat(0.15), Lanes::splat(0.1)],
-        vec![Lanes::splat(0.9), Lanes::splat(0.95), Lanes::splat(0.8)],
-    ];
+    let mut flows = prep.buffers();
     let mut i = 0u32;
     let mut life = [[[0.0; 2]; 2]; LANES];
     group.throughput(Throughput::Elements(LANES as u64));
     group.bench_function("reference_products_of_8_runs", |b| {
         b.iter(|| {
-            for (lane, l) in life.iter_mut().enumerate() {
+            for l in &mut life {
                 i = i.wrapping_add(1);
                 let x = f64::from(i % 64) / 64.0;
                 *l = [[2.0, 5.0 + 4.0 * x], [8.0 + 6.0 * x, 3.0]];
-                black_box(lane);
             }
             let life = black_box(&life);
-            prep.flows(&s, LANES, |l| &life[l], &collection, &recovery, &mut flows);
-            black_box(flows.secondary[0])
+            prep.flows(&s, LANES, |l| &life[l], &mut flows);
+            black_box(&flows);
         })
     });
     group.finish();

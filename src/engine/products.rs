@@ -49,28 +49,37 @@ pub struct ProductsPrep {
     extra_demand: Vec<f64>,
     /// Whether any product contains the material.
     touched: Vec<bool>,
+    /// Per material, the products' contents of it, in the order of the
+    /// products and of their contents.
+    contents_of: Vec<Vec<ContentOf>>,
     longest: usize,
 }
 
-/// The product flows of a group of runs side by side (one run per lane),
-/// per material, `[material][step]`, and scratch.
+/// The product outflows of a group of runs side by side (one run per
+/// lane), from which [`ProductsPrep::material_flows`] works out each
+/// material's flows in each step, and scratch.
 #[derive(Debug, Clone)]
 pub struct ProductFlows {
     scratch: Scratch,
     /// One run's outflow in the horizon's steps (content scale 1).
     run_outflow: Vec<f64>,
-    /// Each lane's outflow in the horizon's steps (content scale 1).
+    /// Each lane's outflow of each product in the horizon's steps (content
+    /// scale 1), `[product][step]`.
     outflow: Vec<Lanes>,
-    /// Units of one product in use at the end of each step (content scale 1).
+    /// Units of each product in use at the end of each step (content scale
+    /// 1), `[product][step]`.
     units_in_use: Vec<Lanes>,
-    /// Material reaching end of life.
-    pub eol: Vec<Lanes>,
-    /// Material collected.
-    pub collected: Vec<Lanes>,
-    /// Material recovered: domestic secondary supply.
-    pub secondary: Vec<Lanes>,
-    /// Material in the stock in use, at the end of the step.
-    pub in_use: Vec<Lanes>,
+}
+
+/// A product's content of a material, as the material's flows read it.
+#[derive(Debug, Clone)]
+struct ContentOf {
+    product: usize,
+    /// Index of the content within the product.
+    content: usize,
+    t_per_unit: f64,
+    /// First horizon step from which the material is recovered.
+    recycle_from: usize,
 }
 
 fn lifetime(spec: &LifetimeSpec, v: &[f64]) -> Lifetime {
@@ -216,7 +225,19 @@ impl ProductsPrep {
             items.push(item);
         }
         let longest = items.iter().map(|i| i.weights.len()).max().unwrap_or(0);
+        let mut contents_of = vec![Vec::new(); n_mat];
+        for (p_idx, (p, item)) in scenario.products.iter().zip(&items).enumerate() {
+            for (k, c) in p.contents.iter().enumerate() {
+                contents_of[c.material].push(ContentOf {
+                    product: p_idx,
+                    content: k,
+                    t_per_unit: c.t_per_unit,
+                    recycle_from: item.recycle_from,
+                });
+            }
+        }
         ProductsPrep {
+            contents_of,
             items,
             steps,
             steps_per_year: spy,
@@ -238,54 +259,38 @@ impl ProductsPrep {
     }
 
     /// Empty buffers for [`Self::flows`].
-    pub fn buffers(&self, n_materials: usize) -> ProductFlows {
-        let cells = n_materials * self.steps;
+    pub fn buffers(&self) -> ProductFlows {
+        let cells = self.items.len() * self.steps;
         let zero = Lanes::splat(0.0);
         ProductFlows {
             scratch: Scratch::new(self.longest),
             run_outflow: vec![0.0; self.steps],
-            outflow: vec![zero; self.steps],
-            units_in_use: vec![zero; self.steps],
-            eol: vec![zero; cells],
-            collected: vec![zero; cells],
-            secondary: vec![zero; cells],
-            in_use: vec![zero; cells],
+            outflow: vec![zero; cells],
+            units_in_use: vec![zero; cells],
         }
     }
 
-    /// The flows of `n` runs side by side (1 to [`LANES`]), run `l` in lane
-    /// `l`. `life(l)[p]` holds run `l`'s lifetime parameters of product p,
-    /// `collection[p]` the runs' collection rates of product p, and
-    /// `recovery[p][k]` their recovery of its k-th content, all as drawn (or
-    /// fixed). Lanes from `n` on have no outflow.
+    /// The product outflows of `n` runs side by side (1 to [`LANES`]), run
+    /// `l` in lane `l`, for [`Self::material_flows`]. `life(l)[p]` holds run
+    /// `l`'s lifetime parameters of product p, as drawn (or fixed). Lanes
+    /// from `n` on have no outflow.
     ///
     /// Each run's outflow is worked out alone (its lifetime is its own);
-    /// what follows from it is computed for all lanes at once, each lane
-    /// with the operations, in the order, of a run computed alone.
+    /// the units in use follow for all lanes at once, each lane with the
+    /// operations, in the order, of a run computed alone.
     pub fn flows<'a>(
         &self,
         scenario: &Scenario,
         n: usize,
         life: impl Fn(usize) -> &'a [[f64; 2]],
-        collection: &[Lanes],
-        recovery: &[Vec<Lanes>],
         out: &mut ProductFlows,
     ) {
         assert!((1..=LANES).contains(&n), "1 to {LANES} runs at a time");
         let steps = self.steps;
         let zero = Lanes::splat(0.0);
-        for (m, &t) in self.touched.iter().enumerate() {
-            if t {
-                let row = m * steps..(m + 1) * steps;
-                out.eol[row.clone()].fill(zero);
-                out.collected[row.clone()].fill(zero);
-                out.secondary[row.clone()].fill(zero);
-                out.in_use[row].fill(zero);
-            }
-        }
         for (p_idx, (p, item)) in scenario.products.iter().zip(&self.items).enumerate() {
             // Outflow in the horizon's steps, and all that left before it.
-            let outflow = &mut out.outflow[..steps];
+            let outflow = &mut out.outflow[p_idx * steps..][..steps];
             let mut left = zero;
             match &item.fixed_outflow {
                 Some((before, series)) => {
@@ -314,37 +319,48 @@ impl ProductsPrep {
                     }
                 }
             }
-            let outflow = &out.outflow[..steps];
             // Units in use = cumulative weights - cumulative outflow, from
             // the first cohort on: a running sum, once per product.
-            let units = &mut out.units_in_use[..steps];
+            let units = &mut out.units_in_use[p_idx * steps..][..steps];
             let cum = &item.cum_weights[item.hist..];
-            for ((u, &out_t), &cum_t) in units.iter_mut().zip(outflow).zip(cum) {
+            for ((u, &out_t), &cum_t) in units.iter_mut().zip(outflow.iter()).zip(cum) {
                 left += out_t;
                 *u = (cum_t - left).max(zero);
             }
-            // Then each content, step by step independently.
-            let from = item.recycle_from;
-            for (k, c) in p.contents.iter().enumerate() {
-                let row = c.material * steps..(c.material + 1) * steps;
-                let collect = collection[p_idx];
-                let recover = recovery[p_idx][k];
-                let eol = out.eol[row.clone()].iter_mut();
-                let collected = out.collected[row.clone()].iter_mut();
-                for ((e, col), &out_t) in eol.zip(collected).zip(outflow) {
-                    let x = c.t_per_unit * out_t;
-                    *e += x;
-                    *col += x * collect;
-                }
-                let secondary = &mut out.secondary[row.clone()][from..];
-                for (s, &out_t) in secondary.iter_mut().zip(&outflow[from..]) {
-                    *s += c.t_per_unit * out_t * collect * recover;
-                }
-                for (s, &u) in out.in_use[row].iter_mut().zip(units.iter()) {
-                    *s += c.t_per_unit * u;
-                }
-            }
         }
+    }
+
+    /// Material `m`'s flows in step `t` from the products of the runs whose
+    /// outflows [`Self::flows`] left in `flows`: the secondary supply
+    /// recovered, the material in the stock in use, reaching end of life,
+    /// and collected. `collection[p]` holds the runs' collection rates of
+    /// product p and `recovery[p][k]` their recovery of its k-th content.
+    /// Each sums the products' contents of `m` in their order, from zero.
+    #[inline(always)]
+    pub fn material_flows(
+        &self,
+        m: usize,
+        t: usize,
+        flows: &ProductFlows,
+        collection: &[Lanes],
+        recovery: &[Vec<Lanes>],
+    ) -> (Lanes, Lanes, Lanes, Lanes) {
+        let zero = Lanes::splat(0.0);
+        let (mut secondary, mut in_use, mut eol, mut collected) = (zero, zero, zero, zero);
+        for c in &self.contents_of[m] {
+            let i = c.product * self.steps + t;
+            let out_t = flows.outflow[i];
+            let collect = collection[c.product];
+            let x = c.t_per_unit * out_t;
+            eol += x;
+            collected += x * collect;
+            if t >= c.recycle_from {
+                let recover = recovery[c.product][c.content];
+                secondary += c.t_per_unit * out_t * collect * recover;
+            }
+            in_use += c.t_per_unit * flows.units_in_use[i];
+        }
+        (secondary, in_use, eol, collected)
     }
 }
 

@@ -393,7 +393,7 @@ pub struct Workspace {
     collection: Vec<Lanes>,
     /// Recovery per product and content.
     recovery: Vec<Vec<Lanes>>,
-    /// The runs' product flows per material.
+    /// The runs' product outflows.
     flows: ProductFlows,
     /// The runs' recorded series, `[material][variable][step]`.
     series: Vec<Lanes>,
@@ -548,7 +548,7 @@ impl Workspace {
                 .iter()
                 .map(|p| p.contents.iter().map(|c| splat(&c.recovery)).collect())
                 .collect(),
-            flows: prep.products.buffers(n_mat),
+            flows: prep.products.buffers(),
             series: vec![Lanes::splat(0.0); n_mat * N_VARIABLES * prep.steps],
             metrics: vec![0.0; LANES * n_mat * N_METRICS],
             record: true,
@@ -859,14 +859,8 @@ pub fn simulate_runs(
     draw_events(scenario, prep, first_run, n, ws);
     if !scenario.products.is_empty() {
         let runs = &ws.runs;
-        prep.products.flows(
-            scenario,
-            n,
-            |lane| &runs[lane].life,
-            &ws.collection,
-            &ws.recovery,
-            &mut ws.flows,
-        );
+        prep.products
+            .flows(scenario, n, |lane| &runs[lane].life, &mut ws.flows);
     }
     step_materials(scenario, prep, ws);
 }
@@ -1092,6 +1086,8 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         sums,
         deferred,
         flows,
+        collection,
+        recovery,
         ..
     } = &mut *ws;
     let avail: &[Lanes] = avail;
@@ -1100,6 +1096,8 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
     let spare = &spare[offset..][..mat.sources.len()];
     let utilization: &[Lanes] = utilization;
     let flows: &ProductFlows = flows;
+    let collection: &[Lanes] = collection;
+    let recovery: &[Vec<Lanes>] = recovery;
     let mut out = Emit {
         steps,
         series: record.then(|| &mut series[series_base..][..N_VARIABLES * steps]),
@@ -1131,13 +1129,8 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         }
         // 2. Secondary supply from products in use.
         let (secondary, in_use, eol, collected) = if has_products {
-            let i = m_idx * steps + t;
-            (
-                flows.secondary[i],
-                flows.in_use[i],
-                flows.eol[i],
-                flows.collected[i],
-            )
+            prep.products
+                .material_flows(m_idx, t, flows, collection, recovery)
         } else {
             (zero, zero, zero, zero)
         };
