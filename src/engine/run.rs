@@ -865,6 +865,13 @@ pub fn simulate_runs(
     step_materials(scenario, prep, ws);
 }
 
+/// Marks the path that calls it as rarely taken, so that the compiler lays
+/// it out away from the common one (`std::hint::cold_path`, before Rust
+/// 1.95: a call to an empty function marked cold).
+#[cold]
+#[inline(never)]
+fn rarely() {}
+
 /// Steps every material in every lane. Compiled three times on x86-64: for
 /// processors with AVX-512 (one instruction per lane operation, and 32
 /// vector registers, so that fewer values of a step go through memory), for
@@ -1118,6 +1125,9 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         let mut demand = demand_tpy * growth_factor * dt + prep.products.extra_demand(m_idx, t);
         growth_factor = growth_factor * step_growth;
         if mat.substitution.is_some() {
+            // The less common paths are laid out away from the loop (the
+            // steps run faster when the instructions run in sequence).
+            rarely();
             demand = Lanes::from_fn(|l| {
                 if t >= t0[l] {
                     let years = (t - t0[l] + 1) as f64 * dt - sub_lag_years;
@@ -1157,6 +1167,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             fed_capacity += capacity * feed;
             refinery_cost += output * spec.opex_eur_per_t * prep.discount[t];
             if prep.capex_step[r] == Some(t) {
+                rarely();
                 refinery_cost += splat(spec.capex_eur * prep.discount[t]);
             }
         }
@@ -1176,6 +1187,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                 let a = avail(offset + k);
                 lost += src.share * need * (1.0 - a);
                 if src.reexport_share > 0.0 {
+                    rarely();
                     // Transit is sized on consumption, not on what domestic
                     // supply leaves to import.
                     let r = src.reexport_share;
@@ -1199,6 +1211,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             }
             // New primary capacity elsewhere, once online, stays.
             if mat.new_capacity.is_some() {
+                rarely();
                 spare_supply = Lanes::from_fn(|l| {
                     let online = t0[l].saturating_add(nc_lead_steps[l]);
                     if t0[l] != usize::MAX && t >= online {
@@ -1237,6 +1250,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
                     // A stand-in: the price is worked out after the steps.
                     base_price
                 } else if short.any() {
+                    rarely();
                     // Lanes not short take 1/2, an ordinary number, and
                     // keep the base price.
                     let ratio = Lanes::select(short, supply / demand, splat(0.5));
@@ -1265,6 +1279,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
             };
             let target = tonnes(sp.target);
             if t == 0 {
+                rarely();
                 // A stock starts at initial_fill x its first target,
                 // bought at the base price when buy_initial is set.
                 *lvl = sp.initial_fill * target;
