@@ -17,6 +17,7 @@ pub mod run;
 pub mod table;
 
 use crate::scenario::Scenario;
+use crate::stats::exact::Window;
 use crate::stats::StepStats;
 use lanes::LANES;
 use rayon::prelude::*;
@@ -451,6 +452,8 @@ pub fn simulate_with(
             // The cells that vary between runs: the others need no sums
             // and no sketches.
             let varying = stats.varying_cells();
+            // The block sums' exact sums, held apart until the worker ends.
+            let mut windows = vec![Window::default(); varying.len()];
             // The block's rows of the per-run table.
             let mut rows = vec![0.0; BLOCK_RUNS as usize * row];
             // The sketched runs' values of the varying cells, one run after
@@ -510,12 +513,13 @@ pub fn simulate_with(
                         out[n_metrics..].copy_from_slice(ws.params(lane));
                     }
                 }
-                stats.add_block_sums(ws.sums(), last - first);
+                stats.add_block_sums_via(&varying, &mut windows, ws.sums(), last - first);
                 let n = (last - first) as usize;
                 table.put_rows((b * BLOCK_RUNS) as usize, &rows[..n * row]);
                 progress(last - first);
             }
             stats.sketch_runs(&batch);
+            stats.settle(&mut windows);
             stats
         })
         .collect();
