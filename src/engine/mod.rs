@@ -344,9 +344,16 @@ impl MemoryEstimate {
             .unwrap_or(0);
         let deferred = lanes * steps * (6 + 3 * stockpiles);
         // Availability, the lanes' series, the block sums, the batch, the
-        // lanes' rows, the deferred prices.
-        let workspace =
-            8 * (lanes * sources * steps + (1 + lanes) * cells + batch + lanes * row + deferred);
+        // lanes' rows, the deferred prices, the exact sums' windows (three
+        // words a varying cell).
+        let windows = 3 * varying as u64;
+        let workspace = 8
+            * (lanes * sources * steps
+                + (1 + lanes) * cells
+                + batch
+                + lanes * row
+                + deferred
+                + windows);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);
         MemoryEstimate {
