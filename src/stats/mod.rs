@@ -74,14 +74,8 @@ impl StepStats {
     /// on which blocks were counted where. Fixed cells need no sum.
     pub fn add_block_sums(&mut self, sums: &[f64], runs: u64) {
         self.runs += runs;
-        let varying = self
-            .sums
-            .iter_mut()
-            .zip(&self.fixed)
-            .filter(|(_, f)| f.is_none())
-            .map(|(sum, _)| sum);
         let mut n = 0;
-        for (sum, &s) in varying.zip(sums) {
+        for (sum, &s) in self.varying_sums().zip(sums) {
             sum.add(s);
             n += 1;
         }
@@ -112,15 +106,18 @@ impl StepStats {
     /// Adds what `windows` hold (from [`Self::add_block_sums_via`]) and
     /// empties them.
     pub fn settle(&mut self, windows: &mut [Window]) {
-        let varying = self
-            .sums
+        for (sum, w) in self.varying_sums().zip(windows.iter_mut()) {
+            sum.settle(w);
+        }
+    }
+
+    /// The exact sums of the varying cells, in cell order.
+    fn varying_sums(&mut self) -> impl Iterator<Item = &mut ExactSum> {
+        self.sums
             .iter_mut()
             .zip(&self.fixed)
             .filter(|(_, f)| f.is_none())
-            .map(|(sum, _)| sum);
-        for (sum, w) in varying.zip(windows.iter_mut()) {
-            sum.settle(w);
-        }
+            .map(|(sum, _)| sum)
     }
 
     /// The cells that vary between runs (not fixed), in cell order: the
