@@ -47,8 +47,6 @@ pub struct ProductsPrep {
     steps_per_year: usize,
     /// Demand added by installations, `[material][step]`.
     extra_demand: Vec<f64>,
-    /// Whether any product contains the material.
-    touched: Vec<bool>,
     /// Per material, the products' contents of it, in the order of the
     /// products and of their contents.
     contents_of: Vec<Vec<ContentOf>>,
@@ -164,7 +162,6 @@ impl ProductsPrep {
         let dt = scenario.step.dt();
         let n_mat = scenario.materials.len();
         let mut extra_demand = vec![0.0; n_mat * steps];
-        let mut touched = vec![false; n_mat];
         let mut items = Vec::with_capacity(scenario.products.len());
         for p in &scenario.products {
             let first_year = p.first_year(scenario.start_year);
@@ -186,7 +183,6 @@ impl ProductsPrep {
                 })
                 .collect();
             for c in &p.contents {
-                touched[c.material] = true;
                 if p.adds_demand {
                     let row = &mut extra_demand[c.material * steps..(c.material + 1) * steps];
                     for (d, w) in row.iter_mut().zip(&weights[hist..]) {
@@ -242,7 +238,6 @@ impl ProductsPrep {
             steps,
             steps_per_year: spy,
             extra_demand,
-            touched,
             longest,
         }
     }
@@ -255,7 +250,7 @@ impl ProductsPrep {
 
     /// Whether any product contains material `m`.
     pub fn touches(&self, m: usize) -> bool {
-        self.touched[m]
+        !self.contents_of[m].is_empty()
     }
 
     /// Empty buffers for [`Self::flows`].

@@ -1110,12 +1110,7 @@ fn step_material(scenario: &Scenario, prep: &Prepared, m_idx: usize, ws: &mut Wo
         series: record.then(|| &mut series[series_base..][..N_VARIABLES * steps]),
         sums: (!sums.is_empty()).then_some(&mut sums[..]),
         rows: sum_row_in_steps,
-        // A constant when every lane holds a run: the adds are unrolled.
-        lanes: if lanes_used == LANES {
-            LANES
-        } else {
-            lanes_used
-        },
+        lanes: lanes_used,
     };
     for t in 0..steps {
         let any_hit = hit[t].any();
