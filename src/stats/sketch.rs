@@ -577,6 +577,7 @@ fn count_column(
 /// batch, which stays in cache from one iteration to the next, is 2 %
 /// slower for it).
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
 fn prefetch_columns(rows: &[f64], width: usize, columns: std::ops::Range<usize>) {
     if columns.is_empty() {
         return;
