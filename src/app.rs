@@ -7,12 +7,14 @@ use crate::cli::{
     Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs, OptimizeArgs, RunArgs,
     SweepArgs,
 };
-use crate::engine::{simulate, simulate_with, Outcome, RunPlan, Spill};
-use crate::engine::{MemoryEstimate, BLOCK_RUNS};
-use crate::output::partial::{self, Partial, PartialError};
+use crate::engine::MemoryEstimate;
+use crate::engine::{simulate, simulate_with};
 use crate::output::{self, Artifact, MARKER};
+use crate::report::Report;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::stats::Report;
+use crate::storage::partial::{self, Partial, PartialError};
+use crate::storage::{Outcome, Spill};
+use crate::vocab::{RunPlan, BLOCK_RUNS};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;

@@ -22,5 +22,8 @@ pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod storage;
+pub mod vocab;

@@ -4,8 +4,9 @@
 use crmsim::analysis::compare::{compare, paired_mean, unpaired_mean};
 use crmsim::analysis::optimize::{optimize, Grid, Objective, Target};
 use crmsim::analysis::{edit, policy_rows};
-use crmsim::engine::{simulate, Metric, RunPlan};
+use crmsim::engine::simulate;
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 /// One source cut by Poisson events (rate L, fixed d months, severity 1),

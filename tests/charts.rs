@@ -4,14 +4,16 @@
 //! sensitivity chart puts first the input that the scenario makes dominant.
 
 use assert_cmd::Command;
-use crmsim::engine::{simulate, Metric, Outcome, RunPlan};
+use crmsim::engine::simulate;
 use crmsim::output::charts::{
     self, differences, fan, frontier, Chart, Difference, Fan, FanChart, Figure, FrontierPoint, Tone,
 };
 use crmsim::output::html;
+use crmsim::report::sensitivity::rank_correlations;
+use crmsim::report::{Report, StepRow};
 use crmsim::scenario::Scenario;
-use crmsim::stats::sensitivity::rank_correlations;
-use crmsim::stats::{Report, StepRow};
+use crmsim::storage::Outcome;
+use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 /// Two materials. For "x", one disruption with a wide uniform rate (0 to 3

@@ -6,10 +6,11 @@
 use crmsim::analysis::criticality::{
     assess, dynamic, rank, Dynamic, DynamicError, Indicators, StageKind,
 };
-use crmsim::engine::{simulate, RunPlan};
+use crmsim::engine::simulate;
 use crmsim::output::criticality::dynamic_csv;
+use crmsim::report::Report;
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
+use crmsim::vocab::RunPlan;
 use std::path::Path;
 
 /// A made-up case, worked out by hand (WGI A 6, B 2, C 4; t_A = 1.25 at

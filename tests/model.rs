@@ -2,8 +2,10 @@
 //! forms, hand calculations written out here, and conservation laws.
 
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{simulate, Metric, Outcome, RunPlan, Variable};
+use crmsim::engine::simulate;
 use crmsim::scenario::Scenario;
+use crmsim::storage::Outcome;
+use crmsim::vocab::{Metric, RunPlan, Variable};
 use std::path::Path;
 
 fn scenario(toml: &str) -> Scenario {

@@ -2,8 +2,8 @@
 //! to 1 only up to rounding, and severities of exactly 0 and exactly 1.
 
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{Metric, Variable};
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, Variable};
 use std::path::Path;
 
 fn scenario(toml: &str) -> Scenario {
@@ -355,7 +355,7 @@ severity = 1.0
 fn runs_side_by_side_equal_runs_alone() {
     use crmsim::engine::lanes::LANES;
     use crmsim::engine::run::simulate_runs;
-    use crmsim::engine::N_METRICS;
+    use crmsim::vocab::N_METRICS;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<_> = std::fs::read_dir(root.join("scenarios"))
         .expect("scenarios/ exists")
@@ -368,7 +368,7 @@ fn runs_side_by_side_equal_runs_alone() {
         let prep = Prepared::new(&s, 7);
         let steps = prep.steps();
         let n_mat = s.material_ids().count();
-        let cells = n_mat * crmsim::engine::N_VARIABLES * steps;
+        let cells = n_mat * crmsim::vocab::N_VARIABLES * steps;
         let mut alone = Workspace::new(&s, &prep);
         let mut lanes = Workspace::new(&s, &prep);
         for (first, n) in [(0, LANES), (LANES as u64, 1), (40, LANES - 1)] {
@@ -398,7 +398,8 @@ fn runs_side_by_side_equal_runs_alone() {
 /// runs end on a partial group of lanes, whose empty lanes add nothing.
 #[test]
 fn per_step_means_are_the_means_of_the_runs_alone() {
-    use crmsim::engine::{simulate, RunPlan};
+    use crmsim::engine::simulate;
+    use crmsim::vocab::RunPlan;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
     let plan = RunPlan {
@@ -409,7 +410,7 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
     let outcome = simulate(&s, &plan, &|_| {});
     let prep = Prepared::new(&s, plan.seed);
     let mut ws = Workspace::new(&s, &prep);
-    let cells = s.material_ids().count() * crmsim::engine::N_VARIABLES * prep.steps();
+    let cells = s.material_ids().count() * crmsim::vocab::N_VARIABLES * prep.steps();
     let mut sums = vec![0.0; cells];
     for run in 0..plan.runs {
         simulate_run(&s, &prep, run, &mut ws);

@@ -3,8 +3,8 @@
 //! added demand.
 
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{Metric, Variable};
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, Variable};
 use statrs::distribution::{ContinuousCDF, LogNormal};
 use std::path::Path;
 

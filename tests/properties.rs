@@ -9,8 +9,9 @@
 //! same results.
 
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{simulate, Metric, RunPlan, Variable};
+use crmsim::engine::simulate;
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, RunPlan, Variable};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::fmt::Write;

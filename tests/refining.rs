@@ -2,8 +2,9 @@
 //! responses, against hand-worked cases.
 
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{simulate, Metric, RunPlan, Variable};
+use crmsim::engine::simulate;
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, RunPlan, Variable};
 use std::path::Path;
 
 fn scenario(toml: &str) -> Scenario {

@@ -1,8 +1,9 @@
 //! Every shipped scenario validates and runs, so none rots as the format grows.
 
-use crmsim::engine::{simulate, Metric, RunPlan};
+use crmsim::engine::simulate;
+use crmsim::report::Report;
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
+use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 #[test]

@@ -1,11 +1,13 @@
 //! Sharded runs: merged partials equal one process, bit for bit, however the
 //! runs were split; partials of different studies are refused.
 
-use crmsim::engine::{simulate, simulate_with, RunPlan, Spill};
-use crmsim::output::partial::{self, Partial, PartialError};
+use crmsim::engine::{simulate, simulate_with};
 use crmsim::output::{csv, json};
+use crmsim::report::Report;
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
+use crmsim::storage::partial::{self, Partial, PartialError};
+use crmsim::storage::Spill;
+use crmsim::vocab::RunPlan;
 use std::path::Path;
 
 const SCENARIO: &str = r#"
@@ -61,7 +63,7 @@ collection_rate = { dist = "uniform", min = 0.3, max = 0.6 }
 recovery = { x = 0.8 }
 "#;
 
-fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::engine::Outcome) -> Vec<Vec<u8>> {
+fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::storage::Outcome) -> Vec<Vec<u8>> {
     let report = Report::new(s, plan, outcome);
     vec![
         json::summary(s, &report),

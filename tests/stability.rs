@@ -6,8 +6,9 @@
 //! and the change said in CHANGELOG.md. Random draws are pinned by the
 //! ChaCha8 streams and the pinned rand / rand_distr versions.
 
-use crmsim::engine::{simulate, Metric, RunPlan};
+use crmsim::engine::simulate;
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 const SCENARIO: &str = r#"

@@ -28,6 +28,7 @@
 
 use super::lane_math;
 use super::lanes::{Lanes, Mask, LANES};
+use crate::scenario::InflowTiming;
 use libm::erfc;
 
 /// Lifetime distribution of one product unit, in years.
@@ -239,40 +240,12 @@ fn normal_point(z: f64) -> TailPoint {
     }
 }
 
-/// When, within its install step, a cohort enters the stock; this fixes the
-/// ages at which the survival function is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InflowTiming {
-    /// Installed at the start of the step: a cohort is `a + 1` steps old at
-    /// the end of its age-step `a`, so `k[0] = 1 - sf(dt)` and
-    /// `k[a] = sf(a dt) - sf((a + 1) dt)`.
-    Start,
-    /// Installed at mid-step (the default): `k[0] = 1 - sf(dt / 2)` and
-    /// `k[a] = sf((a - 1/2) dt) - sf((a + 1/2) dt)`.
-    #[default]
-    Middle,
-    /// Survival at whole ages, as ODYM's `DynamicStockModel` computes it
-    /// (`sf[m, c] = ProbDist.sf(m - c)`, `o_c[c, c] = i[c] - s_c[c, c]`,
-    /// `o_c[m, c] = s_c[m - 1, c] - s_c[m, c]`): `k[0] = 1 - sf(0)` and
-    /// `k[a] = sf((a - 1) dt) - sf(a dt)`. Equivalent to installing at the
-    /// end of the step.
-    ///
-    /// With yearly steps this reproduces the published inflow-driven cases
-    /// of ODYM's `tests/test_dynamic_stock_model.py` (IndEcol/ODYM): fixed
-    /// lifetime 5, normal (5, 1.5) and Weibull (1.2, 1) with inflows 1..10
-    /// (total stock and outflow), and the lognormal (20, 20) stock at t = 60
-    /// (`LN_Stock_Reference_2060`); see the `odym_*` tests.
-    End,
-}
-
-impl InflowTiming {
-    /// Age, in steps, at the end of age-step 0.
-    fn first_age_steps(self) -> f64 {
-        match self {
-            InflowTiming::Start => 1.0,
-            InflowTiming::Middle => 0.5,
-            InflowTiming::End => 0.0,
-        }
+/// Age, in steps, at the end of age-step 0 under `timing`.
+fn first_age_steps(timing: InflowTiming) -> f64 {
+    match timing {
+        InflowTiming::Start => 1.0,
+        InflowTiming::Middle => 0.5,
+        InflowTiming::End => 0.0,
     }
 }
 
@@ -327,7 +300,7 @@ impl AgeSteps {
         let whole = per_year.round();
         let exact = whole >= 1.0 && (per_year - whole).abs() <= 1e-9 * whole;
         AgeSteps {
-            first: timing.first_age_steps(),
+            first: first_age_steps(timing),
             whole: exact.then_some(whole),
             dt,
         }

@@ -362,7 +362,7 @@ impl ProductsPrep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::cohort::InflowTiming;
+    use crate::scenario::InflowTiming;
 
     fn item(weights: Vec<f64>, hist: usize, spy: usize, shape: Option<f64>) -> Item {
         let cum_weights = weights

@@ -7,9 +7,9 @@ use super::lane_math;
 use super::lanes::{Lanes, Mask, LANES};
 use super::products::{ProductFlows, ProductsPrep};
 use super::rng::{FirstBlockRng, StreamKey};
-use super::{Metric, Variable, N_METRICS, N_VARIABLES};
 use crate::scenario::uncertain::Uncertain;
 use crate::scenario::{Arrival, FlowRef, Scenario, StockTarget, TargetBasis};
+use crate::vocab::{Metric, Variable, N_METRICS, N_VARIABLES};
 use rand_distr::{Distribution, Exp1};
 
 /// Where a per-run parameter goes in the [`Workspace`].

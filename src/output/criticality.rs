@@ -2,11 +2,11 @@
 //! and the readable table of `crmsim criticality`. An empty cell is a value
 //! that could not be computed; the row's `missing_inputs` says why.
 
-use super::text::num;
 use super::text::table;
 use crate::analysis::criticality::dynamic::Dynamic;
 use crate::analysis::criticality::ranking::{Indicator, Ranking};
 use crate::analysis::criticality::Assessment;
+use crate::report::num;
 
 fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().expect("writing to memory cannot fail")

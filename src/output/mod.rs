@@ -22,7 +22,6 @@ pub mod criticality_chart;
 pub mod csv;
 pub mod html;
 pub mod json;
-pub mod partial;
 pub mod text;
 
 use rayon::prelude::*;
