@@ -1,7 +1,7 @@
 //! Domestic refining, supply-chain stages, routes and hubs, and market
 //! responses, against hand-worked cases.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::engine::simulate;
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, RunPlan, Variable};
