@@ -75,7 +75,7 @@ pub(super) fn first_disrupted(
 }
 
 /// Steps material `m_idx` through the horizon in every lane, into the
-/// series and totals (MODEL.md steps 1 to 11). Inlined into
+/// series and totals (docs/model.md steps 1 to 11). Inlined into
 /// [`step_materials`], so that it is compiled for each of its targets.
 #[inline(always)]
 pub(super) fn step_material(
