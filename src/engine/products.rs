@@ -396,7 +396,10 @@ mod tests {
         cohort::outflow_kernel(lt, InflowTiming::Middle, 1.0 / 12.0, &mut k);
         let mut out = vec![0.0; steps];
         cohort::reference::convolve_from_into(&it.weights, &k, it.hist, &mut out);
-        (cohort::reference::cumulative_outflow(&it.weights, &k, it.hist), out)
+        (
+            cohort::reference::cumulative_outflow(&it.weights, &k, it.hist),
+            out,
+        )
     }
 
     // A product's outflow, grouped by year or (weights not constant within
