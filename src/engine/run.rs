@@ -8,9 +8,9 @@ use super::lanes::{Lanes, Mask, LANES};
 use super::products::{ProductFlows, ProductsPrep};
 use super::rng::{FirstBlockRng, StreamKey};
 use super::{Metric, Variable, N_METRICS, N_VARIABLES};
+use crate::sampling::standard_exponential;
 use crate::scenario::uncertain::Uncertain;
 use crate::scenario::{Arrival, FlowRef, Scenario, StockTarget, TargetBasis};
-use rand_distr::{Distribution, Exp1};
 
 /// Where a per-run parameter goes in the [`Workspace`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -813,7 +813,7 @@ fn draw_lane_events(
             let horizon_years = steps as f64 * prep.dt;
             let mut t = 0.0;
             loop {
-                let gap: f64 = Exp1.sample(rng);
+                let gap = standard_exponential(rng);
                 t += gap / rate;
                 if t >= horizon_years {
                     break;
