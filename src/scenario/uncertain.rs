@@ -373,9 +373,10 @@ fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
 fn param(e: sampling::Error) -> ParamError {
     use sampling::Error as E;
     let (field, message) = match e {
-        E::NotFinite { param, value } => {
-            (param, format!("must be a finite number (got {})", show(value)))
-        }
+        E::NotFinite { param, value } => (
+            param,
+            format!("must be a finite number (got {})", show(value)),
+        ),
         E::NotPositive { param, value } => (param, format!("must be > 0 (got {})", show(value))),
         E::Negative { param, value } => (param, format!("must be >= 0 (got {})", show(value))),
         E::MinAboveMax { min, max } => (
@@ -391,7 +392,10 @@ fn param(e: sampling::Error) -> ParamError {
                 show(mode)
             ),
         ),
-        E::EmptyPert { max } => ("max", format!("must be > min for a pert (got {})", show(max))),
+        E::EmptyPert { max } => (
+            "max",
+            format!("must be > min for a pert (got {})", show(max)),
+        ),
         E::LognormalSdTooLarge { ratio } => (
             "sd",
             format!(
