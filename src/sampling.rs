@@ -68,8 +68,7 @@ pub fn standard_normal<R: RngCore + ?Sized>(rng: &mut R) -> f64 {
 /// gap between arrivals of a Poisson process of rate 1.
 ///
 /// Reference: L. Devroye, *Non-Uniform Random Variate Generation*,
-/// Springer (1986), section II.2.1 (the inversion method) and example
-/// II.2.1 (the exponential).
+/// Springer (1986), section II.2 (the inversion method).
 pub fn standard_exponential<R: RngCore + ?Sized>(rng: &mut R) -> f64 {
     // `0 -` rather than a negation, so that U = 1 gives +0, not -0.
     0.0 - libm::log(unit_open_closed(rng))
@@ -302,10 +301,7 @@ impl Uniform {
 /// `max - sqrt((max - min - r) (max - mode))`.
 ///
 /// Reference: L. Devroye, *Non-Uniform Random Variate Generation*,
-/// Springer (1986), section II.2.1 (the inversion method); the CDF is
-/// that of J. R. van Dorp and S. Kotz, "A novel extension of the triangular
-/// distribution and its parameter estimation", The Statistician 51(1),
-/// 63-79 (2002), section 2.
+/// Springer (1986), section II.2 (the inversion method).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Triangular {
     min: f64,
@@ -451,7 +447,7 @@ impl Gamma {
 /// odds instead of 0 / 0.
 ///
 /// Reference: L. Devroye, *Non-Uniform Random Variate Generation*,
-/// Springer (1986), section IX.4.1 (the beta from two gammas); the gammas
+/// Springer (1986), section IX.4 (the beta density, from two gammas); the gammas
 /// as in [`Gamma`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Beta {
@@ -497,8 +493,7 @@ impl Beta {
 /// Reference: D. G. Malcolm, J. H. Roseboom, C. E. Clark and W. Fazar,
 /// "Application of a technique for research and development program
 /// evaluation", Operations Research 7(5), 646-669 (1959); the beta form of
-/// D. Vose, *Risk Analysis: A Quantitative Guide*, 3rd ed., Wiley (2008),
-/// section III.7.
+/// D. Vose, *Risk Analysis: A Quantitative Guide*, 3rd ed., Wiley (2008).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pert {
     min: f64,
@@ -576,7 +571,7 @@ impl Exponential {
 /// CDF: `lambda (-ln U)^(1/k)`, `-ln U` by [`standard_exponential`].
 ///
 /// Reference: L. Devroye, *Non-Uniform Random Variate Generation*,
-/// Springer (1986), section II.2.1 (the inversion method); the
+/// Springer (1986), section II.2 (the inversion method); the
 /// distribution of W. Weibull, "A statistical distribution function of
 /// wide applicability", Journal of Applied Mechanics 18(3), 293-297 (1951).
 #[derive(Debug, Clone, Copy, PartialEq)]
