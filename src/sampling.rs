@@ -447,8 +447,8 @@ impl Gamma {
 /// odds instead of 0 / 0.
 ///
 /// Reference: L. Devroye, *Non-Uniform Random Variate Generation*,
-/// Springer (1986), section IX.4 (the beta density, from two gammas); the gammas
-/// as in [`Gamma`].
+/// Springer (1986), section IX.4 (the beta density, from two gammas);
+/// the gammas as in [`Gamma`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Beta {
     x: GammaCore,
