@@ -63,7 +63,7 @@ fn vectors() -> Vec<Vector> {
             "standard-normal.txt",
             "standard normal (sampling::standard_normal)",
             "mean = 0, sd = 1",
-            Box::new(|r| standard_normal(r)),
+            Box::new(standard_normal),
         ),
         v(
             "normal.txt",
@@ -129,7 +129,7 @@ fn vectors() -> Vec<Vector> {
             "poisson-gaps.txt",
             "standard exponential (sampling::standard_exponential, the gaps of Poisson arrivals)",
             "mean = 1",
-            Box::new(|r| standard_exponential(r)),
+            Box::new(standard_exponential),
         ),
         v(
             "weibull.txt",
