@@ -36,7 +36,7 @@ pub fn unit<R: RngCore + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * UNIT
 }
 
-/// A uniform draw on (0, 1]: `1 -` [`unit`], exact, so that its logarithm
+/// A uniform draw on (0, 1]: `1 -` [`unit()`], exact, so that its logarithm
 /// is finite (at most `53 ln 2` in magnitude).
 #[inline]
 fn unit_open_closed<R: RngCore + ?Sized>(rng: &mut R) -> f64 {
@@ -265,7 +265,7 @@ impl LogNormal {
 }
 
 /// The uniform distribution on [min, max]: `min + (max - min) U`, `U` by
-/// [`unit`] (the inverse CDF; no transcendental function).
+/// [`unit()`] (the inverse CDF; no transcendental function).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Uniform {
     min: f64,
@@ -296,7 +296,7 @@ impl Uniform {
 }
 
 /// The triangular distribution on [min, max] with its peak at `mode`, by
-/// the inverse CDF: with `U` by [`unit`] and `r = (max - min) U`,
+/// the inverse CDF: with `U` by [`unit()`] and `r = (max - min) U`,
 /// `min + sqrt(r (mode - min))` where `r < mode - min`, else
 /// `max - sqrt((max - min - r) (max - mode))`.
 ///
@@ -646,11 +646,11 @@ mod tests {
         }
     }
 
-    /// The word whose [`unit`] is 0.75 (its top 53 bits are 3 * 2^51).
+    /// The word whose [`unit()`] is 0.75 (its top 53 bits are 3 * 2^51).
     const THREE_QUARTERS: u64 = 0xC000_0000_0000_0000;
-    /// The word whose [`unit`] is 0.5, and so is `1 - unit`.
+    /// The word whose [`unit()`] is 0.5, and so is `1 - unit`.
     const HALF: u64 = 0x8000_0000_0000_0000;
-    /// The word whose [`unit`] is 0.25.
+    /// The word whose [`unit()`] is 0.25.
     const QUARTER: u64 = 0x4000_0000_0000_0000;
 
     /// Whether `got` is within 2 units in the last place of `want`
