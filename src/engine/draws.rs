@@ -7,9 +7,9 @@ use super::fast::FirstBlockRng;
 use super::fast::{Lanes, Mask};
 use super::prepare::{Prepared, Slot};
 use super::workspace::Workspace;
+use crate::sampling::standard_exponential;
 use crate::scenario::uncertain::Uncertain;
 use crate::scenario::{Arrival, Scenario};
-use rand_distr::{Distribution, Exp1};
 
 /// The uncertain number drawn into `slot`.
 pub(super) fn uncertain<'a>(scenario: &'a Scenario, prep: &Prepared, slot: Slot) -> &'a Uncertain {
@@ -155,7 +155,7 @@ pub(super) fn draw_lane_events(
             let horizon_years = steps as f64 * prep.dt;
             let mut t = 0.0;
             loop {
-                let gap: f64 = Exp1.sample(rng);
+                let gap = standard_exponential(rng);
                 t += gap / rate;
                 if t >= horizon_years {
                     break;
