@@ -39,6 +39,14 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
     check_destination(&out)?;
 
     let assessment = criticality::assess(&ind);
+    // The published values the file names, compared with the computed ones.
+    let comparison = match ind.published_path(&args.input) {
+        Some(p) => Some(criticality::compare(
+            &assessment,
+            &criticality::Published::load(&p)?,
+        )),
+        None => None,
+    };
     let dynamic = match &scenario {
         Some((_, s)) => {
             let plan = plan_of(&args.common, s);
@@ -75,6 +83,10 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
             bytes: output::criticality_chart::chart_svg(&assessment)?,
         },
         Artifact {
+            name: "criticality.png".into(),
+            bytes: output::criticality_chart::chart_png(&assessment)?,
+        },
+        Artifact {
             name: "criticality_ranking.csv".into(),
             bytes: output::criticality::ranking_csv(&ranking),
         },
@@ -93,12 +105,21 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
             bytes: s_text.clone().into_bytes(),
         });
     }
+    if let Some(c) = &comparison {
+        artifacts.push(Artifact {
+            name: "criticality_comparison.csv".into(),
+            bytes: output::criticality::comparison_csv(c),
+        });
+    }
     output::write_folder(&out, &artifacts)?;
     if !quiet {
         print!(
             "{}",
             output::criticality::summary_table(&assessment, &ranking)
         );
+        if let Some(c) = &comparison {
+            print!("{}", output::criticality::comparison_table(c));
+        }
         if !ranking.left_out.is_empty() {
             let names: Vec<&str> = ranking.left_out.iter().map(|i| i.name()).collect();
             println!(

@@ -56,6 +56,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<analysis::AnalysisError>()
             || c.is::<IndicatorError>()
             || c.is::<DynamicError>()
+            || c.is::<crate::analysis::criticality::PublishedError>()
     });
     if input {
         2
