@@ -8,7 +8,7 @@
 //!
 //! Data flows one way:
 //! scenario file -> [`scenario::Scenario`] (validated once) ->
-//! [`engine::simulate`] -> [`stats::Report`] -> [`output`] renderers -> files.
+//! [`engine::simulate`] -> [`report::Report`] -> [`output`] renderers -> files.
 //!
 //! Reproducibility: every random number comes from a stream keyed by (seed,
 //! run, name of what is drawn), so the same seed gives the same results bit

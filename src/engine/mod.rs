@@ -1,9 +1,9 @@
-//! The engine: one run's trajectory ([`run`]) and the parallel driver
+//! The engine: one group of runs ([`simulate_runs`], the model's step in `step`) and the parallel driver
 //! ([`simulate`]) that runs many and folds them into statistics.
 //!
 //! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
 //! block, per-step sums are added in run order as the runs are stepped
-//! ([`run::Workspace::sums`]); blocks are then added into an
+//! ([`Workspace::sums`]); blocks are then added into an
 //! exact sum, and quantile sketches count integers, so the statistics do not
 //! depend on which thread ran which block, nor on how many threads there were.
 //! Per-run totals are kept in run order.

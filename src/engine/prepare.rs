@@ -337,7 +337,7 @@ impl Prepared {
     }
 
     /// The names (field paths) of the numbers drawn once per run, in the
-    /// order of [`Workspace::params`].
+    /// order of [`Workspace::params`](super::Workspace::params).
     pub fn param_names(&self) -> Vec<String> {
         self.params.iter().map(|p| p.name.clone()).collect()
     }

@@ -75,7 +75,7 @@ pub struct Workspace {
     /// The row of each material's variables in `sums`, `[material][variable]`;
     /// `usize::MAX` for a variable that cannot vary (and is not summed).
     pub(super) sum_row: Vec<[usize; N_VARIABLES]>,
-    /// Lanes holding runs in the last [`simulate_runs`].
+    /// Lanes holding runs in the last [`simulate_runs`](super::simulate_runs)(super::simulate_runs).
     pub(super) lanes_used: usize,
     /// The ranges of `avail` and of `hit` that events have written since
     /// they were last reset: only these are reset for the next runs.
@@ -232,7 +232,7 @@ impl Workspace {
     }
 
     /// The recorded value of `var` for material `m` at step `t`, in the run
-    /// of [`simulate_run`] (the first of [`simulate_runs`]).
+    /// of [`simulate_run`](super::simulate_run)(super::simulate_run) (the first of [`simulate_runs`](super::simulate_runs)(super::simulate_runs)).
     pub fn value(&self, steps: usize, m: usize, var: Variable, t: usize) -> f64 {
         self.value_in(0, steps, m, var, t)
     }
@@ -255,7 +255,7 @@ impl Workspace {
     }
 
     /// The run total `metric` of material `m`, in the run of
-    /// [`simulate_run`].
+    /// [`simulate_run`](super::simulate_run)(super::simulate_run).
     pub fn metric(&self, m: usize, metric: Metric) -> f64 {
         self.metrics(0)[m * N_METRICS + metric as usize]
     }
@@ -273,7 +273,7 @@ impl Workspace {
     }
 
     /// Availability a_s(t) of import source `k` of material `m` at step `t`,
-    /// in the run of [`simulate_run`]: the product of (1 - severity) of the
+    /// in the run of [`simulate_run`](super::simulate_run)(super::simulate_run): the product of (1 - severity) of the
     /// events hitting it.
     pub fn availability(&self, prep: &Prepared, m: usize, k: usize, t: usize) -> f64 {
         self.availability_in(0, prep, m, k, t)

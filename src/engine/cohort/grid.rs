@@ -28,7 +28,7 @@ pub struct AgeGrid {
 
 impl AgeGrid {
     /// The grid of `n` age-steps for `timing` and steps of `dt` years (the
-    /// ages of [`outflow_kernel`]), with powers for a Weibull `shape` if given.
+    /// ages of [`outflow_kernel`](super::outflow_kernel)), with powers for a Weibull `shape` if given.
     pub fn new(timing: InflowTiming, dt: f64, n: usize, weibull_shape: Option<f64>) -> AgeGrid {
         let steps = AgeSteps::new(timing, dt);
         let ages: Vec<f64> = (0..n).map(|a| steps.end_of(a)).collect();
@@ -135,7 +135,7 @@ fn normal_points_into(xs: &[f64], mu: f64, sigma: f64, out: &mut [TailPoint]) {
 /// Fills `out[a]` with the outflow kernel from the points `p` read on a
 /// grid ([`AgeGrid::read_into`]): `out[0] = P(lifetime <= x_0)`,
 /// `out[a] = P(x_{a-1} < lifetime <= x_a)`, the values of
-/// [`outflow_kernel`] on the same ages. `out` and `p` have the same length.
+/// [`outflow_kernel`](super::outflow_kernel) on the same ages. `out` and `p` have the same length.
 pub fn kernel_from_points(p: &[TailPoint], out: &mut [f64]) {
     debug_assert_eq!(p.len(), out.len());
     let mut prev = None;
@@ -164,7 +164,7 @@ pub fn window_kernel_from_points(p: &[TailPoint], steps_per_year: usize, out: &m
 }
 
 /// Everything that left by the end of step `upto - 1`, as
-/// [`cumulative_outflow`] with the cumulative kernel read from the points
+/// [`cumulative_outflow`](super::reference::cumulative_outflow) with the cumulative kernel read from the points
 /// (`K[a] = P(lifetime <= x_a)`): `sum_{c < upto} w[c] K[upto - 1 - c]`.
 /// `p` must hold at least `min(upto, w.len())` points.
 pub fn cumulative_outflow_from_points(w: &[f64], p: &[TailPoint], upto: usize) -> f64 {
@@ -177,8 +177,8 @@ pub fn cumulative_outflow_from_points(w: &[f64], p: &[TailPoint], upto: usize) -
 }
 
 /// Cohort weights that are the same in every step of a calendar year, kept
-/// as one value per year, as [`material_weights_into`] makes them from
-/// [`inflow_per_step`] (installations spread evenly over a year's steps,
+/// as one value per year, as [`material_weights_into`](super::material_weights_into) makes them from
+/// [`inflow_per_step`](super::inflow_per_step) (installations spread evenly over a year's steps,
 /// content changing once a year).
 #[derive(Debug, Clone, PartialEq)]
 pub struct YearWeights {
@@ -211,7 +211,7 @@ impl YearWeights {
     }
 }
 
-/// The cohort convolution of [`convolve_from_into`] for weights constant
+/// The cohort convolution of [`convolve_from_into`](super::reference::convolve_from_into) for weights constant
 /// within each year: `out[j] = sum_y W_y G[from + j - spy y]`, over the years
 /// `y` whose first step is at or before step `from + j`, with `W_y` year
 /// `y`'s weight per step and `G` the window kernel of
@@ -248,7 +248,7 @@ pub fn convolve_grouped_from_into(w: &YearWeights, window: &[f64], from: usize, 
     }
 }
 
-/// [`convolve_from_into`] with the kernel given reversed
+/// [`convolve_from_into`](super::reference::convolve_from_into) with the kernel given reversed
 /// (`k_rev[i] = k[k_rev.len() - 1 - i]`): the same terms in the same order,
 /// so the same results to the bit, but read forwards, which vectorizes.
 pub fn convolve_reversed_from_into(w: &[f64], k_rev: &[f64], from: usize, out: &mut [f64]) {

@@ -13,7 +13,7 @@
 //! [`TailPoint`]) and cohorts whose weight is the same all year are
 //! convolved a year at a time ([`YearWeights`],
 //! [`convolve_grouped_from_into`]): the fast grid, in `grid`, which the
-//! tests hold against the plain convolution of [`reference`]. Apart from [`inflow_per_step`] and the
+//! tests hold against the plain convolution of [`reference`](mod@reference). Apart from [`inflow_per_step`] and the
 //! prepared grid and weights, everything works in caller-owned buffers and
 //! never allocates, so it can run once per Monte Carlo run when lifetime
 //! parameters are uncertain.
@@ -406,7 +406,7 @@ impl MaterialContent {
 /// Fills `out[c] = inflow[c] * content(year of step c)` (t per step), the
 /// material weight of each cohort, for steps laid out as in
 /// [`inflow_per_step`]. Convolving these weights with an outflow kernel
-/// ([`convolve_into`]) gives the end-of-life material flow. Entries of `out`
+/// ([`convolve_into`](reference::convolve_into)) gives the end-of-life material flow. Entries of `out`
 /// beyond `inflow.len()` are set to 0; `steps_per_year = 0` gives all
 /// zeros. Does not allocate.
 pub fn material_weights_into(
