@@ -389,13 +389,14 @@ fn country_key(at: &At, code: &str) -> Result<(), FieldError> {
     }
 }
 
-/// Shares in [0, 1] summing to 1 within [`SHARE_TOLERANCE`], then scaled to
-/// sum to exactly 1. `other` is the share of the countries not listed.
-fn shares(
+/// Checks a table of shares field by field (its source and year, at least
+/// one share, each key by `keys`, each share a fraction) and returns where
+/// the shares are and their sum, for the caller's rule on the sum.
+fn listed_shares(
     at: &At,
     raw: &RawShares,
     keys: &dyn Fn(&At, &str) -> Result<(), FieldError>,
-) -> Result<Shares, FieldError> {
+) -> Result<(At, f64), FieldError> {
     source(at, &raw.source)?;
     year(at, raw.year)?;
     let s = at.key("shares");
@@ -409,6 +410,17 @@ fn shares(
         fraction(&at, x)?;
         sum += x;
     }
+    Ok((s, sum))
+}
+
+/// Shares in [0, 1] summing to 1 within [`SHARE_TOLERANCE`], then scaled to
+/// sum to exactly 1. `other` is the share of the countries not listed.
+fn shares(
+    at: &At,
+    raw: &RawShares,
+    keys: &dyn Fn(&At, &str) -> Result<(), FieldError>,
+) -> Result<Shares, FieldError> {
+    let (s, sum) = listed_shares(at, raw, keys)?;
     if (sum - 1.0).abs() > SHARE_TOLERANCE {
         return s.err(format!(
             "must sum to 1 (got {sum}); give the rest of the world as {OTHER} = {:.6}",
@@ -437,28 +449,21 @@ fn end_use_shares(
     raw: &RawShares,
     sectors: &BTreeMap<String, Option<f64>>,
 ) -> Result<BTreeMap<String, f64>, FieldError> {
-    source(at, &raw.source)?;
-    year(at, raw.year)?;
-    let s = at.key("shares");
-    if raw.shares.is_empty() {
-        return s.err("needs at least one share");
-    }
-    let mut sum = 0.0;
-    let mut out = BTreeMap::new();
-    for (code, &x) in &raw.shares {
-        let at = s.key(code);
+    let (s, sum) = listed_shares(at, raw, &|at, code| {
         if code != OTHER && !sectors.contains_key(code) {
             return at.err(format!(
                 "{code:?} is not a declared sector: add a [[criticality.sector]] with \
                  nace = {code:?}, or count the use under {OTHER:?} (no sector)"
             ));
         }
-        fraction(&at, x)?;
-        sum += x;
-        if code != OTHER {
-            out.insert(code.clone(), x);
-        }
-    }
+        Ok(())
+    })?;
+    let out = raw
+        .shares
+        .iter()
+        .filter(|(code, _)| code.as_str() != OTHER)
+        .map(|(code, &x)| (code.clone(), x))
+        .collect();
     if (sum - 1.0).abs() > END_USE_TOLERANCE + SHARE_TOLERANCE {
         return s.err(format!(
             "must sum to between {} and {} (got {sum}): list the uses the study lists, and \
