@@ -13,9 +13,10 @@ pub const BLOCK_RUNS: u64 = 64;
 pub enum Variable {
     /// Demand D(t), tonnes per step.
     Demand,
-    /// Supply used: domestic + imports delivered + compensation.
+    /// What domestic output and the market deliver to the region's users,
+    /// releases aside: consumption less release.
     Supply,
-    /// Imports delivered, compensation included.
+    /// Supply less domestic output: imports delivered, compensation included.
     Imports,
     /// Domestic secondary supply (recycling).
     Secondary,
@@ -27,7 +28,8 @@ pub enum Variable {
     Release,
     /// Unmet demand after release.
     Shortfall,
-    /// Price, EUR per tonne.
+    /// The region's price, EUR per tonne: the world price, or above it
+    /// when the region's access is cut.
     Price,
     /// Material held in products in use, at the end of the step, tonnes.
     InUseStock,
@@ -39,10 +41,17 @@ pub enum Variable {
     FeedAvailability,
     /// Imports delivered to the region and passed on (a trade hub).
     Reexports,
+    /// The world price, EUR per tonne.
+    WorldPrice,
+    /// What the region's users get: delivered, releases included.
+    Consumption,
+    /// Demand given up at the region's price: demand less what users want
+    /// at that price.
+    DemandReduction,
 }
 
 /// Number of [`Variable`]s.
-pub const N_VARIABLES: usize = 14;
+pub const N_VARIABLES: usize = 17;
 
 impl Variable {
     /// All variables, in output order.
@@ -61,6 +70,9 @@ impl Variable {
         Variable::Collected,
         Variable::FeedAvailability,
         Variable::Reexports,
+        Variable::WorldPrice,
+        Variable::Consumption,
+        Variable::DemandReduction,
     ];
 
     /// The name used in `timeseries.csv`.
@@ -80,6 +92,9 @@ impl Variable {
             Variable::Collected => "collected",
             Variable::FeedAvailability => "feed_availability",
             Variable::Reexports => "reexports",
+            Variable::WorldPrice => "world_price",
+            Variable::Consumption => "consumption",
+            Variable::DemandReduction => "demand_reduction",
         }
     }
 }
@@ -107,7 +122,8 @@ pub enum Metric {
     RefineryT,
     /// Stockpile purchases and holding costs, EUR (present value).
     StockpileCostEur,
-    /// Shortfall times the value of lost load, EUR (present value).
+    /// The rationed tonnes times the value of lost load less the price
+    /// they were not paid, EUR (present value).
     ShortageCostEur,
     /// Material in products reaching end of life, tonnes.
     EolT,
@@ -120,10 +136,24 @@ pub enum Metric {
     /// Value of the stock left at the horizon's end, at the base price,
     /// discounted like the costs, EUR.
     StockpileEndValueEur,
+    /// Price cost less producer gain plus shortage cost, EUR (present value).
+    WelfareLossEur,
+    /// The users' loss of consumer surplus at the region's price, EUR
+    /// (present value).
+    PriceCostEur,
+    /// The region's own output sold at the region's price above the base
+    /// price, EUR (present value).
+    ProducerGainEur,
+    /// Demand given up at the price, tonnes.
+    DemandReductionT,
+    /// Stockpile releases at the region's price, EUR (present value).
+    StockpileSalesEur,
+    /// The largest multiple of the base price the region's price reaches.
+    PeakPriceMultiple,
 }
 
 /// Number of [`Metric`]s.
-pub const N_METRICS: usize = 16;
+pub const N_METRICS: usize = 22;
 
 impl Metric {
     /// All metrics, in output order.
@@ -144,6 +174,12 @@ impl Metric {
         Metric::RefineryCostEur,
         Metric::ReexportsT,
         Metric::StockpileEndValueEur,
+        Metric::WelfareLossEur,
+        Metric::PriceCostEur,
+        Metric::ProducerGainEur,
+        Metric::DemandReductionT,
+        Metric::StockpileSalesEur,
+        Metric::PeakPriceMultiple,
     ];
 
     /// The name used in `summary.json` and `runs.csv`.
@@ -165,6 +201,12 @@ impl Metric {
             Metric::RefineryCostEur => "refinery_cost_eur",
             Metric::ReexportsT => "reexports_t",
             Metric::StockpileEndValueEur => "stockpile_end_value_eur",
+            Metric::WelfareLossEur => "welfare_loss_eur",
+            Metric::PriceCostEur => "price_cost_eur",
+            Metric::ProducerGainEur => "producer_gain_eur",
+            Metric::DemandReductionT => "demand_reduction_t",
+            Metric::StockpileSalesEur => "stockpile_sales_eur",
+            Metric::PeakPriceMultiple => "peak_price_multiple",
         }
     }
 }

@@ -124,14 +124,15 @@ pub struct Difference {
     pub diff: Interval,
 }
 
-/// Total cost of a run: stockpile + refinery + shortage - the stock's end value.
+/// Total cost of a run: the welfare loss, plus the stock's net cost
+/// (purchases and holding less its sales and end value) and the refinery's.
 fn total_cost(t: &RunTable, m: usize) -> Vec<f64> {
     (0..t.runs())
         .map(|i| {
-            t.get(i, m, Metric::StockpileCostEur)
-                + t.get(i, m, Metric::RefineryCostEur)
-                + t.get(i, m, Metric::ShortageCostEur)
+            t.get(i, m, Metric::WelfareLossEur) + t.get(i, m, Metric::StockpileCostEur)
+                - t.get(i, m, Metric::StockpileSalesEur)
                 - t.get(i, m, Metric::StockpileEndValueEur)
+                + t.get(i, m, Metric::RefineryCostEur)
         })
         .collect()
 }
@@ -172,9 +173,14 @@ pub fn compare(
         let (ab, av) = (any(&sb), any(&sv));
         push("p_shortfall", &ab, &av, paired_mean(&ab, &av), &mean);
         for (measure, metric) in [
-            ("stockpile_cost_eur", Metric::StockpileCostEur),
-            ("refinery_cost_eur", Metric::RefineryCostEur),
+            ("peak_price_multiple", Metric::PeakPriceMultiple),
+            ("welfare_loss_eur", Metric::WelfareLossEur),
+            ("price_cost_eur", Metric::PriceCostEur),
+            ("producer_gain_eur", Metric::ProducerGainEur),
             ("shortage_cost_eur", Metric::ShortageCostEur),
+            ("stockpile_cost_eur", Metric::StockpileCostEur),
+            ("stockpile_sales_eur", Metric::StockpileSalesEur),
+            ("refinery_cost_eur", Metric::RefineryCostEur),
         ] {
             let (b, v) = (base.column(*mb, metric), variant.column(*mv, metric));
             push(measure, &b, &v, paired_mean(&b, &v), &mean);

@@ -57,15 +57,24 @@ pub struct PolicyRow {
     pub stockpile_cost: f64,
     /// Mean value of the stock left at the end.
     pub stockpile_end_value: f64,
+    /// Mean value of the stock's sales (its releases at the region's price).
+    pub stockpile_sales: f64,
     /// Mean shortage cost.
     pub shortage_cost: f64,
+    /// Mean welfare loss: price cost - producer gain + shortage cost.
+    pub welfare_loss_mean: f64,
+    /// 95th percentile of the welfare loss.
+    pub welfare_loss_p95: f64,
+    /// 95th percentile of the peak price multiple (the region's price).
+    pub peak_price_multiple_p95: f64,
     /// Mean shortfall avoided against the baseline.
     pub avoided_shortfall: f64,
-    /// Mean shortage cost avoided against the baseline.
-    pub avoided_shortage_cost: f64,
-    /// Stockpile cost less the end value.
+    /// Mean welfare loss avoided against the baseline: the policy's benefit.
+    pub avoided_welfare_loss: f64,
+    /// Stockpile cost less its sales and the end value.
     pub net_stockpile_cost: f64,
-    /// Avoided shortage cost / net stockpile cost (NaN when the cost is 0).
+    /// Avoided welfare loss / net stockpile cost (NaN when the cost is not
+    /// above 0).
     pub benefit_cost_ratio: f64,
     /// Net stockpile cost per tonne of avoided shortfall (NaN when none avoided).
     pub cost_per_t_avoided: f64,
@@ -86,13 +95,16 @@ pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) ->
             let summary = MetricSummary::of(&short);
             let col = |k| mean(&runs.column(m, k));
             let base_short = mean(&baseline.column(m, Metric::ShortfallT));
-            let base_cost = mean(&baseline.column(m, Metric::ShortageCostEur));
+            let base_loss = mean(&baseline.column(m, Metric::WelfareLossEur));
             let stockpile_cost = col(Metric::StockpileCostEur);
             let stockpile_end_value = col(Metric::StockpileEndValueEur);
+            let stockpile_sales = col(Metric::StockpileSalesEur);
             let shortage_cost = col(Metric::ShortageCostEur);
+            let welfare = MetricSummary::of(&runs.column(m, Metric::WelfareLossEur));
+            let peak = MetricSummary::of(&runs.column(m, Metric::PeakPriceMultiple));
             let avoided_shortfall = base_short - summary.mean;
-            let avoided_shortage_cost = base_cost - shortage_cost;
-            let net = stockpile_cost - stockpile_end_value;
+            let avoided_welfare_loss = base_loss - welfare.mean;
+            let net = stockpile_cost - stockpile_sales - stockpile_end_value;
             let fraction = MetricSummary::of(&runs.column(m, Metric::ShortfallFraction));
             PolicyRow {
                 material: id.to_string(),
@@ -105,12 +117,16 @@ pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) ->
                 shortfall_fraction_p95: fraction.p95,
                 stockpile_cost,
                 stockpile_end_value,
+                stockpile_sales,
                 shortage_cost,
+                welfare_loss_mean: welfare.mean,
+                welfare_loss_p95: welfare.p95,
+                peak_price_multiple_p95: peak.p95,
                 avoided_shortfall,
-                avoided_shortage_cost,
+                avoided_welfare_loss,
                 net_stockpile_cost: net,
                 benefit_cost_ratio: if net > 0.0 {
-                    avoided_shortage_cost / net
+                    avoided_welfare_loss / net
                 } else {
                     f64::NAN
                 },

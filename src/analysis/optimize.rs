@@ -30,13 +30,18 @@ pub enum Target {
     ShortfallFraction(f64),
     /// 95th percentile of the share of demand unmet.
     ShortfallFractionP95(f64),
+    /// 95th percentile of the peak multiple of the base price (the
+    /// region's price).
+    PeakPriceMultipleP95(f64),
+    /// 95th percentile of the welfare loss, EUR.
+    WelfareLossP95(f64),
 }
 
 impl Target {
     /// Parses `p_shortfall<=0.05`, `shortfall_p95<=10`, `shortfall_mean<=X`,
     /// `shortfall_cvar95<=X` (tonnes), `shortfall_fraction<=0.01`,
     /// `shortfall_fraction_p95<=0.05` (shares of demand, comparable across
-    /// materials).
+    /// materials), `peak_price_multiple_p95<=2` and `welfare_loss_eur_p95<=X`.
     ///
     /// # Errors
     /// A message naming what would be valid.
@@ -57,9 +62,12 @@ impl Target {
             "shortfall_cvar95" => Ok(Target::ShortfallCvar95(bound)),
             "shortfall_fraction" => Ok(Target::ShortfallFraction(bound)),
             "shortfall_fraction_p95" => Ok(Target::ShortfallFractionP95(bound)),
+            "peak_price_multiple_p95" => Ok(Target::PeakPriceMultipleP95(bound)),
+            "welfare_loss_eur_p95" => Ok(Target::WelfareLossP95(bound)),
             other => Err(format!(
                 "unknown measure {other:?}: use p_shortfall, shortfall_p95, shortfall_mean, \
-                 shortfall_cvar95, shortfall_fraction or shortfall_fraction_p95"
+                 shortfall_cvar95, shortfall_fraction, shortfall_fraction_p95, \
+                 peak_price_multiple_p95 or welfare_loss_eur_p95"
             )),
         }
     }
@@ -73,6 +81,8 @@ impl Target {
             Target::ShortfallCvar95(_) => row.shortfall_cvar95,
             Target::ShortfallFraction(_) => row.shortfall_fraction_mean,
             Target::ShortfallFractionP95(_) => row.shortfall_fraction_p95,
+            Target::PeakPriceMultipleP95(_) => row.peak_price_multiple_p95,
+            Target::WelfareLossP95(_) => row.welfare_loss_p95,
         }
     }
 
@@ -84,7 +94,9 @@ impl Target {
             | Target::ShortfallMean(b)
             | Target::ShortfallCvar95(b)
             | Target::ShortfallFraction(b)
-            | Target::ShortfallFractionP95(b) => b,
+            | Target::ShortfallFractionP95(b)
+            | Target::PeakPriceMultipleP95(b)
+            | Target::WelfareLossP95(b) => b,
         };
         self.value(row) <= bound
     }
@@ -279,7 +291,7 @@ pub fn optimize(
                 table.push(rows_at(&vec![k; n])?);
                 progress(&format!("{} days evaluated", day(k)));
             }
-            let net = |r: &PolicyRow| r.avoided_shortage_cost - r.net_stockpile_cost;
+            let net = |r: &PolicyRow| r.avoided_welfare_loss - r.net_stockpile_cost;
             let choice: Vec<i64> = match objective {
                 Objective::NetBenefit => (0..n)
                     .map(|m| {
@@ -301,7 +313,7 @@ pub fn optimize(
                             let (now, next) =
                                 (&table[k[m] as usize][m], &table[k[m] as usize + 1][m]);
                             let extra = next.net_stockpile_cost - now.net_stockpile_cost;
-                            let gain = next.avoided_shortage_cost - now.avoided_shortage_cost;
+                            let gain = next.avoided_welfare_loss - now.avoided_welfare_loss;
                             if gain <= 0.0 || spent + extra > budget {
                                 continue;
                             }

@@ -5,7 +5,8 @@
 
 use super::fast::FirstBlockRng;
 use super::fast::{Lanes, Mask};
-use super::prepare::{Prepared, Slot};
+use super::market::StockLanes;
+use super::prepare::{Prepared, Slot, WorldAvail};
 use super::workspace::Workspace;
 use crate::sampling::standard_exponential;
 use crate::scenario::uncertain::Uncertain;
@@ -45,6 +46,13 @@ pub(super) fn uncertain<'a>(scenario: &'a Scenario, prep: &Prepared, slot: Slot)
         Slot::SubstitutionRate(m) => &substitution(m).per_year,
         Slot::NewCapacityShare(m) => &new_capacity(m).share_per_year,
         Slot::NewCapacityLead(m) => &new_capacity(m).lead_time_years,
+        Slot::DemandElasticity(m) => mats[m]
+            .market
+            .demand_elasticity
+            .as_ref()
+            .expect("a demand-elasticity slot belongs to a market that clears"),
+        Slot::SupplyElasticity(m) => &mats[m].market.supply_elasticity,
+        Slot::MarketShare(m) => &mats[m].market.market_share,
     }
 }
 
@@ -79,7 +87,28 @@ pub(super) fn draw_parameters(
                 Slot::SubstitutionRate(m) => ws.substitution[m].1 .0[lane] = x,
                 Slot::NewCapacityShare(m) => ws.new_capacity[m].0 .0[lane] = x,
                 Slot::NewCapacityLead(m) => ws.new_capacity[m].1 .0[lane] = x,
+                Slot::DemandElasticity(m) => ws.market[m].eps.0[lane] = x,
+                Slot::SupplyElasticity(m) => ws.market[m].eta.0[lane] = x,
+                Slot::MarketShare(m) => ws.market[m].rho.0[lane] = x,
             }
+        }
+    }
+    market_lanes(scenario, ws);
+}
+
+/// Works out what follows from each material's drawn market numbers, and
+/// its stockpiles' thresholds (a few powers per material and group).
+fn market_lanes(scenario: &Scenario, ws: &mut Workspace) {
+    ws.stock_lanes.clear();
+    for (mat, market) in scenario.materials.iter().zip(ws.market.iter_mut()) {
+        if mat.market.demand_elasticity.as_ref().is_some_and(Uncertain::is_random)
+            || mat.market.supply_elasticity.is_random()
+        {
+            market.derive(mat);
+        }
+        for sp in &mat.stockpiles {
+            ws.stock_lanes
+                .push(StockLanes::new(sp, market, mat.market.clears()));
         }
     }
 }
@@ -134,6 +163,17 @@ pub(super) fn draw_lane_events(
                 a.0[lane] *= factor;
             }
             ws.touched_avail.push(range);
+            // A flow hit by both scopes keeps its world-scope availability
+            // apart.
+            if let (true, Some(WorldAvail::Row(row))) =
+                (prep.event_world[d_idx], prep.world_avail.get(flow))
+            {
+                let range = row * steps + start..row * steps + end;
+                for a in &mut ws.avail_world[range.clone()] {
+                    a.0[lane] *= factor;
+                }
+                ws.touched_world.push(range);
+            }
         }
         for &m in &prep.event_materials[d_idx] {
             let range = m * steps + start..m * steps + end;
@@ -174,5 +214,8 @@ pub(super) fn reset_events(ws: &mut Workspace) {
     }
     for range in ws.touched_hit.drain(..) {
         ws.hit[range].fill(Mask::splat(false));
+    }
+    for range in ws.touched_world.drain(..) {
+        ws.avail_world[range].fill(Lanes::splat(1.0));
     }
 }

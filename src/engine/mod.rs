@@ -9,7 +9,7 @@
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
-mod deferred;
+mod market;
 mod draws;
 mod emit;
 mod fast;
@@ -139,17 +139,11 @@ impl MemoryEstimate {
             .filter(|f| f.is_none())
             .count();
         let batch = (sketch_batch_runs(varying) * varying) as u64;
-        // A material's deferred prices: per step, a few lanes and three per
-        // stockpile, and the packed short cells.
-        let stockpiles = scenario
-            .materials
-            .iter()
-            .map(|m| m.stockpiles.len() as u64)
-            .max()
-            .unwrap_or(0);
-        let deferred = lanes * steps * (6 + 3 * stockpiles);
+        // A material's market cells: eight values a step, for its prices
+        // and costs after the steps.
+        let market_cells = lanes * steps * 8;
         // Availability, the lanes' series, the block sums, the batch, the
-        // lanes' rows, the deferred prices, the exact sums' windows (three
+        // lanes' rows, the market cells, the exact sums' windows (three
         // words a varying cell).
         let windows = 3 * varying as u64;
         let workspace = 8
@@ -157,7 +151,7 @@ impl MemoryEstimate {
                 + (1 + lanes) * cells
                 + batch
                 + lanes * row
-                + deferred
+                + market_cells
                 + windows);
         // Per cell: a mean and five percentiles, then a CSV row of ten fields.
         let series_report = cells * (6 * 8 + 10 * CSV_NUMBER_BYTES);

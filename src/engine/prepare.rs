@@ -6,7 +6,7 @@
 use super::products::ProductsPrep;
 use super::rng::StreamKey;
 use crate::scenario::uncertain::Uncertain;
-use crate::scenario::{Arrival, FlowRef, Scenario};
+use crate::scenario::{Arrival, FlowRef, Scenario, Scope};
 use crate::vocab::{Variable, N_VARIABLES};
 
 /// Where a per-run parameter goes in the [`Workspace`].
@@ -26,6 +26,32 @@ pub(super) enum Slot {
     SubstitutionRate(usize),
     NewCapacityShare(usize),
     NewCapacityLead(usize),
+    DemandElasticity(usize),
+    SupplyElasticity(usize),
+    MarketShare(usize),
+}
+
+/// Which availability of an import flow counts for the world scope
+/// (docs/model.md, "Two kinds of loss").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WorldAvail {
+    /// Only world-scope events hit the flow (or none): a_w = a.
+    All,
+    /// Only region-scope events hit it: a_w = 1.
+    One,
+    /// Both: a_w is kept apart, in this row of the world availability.
+    Row(usize),
+}
+
+/// How the region's net loss of a material splits by scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ScopeMix {
+    /// All of it is world-scope (or nothing hits the material).
+    World,
+    /// All of it is region-scope.
+    Region,
+    /// Both kinds hit: split in proportion to the two losses.
+    Mixed,
 }
 
 /// A number drawn once per run, from its own world stream.
@@ -69,6 +95,15 @@ pub struct Prepared {
     pub(super) params: Vec<Param>,
     pub(super) event_keys: Vec<StreamKey>,
     pub(super) products: ProductsPrep,
+    /// Per import flow (global source index), where its world-scope
+    /// availability is read.
+    pub(super) world_avail: Vec<WorldAvail>,
+    /// Rows of the world availability (flows hit by both scopes).
+    pub(super) n_world_rows: usize,
+    /// Per disruption, whether its scope is the world's.
+    pub(super) event_world: Vec<bool>,
+    /// Per material, how its loss splits by scope.
+    pub(super) scope_mix: Vec<ScopeMix>,
 }
 
 impl Prepared {
@@ -151,6 +186,26 @@ impl Prepared {
                     Slot::Spare(n_sources + k),
                 );
             }
+            if let Some(e) = &mat.market.demand_elasticity {
+                add(
+                    e,
+                    format!("{path}.demand_elasticity"),
+                    format!("{base}/demand_elasticity"),
+                    Slot::DemandElasticity(m),
+                );
+            }
+            add(
+                &mat.market.supply_elasticity,
+                format!("{path}.supply_elasticity"),
+                format!("{base}/supply_elasticity"),
+                Slot::SupplyElasticity(m),
+            );
+            add(
+                &mat.market.market_share,
+                format!("{path}.market_share"),
+                format!("{base}/market_share"),
+                Slot::MarketShare(m),
+            );
             n_sources += mat.sources.len();
         }
         for (d_idx, d) in scenario.disruptions.iter().enumerate() {
@@ -213,7 +268,7 @@ impl Prepared {
             feed_offset.push(n_flows);
             n_flows += r.feed.len();
         }
-        let event_rows = scenario
+        let event_rows: Vec<Vec<usize>> = scenario
             .disruptions
             .iter()
             .map(|d| {
@@ -269,6 +324,48 @@ impl Prepared {
             stock_offset.push(n_stockpiles);
             n_stockpiles += m.stockpiles.len();
         }
+        // Which scopes hit each import flow.
+        let mut world_hit = vec![false; n_sources];
+        let mut region_hit = vec![false; n_sources];
+        for (d, rows) in scenario.disruptions.iter().zip(&event_rows) {
+            for &row in rows.iter().filter(|&&row| row < n_sources) {
+                match d.scope {
+                    Scope::World => world_hit[row] = true,
+                    Scope::Region => region_hit[row] = true,
+                }
+            }
+        }
+        let mut n_world_rows = 0;
+        let world_avail: Vec<WorldAvail> = (0..n_sources)
+            .map(|row| match (world_hit[row], region_hit[row]) {
+                (true, true) => {
+                    n_world_rows += 1;
+                    WorldAvail::Row(n_world_rows - 1)
+                }
+                (false, true) => WorldAvail::One,
+                _ => WorldAvail::All,
+            })
+            .collect();
+        let scope_mix = scenario
+            .materials
+            .iter()
+            .enumerate()
+            .map(|(m, mat)| {
+                let rows = source_offset[m]..source_offset[m] + mat.sources.len();
+                let world = rows.clone().any(|r| world_hit[r]);
+                let region = rows.clone().any(|r| region_hit[r]);
+                match (world, region) {
+                    (true, true) => ScopeMix::Mixed,
+                    (false, true) => ScopeMix::Region,
+                    _ => ScopeMix::World,
+                }
+            })
+            .collect();
+        let event_world = scenario
+            .disruptions
+            .iter()
+            .map(|d| d.scope == Scope::World)
+            .collect();
         let dt = scenario.step.dt();
         let discount_of = |years: f64| libm::pow(1.0 + scenario.discount_rate, -years);
         Prepared {
@@ -291,6 +388,10 @@ impl Prepared {
             params,
             event_keys,
             products: ProductsPrep::new(scenario),
+            world_avail,
+            n_world_rows,
+            event_world,
+            scope_mix,
         }
     }
 
@@ -331,7 +432,8 @@ impl Prepared {
             Variable::FeedAvailability if !refineries => Some(1.0),
             Variable::StockpileLevel | Variable::Release if !stock => Some(0.0),
             Variable::Reexports if !hub => Some(0.0),
-            Variable::Price if mat.price_elasticity.is_none() => Some(mat.price),
+            Variable::Price | Variable::WorldPrice if !mat.market.clears() => Some(mat.price),
+            Variable::DemandReduction if !mat.market.clears() => Some(0.0),
             _ => None,
         }
     }

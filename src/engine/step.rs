@@ -12,14 +12,13 @@
 //! operation for all of them (`super::fast`); each lane's numbers are
 //! exactly those of its run stepped alone.
 
-use super::deferred::deferred_prices;
-use super::emit::{add_in_run_order, Emit};
-use super::fast::lane_math;
+use super::emit::Emit;
 use super::fast::{Lanes, Mask, LANES};
-use super::prepare::Prepared;
+use super::market;
+use super::prepare::{Prepared, ScopeMix, WorldAvail};
 use super::products::ProductFlows;
 use super::workspace::Workspace;
-use crate::scenario::{Scenario, StockTarget, TargetBasis};
+use crate::scenario::{ReleaseRule, Scenario, StockTarget, Stockpile, TargetBasis};
 use crate::vocab::{Metric, Variable, N_METRICS, N_VARIABLES};
 
 /// Marks the path that calls it as rarely taken, so that the compiler lays
@@ -38,6 +37,39 @@ pub(super) fn rarely() {}
 pub(super) fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Workspace) {
     for m_idx in 0..scenario.materials.len() {
         step_material(scenario, prep, m_idx, ws);
+    }
+}
+
+/// Stockpiles of one material whose market releases a step remembers for
+/// their gap releases' limit (more act without it: a rare case).
+const MAX_STOCKS_IN_STEP: usize = 8;
+
+/// The tonnes a stock target or floor stands for, on `basis` per step.
+#[inline(always)]
+fn stock_tonnes(x: StockTarget, basis: Lanes, dt: f64) -> Lanes {
+    match x {
+        StockTarget::Days(days) => days / 365.0 * basis / dt,
+        StockTarget::Tonnes(t) => Lanes::splat(t),
+    }
+}
+
+/// What stockpile `sp`'s days count: demand or net imports.
+#[inline(always)]
+fn stock_basis(sp: &Stockpile, demand: Lanes, need: Lanes) -> Lanes {
+    match sp.target_basis {
+        TargetBasis::Consumption => demand,
+        TargetBasis::NetImports => need,
+    }
+}
+
+/// The world-scope availability a_w of import flow `row` in step `t`,
+/// whose availability from all events is `a`.
+#[inline(always)]
+fn world_availability(prep: &Prepared, avail_world: &[Lanes], row: usize, t: usize, a: Lanes) -> Lanes {
+    match prep.world_avail[row] {
+        WorldAvail::All => a,
+        WorldAvail::One => Lanes::splat(1.0),
+        WorldAvail::Row(r) => avail_world[r * prep.steps + t],
     }
 }
 
@@ -114,7 +146,6 @@ pub(super) fn step_material(
     };
 
     let mut stock_cost = zero;
-    let mut shortage_cost = zero;
     let mut refinery_cost = zero;
     let mut end_level = zero;
     let mut episode = zero;
@@ -124,18 +155,16 @@ pub(super) fn step_material(
     let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
     let stock_offset = prep.stock_offset[m_idx];
     let sum_row = ws.sum_row[m_idx];
-    // With no refill price cap, no decision within a step reads the price:
-    // it is worked out after the steps, for the short lanes only.
-    let defer_price = mat.price_elasticity.is_some()
-        && mat
-            .stockpiles
-            .iter()
-            .all(|sp| sp.refill_price_cap == f64::INFINITY);
-    // The price's sums are then added after the steps too.
+    // The prices are worked out after the steps (super::market): their
+    // series are written there.
     let mut sum_row_in_steps = sum_row;
-    if defer_price {
+    let clears = mat.market.clears();
+    if clears {
         sum_row_in_steps[Variable::Price as usize] = usize::MAX;
+        sum_row_in_steps[Variable::WorldPrice as usize] = usize::MAX;
     }
+    let market = ws.market[m_idx];
+    let scope_mix = prep.scope_mix[m_idx];
     // What the steps read and write, borrowed apart from the workspace
     // (and from each other), so that writing one does not make the others
     // be fetched again.
@@ -149,15 +178,19 @@ pub(super) fn step_material(
         series,
         record,
         sums,
-        deferred,
+        cells,
         flows,
+        avail_world,
+        stock_lanes,
         collection,
         recovery,
         ..
     } = &mut *ws;
     let avail: &[Lanes] = avail;
+    let avail_world: &[Lanes] = avail_world;
     let hit = &hit[m_idx * steps..][..steps];
     let levels = &mut levels[stock_offset..][..mat.stockpiles.len()];
+    let stock_lanes: &[_] = &stock_lanes[stock_offset..][..mat.stockpiles.len()];
     let spare = &spare[offset..][..mat.sources.len()];
     let utilization: &[Lanes] = utilization;
     let flows: &ProductFlows = flows;
@@ -232,13 +265,21 @@ pub(super) fn step_material(
         // 4. Domestic supply first; the rest is imported.
         let domestic = demand.min(secondary + refinery);
         let need = demand - domestic;
-        // 5.-6. Imports by source, losses and compensation.
+        // 5.-6. Imports by source, losses and compensation; the losses
+        // also by scope: world-scope events first (availability a_w), the
+        // region's on what they leave.
         let mut lost = zero;
+        let mut lost_world = zero;
+        let mut market_lost = zero;
         let mut reexports = zero;
         if any_hit || hub {
             for (k, src) in mat.sources.iter().enumerate() {
                 let a = avail(offset + k);
                 lost += src.share * need * (1.0 - a);
+                if clears && scope_mix == ScopeMix::Mixed {
+                    let a_w = world_availability(prep, avail_world, offset + k, t, a);
+                    lost_world += src.share * need * (1.0 - a_w);
+                }
                 if src.reexport_share > 0.0 {
                     rarely();
                     // Transit is sized on consumption, not on what domestic
@@ -246,6 +287,13 @@ pub(super) fn step_material(
                     let r = src.reexport_share;
                     reexports += src.share * demand * a * r / (1.0 - r);
                 }
+            }
+            // The market's own origins, when given: their world-scope
+            // losses, with no compensation (the market's comes from eta).
+            for &(k, share) in &mat.market.sources {
+                let a = avail(offset + k);
+                let a_w = world_availability(prep, avail_world, offset + k, t, a);
+                market_lost += share * (1.0 - a_w);
             }
         }
         let losing = lost.gt(zero);
@@ -282,107 +330,211 @@ pub(super) fn step_material(
         // means a gap of exactly zero. The shares sum to 1 only to the
         // last bit, so a total loss can exceed the need by a rounding
         // error: the gap is capped at the need, which keeps supply and
-        // imports from going negative.
+        // imports from going negative. The gap splits by scope in
+        // proportion to the two losses: X_w world-scope, X_r the region's.
         let gap = (lost - compensation).max(zero).min(need);
-        let supply = demand - gap;
-        let imports = need - gap;
-        // 10. Price from the market balance.
-        let base_price = splat(mat.price);
-        let price = match mat.price_elasticity {
-            // Supply = demand gives the base price exactly. Otherwise
-            // (S/D)^(1/e) = exp(ln(S/D) / e): a logarithm and an
-            // exponential cost half a general power.
-            Some(e) => {
-                let short = supply.lt(demand) & demand.gt(zero);
-                if defer_price {
-                    deferred.short[t] = short;
-                    // Read in the short lanes only.
-                    if short.any() {
-                        deferred.ratio[t] = supply / demand;
-                    }
-                    // A stand-in: the price is worked out after the steps.
-                    base_price
-                } else if short.any() {
-                    rarely();
-                    // Lanes not short take 1/2, an ordinary number, and
-                    // keep the base price.
-                    let ratio = Lanes::select(short, supply / demand, splat(0.5));
-                    let multiple =
-                        lane_math::exp(lane_math::ln(ratio) / e).min(splat(mat.max_price_multiple));
-                    Lanes::select(short, base_price * multiple, base_price)
-                } else {
-                    base_price
-                }
+        let (x_world, x_region) = match scope_mix {
+            ScopeMix::World => (gap, zero),
+            ScopeMix::Region => (zero, gap),
+            ScopeMix::Mixed => {
+                let share = Lanes::select(losing, lost_world / lost, zero);
+                let x_w = gap * share;
+                (x_w, gap - x_w)
             }
-            None => base_price,
         };
-        // 8. Stockpiles release in order, or refill.
         let discount = prep.discount[t];
-        let mut release = zero;
-        let mut remaining = gap;
+        // 8. The market (docs/model.md, "The market"), in shares wanted:
+        // z = x^epsilon for a price multiple x.
+        let has_demand = demand.gt(zero);
+        // Per unit of the market's demand (D / rho), what a tonne moves.
+        let per_tonne = Lanes::select(has_demand, market.rho / demand, zero);
+        // 8.1 World price before the stock: the share of the market's
+        // supply lost to world-scope events, and the world's z0.
+        let lost_share = if !clears {
+            zero
+        } else if mat.market.sources.is_empty() {
+            Lanes::select(has_demand, x_world / demand, zero)
+        } else {
+            market_lost
+        };
+        let z0 = if clears {
+            market::world_share(lost_share, zero, &market)
+        } else {
+            one
+        };
+        let at_cap0 = z0.le(market.z_cap) & Mask::splat(clears);
         let mut level = zero;
+        let mut release = zero;
         for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
             let basis = match sp.target_basis {
                 TargetBasis::Consumption => demand,
                 TargetBasis::NetImports => need,
             };
-            let tonnes = |x: StockTarget| match x {
-                StockTarget::Days(days) => days / 365.0 * basis / dt,
-                StockTarget::Tonnes(t) => splat(t),
-            };
-            let target = tonnes(sp.target);
+            let target = stock_tonnes(sp.target, basis, dt);
             if t == 0 {
                 rarely();
                 // A stock starts at initial_fill x its first target,
                 // bought at the base price when buy_initial is set.
                 *lvl = sp.initial_fill * target;
-                if defer_price {
-                    deferred.initial[i] = *lvl;
-                } else if sp.buy_initial {
+                if sp.buy_initial {
                     stock_cost += *lvl * mat.price;
                 }
             }
-            let releasing = gap.gt(sp.release_trigger * demand);
-            let available = (*lvl - tonnes(sp.floor)).max(zero);
-            let r = (remaining * sp.release_fraction)
-                .min(available)
-                .min(splat(sp.max_release_tpy * dt));
-            // Deferred prices come with no cap: every price is below it.
-            let affordable = if defer_price {
-                Mask::splat(true)
-            } else {
-                price.le(splat(sp.refill_price_cap * mat.price))
-            };
-            let refilling = !releasing
-                & lvl.lt(target)
-                & affordable
-                & (Mask::splat(sp.refill_in_shortage) | gap.equals(zero));
-            let buy = (target - *lvl).min(splat(sp.replenish_tpy * dt));
-            *lvl = Lanes::select(
-                releasing,
-                *lvl - r,
-                Lanes::select(refilling, *lvl + buy, *lvl),
-            );
-            remaining = Lanes::select(releasing, remaining - r, remaining);
-            release = Lanes::select(releasing, release + r, release);
-            if defer_price {
-                deferred.refilling[i * steps + t] = refilling;
-                deferred.buy[i * steps + t] = buy;
-                deferred.level[i * steps + t] = *lvl;
-            } else {
-                stock_cost =
-                    Lanes::select(refilling, stock_cost + buy * price * discount, stock_cost);
-                // 11. Holding cost on the stock held through the step.
-                stock_cost += *lvl * price * sp.holding_cost_rate * dt * discount;
+            let _ = i;
+        }
+        // 8.2 Market releases (price rule), in release order, each down to
+        // its ceiling on what the ones before it left.
+        let mut market_release = zero;
+        let mut z = z0;
+        let mut released_now = [zero; MAX_STOCKS_IN_STEP];
+        if clears && mat.stockpiles.iter().any(|sp| matches!(sp.release_rule, ReleaseRule::Price { .. })) {
+            rarely();
+            for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
+                if !matches!(sp.release_rule, ReleaseRule::Price { .. }) {
+                    continue;
+                }
+                let th = &stock_lanes[i];
+                let above = z.lt(th.z_ceiling) & has_demand;
+                if !above.any() {
+                    continue;
+                }
+                let wanted = (th.z_ceiling - (1.0 - lost_share) * th.ceiling_eta) * demand
+                    / market.rho
+                    - market_release;
+                let available = (*lvl - stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt)).max(zero);
+                let r = Lanes::select(
+                    above,
+                    wanted.min(available).min(splat(sp.max_release_tpy * dt)).max(zero),
+                    zero,
+                );
+                *lvl = *lvl - r;
+                market_release += r;
+                if i < MAX_STOCKS_IN_STEP {
+                    released_now[i] = r;
+                }
+                z = market::world_share(lost_share, market_release * per_tonne, &market);
             }
+        }
+        // 8.3 Purchases, when no stock releases in this step: not at the
+        // cap, not above a stock's refill price cap, and (unless
+        // refill_in_shortage) not while the region is short.
+        let access0 = if clears {
+            let a = demand - x_region;
+            Lanes::select(at_cap0, a.min(demand * (1.0 - lost_share) * market.cap_eta), a)
+        } else {
+            demand - gap
+        };
+        let gap0 = if clears { demand * z0 - access0 } else { gap };
+        let mut releasing = market_release.gt(zero);
+        for sp in &mat.stockpiles {
+            releasing = releasing | gap0.gt(sp.release_trigger * demand);
+        }
+        let short0 = gap0.gt(zero);
+        let mut bought = zero;
+        let mut purchase_room = if clears {
+            // What keeps the world price at or below the cap.
+            ((1.0 - lost_share) * market.cap_eta - market.z_cap) * demand / market.rho
+        } else {
+            splat(f64::INFINITY)
+        };
+        for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
+            let target = stock_tonnes(sp.target, stock_basis(sp, demand, need), dt);
+            let buying = !releasing
+                & !at_cap0
+                & lvl.lt(target)
+                & !z0.lt(stock_lanes[i].z_refill)
+                & (Mask::splat(sp.refill_in_shortage) | !short0);
+            if !buying.any() {
+                continue;
+            }
+            let cap_share = Lanes::select(has_demand, sp.max_buy_share * demand / market.rho, zero);
+            let b = (target - *lvl)
+                .min(splat(sp.replenish_tpy * dt))
+                .min(cap_share)
+                .min(purchase_room)
+                .max(zero);
+            let b = Lanes::select(buying, b, zero);
+            *lvl = *lvl + b;
+            bought += b;
+            purchase_room = purchase_room - b;
+            stock_cost += b * mat.price * discount;
+        }
+        // 8.4 The world price with the stock's trade.
+        if clears && bought.gt(zero).any() {
+            z = market::world_share(lost_share, -(bought * per_tonne), &market);
+        }
+        let at_cap = z.le(market.z_cap) & Mask::splat(clears);
+        // 8.5 The region's access to the world market at that price; at
+        // the cap every buyer gets the same share of what it wants.
+        let access = if clears {
+            let a = demand - x_region + market_release;
+            if at_cap.any() {
+                let rationed = demand * (1.0 - lost_share) * market.cap_eta
+                    + market.rho * (market_release - bought);
+                Lanes::select(at_cap, a.min(rationed), a)
+            } else {
+                a
+            }
+        } else {
+            demand - gap
+        };
+        // 8.6 Gap releases (both rules), in release order, each on what the
+        // ones before it left; they serve users the market could not reach.
+        let wants = if clears { demand * z } else { demand };
+        let gap_r = if clears { wants - access } else { gap };
+        let mut remaining = gap_r;
+        let mut gap_release = zero;
+        for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
+            let trigger = gap_r.gt(sp.release_trigger * demand);
+            if trigger.any() {
+                let floor = stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt);
+                let available = (*lvl - floor).max(zero);
+                let limit = splat(sp.max_release_tpy * dt)
+                    - if i < MAX_STOCKS_IN_STEP { released_now[i] } else { zero };
+                let r = (remaining * sp.release_fraction)
+                    .min(available)
+                    .min(limit)
+                    .max(zero);
+                let r = Lanes::select(trigger, r, zero);
+                *lvl = *lvl - r;
+                remaining = remaining - r;
+                gap_release += r;
+            }
+            // Holding cost on the stock held through the step, at the base
+            // price.
+            stock_cost += *lvl * mat.price * sp.holding_cost_rate * dt * discount;
             level += *lvl;
         }
-        // 9. What is left unmet.
-        let shortfall = remaining.max(zero);
-        shortage_cost += shortfall * mat.value_of_lost_load * discount;
+        release += market_release + gap_release;
+        // 8.7 The region's price: the world's, unless its users want more
+        // than they can get; then they bid for what they can get.
+        // 8.8 Quantities: what users want at their price (Q), get, give up,
+        // and lack (only at the cap).
+        let (z_r, consumption, reduction, shortfall) = if clears {
+            let got = access + gap_release;
+            let short = wants.gt(got) & has_demand;
+            let z_r = Lanes::select(short, (got / demand).max(market.z_cap), z);
+            let region_capped = short & (got / demand).le(market.z_cap);
+            // Not at the cap the users get exactly what they want.
+            let q = Lanes::select(short, Lanes::select(region_capped, demand * market.z_cap, got), wants);
+            let delivered = q.min(got);
+            (z_r, delivered, demand - q, q - delivered)
+        } else {
+            let shortfall = remaining.max(zero);
+            (one, demand - shortfall, zero, shortfall)
+        };
+        let supply = if clears { (consumption - release).max(zero) } else { demand - gap };
+        let imports = if clears { (supply - domestic).max(zero) } else { need - gap };
+        cells.z[t] = z;
+        cells.z_r[t] = z_r;
+        cells.demand[t] = demand;
+        cells.domestic[t] = domestic;
+        cells.shortfall[t] = shortfall;
+        cells.release[t] = release;
+        let _ = at_cap;
 
         // Each value is recorded and summed as it stands, without going
-        // through a list of all fourteen.
+        // through a list of all of them.
         out.put(t, Variable::Demand, demand);
         out.put(t, Variable::Supply, supply);
         out.put(t, Variable::Imports, imports);
@@ -391,12 +543,17 @@ pub(super) fn step_material(
         out.put(t, Variable::StockpileLevel, level);
         out.put(t, Variable::Release, release);
         out.put(t, Variable::Shortfall, shortfall);
-        out.put(t, Variable::Price, price);
         out.put(t, Variable::InUseStock, in_use);
         out.put(t, Variable::Eol, eol);
         out.put(t, Variable::Collected, collected);
         out.put(t, Variable::FeedAvailability, feed_availability);
         out.put(t, Variable::Reexports, reexports);
+        out.put(t, Variable::Consumption, consumption);
+        out.put(t, Variable::DemandReduction, reduction);
+        if !clears {
+            out.put(t, Variable::Price, splat(mat.price));
+            out.put(t, Variable::WorldPrice, splat(mat.price));
+        }
         totals[Metric::DemandT as usize] += demand;
         totals[Metric::SupplyT as usize] += supply;
         totals[Metric::ShortfallT as usize] += shortfall;
@@ -406,6 +563,7 @@ pub(super) fn step_material(
         totals[Metric::EolT as usize] += eol;
         totals[Metric::CollectedT as usize] += collected;
         totals[Metric::ReexportsT as usize] += reexports;
+        totals[Metric::DemandReductionT as usize] += reduction;
         end_level = level;
         let short = shortfall.gt(zero);
         let counted = &mut totals[Metric::ShortfallSteps as usize];
@@ -414,20 +572,8 @@ pub(super) fn step_material(
         let longest = &mut totals[Metric::LongestShortfallSteps as usize];
         *longest = Lanes::select(short, longest.max(run_length), *longest);
     }
-    if let (true, Some(e)) = (defer_price, mat.price_elasticity) {
-        stock_cost = deferred_prices(scenario, prep, m_idx, e, ws);
-        let prices = &ws.deferred.price;
-        let v = Variable::Price as usize;
-        if ws.record {
-            ws.series[series_base + v * steps..][..steps].copy_from_slice(prices);
-        }
-        let row = sum_row[v];
-        if !ws.sums.is_empty() && row != usize::MAX {
-            for (sum, price) in ws.sums[row * steps..][..steps].iter_mut().zip(prices) {
-                add_in_run_order(sum, *price, ws.lanes_used);
-            }
-        }
-    }
+    // 9. Prices and the costs that need them, after the steps.
+    market::prices_and_costs(scenario, prep, m_idx, ws, &mut totals);
     let demand_t = totals[Metric::DemandT as usize];
     totals[Metric::ShortfallFraction as usize] = Lanes::select(
         demand_t.gt(zero),
@@ -436,7 +582,6 @@ pub(super) fn step_material(
     );
     totals[Metric::StockpileCostEur as usize] = stock_cost;
     totals[Metric::RefineryCostEur as usize] = refinery_cost;
-    totals[Metric::ShortageCostEur as usize] = shortage_cost;
     totals[Metric::StockpileEndValueEur as usize] = end_level * mat.price * prep.discount_end;
     let per_lane = ws.metrics.len() / LANES;
     for (l, lane) in ws.metrics.chunks_exact_mut(per_lane).enumerate() {

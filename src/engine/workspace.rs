@@ -2,8 +2,8 @@
 //! worker and reused for every group of runs, so that the step loop never
 //! allocates. A workspace holds [`LANES`] runs side by side.
 
-use super::deferred::DeferredPrices;
 use super::fast::{Lanes, Mask, LANES};
+use super::market::{MarketCells, MarketLanes, StockLanes};
 use super::prepare::Prepared;
 use super::products::ProductFlows;
 use crate::scenario::uncertain::Uncertain;
@@ -81,8 +81,18 @@ pub struct Workspace {
     /// they were last reset: only these are reset for the next runs.
     pub(super) touched_avail: Vec<std::ops::Range<usize>>,
     pub(super) touched_hit: Vec<std::ops::Range<usize>>,
-    /// A material's prices worked out after its steps ([`DeferredPrices`]).
-    pub(super) deferred: DeferredPrices,
+    /// World-scope availability of the import flows hit by both scopes,
+    /// `[row][step]` (rows as [`Prepared`] numbers them), and the ranges
+    /// events wrote.
+    pub(super) avail_world: Vec<Lanes>,
+    pub(super) touched_world: Vec<std::ops::Range<usize>>,
+    /// Each material's market in the lanes' runs.
+    pub(super) market: Vec<MarketLanes>,
+    /// Each stockpile's thresholds in the lanes' runs.
+    pub(super) stock_lanes: Vec<StockLanes>,
+    /// A material's market in each step, for its prices and costs after
+    /// the steps ([`MarketCells`]).
+    pub(super) cells: MarketCells,
 }
 
 /// The value of a number that is not drawn (0 for a random one, which is
@@ -187,10 +197,23 @@ impl Workspace {
             lanes_used: 0,
             touched_avail: Vec::new(),
             touched_hit: Vec::new(),
-            deferred: DeferredPrices::new(
-                prep.steps,
-                mats.iter().map(|m| m.stockpiles.len()).max().unwrap_or(0),
-            ),
+            avail_world: vec![Lanes::splat(1.0); prep.n_world_rows * prep.steps],
+            touched_world: Vec::new(),
+            market: mats
+                .iter()
+                .map(|m| {
+                    let mut lanes = MarketLanes::idle();
+                    if let Some(e) = &m.market.demand_elasticity {
+                        lanes.eps = splat(e);
+                    }
+                    lanes.eta = splat(&m.market.supply_elasticity);
+                    lanes.rho = splat(&m.market.market_share);
+                    lanes.derive(m);
+                    lanes
+                })
+                .collect(),
+            stock_lanes: Vec::new(),
+            cells: MarketCells::new(prep.steps),
         }
     }
 

@@ -17,7 +17,7 @@ fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Column names of a [`PolicyRow`], after the material.
-const POLICY_COLUMNS: [&str; 14] = [
+const POLICY_COLUMNS: [&str; 18] = [
     "shortfall_t_mean",
     "shortfall_t_p95",
     "shortfall_t_cvar95",
@@ -26,15 +26,19 @@ const POLICY_COLUMNS: [&str; 14] = [
     "shortfall_fraction_p95",
     "stockpile_cost_eur",
     "stockpile_end_value_eur",
+    "stockpile_sales_eur",
     "shortage_cost_eur",
+    "welfare_loss_eur_mean",
+    "welfare_loss_eur_p95",
+    "peak_price_multiple_p95",
     "avoided_shortfall_t",
-    "avoided_shortage_cost_eur",
+    "avoided_welfare_loss_eur",
     "net_stockpile_cost_eur",
     "benefit_cost_ratio",
     "cost_per_t_avoided_eur",
 ];
 
-fn policy_values(r: &PolicyRow) -> [f64; 14] {
+fn policy_values(r: &PolicyRow) -> [f64; 18] {
     [
         r.shortfall_mean,
         r.shortfall_p95,
@@ -44,9 +48,13 @@ fn policy_values(r: &PolicyRow) -> [f64; 14] {
         r.shortfall_fraction_p95,
         r.stockpile_cost,
         r.stockpile_end_value,
+        r.stockpile_sales,
         r.shortage_cost,
+        r.welfare_loss_mean,
+        r.welfare_loss_p95,
+        r.peak_price_multiple_p95,
         r.avoided_shortfall,
-        r.avoided_shortage_cost,
+        r.avoided_welfare_loss,
         r.net_stockpile_cost,
         r.benefit_cost_ratio,
         r.cost_per_t_avoided,
@@ -117,7 +125,7 @@ pub fn sweep_table(settings: &[Setting], points: &[SweepPoint]) -> String {
                     num(r.shortfall_p95),
                     format!("{:.3}", r.p_shortfall),
                     num(r.net_stockpile_cost),
-                    num(r.avoided_shortage_cost),
+                    num(r.avoided_welfare_loss),
                     opt_num(r.benefit_cost_ratio),
                 ]
             })
@@ -131,7 +139,7 @@ pub fn sweep_table(settings: &[Setting], points: &[SweepPoint]) -> String {
             "p95 t",
             "P(short)",
             "net stock EUR",
-            "avoided EUR",
+            "avoided loss EUR",
             "benefit/cost",
         ],
         &rows,
@@ -255,7 +263,7 @@ pub fn optimize_table(sizings: &[Sizing]) -> String {
                 }),
                 r.map_or("-".into(), |r| format!("{:.3}", r.p_shortfall)),
                 f(|r| r.net_stockpile_cost),
-                f(|r| r.avoided_shortage_cost),
+                f(|r| r.avoided_welfare_loss),
             ]
         })
         .collect();
@@ -267,7 +275,7 @@ pub fn optimize_table(sizings: &[Sizing]) -> String {
             "of demand",
             "P(short)",
             "net stock EUR",
-            "avoided EUR",
+            "avoided loss EUR",
         ],
         &rows,
     );

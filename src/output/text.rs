@@ -65,13 +65,15 @@ pub fn describe(s: &Scenario) -> String {
             uncertain(&m.demand_tpy),
             uncertain(&m.demand_growth),
             num(m.price),
-            match m.price_elasticity {
+            match &m.market.demand_elasticity {
                 Some(e) => format!(
-                    " (elasticity {}, cap x{})",
-                    num(e),
-                    num(m.max_price_multiple)
+                    " (demand elasticity {}, supply elasticity {}, market share {}, cap x{})",
+                    uncertain(e),
+                    uncertain(&m.market.supply_elasticity),
+                    uncertain(&m.market.market_share),
+                    num(m.market.max_price_multiple)
                 ),
-                None => " (constant)".into(),
+                None => " (constant: no demand_elasticity)".into(),
             },
             num(m.value_of_lost_load)
         );

@@ -130,7 +130,7 @@ impl At {
     }
 }
 
-fn uncertain(at: &At, raw: &RawUncertain, domain: Domain) -> Result<Uncertain, FieldError> {
+pub(crate) fn uncertain(at: &At, raw: &RawUncertain, domain: Domain) -> Result<Uncertain, FieldError> {
     Uncertain::build(raw, domain).map_err(|e| FieldError {
         path: match e.field {
             Some(f) => at.key(f).0,
@@ -149,7 +149,7 @@ pub(crate) fn check(at: &At, ok: bool, x: f64, what: &str) -> Result<f64, FieldE
 }
 
 /// `x` must lie in `domain` (finite, between its limits).
-fn within(at: &At, x: f64, domain: Domain) -> Result<f64, FieldError> {
+pub(crate) fn within(at: &At, x: f64, domain: Domain) -> Result<f64, FieldError> {
     match domain.check(x) {
         None => Ok(x),
         Some(message) => at.err(message),
@@ -295,7 +295,9 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
             ));
         }
         let order = s.release_order.unwrap_or(m.stockpiles.len() as i64);
-        m.stockpiles.push(stockpile(&at, s, name, order)?);
+        let stockpile = stockpile(&at, s, name, order)?;
+        super::market::check_stockpile(&at, &stockpile, &m.market)?;
+        m.stockpiles.push(stockpile);
         // A stable sort keeps file order among equal release orders.
         m.stockpiles.sort_by_key(|x| x.release_order);
     }
@@ -650,23 +652,6 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         m.value_of_lost_load_eur_per_t,
         Domain::up_to(MAX_EUR_PER_T),
     )?;
-    let price_elasticity = match m.price_elasticity {
-        Some(e) => Some(check(
-            &at.key("price_elasticity"),
-            e < 0.0,
-            e,
-            "a finite number < 0 (leave it out for a constant price)",
-        )?),
-        None => None,
-    };
-    let max_price_multiple = match m.max_price_multiple {
-        Some(x) => within(
-            &at.key("max_price_multiple"),
-            x,
-            Domain::between(1.0, MAX_PRICE_MULTIPLE),
-        )?,
-        None => 10.0,
-    };
     if m.source.is_empty() {
         return at
             .key("source")
@@ -775,14 +760,14 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
     for s in &mut sources {
         s.share /= total;
     }
+    let market = super::market::market(at, m, price, voll, &sources)?;
     Ok(Material {
         id: m.id.clone(),
         demand_tpy,
         demand_growth,
         price,
         value_of_lost_load: voll,
-        price_elasticity,
-        max_price_multiple,
+        market,
         sources,
         stockpiles: Vec::new(),
         response_trigger: fraction(
@@ -851,6 +836,7 @@ fn stockpile(
         )?,
         None => f64::INFINITY,
     };
+    let (release_rule, max_buy_share) = super::market::release_rule(at, s)?;
     Ok(Stockpile {
         name,
         release_order,
@@ -885,6 +871,8 @@ fn stockpile(
                 ))
             }
         },
+        release_rule,
+        max_buy_share,
     })
 }
 
@@ -1076,6 +1064,7 @@ fn disruption(
         Domain::up_to(MAX_DURATION_MONTHS),
     )?;
     let severity = uncertain(&at.key("severity"), &d.severity, Domain::FRACTION)?;
+    let scope = super::market::scope(at, d, &target, stage)?;
     Ok(Disruption {
         name,
         materials: ids,
@@ -1084,6 +1073,7 @@ fn disruption(
         duration_months,
         severity,
         stage,
+        scope,
         hits,
     })
 }

@@ -9,6 +9,7 @@
 
 pub(crate) mod build;
 pub(crate) mod locate;
+mod market;
 pub mod raw;
 pub mod uncertain;
 
@@ -113,14 +114,70 @@ pub struct Material {
     pub(crate) demand_growth: Uncertain,
     pub(crate) price: f64,
     pub(crate) value_of_lost_load: f64,
-    pub(crate) price_elasticity: Option<f64>,
-    pub(crate) max_price_multiple: f64,
+    pub(crate) market: Market,
     pub(crate) sources: Vec<Source>,
     /// Stockpiles in release order.
     pub(crate) stockpiles: Vec<Stockpile>,
     pub(crate) response_trigger: f64,
     pub(crate) substitution: Option<Substitution>,
     pub(crate) new_capacity: Option<NewCapacity>,
+}
+
+/// A material's short-run market (docs/model.md, "The market"): how demand
+/// and the market's other supply answer the price, and how much of the
+/// market the region is.
+#[derive(Debug, Clone)]
+pub struct Market {
+    /// epsilon < 0; `None`: nothing clears, the price stays at the base.
+    pub(crate) demand_elasticity: Option<Uncertain>,
+    /// eta >= 0.
+    pub(crate) supply_elasticity: Uncertain,
+    /// rho in (0, 1].
+    pub(crate) market_share: Uncertain,
+    /// The market's supply by origin, as (source index, share); empty: the
+    /// region's own balance stands for the market's.
+    pub(crate) sources: Vec<(usize, f64)>,
+    /// The price cap, as a multiple of the base price.
+    pub(crate) max_price_multiple: f64,
+}
+
+impl Market {
+    /// Whether the market clears (a demand elasticity is given).
+    pub fn clears(&self) -> bool {
+        self.demand_elasticity.is_some()
+    }
+}
+
+/// Whom a disruption's loss hits (docs/model.md, "Two kinds of loss").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The exporter supplies less to every buyer: the world price rises.
+    World,
+    /// Only the region's shipments: the region's own price rises.
+    Region,
+}
+
+impl Scope {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::World => "world",
+            Scope::Region => "region",
+        }
+    }
+}
+
+/// When a stockpile releases.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReleaseRule {
+    /// To the region's users when its access falls short of what they want.
+    Gap,
+    /// Also into the market, when the world price is above `ceiling` times
+    /// the base price, down to it.
+    Price {
+        /// A multiple of the base price, in [1, the cap].
+        ceiling: f64,
+    },
 }
 
 /// Demand that substitutes away once imports are first disrupted.
@@ -206,6 +263,7 @@ pub struct Disruption {
     pub(crate) duration_months: Uncertain,
     pub(crate) severity: Uncertain,
     pub(crate) stage: Stage,
+    pub(crate) scope: Scope,
     /// The flows it hits, resolved at validation.
     pub(crate) hits: Vec<FlowRef>,
 }
@@ -271,6 +329,9 @@ pub struct Stockpile {
     pub(crate) holding_cost_rate: f64,
     pub(crate) buy_initial: bool,
     pub(crate) target_basis: TargetBasis,
+    pub(crate) release_rule: ReleaseRule,
+    /// Purchases per step at most this share of the market's demand.
+    pub(crate) max_buy_share: f64,
 }
 
 /// A lifetime model with uncertain parameters (drawn once per run).

@@ -70,9 +70,26 @@ pub struct RawMaterial {
     pub price_eur_per_t: f64,
     /// Cost of one tonne of unmet demand in EUR.
     pub value_of_lost_load_eur_per_t: f64,
-    /// Price elasticity of demand (< 0); absent means a constant price.
+    /// The old name of `demand_elasticity`: refused, with a message naming
+    /// the new one.
     #[serde(default)]
-    pub price_elasticity: Option<f64>,
+    pub price_elasticity: Option<toml::Value>,
+    /// Short-run price elasticity of demand (< 0, uncertain); absent means
+    /// nothing clears: a constant price.
+    #[serde(default)]
+    pub demand_elasticity: Option<RawUncertain>,
+    /// Short-run price elasticity of the market's undisrupted supply
+    /// (>= 0, uncertain), default 0.
+    #[serde(default)]
+    pub supply_elasticity: Option<RawUncertain>,
+    /// The region's share of the market it buys in, (0, 1] (uncertain),
+    /// default 1.
+    #[serde(default)]
+    pub market_share: Option<RawUncertain>,
+    /// The market's supply by origin, when it differs from the region's
+    /// import mix.
+    #[serde(default)]
+    pub market_sources: Option<Vec<RawMarketSource>>,
     /// Cap on the price as a multiple of the base price (default 10).
     #[serde(default)]
     pub max_price_multiple: Option<f64>,
@@ -92,6 +109,16 @@ pub struct RawMaterial {
     /// `[[material.source]]` tables.
     #[serde(default)]
     pub source: Vec<RawSource>,
+}
+
+/// One origin of `market_sources`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMarketSource {
+    /// The origin: one of the material's source regions.
+    pub region: String,
+    /// Its share of the market's supply.
+    pub share: f64,
 }
 
 /// `[[material.source]]`.
@@ -180,6 +207,11 @@ pub struct RawDisruption {
     /// "import" (refined imports only) or "feed" (refinery feed only); both when absent.
     #[serde(default)]
     pub stage: Option<String>,
+    /// "world" (the exporter supplies less to every buyer) or "region" (only
+    /// the region's shipments are hit); default world for a region target,
+    /// region for a route.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 /// `[[stockpile]]`.
@@ -238,6 +270,19 @@ pub struct RawStockpile {
     /// What a target in days counts: "consumption" (default) or "net_imports".
     #[serde(default)]
     pub target_basis: Option<String>,
+    /// "gap" (default: release to the region's users when its access falls
+    /// short) or "price" (also sell into the market when the world price is
+    /// above `price_ceiling`).
+    #[serde(default)]
+    pub release_rule: Option<String>,
+    /// Under `release_rule = "price"`: the multiple of the base price the
+    /// releases bring the world price down to.
+    #[serde(default)]
+    pub price_ceiling: Option<f64>,
+    /// Purchases per step at most this share of the market's demand
+    /// (default 0.05).
+    #[serde(default)]
+    pub max_buy_share: Option<f64>,
 }
 
 /// One feed flow of a refinery.

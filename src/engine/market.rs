@@ -1,0 +1,290 @@
+//! The market's numbers (docs/model.md, "The market"): each run's
+//! elasticities and market share with what follows from them, the world
+//! price's equation and its solution, and the prices and costs worked out
+//! after a material's steps.
+//!
+//! Within a step the market works on z = x^epsilon, the share of its
+//! base-price demand a buyer wants at the price multiple x: every decision
+//! of the step (is the price above a ceiling, at the cap, does the region
+//! get what it wants) is a comparison of such shares, and with eta = 0 the
+//! world's equation is linear in z. The prices themselves, x = z^(1/epsilon),
+//! and the costs that need them are worked out after the steps
+//! ([`prices_and_costs`]), [`LANES`] runs at a time.
+
+use super::fast::lane_math;
+use super::fast::Lanes;
+use super::prepare::Prepared;
+use super::workspace::Workspace;
+use crate::scenario::{Material, ReleaseRule, Scenario};
+use crate::vocab::{Metric, Variable, N_METRICS};
+
+/// One material's market in each lane's run.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MarketLanes {
+    /// epsilon < 0 (unused when the market does not clear).
+    pub(super) eps: Lanes,
+    /// eta >= 0.
+    pub(super) eta: Lanes,
+    /// rho in (0, 1].
+    pub(super) rho: Lanes,
+    /// The cap as a share of base demand wanted: cap^epsilon.
+    pub(super) z_cap: Lanes,
+    /// cap^eta: the market's supply at the cap, per unit not lost.
+    pub(super) cap_eta: Lanes,
+    /// Whether eta = 0 in every lane: the world's equation is then linear.
+    pub(super) eta_zero: bool,
+}
+
+impl MarketLanes {
+    /// A market that does not clear (and the values to start from).
+    pub(super) fn idle() -> MarketLanes {
+        let one = Lanes::splat(1.0);
+        MarketLanes {
+            eps: Lanes::splat(-1.0),
+            eta: Lanes::splat(0.0),
+            rho: one,
+            z_cap: one,
+            cap_eta: one,
+            eta_zero: true,
+        }
+    }
+
+    /// Works out what follows from the lanes' eps, eta and rho (drawn or
+    /// fixed) for material `mat`.
+    pub(super) fn derive(&mut self, mat: &Material) {
+        let cap = mat.market.max_price_multiple;
+        self.z_cap = self.eps.map(|e| libm::pow(cap, e));
+        self.cap_eta = self.eta.map(|h| libm::pow(cap, h));
+        self.eta_zero = self.eta.0.iter().all(|&h| h == 0.0);
+    }
+}
+
+/// One stockpile's thresholds in each lane's run, as shares wanted
+/// (z = x^epsilon).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StockLanes {
+    /// Under the price rule: ceiling^epsilon (0 under the gap rule: never
+    /// above it).
+    pub(super) z_ceiling: Lanes,
+    /// ceiling^eta.
+    pub(super) ceiling_eta: Lanes,
+    /// refill_price_cap^epsilon: purchases only where z is at least this
+    /// (0 without a cap).
+    pub(super) z_refill: Lanes,
+}
+
+impl StockLanes {
+    /// The thresholds of stockpile `sp` of a material whose market is `m`.
+    pub(super) fn new(sp: &crate::scenario::Stockpile, m: &MarketLanes, clears: bool) -> StockLanes {
+        let zero = Lanes::splat(0.0);
+        let (z_ceiling, ceiling_eta) = match sp.release_rule {
+            ReleaseRule::Price { ceiling } if clears => (
+                m.eps.map(|e| libm::pow(ceiling, e)),
+                m.eta.map(|h| libm::pow(ceiling, h)),
+            ),
+            _ => (zero, Lanes::splat(1.0)),
+        };
+        let z_refill = if clears && sp.refill_price_cap.is_finite() {
+            m.eps.map(|e| libm::pow(sp.refill_price_cap, e))
+        } else {
+            zero
+        };
+        StockLanes {
+            z_ceiling,
+            ceiling_eta,
+            z_refill,
+        }
+    }
+}
+
+/// The world's share wanted z (= x^epsilon) where the market's supply,
+/// (1 - `lost`) x^eta plus `extra` (rho (R_m - B) / D: releases sold into it
+/// less purchases, per unit of the market's demand), meets its demand
+/// x^epsilon; at the cap (z <= cap^epsilon), the cap. One root: z rises
+/// with x falling and the supply falls. With eta = 0 it is
+/// z = 1 - lost + extra; otherwise Newton's method on
+/// h(z) = z - (1 - lost) z^k - extra, k = eta / epsilon < 0, which is
+/// increasing and concave, to the last bits.
+pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
+    let left = 1.0 - lost;
+    if m.eta_zero {
+        return (left + extra).max(m.z_cap);
+    }
+    Lanes::from_fn(|l| {
+        solve_lane(
+            left.0[l],
+            extra.0[l],
+            m.eta.0[l] / m.eps.0[l],
+            m.z_cap.0[l],
+            m.cap_eta.0[l],
+        )
+    })
+}
+
+/// One lane of [`world_share`] with eta > 0 (k < 0): the root of
+/// z = a z^k + c above `z_cap`, or `z_cap` when there is none above it.
+pub(super) fn solve_lane(a: f64, c: f64, k: f64, z_cap: f64, cap_eta: f64) -> f64 {
+    if k == 0.0 {
+        return (a + c).max(z_cap);
+    }
+    if c == 0.0 && a == 1.0 {
+        // Nothing lost, nothing bought or sold: the base price.
+        return 1.0;
+    }
+    // h is increasing: no root above the cap's share when h(z_cap) >= 0.
+    if z_cap - a * cap_eta - c >= 0.0 {
+        return z_cap;
+    }
+    // The root without c, a^(1/(1-k)), moved by c: left of the root when
+    // c <= 0, right of it when c > 0; from the right, one step of a concave
+    // function's Newton lands left of the root, and from the left the
+    // steps rise to it.
+    let mut z = (libm::pow(a.max(0.0), 1.0 / (1.0 - k)) + c).max(z_cap);
+    for _ in 0..100 {
+        let zk = libm::pow(z, k);
+        let h = z - a * zk - c;
+        let slope = 1.0 - k * a * zk / z;
+        let next = (z - h / slope).max(z_cap);
+        let done = (next - z).abs() <= 1e-15 * z;
+        z = next;
+        if done {
+            break;
+        }
+    }
+    z
+}
+
+/// A material's market in each step, kept for its prices and costs to be
+/// worked out after the steps (`[step]`).
+#[derive(Debug, Clone)]
+pub(super) struct MarketCells {
+    /// The world's share wanted, z = x^epsilon.
+    pub(super) z: Vec<Lanes>,
+    /// The region's, z_r = x_r^epsilon.
+    pub(super) z_r: Vec<Lanes>,
+    /// Demand, domestic output, shortfall and release.
+    pub(super) demand: Vec<Lanes>,
+    pub(super) domestic: Vec<Lanes>,
+    pub(super) shortfall: Vec<Lanes>,
+    pub(super) release: Vec<Lanes>,
+    /// The prices worked out, world's and region's, EUR/t.
+    pub(super) world_price: Vec<Lanes>,
+    pub(super) price: Vec<Lanes>,
+}
+
+impl MarketCells {
+    pub(super) fn new(steps: usize) -> MarketCells {
+        let v = vec![Lanes::splat(0.0); steps];
+        MarketCells {
+            z: v.clone(),
+            z_r: v.clone(),
+            demand: v.clone(),
+            domestic: v.clone(),
+            shortfall: v.clone(),
+            release: v.clone(),
+            world_price: v.clone(),
+            price: v,
+        }
+    }
+}
+
+/// (x^(1+e) - 1) / (1 + e) from x z (= x^(1+e)) and ln x: the consumer
+/// surplus lost per unit of base-price spending (ln x at e = -1). Near
+/// e = -1 the quotient loses its digits, so there it is ln x times the
+/// series of (e^u - 1) / u, u = (1 + e) ln x (|u| < 0.007: five terms
+/// leave an error below 1e-14 relative).
+fn surplus_loss(xz: Lanes, ln_x: Lanes, eps: Lanes) -> Lanes {
+    let one_plus = eps + 1.0;
+    let near = Lanes::from_fn(|l| f64::from(u8::from(one_plus.0[l].abs() < 1e-3)));
+    let direct = (xz - 1.0) / Lanes::select(near.gt(Lanes::splat(0.0)), Lanes::splat(1.0), one_plus);
+    if !near.gt(Lanes::splat(0.0)).any() {
+        return direct;
+    }
+    let u = one_plus * ln_x;
+    let series = ln_x * (1.0 + u * (0.5 + u * (1.0 / 6.0 + u * (1.0 / 24.0 + u * (1.0 / 120.0)))));
+    Lanes::select(near.gt(Lanes::splat(0.0)), series, direct)
+}
+
+/// Works out material `m_idx`'s prices in every step from the shares its
+/// steps kept, writes them (series and sums, as the steps write theirs),
+/// and adds the costs that need them to `totals`, step by step in order:
+/// price cost, producer gain, shortage cost, stock sales, welfare loss and
+/// the peak price multiple.
+pub(super) fn prices_and_costs(
+    scenario: &Scenario,
+    prep: &Prepared,
+    m_idx: usize,
+    ws: &mut Workspace,
+    totals: &mut [Lanes; N_METRICS],
+) {
+    let mat = &scenario.materials[m_idx];
+    let steps = prep.steps;
+    let p0 = mat.price;
+    let voll = mat.value_of_lost_load;
+    let m = ws.market[m_idx];
+    let clears = mat.market.clears();
+    let one = Lanes::splat(1.0);
+    let zero = Lanes::splat(0.0);
+    let cells = &mut ws.cells;
+    let mut price_cost = zero;
+    let mut producer_gain = zero;
+    let mut shortage_cost = zero;
+    let mut sales = zero;
+    let mut peak = one;
+    for t in 0..steps {
+        let discount = prep.discount[t];
+        let (z, z_r) = (cells.z[t], cells.z_r[t]);
+        let calm = !clears || (z.equals(one) & z_r.equals(one)).all();
+        let (x, x_r) = if calm {
+            (one, one)
+        } else {
+            // x = z^(1/e) = exp(ln z / e); ln 1 = 0 gives x = 1 exactly.
+            let ln_x = lane_math::ln(z) / m.eps;
+            let x = lane_math::exp(ln_x);
+            let same = z_r.equals(z);
+            let (x_r, ln_x_r) = if same.all() {
+                (x, ln_x)
+            } else {
+                let ln_x_r = lane_math::ln(z_r) / m.eps;
+                (
+                    Lanes::select(same, x, lane_math::exp(ln_x_r)),
+                    Lanes::select(same, ln_x, ln_x_r),
+                )
+            };
+            let d = cells.demand[t];
+            price_cost += d * p0 * surplus_loss(x_r * z_r, ln_x_r, m.eps) * discount;
+            producer_gain += cells.domestic[t] * p0 * (x_r - 1.0) * discount;
+            peak = peak.max(x_r);
+            (x, x_r)
+        };
+        shortage_cost += cells.shortfall[t] * (voll - x_r * p0) * discount;
+        sales += cells.release[t] * x_r * p0 * discount;
+        cells.world_price[t] = x * p0;
+        cells.price[t] = x_r * p0;
+    }
+    totals[Metric::PriceCostEur as usize] = price_cost;
+    totals[Metric::ProducerGainEur as usize] = producer_gain;
+    totals[Metric::ShortageCostEur as usize] = shortage_cost;
+    totals[Metric::StockpileSalesEur as usize] = sales;
+    totals[Metric::WelfareLossEur as usize] = price_cost - producer_gain + shortage_cost;
+    totals[Metric::PeakPriceMultiple as usize] = peak;
+    if clears {
+        let series_base = m_idx * crate::vocab::N_VARIABLES * steps;
+        for (var, values) in [
+            (Variable::Price, &ws.cells.price),
+            (Variable::WorldPrice, &ws.cells.world_price),
+        ] {
+            let v = var as usize;
+            if ws.record {
+                ws.series[series_base + v * steps..][..steps].copy_from_slice(values);
+            }
+            let row = ws.sum_row[m_idx][v];
+            if !ws.sums.is_empty() && row != usize::MAX {
+                for (sum, value) in ws.sums[row * steps..][..steps].iter_mut().zip(values) {
+                    super::emit::add_in_run_order(sum, *value, ws.lanes_used);
+                }
+            }
+        }
+    }
+}
+
