@@ -13,6 +13,7 @@
 
 use super::fast::lane_math;
 use super::fast::Lanes;
+use super::step::rarely;
 use super::prepare::Prepared;
 use super::workspace::Workspace;
 use crate::scenario::{Material, ReleaseRule, Scenario};
@@ -105,53 +106,76 @@ impl StockLanes {
 /// z = 1 - lost + extra; otherwise Newton's method on
 /// h(z) = z - (1 - lost) z^k - extra, k = eta / epsilon < 0, which is
 /// increasing and concave, to the last bits.
+#[inline(always)]
 pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     let left = 1.0 - lost;
+    let linear = (left + extra).max(m.z_cap);
     if m.eta_zero {
-        return (left + extra).max(m.z_cap);
+        return linear;
     }
-    Lanes::from_fn(|l| {
-        solve_lane(
-            left.0[l],
-            extra.0[l],
-            m.eta.0[l] / m.eps.0[l],
-            m.z_cap.0[l],
-            m.cap_eta.0[l],
+    // Lanes with nothing lost and nothing traded keep the base price.
+    let one = Lanes::splat(1.0);
+    let zero = Lanes::splat(0.0);
+    let calm = lost.equals(zero) & extra.equals(zero);
+    if calm.all() {
+        return one;
+    }
+    rarely();
+    let k = m.eta / m.eps;
+    // h is increasing: no root above the cap's share where h(z_cap) >= 0.
+    let capped = (m.z_cap - left * m.cap_eta - extra).gt(zero) | (m.z_cap - left * m.cap_eta - extra).equals(zero);
+    // The root without the trade, a^(1/(1-k)) (where h' = 1 - k), moved
+    // to first order by it: the error left is of the order of extra^2,
+    // and each step of Newton's method squares it.
+    let one_minus_k = 1.0 - k;
+    let nothing_lost = left.equals(one);
+    let root = if nothing_lost.all() {
+        one
+    } else {
+        Lanes::select(
+            nothing_lost,
+            one,
+            lane_math::exp(lane_math::ln(left.max(zero)) / one_minus_k),
         )
-    })
-}
-
-/// One lane of [`world_share`] with eta > 0 (k < 0): the root of
-/// z = a z^k + c above `z_cap`, or `z_cap` when there is none above it.
-pub(super) fn solve_lane(a: f64, c: f64, k: f64, z_cap: f64, cap_eta: f64) -> f64 {
-    if k == 0.0 {
-        return (a + c).max(z_cap);
-    }
-    if c == 0.0 && a == 1.0 {
-        // Nothing lost, nothing bought or sold: the base price.
-        return 1.0;
-    }
-    // h is increasing: no root above the cap's share when h(z_cap) >= 0.
-    if z_cap - a * cap_eta - c >= 0.0 {
-        return z_cap;
-    }
-    // The root without c, a^(1/(1-k)), moved by c: left of the root when
-    // c <= 0, right of it when c > 0; from the right, one step of a concave
-    // function's Newton lands left of the root, and from the left the
-    // steps rise to it.
-    let mut z = (libm::pow(a.max(0.0), 1.0 / (1.0 - k)) + c).max(z_cap);
+    };
+    // Where nothing is lost, z = 1 + w with (1 - k) w - k (k - 1) w^2 / 2
+    // + O(w^3) = extra: the start is right to the order of extra^3.
+    let w = extra / one_minus_k;
+    let second = Lanes::select(nothing_lost, k * (k - 1.0) / (2.0 * one_minus_k) * w * w, zero);
+    let mut z = (root + w + second).max(m.z_cap);
+    // Newton's error is squared at each step: once a step moves z by less
+    // than 1e-7 of it, what is left is of the order of 1e-14 (times
+    // h'' / 2h', which is |k| / 2 near z = 1).
     for _ in 0..100 {
-        let zk = libm::pow(z, k);
-        let h = z - a * zk - c;
-        let slope = 1.0 - k * a * zk / z;
-        let next = (z - h / slope).max(z_cap);
-        let done = (next - z).abs() <= 1e-15 * z;
+        let zk = lane_math::exp(k * lane_math::ln(z));
+        let h = z - left * zk - extra;
+        let slope = 1.0 - k * left * zk / z;
+        let next = (z - h / slope).max(m.z_cap);
+        let step = next - z;
         z = next;
-        if done {
+        let small = step.le(z * 1e-7) & (-step).le(z * 1e-7);
+        if (small | calm | capped).all() {
             break;
         }
     }
-    z
+    let solved = Lanes::select(capped, m.z_cap, z);
+    // Lanes whose eta is 0 take the linear solution, exactly.
+    Lanes::select(calm, one, Lanes::select(m.eta.equals(zero), linear, solved))
+}
+
+/// One lane of [`world_share`], by the same steps, for tests: the root of
+/// z = a z^k + c above `z_cap`, or `z_cap` when there is none above it.
+#[cfg(test)]
+pub(super) fn solve_lane(a: f64, c: f64, k: f64, z_cap: f64, cap_eta: f64) -> f64 {
+    let m = MarketLanes {
+        eps: Lanes::splat(-1.0),
+        eta: Lanes::splat(-k),
+        rho: Lanes::splat(1.0),
+        z_cap: Lanes::splat(z_cap),
+        cap_eta: Lanes::splat(cap_eta),
+        eta_zero: k == 0.0,
+    };
+    world_share(Lanes::splat(1.0 - a), Lanes::splat(c), &m).0[0]
 }
 
 /// A material's market in each step, kept for its prices and costs to be
@@ -193,23 +217,26 @@ impl MarketCells {
 /// e = -1 the quotient loses its digits, so there it is ln x times the
 /// series of (e^u - 1) / u, u = (1 + e) ln x (|u| < 0.007: five terms
 /// leave an error below 1e-14 relative).
+#[inline(always)]
 fn surplus_loss(xz: Lanes, ln_x: Lanes, eps: Lanes) -> Lanes {
     let one_plus = eps + 1.0;
-    let near = Lanes::from_fn(|l| f64::from(u8::from(one_plus.0[l].abs() < 1e-3)));
-    let direct = (xz - 1.0) / Lanes::select(near.gt(Lanes::splat(0.0)), Lanes::splat(1.0), one_plus);
-    if !near.gt(Lanes::splat(0.0)).any() {
+    let near = one_plus.lt(Lanes::splat(1e-3)) & one_plus.gt(Lanes::splat(-1e-3));
+    let direct = (xz - 1.0) / Lanes::select(near, Lanes::splat(1.0), one_plus);
+    if !near.any() {
         return direct;
     }
     let u = one_plus * ln_x;
     let series = ln_x * (1.0 + u * (0.5 + u * (1.0 / 6.0 + u * (1.0 / 24.0 + u * (1.0 / 120.0)))));
-    Lanes::select(near.gt(Lanes::splat(0.0)), series, direct)
+    Lanes::select(near, series, direct)
 }
 
 /// Works out material `m_idx`'s prices in every step from the shares its
 /// steps kept, writes them (series and sums, as the steps write theirs),
 /// and adds the costs that need them to `totals`, step by step in order:
 /// price cost, producer gain, shortage cost, stock sales, welfare loss and
-/// the peak price multiple.
+/// the peak price multiple. Inlined into the step loop, so that it is
+/// compiled for each of its targets.
+#[inline(always)]
 pub(super) fn prices_and_costs(
     scenario: &Scenario,
     prep: &Prepared,

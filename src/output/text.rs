@@ -346,8 +346,9 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
         "shortfall t mean",
         "shortfall t p95",
         "P(shortfall)",
-        "stockpile EUR",
-        "shortage EUR",
+        "peak price p95",
+        "welfare loss EUR",
+        "stock net EUR",
     ];
     let rows: Vec<Vec<String>> = report
         .materials
@@ -359,15 +360,21 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
                 num(m.get(Metric::ShortfallT).mean),
                 num(m.get(Metric::ShortfallT).p95),
                 format!("{:.3}", m.p_shortfall),
-                num(m.get(Metric::StockpileCostEur).mean),
-                num(m.get(Metric::ShortageCostEur).mean),
+                format!("x{:.2}", m.get(Metric::PeakPriceMultiple).p95),
+                num(m.get(Metric::WelfareLossEur).mean),
+                num(m.get(Metric::StockpileCostEur).mean
+                    - m.get(Metric::StockpileSalesEur).mean
+                    - m.get(Metric::StockpileEndValueEur).mean),
             ]
         })
         .collect();
     o += &table(&header, &rows);
     let _ = writeln!(
         o,
-        "(costs and shortfall: totals over the horizon, mean over runs)"
+        "(totals over the horizon, mean over runs; peak price: the region's highest price \
+         over the base price, 95th percentile of runs; welfare loss: what users lose to \
+         higher prices and rationing, less what domestic producers gain; stock net: \
+         purchases and holding less sales and the stock's end value)"
     );
     o
 }
