@@ -1,19 +1,13 @@
 //! Every shipped scenario validates and runs, so none rots as the format grows.
 
-use crmsim::engine::{simulate, Metric, RunPlan};
+use crate::util::{library, root, simulate_runs};
+use crmsim::engine::{Metric, RunPlan};
 use crmsim::scenario::Scenario;
 use crmsim::stats::Report;
-use std::path::Path;
 
 #[test]
 fn every_scenario_validates_and_runs() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
+    let files = library();
     assert!(files.len() >= 10, "the scenario library is there");
     for file in files {
         let s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
@@ -22,7 +16,7 @@ fn every_scenario_validates_and_runs() {
             runs: 64,
             seed: s.seed(),
         };
-        let outcome = simulate(&s, &plan, &|_| {});
+        let outcome = simulate_runs(&s, plan.runs, plan.seed);
         let report = Report::new(&s, &plan, &outcome);
         for m in &report.materials {
             let demand = m.get(Metric::DemandT).mean;
@@ -47,16 +41,12 @@ fn every_scenario_validates_and_runs() {
 /// renamed scenario without a regenerated table fails here.
 #[test]
 fn the_scenario_table_lists_every_scenario() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let table = std::fs::read_to_string(root.join("docs/scenarios.md"))
+    let table = std::fs::read_to_string(root().join("docs/scenarios.md"))
         .expect("docs/scenarios.md exists (cargo run --release --example scenario_table -- 1000)");
-    let mut files: Vec<String> = std::fs::read_dir(root.join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    let files: Vec<String> = library()
+        .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    files.sort();
     let missing: Vec<&String> = files
         .iter()
         .filter(|f| !table.contains(&format!("[{f}](../scenarios/{f})")))

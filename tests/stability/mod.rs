@@ -6,9 +6,8 @@
 //! and the change said in CHANGELOG.md. Random draws are pinned by the
 //! ChaCha8 streams and the pinned rand / rand_distr versions.
 
-use crmsim::engine::{simulate, Metric, RunPlan};
-use crmsim::scenario::Scenario;
-use std::path::Path;
+use crate::util::{scenario_in, simulate_all};
+use crmsim::engine::Metric;
 
 const SCENARIO: &str = r#"
 [simulation]
@@ -84,9 +83,8 @@ adds_demand = true
 
 #[test]
 fn a_small_scenario_gives_the_same_numbers() {
-    let s = Scenario::from_toml(SCENARIO, Path::new("stability.toml")).unwrap();
-    let plan = RunPlan::from_scenario(&s);
-    let runs = simulate(&s, &plan, &|_| {}).runs;
+    let s = scenario_in(SCENARIO, "stability.toml");
+    let runs = simulate_all(&s).runs;
     let got = [
         runs.get(0, 0, Metric::DemandT),
         runs.get(0, 0, Metric::ShortfallT),

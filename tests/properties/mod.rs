@@ -13,6 +13,7 @@ use crmsim::engine::{simulate, Metric, RunPlan, Variable};
 use crmsim::scenario::Scenario;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use proptest::test_runner::FileFailurePersistence;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -479,11 +480,20 @@ fn check_runs(s: &Scenario, seed: u64) -> Result<(), String> {
 
 /// 64 cases, so the suite stays fast in debug builds; set PROPTEST_CASES for
 /// a longer hunt.
+///
+/// Failing cases are kept in `properties.proptest-regressions` beside this
+/// file and run first. Proptest would otherwise name the file after this
+/// one (`mod.proptest-regressions`), or after a folder holding a `lib.rs` or
+/// `main.rs`, neither of which says whose cases they are.
 fn config() -> ProptestConfig {
     let mut c = ProptestConfig::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {
         c.cases = 64;
     }
+    c.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/properties/properties.proptest-regressions"
+    ))));
     c
 }
 

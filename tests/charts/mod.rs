@@ -3,8 +3,8 @@
 //! report holds every material and nothing from the network, and that the
 //! sensitivity chart puts first the input that the scenario makes dominant.
 
-use assert_cmd::Command;
-use crmsim::engine::{simulate, Metric, Outcome, RunPlan};
+use crate::util::{crmsim, scenario_in, simulate_all, temp_dir};
+use crmsim::engine::{Metric, Outcome, RunPlan};
 use crmsim::output::charts::{
     self, differences, fan, frontier, Chart, Difference, Fan, FanChart, Figure, FrontierPoint, Tone,
 };
@@ -12,7 +12,6 @@ use crmsim::output::html;
 use crmsim::scenario::Scenario;
 use crmsim::stats::sensitivity::rank_correlations;
 use crmsim::stats::{Report, StepRow};
-use std::path::Path;
 
 /// Two materials. For "x", one disruption with a wide uniform rate (0 to 3
 /// events a year, each a full 3-month cut) drives the shortfall; a second
@@ -78,9 +77,9 @@ replenish_tpy = 10
 "#;
 
 fn run() -> (Scenario, Report, Outcome) {
-    let s = Scenario::from_toml(SCENARIO, Path::new("chart-test.toml")).unwrap();
+    let s = scenario_in(SCENARIO, "chart-test.toml");
     let plan = RunPlan::from_scenario(&s);
-    let out = simulate(&s, &plan, &|_| {});
+    let out = simulate_all(&s);
     let report = Report::new(&s, &plan, &out);
     (s, report, out)
 }
@@ -355,13 +354,12 @@ fn a_single_bar_or_none_still_draws() {
 
 #[test]
 fn run_writes_the_same_charts_on_any_threads_unless_told_not_to() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let file = dir.path().join("s.toml");
     std::fs::write(&file, SCENARIO).unwrap();
     let run_with = |threads: &str| {
         let out = dir.path().join(format!("with-{threads}"));
-        Command::cargo_bin("crmsim")
-            .unwrap()
+        crmsim()
             .args([
                 "run",
                 "--quiet",
@@ -394,8 +392,7 @@ fn run_writes_the_same_charts_on_any_threads_unless_told_not_to() {
     }
 
     let without = dir.path().join("without");
-    Command::cargo_bin("crmsim")
-        .unwrap()
+    crmsim()
         .args(["run", "--quiet", "--no-charts", "--runs", "128", "--out"])
         .arg(&without)
         .arg(&file)

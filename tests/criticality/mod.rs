@@ -3,6 +3,7 @@
 //! dynamic SR against the static one and against closed forms under
 //! scheduled cuts and recycling, the ranking, and the command line.
 
+use crate::util::{on_threads, scenario_in};
 use crmsim::analysis::criticality::{
     assess, dynamic, rank, Dynamic, DynamicError, Indicators, StageKind,
 };
@@ -93,7 +94,7 @@ fn indicators(text: &str) -> Indicators {
 }
 
 fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml(text, Path::new("dyn.toml")).unwrap_or_else(|e| panic!("{e}"))
+    scenario_in(text, "dyn.toml")
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -308,11 +309,9 @@ fn dynamic_results_do_not_depend_on_the_number_of_threads() {
          severity = { dist = \"uniform\", min = 0.2, max = 1.0 }\n",
     );
     let csv = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| dynamic_csv(&assess(&ind), &run_dynamic(&ind, &s)))
+        on_threads(threads, || {
+            dynamic_csv(&assess(&ind), &run_dynamic(&ind, &s))
+        })
     };
     let one = csv(1);
     assert_eq!(one, csv(2));
@@ -382,20 +381,16 @@ fn the_chart_labels_plotted_materials_and_names_the_others() {
 }
 
 mod cli {
-    use assert_cmd::cargo::cargo_bin_cmd;
+    use crate::util::{crmsim, stderr, temp_dir};
     use std::fs;
-
-    fn stderr(o: &std::process::Output) -> String {
-        String::from_utf8_lossy(&o.stderr).into_owned()
-    }
 
     #[test]
     fn a_wrong_figure_is_exit_2_with_file_line_and_field() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir();
         let path = dir.path().join("bad.toml");
         fs::write(&path, super::HAND.replace("A = 6.0", "A = 11.0")).unwrap();
         let out = dir.path().join("out");
-        let a = cargo_bin_cmd!("crmsim")
+        let a = crmsim()
             .args(["criticality", path.to_str().unwrap(), "--out"])
             .arg(&out)
             .assert()
@@ -410,7 +405,7 @@ mod cli {
 
     #[test]
     fn runs_without_a_scenario_is_exit_2() {
-        let a = cargo_bin_cmd!("crmsim")
+        let a = crmsim()
             .args(["criticality", "criticality/eu-2023.toml", "--runs", "10"])
             .assert()
             .code(2);
@@ -419,7 +414,7 @@ mod cli {
 
     #[test]
     fn an_unclear_scenario_stage_is_exit_2_at_the_material() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir();
         let input = dir.path().join("in.toml");
         fs::write(
             &input,
@@ -434,7 +429,7 @@ mod cli {
              value_of_lost_load_eur_per_t = 1\n[[material.source]]\nregion = \"A\"\nshare = 1\n",
         )
         .unwrap();
-        let a = cargo_bin_cmd!("crmsim")
+        let a = crmsim()
             .args(["criticality", input.to_str().unwrap(), "--scenario"])
             .arg(&scenario)
             .arg("--out")
@@ -450,9 +445,9 @@ mod cli {
 
     #[test]
     fn writes_the_tables_the_chart_and_the_input() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir();
         let out = dir.path().join("out");
-        cargo_bin_cmd!("crmsim")
+        crmsim()
             .args(["criticality", "criticality/example-assumed.toml", "--quiet"])
             .args([
                 "--scenario",

@@ -1,30 +1,17 @@
 //! Numerical care at the edges: tiny, huge and zero demands, shares that sum
 //! to 1 only up to rounding, and severities of exactly 0 and exactly 1.
 
+use crate::util::{for_each_run, library, load, root, scenario};
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::{Metric, Variable};
 use crmsim::scenario::Scenario;
 use std::path::Path;
 
-fn scenario(toml: &str) -> Scenario {
-    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Every run's trajectory, after `check` has looked at each.
-fn for_each_run(s: &Scenario, mut check: impl FnMut(u64, usize, &Workspace)) {
-    let prep = Prepared::new(s, s.seed());
-    let mut ws = Workspace::new(s, &prep);
-    for run in 0..s.runs() {
-        simulate_run(s, &prep, run, &mut ws);
-        check(run, prep.steps(), &ws);
-    }
-}
-
 /// Demand is met by supply, release and shortfall at every step, within a
 /// relative 1e-9, and every value is finite and not negative.
 fn assert_balanced(s: &Scenario) {
     let n_mat = s.material_ids().count();
-    for_each_run(s, |run, steps, ws| {
+    for_each_run(s, s.seed(), s.runs(), |run, steps, ws| {
         for m in 0..n_mat {
             for t in 0..steps {
                 let v = |var| ws.value(steps, m, var, t);
@@ -113,7 +100,7 @@ fn tiny_and_huge_demands_balance_and_scale() {
         let s = scenario(&market(demand));
         assert_balanced(&s);
         let mut out = Vec::new();
-        for_each_run(&s, |_, _, ws| {
+        for_each_run(&s, s.seed(), s.runs(), |_, _, ws| {
             out.push(ws.metric(0, Metric::ShortfallFraction));
         });
         out
@@ -167,7 +154,7 @@ buy_initial = true
 holding_cost_rate = 0.05
 "#,
     );
-    for_each_run(&s, |run, steps, ws| {
+    for_each_run(&s, s.seed(), s.runs(), |run, steps, ws| {
         for t in 0..steps {
             for var in Variable::ALL {
                 let x = ws.value(steps, 0, var, t);
@@ -223,7 +210,7 @@ fn shares_summing_to_one_up_to_rounding_are_accepted() {
         // rounding: they are normalized to sum to 1 only to the last bit),
         // and nothing goes negative.
         assert_balanced(&s);
-        for_each_run(&s, |_, steps, ws| {
+        for_each_run(&s, s.seed(), s.runs(), |_, steps, ws| {
             for t in 0..steps {
                 let supply = ws.value(steps, 0, Variable::Supply, t);
                 let short = ws.value(steps, 0, Variable::Shortfall, t);
@@ -279,7 +266,7 @@ replenish_tpy = 5
 /// Every recorded value and total of every run, as bits.
 fn fingerprint(s: &Scenario) -> Vec<u64> {
     let mut bits = Vec::new();
-    for_each_run(s, |_, steps, ws| {
+    for_each_run(s, s.seed(), s.runs(), |_, steps, ws| {
         for var in Variable::ALL {
             bits.extend((0..steps).map(|t| ws.value(steps, 0, var, t).to_bits()));
         }
@@ -330,7 +317,7 @@ duration_months = 6
 severity = 1.0
 "#,
     );
-    for_each_run(&s, |run, steps, ws| {
+    for_each_run(&s, s.seed(), s.runs(), |run, steps, ws| {
         for t in 0..steps {
             let v = |var| ws.value(steps, 0, var, t);
             let cut = (14..20).contains(&t);
@@ -356,13 +343,8 @@ fn runs_side_by_side_equal_runs_alone() {
     use crmsim::engine::lanes::LANES;
     use crmsim::engine::run::simulate_runs;
     use crmsim::engine::N_METRICS;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(root.join("scenarios"))
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("a directory entry").path())
-        .collect();
-    files.sort();
-    files.push(root.join("benches/reference.toml"));
+    let mut files = library();
+    files.push(root().join("benches/reference.toml"));
     for file in files {
         let s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
         let prep = Prepared::new(&s, 7);
@@ -399,8 +381,7 @@ fn runs_side_by_side_equal_runs_alone() {
 #[test]
 fn per_step_means_are_the_means_of_the_runs_alone() {
     use crmsim::engine::{simulate, RunPlan};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let s = load("benches/reference.toml");
     let plan = RunPlan {
         first_run: 0,
         runs: 70,
@@ -440,8 +421,7 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
 fn a_workspace_keeps_nothing_from_earlier_runs() {
     use crmsim::engine::lanes::LANES;
     use crmsim::engine::run::simulate_runs;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let s = load("benches/reference.toml");
     let prep = Prepared::new(&s, 5);
     let mut fresh = Workspace::new(&s, &prep);
     simulate_run(&s, &prep, 9, &mut fresh);
@@ -469,9 +449,8 @@ fn a_workspace_keeps_nothing_from_earlier_runs() {
 fn prices_after_the_steps_equal_prices_within_them() {
     use crmsim::engine::lanes::LANES;
     use crmsim::engine::run::simulate_runs;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in ["gallium-eu", "defence-supply", "nickel-hub"] {
-        let file = root.join(format!("scenarios/{name}.toml"));
+        let file = root().join(format!("scenarios/{name}.toml"));
         let text = std::fs::read_to_string(&file).expect("a library scenario");
         let capped = text.replace(
             "[[stockpile]]\n",

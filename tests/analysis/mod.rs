@@ -1,11 +1,11 @@
 //! The analyses against numbers known outside the code: a paired difference
 //! known in closed form, and the optimizer against brute force.
 
+use crate::util::{crmsim, scenario, stderr, temp_dir};
 use crmsim::analysis::compare::{compare, paired_mean, unpaired_mean};
 use crmsim::analysis::optimize::{optimize, Grid, Objective, Target};
 use crmsim::analysis::{edit, policy_rows};
 use crmsim::engine::{simulate, Metric, RunPlan};
-use crmsim::scenario::Scenario;
 use std::path::Path;
 
 /// One source cut by Poisson events (rate L, fixed d months, severity 1),
@@ -18,10 +18,6 @@ fn poisson(extra: &str) -> String {
          [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
          duration_months = 6\nseverity = 1.0\n{extra}"
     )
-}
-
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml(text, Path::new("a.toml")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A refinery whose feed is not at risk, covering f = 1/4 of demand from the
@@ -177,8 +173,7 @@ fn budget_allocation_stays_within_budget() {
 /// path exits 2 naming it.
 #[test]
 fn analysis_commands_write_their_files() {
-    use assert_cmd::Command;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = tmp.path().join("a.toml");
     std::fs::write(
         &file,
@@ -192,17 +187,13 @@ fn analysis_commands_write_their_files() {
     )
     .unwrap();
     let run = |args: &[&str], out: &str| {
-        let o = Command::cargo_bin("crmsim")
-            .unwrap()
+        let o = crmsim()
             .args(args)
             .args(["--runs", "128", "--quiet", "--out"])
             .arg(tmp.path().join(out))
             .output()
             .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        (o.status.code(), stderr(&o))
     };
     let f = file.to_str().unwrap();
     let (code, err) = run(
