@@ -285,6 +285,90 @@ mod tests {
         assert_eq!(s.value(), 1e300);
     }
 
+    /// The sum of `xs` in the given order, and the same in f64 one by one.
+    fn exact_and_naive(xs: &[f64]) -> (f64, f64) {
+        let mut s = ExactSum::new();
+        xs.iter().for_each(|&x| s.add(x));
+        (s.value(), xs.iter().fold(0.0, |acc, &x| acc + x))
+    }
+
+    /// Sums whose f64 running total drops every small value: each is at
+    /// most half a unit in the last place of the total (a tie rounds to the
+    /// even total), so plain addition never moves. The exact sums are
+    /// worked out in integers (or halves) here, each representable in f64,
+    /// so the one rounding of `value` must give them exactly, in any order.
+    #[test]
+    fn small_values_after_a_large_one_are_not_lost() {
+        // 1e16 (ulp 2) and a thousand 1s: 10,000,000,000,001,000, even and
+        // below 2^54, so an f64. Plain f64: 1e16 + 1 ties to 1e16, every time.
+        let mut xs = vec![1e16];
+        xs.extend([1.0; 1000]);
+        let reference = (10_000_000_000_000_000u64 + 1000) as f64;
+        assert_eq!(reference as u64, 10_000_000_000_001_000, "an f64");
+        let (exact, naive) = exact_and_naive(&xs);
+        assert_eq!(naive, 1e16, "the case defeats f64");
+        assert_eq!(exact, reference);
+        // The small values first: f64 gets this order right, and the exact
+        // sum is the same.
+        xs.reverse();
+        assert_eq!(exact_and_naive(&xs), (reference, reference));
+
+        // 2^62 (ulp 2^10) and 1,024 ones: 2^62 + 2^10 exactly.
+        let mut xs = vec![2f64.powi(62)];
+        xs.extend([1.0; 1024]);
+        let (exact, naive) = exact_and_naive(&xs);
+        assert_eq!(naive, 2f64.powi(62));
+        assert_eq!(exact, ((1u64 << 62) + (1 << 10)) as f64);
+
+        // 1 (ulp 2^-52) and 2^-53 twice: 1 + 2^-52, the next f64 after 1.
+        let (exact, naive) = exact_and_naive(&[1.0, 2f64.powi(-53), 2f64.powi(-53)]);
+        assert_eq!(naive, 1.0);
+        assert_eq!(exact, 1.0 + f64::EPSILON);
+
+        // 2^53 (ulp 2), four halves and a 1: 2^53 + 3, a tie between
+        // 2^53 + 2 and 2^53 + 4, rounded to the even mantissa: 2^53 + 4.
+        // Plain f64 loses each half and then the 1 (a tie, to 2^53).
+        let (exact, naive) = exact_and_naive(&[2f64.powi(53), 0.5, 0.5, 0.5, 0.5, 1.0]);
+        assert_eq!(naive, 2f64.powi(53));
+        assert_eq!(exact, ((1u64 << 53) + 4) as f64);
+    }
+
+    /// Values of very different magnitudes, interleaved so that f64 loses
+    /// bits at several places: the exact sum equals the integer sum
+    /// (computed in u128), which is an f64 here.
+    #[test]
+    fn interleaved_magnitudes_sum_to_the_integer_sum() {
+        // 2^60 three times (the total's ulp is 2^8 past 2^60, 2^9 past
+        // 2^61, so 127 and 129 are each below half of it), 100 values of
+        // 129, 56 of 127, 2^40 + 2^20 and 468:
+        // 3 x 2^60 + 2^40 + 2^20 + (12,900 + 7,112 + 468 = 20,480 = 40 x 512),
+        // a multiple of 2^9 below 2^62, so an f64.
+        let mut xs = Vec::new();
+        for k in 0..100 {
+            if k % 40 == 0 {
+                xs.push(2f64.powi(60));
+            }
+            xs.push(129.0);
+            if k < 56 {
+                xs.push(127.0);
+            }
+        }
+        xs.push(2f64.powi(40) + 2f64.powi(20));
+        xs.push(468.0);
+        let reference: u128 = 3 * (1u128 << 60) + (1 << 40) + (1 << 20) + 20_480;
+        let integer_sum: u128 = xs.iter().map(|&x| x as u128).sum();
+        assert_eq!(integer_sum, reference, "the hand sum above");
+        assert_eq!(reference as f64 as u128, reference, "an f64");
+        let (exact, naive) = exact_and_naive(&xs);
+        assert_ne!(naive, reference as f64, "the case defeats f64");
+        assert_eq!(exact, reference as f64);
+        // In reverse and sorted orders too.
+        xs.reverse();
+        assert_eq!(exact_and_naive(&xs).0, reference as f64);
+        xs.sort_by(f64::total_cmp);
+        assert_eq!(exact_and_naive(&xs).0, reference as f64);
+    }
+
     #[test]
     fn classic_cancellation_case_is_exact() {
         // 0.1 added ten times in f64 gives 0.9999999999999999; the exact sum of
