@@ -1,7 +1,7 @@
 //! Sharded runs: merged partials equal one process, bit for bit, however the
 //! runs were split; partials of different studies are refused.
 
-use crate::util::scenario_in;
+use crate::util::{rendered, scenario_in};
 use crmsim::engine::{simulate, simulate_with, RunPlan, Spill};
 use crmsim::output::partial::{self, Partial, PartialError};
 use crmsim::output::{csv, json};
@@ -60,16 +60,6 @@ content_t_per_unit = { x = 0.01 }
 collection_rate = { dist = "uniform", min = 0.3, max = 0.6 }
 recovery = { x = 0.8 }
 "#;
-
-fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::engine::Outcome) -> Vec<Vec<u8>> {
-    let report = Report::new(s, plan, outcome);
-    vec![
-        json::summary(s, &report),
-        csv::timeseries(&report),
-        csv::runs(&report, &outcome.runs),
-        csv::params(&outcome.runs),
-    ]
-}
 
 fn shards(s: &Scenario, total: u64, plans: &[RunPlan]) -> Vec<(String, Partial)> {
     plans

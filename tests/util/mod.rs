@@ -6,7 +6,9 @@
 
 use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::{simulate, Outcome, RunPlan};
+use crmsim::output::{csv, json};
 use crmsim::scenario::Scenario;
+use crmsim::stats::Report;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -88,6 +90,18 @@ pub fn simulate_runs(s: &Scenario, runs: u64, seed: u64) -> Outcome {
 /// The runs and seed the scenario asks for, through the engine's driver.
 pub fn simulate_all(s: &Scenario) -> Outcome {
     simulate(s, &RunPlan::from_scenario(s), &|_| {})
+}
+
+/// What `crmsim run` writes of an outcome (summary.json, timeseries.csv,
+/// runs.csv, params.csv), as bytes: what users compare.
+pub fn rendered(s: &Scenario, plan: &RunPlan, outcome: &Outcome) -> Vec<Vec<u8>> {
+    let report = Report::new(s, plan, outcome);
+    vec![
+        json::summary(s, &report),
+        csv::timeseries(&report),
+        csv::runs(&report, &outcome.runs),
+        csv::params(&outcome.runs),
+    ]
 }
 
 /// `f` on a rayon pool of `threads` threads.
