@@ -1,9 +1,13 @@
-//! Every shipped scenario validates and runs, so none rots as the format grows.
+//! Every shipped scenario validates and runs, so none rots as the format
+//! grows, and docs/scenarios.md holds the numbers they give.
 
 use crate::util::{library, root, simulate_runs};
 use crmsim::engine::{Metric, RunPlan};
+use crmsim::output::text::num;
 use crmsim::scenario::Scenario;
 use crmsim::stats::Report;
+use std::collections::BTreeSet;
+use std::fmt::Write;
 
 #[test]
 fn every_scenario_validates_and_runs() {
@@ -67,6 +71,134 @@ fn the_scenario_table_lists_every_scenario() {
             files.iter().any(|g| g == f),
             "docs/scenarios.md lists {f}, which is not in scenarios/: regenerate it with \
              `cargo run --release --example scenario_table -- 1000`"
+        );
+    }
+}
+
+/// The number of runs per scenario `docs/scenarios.md` says it was made
+/// with (`... --example scenario_table -- N`).
+fn table_runs(doc: &str) -> u64 {
+    let marker = "--example scenario_table -- ";
+    let at = doc.find(marker).expect("the document names its command") + marker.len();
+    let digits: String = doc[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect("a number of runs")
+}
+
+/// The first question of a scenario's comment block, as
+/// `examples/scenario_table.rs` finds it: the indented comment lines after
+/// `# QUESTION`, joined, up to the first question mark.
+fn question(text: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| l.trim_end() != "# QUESTION");
+    lines.next()?;
+    let mut words = Vec::new();
+    for line in lines {
+        let Some(rest) = line.strip_prefix('#') else {
+            break;
+        };
+        if !rest.starts_with("  ") || rest.trim().is_empty() {
+            break;
+        }
+        words.extend(rest.split_whitespace().map(str::to_string));
+    }
+    let joined = words.join(" ");
+    let first = match joined.find('?') {
+        Some(i) => &joined[..=i],
+        None => joined.as_str(),
+    };
+    (!first.is_empty()).then(|| first.to_string())
+}
+
+/// The table's rows, one per scenario and material, as
+/// `examples/scenario_table.rs` writes them, and the seeds used.
+fn table_rows(runs: u64) -> (String, BTreeSet<u64>) {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut rows = String::new();
+    let mut seeds = BTreeSet::new();
+    for file in library() {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let s = Scenario::from_toml(&text, &file).unwrap_or_else(|e| panic!("{e}"));
+        seeds.insert(s.seed());
+        let plan = RunPlan {
+            first_run: 0,
+            runs,
+            seed: s.seed(),
+        };
+        let report = Report::new(&s, &plan, &simulate_runs(&s, runs, s.seed()));
+        let question =
+            question(&text).unwrap_or_else(|| "(no QUESTION in the comment block)".into());
+        let horizon = format!(
+            "{}-{}{}",
+            s.start_year(),
+            s.start_year() + s.years() as i32 - 1,
+            if s.has_stockpiles() {
+                ", with stockpiles"
+            } else {
+                ""
+            }
+        );
+        for (k, m) in report.materials.iter().enumerate() {
+            let demand = m.get(Metric::DemandT).mean;
+            let short = m.get(Metric::ShortfallT);
+            let share = if demand > 0.0 {
+                100.0 * short.mean / demand
+            } else {
+                0.0
+            };
+            let (file_cell, question_cell, horizon_cell) = if k == 0 {
+                (
+                    format!("[{name}](../scenarios/{name})"),
+                    cell(&question),
+                    horizon.clone(),
+                )
+            } else {
+                (String::new(), String::new(), String::new())
+            };
+            let _ = writeln!(
+                rows,
+                "| {file_cell} | {question_cell} | {horizon_cell} | {} | {} | {} | {} | {} |",
+                cell(&m.id),
+                num(short.mean),
+                num(share),
+                num(short.p95),
+                num(m.p_shortfall),
+            );
+        }
+    }
+    (rows, seeds)
+}
+
+/// `docs/scenarios.md` holds the numbers the scenarios give today: its
+/// table, regenerated here with the runs it names, is the committed one
+/// byte for byte. A change to a scenario or to the model that moves a
+/// published number fails here until the document is regenerated.
+///
+/// The rows are made as `examples/scenario_table.rs` makes them (the
+/// library has no function for the table, and the example writes straight
+/// into docs/), so a change to the example's format must be made here too.
+#[test]
+fn the_scenario_table_holds_the_numbers_the_scenarios_give() {
+    let doc = std::fs::read_to_string(root().join("docs/scenarios.md"))
+        .expect("docs/scenarios.md exists");
+    let runs = table_runs(&doc);
+    let (rows, seeds) = table_rows(runs);
+    let header_end = doc
+        .find("|---|")
+        .and_then(|i| doc[i..].find('\n').map(|j| i + j + 1))
+        .expect("the table's header");
+    let committed = &doc[header_end..];
+    for (got, want) in rows.lines().zip(committed.lines()) {
+        assert_eq!(
+            got, want,
+            "docs/scenarios.md is out of date: regenerate it with \
+             `cargo run --release --example scenario_table -- {runs}` and commit it"
+        );
+    }
+    assert_eq!(rows, committed, "the same rows, no more and no fewer");
+    if let [seed] = seeds.iter().collect::<Vec<_>>()[..] {
+        assert!(
+            doc.contains(&format!("its own seed: {seed} in every file")),
+            "the document names the seed"
         );
     }
 }
