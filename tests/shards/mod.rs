@@ -4,9 +4,7 @@
 use crate::util::{rendered, scenario_in};
 use crmsim::engine::{simulate, simulate_with, RunPlan, Spill};
 use crmsim::output::partial::{self, Partial, PartialError};
-use crmsim::output::{csv, json};
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
 
 const SCENARIO: &str = r#"
 [simulation]
