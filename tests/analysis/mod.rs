@@ -137,7 +137,11 @@ fn optimize_agrees_with_brute_force() {
     assert_eq!(best[0].days, Some(brute));
 }
 
-/// A budget allocation never spends more than the budget.
+/// A budget allocation never spends more than the budget, and for one
+/// material it is the greedy walk up the grid done by hand: the next size
+/// while it avoids more shortage cost and its net cost stays within the
+/// budget. (Within the budget alone would pass for an allocation of
+/// nothing.)
 #[test]
 fn budget_allocation_stays_within_budget() {
     let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\nholding_cost_rate = 0.05\n");
@@ -167,6 +171,46 @@ fn budget_allocation_stays_within_budget() {
         "{}",
         row.net_stockpile_cost
     );
+
+    let baseline = simulate(&scenario(&text).without_stockpiles(), &plan, &|_| {}).runs;
+    let rows: Vec<_> = [0.0, 30.0, 60.0, 90.0, 120.0]
+        .into_iter()
+        .map(|d| {
+            let mut doc = doc.clone();
+            edit::set(&mut doc, "stockpile.x.target_days", d).unwrap();
+            let s = scenario(&toml::to_string(&doc).unwrap());
+            policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline)[0].clone()
+        })
+        .collect();
+    let walk = |budget: f64| {
+        let mut k = 0;
+        while k + 1 < rows.len()
+            && rows[k + 1].avoided_shortage_cost > rows[k].avoided_shortage_cost
+            && rows[k + 1].net_stockpile_cost <= budget
+        {
+            k += 1;
+        }
+        k
+    };
+    let k = walk(budget);
+    assert!(k > 0, "the budget buys some stock in this case");
+    assert_eq!(out[0].days, Some(30.0 * k as f64));
+    assert_eq!(row.net_stockpile_cost, rows[k].net_stockpile_cost);
+    // A budget between the net costs of 30 and 60 days stops the walk at 30.
+    assert!(rows[1].net_stockpile_cost < rows[2].net_stockpile_cost);
+    let tight = 0.5 * (rows[1].net_stockpile_cost + rows[2].net_stockpile_cost);
+    assert_eq!(walk(tight), 1, "the case has a binding budget");
+    let out = optimize(
+        &doc,
+        Path::new("a.toml"),
+        Objective::Budget(tight),
+        grid,
+        &plan,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(out[0].days, Some(30.0));
+    assert!(out[0].row.as_ref().unwrap().net_stockpile_cost <= tight);
 }
 
 /// The analysis commands write their files (and charts) and exit 0; a bad
