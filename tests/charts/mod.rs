@@ -9,6 +9,7 @@ use crmsim::output::charts::{
     self, differences, fan, frontier, Chart, Difference, Fan, FanChart, Figure, FrontierPoint, Tone,
 };
 use crmsim::output::html;
+use crmsim::output::text::num;
 use crmsim::scenario::Scenario;
 use crmsim::stats::sensitivity::rank_correlations;
 use crmsim::stats::{Report, StepRow};
@@ -163,6 +164,19 @@ fn every_material_gets_its_charts() {
             &figure(&figs, &format!("{id}-sensitivity")).chart,
             &[id, "Spearman rank correlation with total shortfall"],
         );
+    }
+    // The p95 the shortfall chart states is that of the runs' totals: the
+    // order statistics interpolated at 0.95 (n - 1), worked out here.
+    for (m, id) in ["x", "y"].iter().enumerate() {
+        let mut totals = out.runs.column(m, Metric::ShortfallT);
+        totals.sort_by(f64::total_cmp);
+        let at = 0.95 * (totals.len() - 1) as f64;
+        let (i, frac) = (at.floor() as usize, at - at.floor());
+        let p95 = totals[i] + frac * (totals[(i + 1).min(totals.len() - 1)] - totals[i]);
+        assert!(p95 > 0.0, "{id}: the case has shortfalls");
+        let svg = &figure(&figs, &format!("{id}-shortfall")).chart.svg;
+        let label = format!("p95 = {} t", num(p95));
+        assert!(svg.contains(&label), "{id}: {label:?} is drawn");
     }
     check_chart(
         &figure(&figs, "y-stockpile").chart,
