@@ -12,10 +12,11 @@
 //! with any shortfall. The same files and runs give the same document, byte
 //! for byte, whatever the number of threads.
 
-use crmsim::engine::{simulate, Metric, RunPlan};
-use crmsim::output::text::num;
+use crmsim::engine::simulate;
+use crmsim::report::num;
+use crmsim::report::Report;
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
+use crmsim::vocab::{Metric, RunPlan};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

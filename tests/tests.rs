@@ -17,6 +17,7 @@ mod numerics;
 mod products;
 mod properties;
 mod refining;
+mod samplers;
 mod scenarios;
 mod shards;
 mod stability;

@@ -8,8 +8,9 @@
 //! together, with a fixed stream, so it reproduces).
 
 use crate::engine::rng::StreamKey;
-use crate::engine::{Metric, RunTable};
 use crate::stats::quantile_sorted;
+use crate::storage::RunTable;
+use crate::vocab::Metric;
 use rand::Rng;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 

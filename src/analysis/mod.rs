@@ -8,9 +8,11 @@ pub mod edit;
 pub mod optimize;
 pub mod sweep;
 
-use crate::engine::{simulate, Metric, Outcome, RunPlan, RunTable};
+use crate::engine::simulate;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::MetricSummary;
+use crate::storage::{Outcome, RunTable};
+use crate::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 /// Why an analysis could not be run.

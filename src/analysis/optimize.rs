@@ -10,8 +10,9 @@
 //! runs): the answer is the smallest multiple of the step that does.
 
 use super::{edit, policy_rows, run, scenario_of, AnalysisError, PolicyRow};
-use crate::engine::{Outcome, RunPlan};
 use crate::scenario::{Scenario, StockTarget};
+use crate::storage::Outcome;
+use crate::vocab::RunPlan;
 use std::path::Path;
 
 /// A risk measure and its bound: `measure <= bound`.
@@ -256,7 +257,7 @@ pub fn optimize(
                             "not reachable within {} days (at {} days: {})",
                             day(steps),
                             day(steps),
-                            crate::output::text::num(target.value(&at_max[m]))
+                            crate::report::num(target.value(&at_max[m]))
                         ),
                     },
                     (Ok(_), Some(row)) => Sizing {

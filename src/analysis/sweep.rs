@@ -3,8 +3,8 @@
 
 use super::edit::{self, Setting};
 use super::{policy_rows, run, scenario_of, AnalysisError, PolicyRow};
-use crate::engine::RunPlan;
 use crate::scenario::Scenario;
+use crate::vocab::RunPlan;
 use std::path::Path;
 
 /// One point of the grid and what it achieves.

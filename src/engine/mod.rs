@@ -1,33 +1,47 @@
-//! The engine: one run's trajectory ([`run`]) and the parallel driver
+//! The engine: one group of runs ([`simulate_runs`], the model's step in `step`) and the parallel driver
 //! ([`simulate`]) that runs many and folds them into statistics.
 //!
 //! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
 //! block, per-step sums are added in run order as the runs are stepped
-//! ([`run::Workspace::sums`]); blocks are then added into an
+//! ([`Workspace::sums`]); blocks are then added into an
 //! exact sum, and quantile sketches count integers, so the statistics do not
 //! depend on which thread ran which block, nor on how many threads there were.
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
-pub mod lane_math;
-pub mod lanes;
+mod deferred;
+mod draws;
+mod emit;
+mod fast;
+mod prepare;
 pub mod products;
 pub mod rng;
-pub mod run;
-pub mod table;
+mod run;
+mod step;
+mod workspace;
+
+pub use fast::lanes::LANES;
+pub use prepare::Prepared;
+pub use run::{simulate_run, simulate_runs};
+pub use workspace::Workspace;
+
+/// Not API: the benchmarks' door to the engine's machinery, so that
+/// `benches/` can time its parts (the vector lanes and their maths, the
+/// batched random streams). Nothing else should use it.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use super::fast::lane_math;
+    pub use super::fast::lanes::Lanes;
+}
 
 use crate::scenario::Scenario;
 use crate::stats::exact::Window;
 use crate::stats::StepStats;
-use lanes::LANES;
+use crate::storage::table::{self, Spill, TableBuilder};
+use crate::storage::Outcome;
+use crate::vocab::{RunPlan, BLOCK_RUNS, N_METRICS, N_VARIABLES};
 use rayon::prelude::*;
-use run::{Prepared, Workspace};
 use std::sync::atomic::{AtomicU64, Ordering};
-use table::TableBuilder;
-pub use table::{RunTable, Spill};
-
-/// Runs per block: the unit of work and of reproducible summation.
-pub const BLOCK_RUNS: u64 = 64;
 
 /// Per-step percentiles (`timeseries.csv`) are estimated from the runs with
 /// index below this (all runs when there are fewer); means use every run.
@@ -69,215 +83,6 @@ pub fn sketch_batch_runs(cells: usize) -> usize {
         .min(within_bytes)
         .clamp(MIN_SKETCH_BATCH_RUNS, MAX_SKETCH_BATCH_RUNS);
     runs / LANES * LANES
-}
-
-/// The per-step variables recorded for each material, in output order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variable {
-    /// Demand D(t), tonnes per step.
-    Demand,
-    /// Supply used: domestic + imports delivered + compensation.
-    Supply,
-    /// Imports delivered, compensation included.
-    Imports,
-    /// Domestic secondary supply (recycling).
-    Secondary,
-    /// Domestic refinery output.
-    Refinery,
-    /// Stockpile level at the end of the step, tonnes.
-    StockpileLevel,
-    /// Stockpile release.
-    Release,
-    /// Unmet demand after release.
-    Shortfall,
-    /// Price, EUR per tonne.
-    Price,
-    /// Material held in products in use, at the end of the step, tonnes.
-    InUseStock,
-    /// Material in products reaching end of life.
-    Eol,
-    /// Material in end-of-life products that are collected.
-    Collected,
-    /// Share of the online refinery capacity whose feed arrives (1 without refineries).
-    FeedAvailability,
-    /// Imports delivered to the region and passed on (a trade hub).
-    Reexports,
-}
-
-/// Number of [`Variable`]s.
-pub const N_VARIABLES: usize = 14;
-
-impl Variable {
-    /// All variables, in output order.
-    pub const ALL: [Variable; N_VARIABLES] = [
-        Variable::Demand,
-        Variable::Supply,
-        Variable::Imports,
-        Variable::Secondary,
-        Variable::Refinery,
-        Variable::StockpileLevel,
-        Variable::Release,
-        Variable::Shortfall,
-        Variable::Price,
-        Variable::InUseStock,
-        Variable::Eol,
-        Variable::Collected,
-        Variable::FeedAvailability,
-        Variable::Reexports,
-    ];
-
-    /// The name used in `timeseries.csv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Variable::Demand => "demand",
-            Variable::Supply => "supply",
-            Variable::Imports => "imports",
-            Variable::Secondary => "secondary",
-            Variable::Refinery => "refinery",
-            Variable::StockpileLevel => "stockpile_level",
-            Variable::Release => "release",
-            Variable::Shortfall => "shortfall",
-            Variable::Price => "price",
-            Variable::InUseStock => "in_use_stock",
-            Variable::Eol => "eol",
-            Variable::Collected => "collected",
-            Variable::FeedAvailability => "feed_availability",
-            Variable::Reexports => "reexports",
-        }
-    }
-}
-
-/// The per-run totals kept for each material, in output order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    /// Total demand, tonnes.
-    DemandT,
-    /// Total supply used, tonnes.
-    SupplyT,
-    /// Total shortfall, tonnes.
-    ShortfallT,
-    /// Shortfall / demand over the horizon.
-    ShortfallFraction,
-    /// Steps with a shortfall.
-    ShortfallSteps,
-    /// Longest run of consecutive steps with a shortfall.
-    LongestShortfallSteps,
-    /// Total stockpile release, tonnes.
-    ReleaseT,
-    /// Total secondary supply, tonnes.
-    SecondaryT,
-    /// Total refinery output, tonnes.
-    RefineryT,
-    /// Stockpile purchases and holding costs, EUR (present value).
-    StockpileCostEur,
-    /// Shortfall times the value of lost load, EUR (present value).
-    ShortageCostEur,
-    /// Material in products reaching end of life, tonnes.
-    EolT,
-    /// Material collected from end-of-life products, tonnes.
-    CollectedT,
-    /// Refinery capex (in the online year) and opex, EUR.
-    RefineryCostEur,
-    /// Re-exports delivered, tonnes.
-    ReexportsT,
-    /// Value of the stock left at the horizon's end, at the base price,
-    /// discounted like the costs, EUR.
-    StockpileEndValueEur,
-}
-
-/// Number of [`Metric`]s.
-pub const N_METRICS: usize = 16;
-
-impl Metric {
-    /// All metrics, in output order.
-    pub const ALL: [Metric; N_METRICS] = [
-        Metric::DemandT,
-        Metric::SupplyT,
-        Metric::ShortfallT,
-        Metric::ShortfallFraction,
-        Metric::ShortfallSteps,
-        Metric::LongestShortfallSteps,
-        Metric::ReleaseT,
-        Metric::SecondaryT,
-        Metric::RefineryT,
-        Metric::StockpileCostEur,
-        Metric::ShortageCostEur,
-        Metric::EolT,
-        Metric::CollectedT,
-        Metric::RefineryCostEur,
-        Metric::ReexportsT,
-        Metric::StockpileEndValueEur,
-    ];
-
-    /// The name used in `summary.json` and `runs.csv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::DemandT => "demand_t",
-            Metric::SupplyT => "supply_t",
-            Metric::ShortfallT => "shortfall_t",
-            Metric::ShortfallFraction => "shortfall_fraction",
-            Metric::ShortfallSteps => "shortfall_steps",
-            Metric::LongestShortfallSteps => "longest_shortfall_steps",
-            Metric::ReleaseT => "release_t",
-            Metric::SecondaryT => "secondary_t",
-            Metric::RefineryT => "refinery_t",
-            Metric::StockpileCostEur => "stockpile_cost_eur",
-            Metric::ShortageCostEur => "shortage_cost_eur",
-            Metric::EolT => "eol_t",
-            Metric::CollectedT => "collected_t",
-            Metric::RefineryCostEur => "refinery_cost_eur",
-            Metric::ReexportsT => "reexports_t",
-            Metric::StockpileEndValueEur => "stockpile_end_value_eur",
-        }
-    }
-}
-
-/// Which runs to simulate, with which seed: the command line's choices,
-/// kept apart from the scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RunPlan {
-    /// Index of the first run (a multiple of [`BLOCK_RUNS`]).
-    pub first_run: u64,
-    /// Number of runs.
-    pub runs: u64,
-    /// Seed of every stream.
-    pub seed: u64,
-}
-
-impl RunPlan {
-    /// The `k`-th of `n` shards (0-based) of `runs` runs: a contiguous range
-    /// of whole blocks, so that merged shards equal one process bit for bit.
-    /// A shard may be empty when there are more shards than blocks.
-    pub fn shard(runs: u64, seed: u64, k: u64, n: u64) -> RunPlan {
-        let blocks = runs.div_ceil(BLOCK_RUNS);
-        let first_block = blocks * k / n;
-        let end_block = blocks * (k + 1) / n;
-        let first_run = first_block * BLOCK_RUNS;
-        let end_run = (end_block * BLOCK_RUNS).min(runs);
-        RunPlan {
-            first_run,
-            runs: end_run.saturating_sub(first_run),
-            seed,
-        }
-    }
-
-    /// All runs the scenario asks for, with its seed.
-    pub fn from_scenario(s: &Scenario) -> RunPlan {
-        RunPlan {
-            first_run: 0,
-            runs: s.runs(),
-            seed: s.seed(),
-        }
-    }
-}
-
-/// The result of simulating many runs: per-step statistics and per-run totals.
-#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Outcome {
-    /// Statistics per material, variable and step.
-    pub steps: StepStats,
-    /// Totals per run and material.
-    pub runs: RunTable,
 }
 
 /// An upper bound on the memory a simulation and its outputs take, in parts:
@@ -484,7 +289,7 @@ pub fn simulate_with(
                     // others need only their sums and totals.
                     let sketched = (PERCENTILE_RUNS.saturating_sub(group) as usize).min(n);
                     ws.record_series(sketched > 0 && width > 0);
-                    run::simulate_runs(scenario, &prep, group, n, &mut ws);
+                    simulate_runs(scenario, &prep, group, n, &mut ws);
                     if sketched > 0 && width > 0 {
                         let series = ws.series();
                         // Batches hold whole groups, but for a plan's last.

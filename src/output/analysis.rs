@@ -2,13 +2,14 @@
 //! their readable tables.
 
 use super::charts::{self, ChartError, FrontierPoint};
-use super::text::{num, table};
+use super::text::table;
 use super::Artifact;
 use crate::analysis::compare::Difference;
 use crate::analysis::edit::Setting;
 use crate::analysis::optimize::Sizing;
 use crate::analysis::sweep::SweepPoint;
 use crate::analysis::PolicyRow;
+use crate::report::num;
 use std::fmt::Write;
 
 fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {

@@ -6,9 +6,10 @@
 //! not depend on the number of threads. Numbers are written with the fewest
 //! digits that read back to the same `f64`, and whole numbers as integers.
 
-use crate::engine::table::Chunk;
-use crate::engine::{Metric, RunTable, Variable};
-use crate::stats::Report;
+use crate::report::Report;
+use crate::storage::table::Chunk;
+use crate::storage::RunTable;
+use crate::vocab::{Metric, Variable};
 use std::io;
 
 fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -342,10 +343,10 @@ mod tests {
     /// `i * 100 + c`, plus a half in every third column; in a temporary file
     /// when `spill`.
     fn numbered_table(runs: usize, spill: bool) -> RunTable {
-        use crate::engine::table::TableBuilder;
+        use crate::storage::table::TableBuilder;
         let names = vec!["a".to_string(), "b,c".to_string()];
         let spill = spill.then(|| {
-            crate::engine::Spill::new_in(&std::env::temp_dir())
+            crate::storage::Spill::new_in(&std::env::temp_dir())
                 .unwrap()
                 .above(0)
         });
@@ -364,9 +365,9 @@ mod tests {
 
     #[test]
     fn large_files_hold_every_run_in_order_whatever_the_threads() {
-        use crate::engine::N_METRICS;
-        use crate::stats::MaterialReport;
-        let runs = 3 * crate::engine::table::CHUNK_RUNS + 17;
+        use crate::report::MaterialReport;
+        use crate::vocab::N_METRICS;
+        let runs = 3 * crate::storage::table::CHUNK_RUNS + 17;
         let report = Report {
             name: "t".into(),
             runs: runs as u64,

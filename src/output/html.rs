@@ -6,11 +6,12 @@
 //! script, no stylesheet, font or image from elsewhere; the SVGs are inlined
 //! without their `xmlns` attribute, which HTML does not need.
 
-use crate::engine::Metric;
 use crate::output::charts::Figure;
-use crate::output::text::{describe, num};
+use crate::output::text::describe;
+use crate::report::num;
+use crate::report::{MaterialReport, Report};
 use crate::scenario::Scenario;
-use crate::stats::{MaterialReport, Report};
+use crate::vocab::Metric;
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values.
@@ -284,8 +285,8 @@ pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Metric;
     use crate::stats::MetricSummary;
+    use crate::vocab::Metric;
 
     fn material(p_shortfall: f64, short: [f64; 3], release: f64) -> MaterialReport {
         let at = |v: f64| MetricSummary {

@@ -1,7 +1,7 @@
 //! `summary.json`: the per-run totals of every material, summarized.
 
+use crate::report::{MaterialReport, Report};
 use crate::scenario::Scenario;
-use crate::stats::{MaterialReport, Report};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 

@@ -1,42 +1,12 @@
 //! Plain-text renderings: what `validate` understood of a scenario, and the
 //! short results table `run` prints.
 
-use crate::engine::cohort::InflowTiming;
-use crate::engine::Metric;
+use crate::report::{num, Report};
 use crate::scenario::uncertain::{DistSpec, RawUncertain, Uncertain};
+use crate::scenario::InflowTiming;
 use crate::scenario::{Arrival, Scenario, Stage, StockTarget, TargetBasis};
-use crate::stats::Report;
+use crate::vocab::Metric;
 use std::fmt::Write;
-
-/// A number for people: thousands separated by spaces above 10,000, and at
-/// most 4 significant digits below.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    let a = x.abs();
-    if a >= 1e4 {
-        let s = format!("{:.0}", a);
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(' ');
-            }
-            out.push(c);
-        }
-        format!("{}{out}", if x < 0.0 { "-" } else { "" })
-    } else if a == 0.0 {
-        "0".into()
-    } else {
-        let digits = (3 - a.log10().floor() as i32).max(0) as usize;
-        let s = format!("{x:.digits$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    }
-}
 
 /// An uncertain number as the analyst wrote it.
 pub fn uncertain(u: &Uncertain) -> String {
@@ -402,7 +372,7 @@ pub fn results_table(s: &Scenario, report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::num;
+    use crate::report::num;
 
     #[test]
     fn numbers_read_well() {

@@ -11,7 +11,7 @@ use super::{
     ProductContent, Refinery, Scenario, Source, Stage, Step, StockTarget, Stockpile, Substitution,
     Target, TargetBasis,
 };
-use crate::engine::cohort::InflowTiming;
+use crate::scenario::InflowTiming;
 use std::collections::BTreeSet;
 use std::fmt;
 

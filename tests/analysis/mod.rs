@@ -5,7 +5,8 @@ use crate::util::{crmsim, scenario, stderr, temp_dir};
 use crmsim::analysis::compare::{compare, paired_mean, unpaired_mean};
 use crmsim::analysis::optimize::{optimize, Grid, Objective, Target};
 use crmsim::analysis::{edit, policy_rows};
-use crmsim::engine::{simulate, Metric, RunPlan};
+use crmsim::engine::simulate;
+use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 /// One source cut by Poisson events (rate L, fixed d months, severity 1),

@@ -4,15 +4,16 @@
 //! sensitivity chart puts first the input that the scenario makes dominant.
 
 use crate::util::{crmsim, scenario_in, simulate_all, temp_dir};
-use crmsim::engine::{Metric, Outcome, RunPlan};
 use crmsim::output::charts::{
     self, differences, fan, frontier, Chart, Difference, Fan, FanChart, Figure, FrontierPoint, Tone,
 };
 use crmsim::output::html;
-use crmsim::output::text::num;
+use crmsim::report::num;
+use crmsim::report::sensitivity::rank_correlations;
+use crmsim::report::{Report, StepRow};
 use crmsim::scenario::Scenario;
-use crmsim::stats::sensitivity::rank_correlations;
-use crmsim::stats::{Report, StepRow};
+use crmsim::storage::Outcome;
+use crmsim::vocab::{Metric, RunPlan};
 
 /// Two materials. For "x", one disruption with a wide uniform rate (0 to 3
 /// events a year, each a full 3-month cut) drives the shortfall; a second

@@ -335,7 +335,7 @@ fn run_writes_the_documented_files_columns_and_keys() {
     );
     let rows: Vec<csv::StringRecord> = ts.records().map(Result::unwrap).collect();
     // MODEL.md's variables are all there (later features add more).
-    assert_eq!(rows.len(), 2 * 16 * crmsim::engine::Variable::ALL.len());
+    assert_eq!(rows.len(), 2 * 16 * crmsim::vocab::Variable::ALL.len());
     let seen: BTreeSet<&str> = rows.iter().map(|r| &r[3]).collect();
     assert!(VARIABLES
         .into_iter()
@@ -351,7 +351,7 @@ fn run_writes_the_documented_files_columns_and_keys() {
     let header: Vec<String> = runs.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header[..2], ["run", "material"]);
     assert_eq!(header[2..13], METRICS);
-    assert_eq!(header.len(), 2 + crmsim::engine::Metric::ALL.len());
+    assert_eq!(header.len(), 2 + crmsim::vocab::Metric::ALL.len());
     assert_eq!(runs.records().count(), 150 * 2);
     let mut params = csv::Reader::from_path(out.join("params.csv")).unwrap();
     assert_eq!(&params.headers().unwrap()[0], "run");
@@ -372,7 +372,8 @@ fn number(field: &str) -> f64 {
 
 #[test]
 fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
-    use crmsim::engine::{simulate, Metric, RunPlan};
+    use crmsim::engine::simulate;
+    use crmsim::vocab::{Metric, RunPlan};
     let tmp = temp_dir();
     let file = write_small(tmp.path());
     let out = tmp.path().join("out");

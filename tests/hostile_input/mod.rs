@@ -7,9 +7,9 @@
 //! are also simulated for two runs, which must stay finite.
 
 use crate::util::library;
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{Metric, Variable};
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, Variable};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cell::{Cell, RefCell};

@@ -2,7 +2,7 @@
 //! forms, hand calculations written out here, and conservation laws.
 
 use crate::util::{for_each_run, scenario, simulate_runs, trajectory};
-use crmsim::engine::{Metric, Variable};
+use crmsim::vocab::{Metric, Variable};
 
 fn header(years: u32, step: &str, runs: u64) -> String {
     format!(

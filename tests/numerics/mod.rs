@@ -2,9 +2,9 @@
 //! to 1 only up to rounding, and severities of exactly 0 and exactly 1.
 
 use crate::util::{for_each_run, library, load, root, scenario};
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{Metric, Variable};
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, Variable};
 use std::path::Path;
 
 mod reference;
@@ -352,9 +352,9 @@ severity = 1.0
 /// exp(ln(S/D)/e), and adds in its own order. Counts of steps are exact.
 #[test]
 fn runs_equal_a_scalar_implementation_of_the_model() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
-    use crmsim::engine::N_METRICS;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
+    use crmsim::vocab::N_METRICS;
     use reference::Draws;
     let tonnes = [
         Variable::Demand,
@@ -458,9 +458,9 @@ fn runs_equal_a_scalar_implementation_of_the_model() {
 /// full and partial groups of lanes.
 #[test]
 fn runs_side_by_side_equal_runs_alone() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
-    use crmsim::engine::N_METRICS;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
+    use crmsim::vocab::N_METRICS;
     let mut files = library();
     files.push(root().join("benches/reference.toml"));
     for file in files {
@@ -468,7 +468,7 @@ fn runs_side_by_side_equal_runs_alone() {
         let prep = Prepared::new(&s, 7);
         let steps = prep.steps();
         let n_mat = s.material_ids().count();
-        let cells = n_mat * crmsim::engine::N_VARIABLES * steps;
+        let cells = n_mat * crmsim::vocab::N_VARIABLES * steps;
         let mut alone = Workspace::new(&s, &prep);
         let mut lanes = Workspace::new(&s, &prep);
         for (first, n) in [(0, LANES), (LANES as u64, 1), (40, LANES - 1)] {
@@ -498,7 +498,8 @@ fn runs_side_by_side_equal_runs_alone() {
 /// runs end on a partial group of lanes, whose empty lanes add nothing.
 #[test]
 fn per_step_means_are_the_means_of_the_runs_alone() {
-    use crmsim::engine::{simulate, RunPlan};
+    use crmsim::engine::simulate;
+    use crmsim::vocab::RunPlan;
     let s = load("benches/reference.toml");
     let plan = RunPlan {
         first_run: 0,
@@ -508,7 +509,7 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
     let outcome = simulate(&s, &plan, &|_| {});
     let prep = Prepared::new(&s, plan.seed);
     let mut ws = Workspace::new(&s, &prep);
-    let cells = s.material_ids().count() * crmsim::engine::N_VARIABLES * prep.steps();
+    let cells = s.material_ids().count() * crmsim::vocab::N_VARIABLES * prep.steps();
     let mut sums = vec![0.0; cells];
     for run in 0..plan.runs {
         simulate_run(&s, &prep, run, &mut ws);
@@ -537,8 +538,8 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
 /// runs full of disruptions (the reference scenario's events).
 #[test]
 fn a_workspace_keeps_nothing_from_earlier_runs() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
     let s = load("benches/reference.toml");
     let prep = Prepared::new(&s, 5);
     let mut fresh = Workspace::new(&s, &prep);
@@ -565,8 +566,8 @@ fn a_workspace_keeps_nothing_from_earlier_runs() {
 /// binds, so both ways must give the same bits in every series and total.
 #[test]
 fn prices_after_the_steps_equal_prices_within_them() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
     for name in ["gallium-eu", "defence-supply", "nickel-hub"] {
         let file = root().join(format!("scenarios/{name}.toml"));
         let text = std::fs::read_to_string(&file).expect("a library scenario");

@@ -12,7 +12,7 @@
 //! per-run parameters) and everything else fixed, so that each lane of a
 //! group of runs steps different numbers.
 
-use crmsim::engine::{Metric, Variable, N_METRICS};
+use crmsim::vocab::{Metric, Variable, N_METRICS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write;

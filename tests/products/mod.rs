@@ -3,8 +3,8 @@
 //! added demand.
 
 use crate::util::{for_each_run, one_run, scenario};
-use crmsim::engine::run::{Prepared, Workspace};
-use crmsim::engine::{Metric, Variable};
+use crmsim::engine::{Prepared, Workspace};
+use crmsim::vocab::{Metric, Variable};
 use statrs::distribution::{ContinuousCDF, LogNormal};
 
 /// One run of a one-material scenario with the given product table.

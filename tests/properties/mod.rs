@@ -9,9 +9,9 @@
 //! same results.
 
 use crate::util::{on_threads, rendered};
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{simulate, Metric, RunPlan, Variable, BLOCK_RUNS};
+use crmsim::engine::{simulate, simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, RunPlan, Variable, BLOCK_RUNS};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::FileFailurePersistence;

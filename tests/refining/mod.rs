@@ -2,7 +2,7 @@
 //! responses, against hand-worked cases.
 
 use crate::util::{one_run, scenario, simulate_runs};
-use crmsim::engine::{Metric, Variable};
+use crmsim::vocab::{Metric, Variable};
 
 const HEAD: &str =
     "[simulation]\nname = \"r\"\nstart_year = 2025\nstep = \"month\"\nruns = 1\nseed = 1\n";

@@ -2,10 +2,9 @@
 //! grows, and docs/scenarios.md holds the numbers they give.
 
 use crate::util::{library, root, simulate_runs};
-use crmsim::engine::{Metric, RunPlan};
-use crmsim::output::text::num;
+use crmsim::report::{num, Report};
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
+use crmsim::vocab::{Metric, RunPlan};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 

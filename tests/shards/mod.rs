@@ -2,9 +2,11 @@
 //! runs were split; partials of different studies are refused.
 
 use crate::util::{rendered, scenario_in};
-use crmsim::engine::{simulate, simulate_with, RunPlan, Spill};
-use crmsim::output::partial::{self, Partial, PartialError};
+use crmsim::engine::{simulate, simulate_with};
 use crmsim::scenario::Scenario;
+use crmsim::storage::partial::{self, Partial, PartialError};
+use crmsim::storage::Spill;
+use crmsim::vocab::RunPlan;
 
 const SCENARIO: &str = r#"
 [simulation]

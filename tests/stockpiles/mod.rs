@@ -2,9 +2,9 @@
 //! several stockpiles in a release order, and costs as present values.
 
 use crate::util::{one_run, scenario, simulate_runs};
-use crmsim::engine::run::Workspace;
-use crmsim::engine::{Metric, Variable};
+use crmsim::engine::Workspace;
 use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, Variable};
 
 /// Demand 120 t/yr (10 t a month) from one source, cut fully from March 2025
 /// for `months`, plus the given stockpile tables.

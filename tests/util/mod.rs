@@ -4,11 +4,12 @@
 //! machinery (lanes, workspaces) reach it through these, so that a move of
 //! its internals is mended here.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
-use crmsim::engine::{simulate, Outcome, RunPlan};
+use crmsim::engine::{simulate, simulate_run, Prepared, Workspace};
 use crmsim::output::{csv, json};
+use crmsim::report::Report;
 use crmsim::scenario::Scenario;
-use crmsim::stats::Report;
+use crmsim::storage::Outcome;
+use crmsim::vocab::RunPlan;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -19,11 +19,12 @@
 
 use super::input::{Indicators, MaterialInputs, StageKind, OTHER};
 use super::method::{hhi_wgi_t, supply_risk};
-use crate::engine::lanes::LANES;
-use crate::engine::run::{simulate_runs, Prepared, Workspace};
-use crate::engine::{Metric, RunPlan, Variable, BLOCK_RUNS};
+use crate::engine::LANES;
+use crate::engine::{simulate_runs, Prepared, Workspace};
+use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::stats::{quantile_sorted, Report};
+use crate::stats::quantile_sorted;
+use crate::vocab::{Metric, RunPlan, Variable, BLOCK_RUNS};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 

@@ -8,7 +8,7 @@ use super::{
     row_chart_frame, text, title_height, Chart, ChartError, Dash, Draw, DrawResult, Swatch, FONT,
     GRID, INK, MUTED,
 };
-use crate::output::text::num;
+use crate::report::num;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;

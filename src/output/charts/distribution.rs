@@ -5,7 +5,7 @@ use super::{
     axis_top, draw_legend, draw_line, draw_title, legend_height, render, text, title_height, Chart,
     ChartError, Dash, Draw, DrawResult, Swatch, FONT, GRID, INK, MUTED,
 };
-use crate::output::text::num;
+use crate::report::num;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};

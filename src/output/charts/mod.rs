@@ -24,12 +24,13 @@ pub use distribution::{shortfall, ShortfallChart};
 pub use time::{fan, Fan, FanChart, Tone};
 pub use tornado::tornado;
 
-use crate::engine::{Metric, RunTable, Variable};
-use crate::output::text::num;
 use crate::output::Artifact;
+use crate::report::num;
+use crate::report::sensitivity::rank_correlations_all;
+use crate::report::{Report, StepRow};
 use crate::scenario::Scenario;
-use crate::stats::sensitivity::rank_correlations_all;
-use crate::stats::{Report, StepRow};
+use crate::storage::RunTable;
+use crate::vocab::{Metric, Variable};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;

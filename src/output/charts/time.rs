@@ -4,8 +4,8 @@ use super::{
     axis_top, draw_legend, draw_line, draw_title, legend_height, render, text, title_height, Chart,
     ChartError, Dash, Draw, DrawResult, Swatch, FONT, GRID, INK,
 };
-use crate::output::text::num;
-use crate::stats::StepRow;
+use crate::report::num;
+use crate::report::StepRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};

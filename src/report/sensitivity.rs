@@ -7,7 +7,8 @@
 //! ranks measure "does more of this input go with more of that output",
 //! whatever the shape, and one extreme run cannot dominate them.
 
-use crate::engine::{Metric, RunTable};
+use crate::storage::RunTable;
+use crate::vocab::Metric;
 
 /// Ranks of `xs`, from 1 (smallest) to n (largest); tied values all get the
 /// average of the ranks they span (e.g. `[5, 7, 7, 9]` -> `[1, 2.5, 2.5, 4]`),
@@ -186,7 +187,8 @@ mod tests {
 
     #[test]
     fn all_materials_at_once_equal_one_at_a_time() {
-        use crate::engine::{simulate, RunPlan};
+        use crate::engine::simulate;
+        use crate::vocab::RunPlan;
         let s = crate::scenario::Scenario::load(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/benches/reference.toml"

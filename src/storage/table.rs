@@ -12,7 +12,7 @@
 //! and remember the first error, which [`RunTable::read_error`] reports.
 //! Whoever writes results from a table checks it before writing anything.
 
-use super::{Metric, N_METRICS};
+use crate::vocab::{Metric, N_METRICS};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;

@@ -6,9 +6,10 @@
 //! exactly and appends the tables in run order, so the merged result equals
 //! the result of one process, bit for bit, however the runs were split.
 
-use crate::engine::table::TableBuilder;
-use crate::engine::{Outcome, RunPlan, Spill};
+use super::table::TableBuilder;
+use super::{Outcome, Spill};
 use crate::stats::StepStats;
+use crate::vocab::RunPlan;
 use serde::{Deserialize, Serialize};
 
 /// The file name of a partial inside a shard's output folder.
