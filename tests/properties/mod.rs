@@ -11,6 +11,7 @@
 use crate::util::{on_threads, rendered};
 use crmsim::engine::{simulate, simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
+use crmsim::storage::partial::Partial;
 use crmsim::vocab::{Metric, RunPlan, Variable, BLOCK_RUNS};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -513,16 +514,13 @@ proptest! {
     }
 
     /// The same seed gives the same results on one thread and on two or
-    /// three: the same per-run table and, byte for byte, the same files.
-    /// The runs span two to seven blocks of 64 (the scenario's own 1 to 4
-    /// runs would be one block, hence one worker whatever the pool), often
-    /// ending on a partial block, so workers take blocks in an order that
-    /// varies from one call to the next and their statistics are merged in
-    /// that order.
-    ///
-    /// The per-step statistics are compared through what is written of
-    /// them, not with `==`: their exact sums may hold one value in limbs
-    /// laid out differently (a leading zero limb), which `==` tells apart.
+    /// three: the same per-run table, the same per-step statistics (`==`)
+    /// and, byte for byte, the same files and the same partial result (what
+    /// a shard writes). The runs span two to seven blocks of 64 (the
+    /// scenario's own 1 to 4 runs would be one block, hence one worker
+    /// whatever the pool), often ending on a partial block, so workers take
+    /// blocks in an order that varies from one call to the next and their
+    /// statistics are merged in that order.
     #[test]
     fn the_same_seed_gives_the_same_results(
         spec in scenario_spec(),
@@ -536,7 +534,17 @@ proptest! {
         let a = on_threads(1, || simulate(&s, &plan, &|_| {}));
         let b = on_threads(threads, || simulate(&s, &plan, &|_| {}));
         prop_assert_eq!(&a.runs, &b.runs, "{} runs, {} threads\n{}", runs, threads, text);
-        let (a, b) = (rendered(&s, &plan, &a), rendered(&s, &plan, &b));
+        prop_assert!(a.steps == b.steps, "per-step statistics differ: {} runs, {} threads\n{}", runs, threads, text);
+        let (files_a, files_b) = (rendered(&s, &plan, &a), rendered(&s, &plan, &b));
+        let partial = |o| Partial::new(text.clone(), runs, plan, o).encode();
+        prop_assert!(
+            partial(a) == partial(b),
+            "partial results differ: {} runs, {} threads\n{}",
+            runs,
+            threads,
+            text
+        );
+        let (a, b) = (files_a, files_b);
         for (k, name) in ["summary.json", "timeseries.csv", "runs.csv", "params.csv"]
             .iter()
             .enumerate()
