@@ -673,7 +673,16 @@ impl Catalogue {
                     .is_none_or(|g| r.region.eq_ignore_ascii_case(g))
         };
         let matching: Vec<&Row> = self.rows.iter().filter(|r| matches(r)).collect();
-        if matching.is_empty() && (filter.material.is_some() || filter.region.is_some()) {
+        // A material no row names is a typo, even though the rows of every
+        // material (`all`) match it.
+        let named = |m: &str| {
+            self.rows
+                .iter()
+                .any(|r| matches!(&r.materials, Materials::List(ids) if ids.iter().any(|i| i == m)))
+        };
+        if filter.material.as_deref().is_some_and(|m| !named(m))
+            || matching.is_empty() && (filter.material.is_some() || filter.region.is_some())
+        {
             return Err(self.no_match(filter));
         }
 
@@ -778,7 +787,7 @@ impl Catalogue {
             .rows
             .iter()
             .flat_map(|r| match &r.materials {
-                Materials::All => vec!["all"],
+                Materials::All => vec![],
                 Materials::List(ids) => ids.iter().map(String::as_str).collect(),
             })
             .collect();
@@ -1387,6 +1396,19 @@ mod tests {
             "t.csv: no row matches --material tin; materials in the catalogue: cobalt, \
              gallium, germanium, indium, nickel; regions and routes: AA, BB"
         );
+        // A row of every material (`all`) does not make a typo match.
+        let mut rows = ROWS.to_vec();
+        rows.push("sea-1,all,RedSea,logistics,2011-02,2011-03,,,,yes,,,src h,");
+        let e = Catalogue::from_csv(&text(&rows), Path::new("t.csv"))
+            .unwrap()
+            .fit(&Filter {
+                material: Some("nikel".into()),
+                ..Filter::default()
+            })
+            .unwrap_err();
+        assert!(e.to_string().starts_with(
+            "t.csv: no row matches --material nikel; materials in the catalogue: cobalt,"
+        ));
         let e = small()
             .fit(&Filter {
                 until: Some("2004-12".parse().unwrap()),

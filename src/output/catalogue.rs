@@ -67,6 +67,7 @@ fn route_name(region: &str) -> String {
 fn months(e: &Event) -> String {
     match e.censored_at {
         Some(at) => format!("{}+ months (in force at {at}, censored)", e.months),
+        None if e.months == 1 => "1 month".into(),
         None => format!("{} months", e.months),
     }
 }
