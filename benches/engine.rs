@@ -14,13 +14,14 @@ use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, Throughput,
 };
+use crmsim::engine::bench_support::lane_math;
+use crmsim::engine::bench_support::Lanes;
 use crmsim::engine::cohort::{self, AgeGrid, Lifetime, TailPoint, YearWeights};
-use crmsim::engine::lane_math;
-use crmsim::engine::lanes::{Lanes, LANES};
 use crmsim::engine::products::ProductsPrep;
 use crmsim::engine::rng::StreamKey;
-use crmsim::engine::run::{simulate_run, simulate_runs, Prepared, Workspace};
+use crmsim::engine::LANES;
 use crmsim::engine::{simulate, sketch_batch_runs};
+use crmsim::engine::{simulate_run, simulate_runs, Prepared, Workspace};
 use crmsim::scenario::InflowTiming;
 use crmsim::scenario::Scenario;
 use crmsim::stats::StepStats;

@@ -8,12 +8,15 @@
 //!
 //! Data flows one way:
 //! scenario file -> [`scenario::Scenario`] (validated once) ->
-//! [`engine::simulate`] -> [`stats::Report`] -> [`output`] renderers -> files.
+//! [`engine::simulate`] -> [`report::Report`] -> [`output`] renderers -> files.
 //!
 //! Reproducibility: every random number comes from a stream keyed by (seed,
 //! run, name of what is drawn), so the same seed gives the same results bit
 //! for bit whatever the number of threads, and policy variants of a scenario
-//! see the same random world run by run (common random numbers).
+//! see the same random world run by run (common random numbers). Every draw
+//! goes through [`sampling`], whose samplers take their logarithms and
+//! exponentials from `libm` rather than the platform's C library, so the
+//! same seed gives the same bits on every platform too.
 
 #![warn(missing_docs)]
 
@@ -23,6 +26,7 @@ pub mod cli;
 pub mod engine;
 pub mod output;
 pub mod report;
+pub mod sampling;
 pub mod scenario;
 pub mod stats;
 pub mod storage;

@@ -6,7 +6,7 @@
 //! validated. Each gives `Ok` or `Err`, never a panic; mutants that validate
 //! are also simulated for two runs, which must stay finite.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
 use rand::{Rng, SeedableRng};

@@ -1,8 +1,8 @@
 //! The model's numbers against numbers worked out outside the code: closed
 //! forms, hand calculations written out here, and conservation laws.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::simulate;
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::storage::Outcome;
 use crmsim::vocab::{Metric, RunPlan, Variable};

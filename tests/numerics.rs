@@ -1,7 +1,7 @@
 //! Numerical care at the edges: tiny, huge and zero demands, shares that sum
 //! to 1 only up to rounding, and severities of exactly 0 and exactly 1.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
 use std::path::Path;
@@ -353,8 +353,8 @@ severity = 1.0
 /// full and partial groups of lanes.
 #[test]
 fn runs_side_by_side_equal_runs_alone() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
     use crmsim::vocab::N_METRICS;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<_> = std::fs::read_dir(root.join("scenarios"))
@@ -439,8 +439,8 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
 /// runs full of disruptions (the reference scenario's events).
 #[test]
 fn a_workspace_keeps_nothing_from_earlier_runs() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
     let prep = Prepared::new(&s, 5);
@@ -468,8 +468,8 @@ fn a_workspace_keeps_nothing_from_earlier_runs() {
 /// binds, so both ways must give the same bits in every series and total.
 #[test]
 fn prices_after_the_steps_equal_prices_within_them() {
-    use crmsim::engine::lanes::LANES;
-    use crmsim::engine::run::simulate_runs;
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in ["gallium-eu", "defence-supply", "nickel-hub"] {
         let file = root.join(format!("scenarios/{name}.toml"));

@@ -2,7 +2,7 @@
 //! and hand calculations: outflows, mass balance, collection and recovery,
 //! added demand.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
 use statrs::distribution::{ContinuousCDF, LogNormal};

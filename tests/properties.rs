@@ -8,8 +8,8 @@
 //! shortfall; nothing is negative, infinite or NaN; and the same seed gives the
 //! same results.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::simulate;
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, RunPlan, Variable};
 use proptest::prelude::*;

@@ -1,8 +1,8 @@
 //! Domestic refining, supply-chain stages, routes and hubs, and market
 //! responses, against hand-worked cases.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::simulate;
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, RunPlan, Variable};
 use std::path::Path;

@@ -1,8 +1,8 @@
 //! Stockpile policies against hand calculations: release rules, refill rules,
 //! several stockpiles in a release order, and costs as present values.
 
-use crmsim::engine::run::{simulate_run, Prepared, Workspace};
 use crmsim::engine::simulate;
+use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, RunPlan, Variable};
 use std::path::Path;

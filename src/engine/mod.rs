@@ -1,19 +1,38 @@
-//! The engine: one run's trajectory ([`run`]) and the parallel driver
+//! The engine: one group of runs ([`simulate_runs`], the model's step in `step`) and the parallel driver
 //! ([`simulate`]) that runs many and folds them into statistics.
 //!
 //! Runs are simulated in blocks of [`BLOCK_RUNS`] consecutive runs. Within a
 //! block, per-step sums are added in run order as the runs are stepped
-//! ([`run::Workspace::sums`]); blocks are then added into an
+//! ([`Workspace::sums`]); blocks are then added into an
 //! exact sum, and quantile sketches count integers, so the statistics do not
 //! depend on which thread ran which block, nor on how many threads there were.
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
-pub mod lane_math;
-pub mod lanes;
+mod deferred;
+mod draws;
+mod emit;
+mod fast;
+mod prepare;
 pub mod products;
 pub mod rng;
-pub mod run;
+mod run;
+mod step;
+mod workspace;
+
+pub use fast::lanes::LANES;
+pub use prepare::Prepared;
+pub use run::{simulate_run, simulate_runs};
+pub use workspace::Workspace;
+
+/// Not API: the benchmarks' door to the engine's machinery, so that
+/// `benches/` can time its parts (the vector lanes and their maths, the
+/// batched random streams). Nothing else should use it.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use super::fast::lane_math;
+    pub use super::fast::lanes::Lanes;
+}
 
 use crate::scenario::Scenario;
 use crate::stats::exact::Window;
@@ -21,9 +40,7 @@ use crate::stats::StepStats;
 use crate::storage::table::{self, Spill, TableBuilder};
 use crate::storage::Outcome;
 use crate::vocab::{RunPlan, BLOCK_RUNS, N_METRICS, N_VARIABLES};
-use lanes::LANES;
 use rayon::prelude::*;
-use run::{Prepared, Workspace};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Per-step percentiles (`timeseries.csv`) are estimated from the runs with
@@ -272,7 +289,7 @@ pub fn simulate_with(
                     // others need only their sums and totals.
                     let sketched = (PERCENTILE_RUNS.saturating_sub(group) as usize).min(n);
                     ws.record_series(sketched > 0 && width > 0);
-                    run::simulate_runs(scenario, &prep, group, n, &mut ws);
+                    simulate_runs(scenario, &prep, group, n, &mut ws);
                     if sketched > 0 && width > 0 {
                         let series = ws.series();
                         // Batches hold whole groups, but for a plan's last.

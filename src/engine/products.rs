@@ -12,7 +12,7 @@
 //! same weight, or step by step if they do not.
 
 use super::cohort::{self, AgeGrid, Lifetime, MaterialContent, TailPoint, YearWeights};
-use super::lanes::{Lanes, LANES};
+use super::fast::{Lanes, LANES};
 use crate::scenario::{LifetimeSpec, Product, Scenario};
 
 /// Smallest lifetime parameter used: draws are kept above it.
@@ -395,8 +395,11 @@ mod tests {
         let mut k = vec![0.0; n];
         cohort::outflow_kernel(lt, InflowTiming::Middle, 1.0 / 12.0, &mut k);
         let mut out = vec![0.0; steps];
-        cohort::convolve_from_into(&it.weights, &k, it.hist, &mut out);
-        (cohort::cumulative_outflow(&it.weights, &k, it.hist), out)
+        cohort::reference::convolve_from_into(&it.weights, &k, it.hist, &mut out);
+        (
+            cohort::reference::cumulative_outflow(&it.weights, &k, it.hist),
+            out,
+        )
     }
 
     // A product's outflow, grouped by year or (weights not constant within

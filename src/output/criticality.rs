@@ -1,11 +1,13 @@
-//! `criticality.csv`, `criticality_dynamic.csv`, `criticality_ranking.csv`
-//! and the readable table of `crmsim criticality`. An empty cell is a value
-//! that could not be computed; the row's `missing_inputs` says why.
+//! `criticality.csv`, `criticality_dynamic.csv`, `criticality_ranking.csv`,
+//! `criticality_comparison.csv` and the readable tables of `crmsim
+//! criticality`. An empty cell is a value that could not be computed; the
+//! row's `missing_inputs` says why.
 
 use super::text::table;
 use crate::analysis::criticality::dynamic::Dynamic;
+use crate::analysis::criticality::published::Pair;
 use crate::analysis::criticality::ranking::{Indicator, Ranking};
-use crate::analysis::criticality::Assessment;
+use crate::analysis::criticality::{Assessment, Comparison};
 use crate::report::num;
 
 fn finish(w: ::csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -30,7 +32,8 @@ fn strings(xs: &[&str]) -> Vec<String> {
 
 /// `criticality.csv`: one row per material and stage, in file order. EI is
 /// the material's; `critical` uses the row's SR; `bottleneck` marks the
-/// stage whose SR is the material's.
+/// stage whose SR is the material's; `sr_basis` says which supply the SR
+/// uses (`both`, `global` or `eu`).
 pub fn assessment_csv(a: &Assessment) -> Vec<u8> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     write(
@@ -52,6 +55,7 @@ pub fn assessment_csv(a: &Assessment) -> Vec<u8> {
             "other_gs",
             "other_eu",
             "missing_inputs",
+            "sr_basis",
         ]),
     );
     for m in &a.materials {
@@ -79,6 +83,7 @@ pub fn assessment_csv(a: &Assessment) -> Vec<u8> {
                     cell(s.other_gs),
                     cell(s.other_eu),
                     missing.join("; "),
+                    s.sr_basis.name().to_string(),
                 ],
             );
         }
@@ -232,4 +237,96 @@ pub fn summary_table(a: &Assessment, r: &Ranking) -> String {
         ],
         &rows,
     )
+}
+
+/// `criticality_comparison.csv`: per material and stage with a published
+/// value, the computed SR and EI beside the published ones and the
+/// difference (computed - published); `sr_basis` is the supply the computed
+/// SR uses. Empty where a value is not known.
+pub fn comparison_csv(c: &Comparison) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    write(
+        &mut w,
+        &strings(&[
+            "material",
+            "stage",
+            "sr_basis",
+            "sr_computed",
+            "sr_published",
+            "sr_difference",
+            "ei_computed",
+            "ei_published",
+            "ei_difference",
+        ]),
+    );
+    for r in &c.rows {
+        write(
+            &mut w,
+            &[
+                r.material.clone(),
+                r.stage.name().to_string(),
+                r.sr_basis.name().to_string(),
+                cell(r.sr.computed),
+                cell(r.sr.published),
+                cell(r.sr.difference()),
+                cell(r.ei.computed),
+                cell(r.ei.published),
+                cell(r.ei.difference()),
+            ],
+        );
+    }
+    finish(w)
+}
+
+/// Two decimals, `-` when unknown.
+fn two(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"))
+}
+
+/// A difference with its sign, two decimals (`-` when unknown).
+fn signed(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |x| format!("{x:+.2}"))
+}
+
+/// The readable comparison with the published values: per material and
+/// stage, computed, published and difference for SR and EI (two decimals),
+/// and the supply the computed SR uses; then the published rows the file
+/// has no stage for.
+pub fn comparison_table(c: &Comparison) -> String {
+    let pair = |p: &Pair| [two(p.computed), two(p.published), signed(p.difference())];
+    let rows: Vec<Vec<String>> = c
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.material.clone(),
+                r.stage.name().to_string(),
+                r.sr_basis.name().to_string(),
+            ];
+            row.extend(pair(&r.sr));
+            row.extend(pair(&r.ei));
+            row
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "material",
+            "stage",
+            "SR basis",
+            "SR computed",
+            "SR published",
+            "SR diff",
+            "EI computed",
+            "EI published",
+            "EI diff",
+        ],
+        &rows,
+    );
+    if !c.unmatched.is_empty() {
+        out.push_str(&format!(
+            "Published, not in the indicator file: {}\n",
+            c.unmatched.join(", ")
+        ));
+    }
+    out
 }

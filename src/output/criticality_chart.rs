@@ -1,8 +1,9 @@
 //! The classic criticality chart: economic importance on x, supply risk on y,
 //! the two thresholds as dashed lines bounding the critical area, and one
 //! labelled point per material that has both values (the others are named
-//! under the plot). SVG, with its text measured in the font embedded for all
-//! charts (see [`super::charts`]).
+//! under the plot). SVG and PNG, drawn by one function on either backend,
+//! with the text in the font embedded for all charts (see [`super::charts`]):
+//! no system font is needed.
 
 use crate::analysis::criticality::Assessment;
 use plotters::prelude::*;
@@ -16,8 +17,8 @@ fn err<E: std::fmt::Display>(e: E) -> ChartError {
     ChartError(e.to_string())
 }
 
-/// Chart size in pixels.
-const SIZE: (u32, u32) = (900, 650);
+/// Chart size in pixels (of the PNG, and of the SVG's view box).
+pub const SIZE: (u32, u32) = (900, 650);
 
 /// The chart of `a` as SVG bytes: each material at (EI, SR of its bottleneck
 /// stage).
@@ -26,6 +27,43 @@ const SIZE: (u32, u32) = (900, 650);
 /// [`ChartError`] if plotters fails to draw.
 pub fn chart_svg(a: &Assessment) -> Result<Vec<u8>, ChartError> {
     super::charts::font_ready().map_err(err)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        draw(a, &root)?;
+    }
+    Ok(svg.into_bytes())
+}
+
+/// The chart of `a` as PNG bytes (8-bit RGB, [`SIZE`]), the same drawing as
+/// [`chart_svg`].
+///
+/// # Errors
+/// [`ChartError`] if plotters fails to draw or the PNG cannot be encoded.
+pub fn chart_png(a: &Assessment) -> Result<Vec<u8>, ChartError> {
+    super::charts::font_ready().map_err(err)?;
+    let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+        draw(a, &root)?;
+    }
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, SIZE.0, SIZE.1);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(err)?;
+        w.write_image_data(&rgb).map_err(err)?;
+        w.finish().map_err(err)?;
+    }
+    Ok(bytes)
+}
+
+/// Draws the chart of `a` on `root` and presents it.
+fn draw<DB: DrawingBackend>(
+    a: &Assessment,
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<(), ChartError> {
     let points: Vec<(&str, f64, f64)> = a
         .materials
         .iter()
@@ -48,9 +86,7 @@ pub fn chart_svg(a: &Assessment) -> Result<Vec<u8>, ChartError> {
         .map(|p| p.2 * 1.15)
         .fold((a.sr_threshold * 2.0).max(1.0), f64::max);
 
-    let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let (plot, note) = root.split_vertically(SIZE.1 - 40);
         let mut chart = ChartBuilder::on(&plot)
@@ -130,5 +166,5 @@ pub fn chart_svg(a: &Assessment) -> Result<Vec<u8>, ChartError> {
             .map_err(err)?;
         root.present().map_err(err)?;
     }
-    Ok(svg.into_bytes())
+    Ok(())
 }

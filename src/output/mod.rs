@@ -1,4 +1,4 @@
-//! Outputs: renderers that turn a [`Report`](crate::stats::Report) into bytes
+//! Outputs: renderers that turn a [`Report`](crate::report::Report) into bytes
 //! (JSON, CSV, text, charts, an HTML report), and the one function that
 //! writes them to disk.
 //!

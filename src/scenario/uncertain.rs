@@ -3,10 +3,13 @@
 //!
 //! The raw form ([`RawUncertain`]) mirrors the TOML; [`Uncertain::build`]
 //! checks the parameters, naming the offending field, and constructs the
-//! sampler once, so sampling in the engine cannot fail.
+//! sampler once (from [`crate::sampling`], the same bits on every
+//! platform), so sampling in the engine cannot fail.
 
+use crate::sampling::{
+    self, Beta, Exponential, Gamma, LogNormal, Normal, Pert, Triangular, Uniform, Weibull,
+};
 use rand::Rng;
-use rand_distr::{Beta, Distribution, Exp, Gamma, LogNormal, Normal, Pert, Triangular, Weibull};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -194,15 +197,15 @@ impl<'de> Deserialize<'de> for RawUncertain {
 /// The constructed sampler of a distribution.
 #[derive(Debug, Clone)]
 enum Sampler {
-    Normal(Normal<f64>),
-    LogNormal(LogNormal<f64>),
-    Uniform { min: f64, width: f64 },
-    Triangular(Triangular<f64>),
-    Pert(Pert<f64>),
-    Beta(Beta<f64>),
-    Gamma(Gamma<f64>),
-    Exponential(Exp<f64>),
-    Weibull(Weibull<f64>),
+    Normal(Normal),
+    LogNormal(LogNormal),
+    Uniform(Uniform),
+    Triangular(Triangular),
+    Pert(Pert),
+    Beta(Beta),
+    Gamma(Gamma),
+    Exponential(Exponential),
+    Weibull(Weibull),
 }
 
 /// A validated uncertain number: fixed, or a distribution ready to sample.
@@ -221,40 +224,6 @@ pub struct ParamError {
     pub field: Option<&'static str>,
     /// What is wrong and what would be valid.
     pub message: String,
-}
-
-fn err(field: &'static str, message: String) -> ParamError {
-    ParamError {
-        field: Some(field),
-        message,
-    }
-}
-
-fn finite(field: &'static str, x: f64) -> Result<f64, ParamError> {
-    if x.is_finite() {
-        Ok(x)
-    } else {
-        Err(err(
-            field,
-            format!("must be a finite number (got {})", show(x)),
-        ))
-    }
-}
-
-fn positive(field: &'static str, x: f64) -> Result<f64, ParamError> {
-    if finite(field, x)? > 0.0 {
-        Ok(x)
-    } else {
-        Err(err(field, format!("must be > 0 (got {})", show(x))))
-    }
-}
-
-fn non_negative(field: &'static str, x: f64) -> Result<f64, ParamError> {
-    if finite(field, x)? >= 0.0 {
-        Ok(x)
-    } else {
-        Err(err(field, format!("must be >= 0 (got {})", show(x))))
-    }
 }
 
 impl Uncertain {
@@ -339,7 +308,7 @@ impl Uncertain {
             None => return self.fixed,
             Some(Sampler::Normal(d)) => d.sample(rng),
             Some(Sampler::LogNormal(d)) => d.sample(rng),
-            Some(Sampler::Uniform { min, width }) => min + width * rng.random::<f64>(),
+            Some(Sampler::Uniform(d)) => d.sample(rng),
             Some(Sampler::Triangular(d)) => d.sample(rng),
             Some(Sampler::Pert(d)) => d.sample(rng),
             Some(Sampler::Beta(d)) => d.sample(rng),
@@ -374,104 +343,71 @@ impl Uncertain {
 /// Checks a distribution's parameters and builds its sampler.
 fn build_sampler(d: &DistSpec) -> Result<Sampler, ParamError> {
     let s = match *d {
-        DistSpec::Normal { mean, sd } => {
-            finite("mean", mean)?;
-            non_negative("sd", sd)?;
-            Sampler::Normal(Normal::new(mean, sd).expect("checked: finite mean, sd >= 0"))
-        }
+        DistSpec::Normal { mean, sd } => Sampler::Normal(Normal::new(mean, sd).map_err(param)?),
         DistSpec::Lognormal { mean, sd } => {
-            positive("mean", mean)?;
-            non_negative("sd", sd)?;
-            // Parameters of the underlying normal from the value's own moments.
-            let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
-            let mu = mean.ln() - 0.5 * sigma2;
-            if !(sigma2.is_finite() && mu.is_finite()) {
-                return Err(err(
-                    "sd",
-                    format!(
-                        "is too large for the mean of a lognormal (sd / mean = {})",
-                        show(sd / mean)
-                    ),
-                ));
-            }
-            Sampler::LogNormal(
-                LogNormal::new(mu, sigma2.sqrt()).expect("checked: finite mu, sigma >= 0"),
-            )
+            Sampler::LogNormal(LogNormal::from_mean_sd(mean, sd).map_err(param)?)
         }
-        DistSpec::Uniform { min, max } => {
-            finite("min", min)?;
-            finite("max", max)?;
-            if min > max {
-                return Err(err(
-                    "min",
-                    format!("must be <= max (got min {} > max {})", show(min), show(max)),
-                ));
-            }
-            Sampler::Uniform {
-                min,
-                width: max - min,
-            }
+        DistSpec::Uniform { min, max } => Sampler::Uniform(Uniform::new(min, max).map_err(param)?),
+        DistSpec::Triangular { min, mode, max } => {
+            Sampler::Triangular(Triangular::new(min, mode, max).map_err(param)?)
         }
-        DistSpec::Triangular { min, mode, max } | DistSpec::Pert { min, mode, max } => {
-            finite("min", min)?;
-            finite("mode", mode)?;
-            finite("max", max)?;
-            if min > max {
-                return Err(err(
-                    "min",
-                    format!("must be <= max (got min {} > max {})", show(min), show(max)),
-                ));
-            }
-            if !(min..=max).contains(&mode) {
-                return Err(err(
-                    "mode",
-                    format!(
-                        "must lie within [min, max] = [{}, {}] (got {})",
-                        show(min),
-                        show(max),
-                        show(mode)
-                    ),
-                ));
-            }
-            if matches!(d, DistSpec::Pert { .. }) {
-                if min == max {
-                    return Err(err(
-                        "max",
-                        format!("must be > min for a pert (got {})", show(max)),
-                    ));
-                }
-                Sampler::Pert(
-                    Pert::new(min, max)
-                        .with_mode(mode)
-                        .expect("checked: min < max, mode in range"),
-                )
-            } else {
-                Sampler::Triangular(
-                    Triangular::new(min, max, mode).expect("checked: min <= mode <= max"),
-                )
-            }
+        DistSpec::Pert { min, mode, max } => {
+            Sampler::Pert(Pert::new(min, mode, max).map_err(param)?)
         }
-        DistSpec::Beta { alpha, beta } => {
-            positive("alpha", alpha)?;
-            positive("beta", beta)?;
-            Sampler::Beta(Beta::new(alpha, beta).expect("checked: alpha, beta > 0"))
-        }
+        DistSpec::Beta { alpha, beta } => Sampler::Beta(Beta::new(alpha, beta).map_err(param)?),
         DistSpec::Gamma { shape, scale } => {
-            positive("shape", shape)?;
-            positive("scale", scale)?;
-            Sampler::Gamma(Gamma::new(shape, scale).expect("checked: shape, scale > 0"))
+            Sampler::Gamma(Gamma::new(shape, scale).map_err(param)?)
         }
         DistSpec::Exponential { mean } => {
-            positive("mean", mean)?;
-            Sampler::Exponential(Exp::new(1.0 / mean).expect("checked: mean > 0"))
+            Sampler::Exponential(Exponential::new(mean).map_err(param)?)
         }
         DistSpec::Weibull { shape, scale } => {
-            positive("shape", shape)?;
-            positive("scale", scale)?;
-            Sampler::Weibull(Weibull::new(scale, shape).expect("checked: shape, scale > 0"))
+            Sampler::Weibull(Weibull::new(shape, scale).map_err(param)?)
         }
     };
     Ok(s)
+}
+
+/// A sampler's refusal as the scenario says it: the sub-field, and the
+/// reason with numbers as people write them.
+fn param(e: sampling::Error) -> ParamError {
+    use sampling::Error as E;
+    let (field, message) = match e {
+        E::NotFinite { param, value } => (
+            param,
+            format!("must be a finite number (got {})", show(value)),
+        ),
+        E::NotPositive { param, value } => (param, format!("must be > 0 (got {})", show(value))),
+        E::Negative { param, value } => (param, format!("must be >= 0 (got {})", show(value))),
+        E::MinAboveMax { min, max } => (
+            "min",
+            format!("must be <= max (got min {} > max {})", show(min), show(max)),
+        ),
+        E::ModeOutside { min, mode, max } => (
+            "mode",
+            format!(
+                "must lie within [min, max] = [{}, {}] (got {})",
+                show(min),
+                show(max),
+                show(mode)
+            ),
+        ),
+        E::EmptyPert { max } => (
+            "max",
+            format!("must be > min for a pert (got {})", show(max)),
+        ),
+        E::LognormalSdTooLarge { ratio } => (
+            "sd",
+            format!(
+                "is too large for the mean of a lognormal (sd / mean = {})",
+                show(ratio)
+            ),
+        ),
+    };
+    ParamError {
+        field: Some(field),
+        message,
+    }
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@
 
 use super::input::{Indicators, MaterialInputs, StageKind, OTHER};
 use super::method::{hhi_wgi_t, supply_risk};
-use crate::engine::lanes::LANES;
-use crate::engine::run::{simulate_runs, Prepared, Workspace};
+use crate::engine::LANES;
+use crate::engine::{simulate_runs, Prepared, Workspace};
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::stats::quantile_sorted;

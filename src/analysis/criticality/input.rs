@@ -20,6 +20,16 @@ pub const OTHER: &str = "other";
 pub const DEFAULT_SR_THRESHOLD: f64 = 1.0;
 /// The EU economic importance threshold.
 pub const DEFAULT_EI_THRESHOLD: f64 = 2.8;
+/// The lowest trade-related factor t_c: the EU method's value for EU member
+/// states and suppliers with an EU trade agreement.
+pub const T_MIN: f64 = 0.8;
+/// The highest trade-related factor t_c: the strictest export restrictions
+/// in the 2023 study's tables (Appendix 7).
+pub const T_MAX: f64 = 1.5;
+/// How far end-use shares may sum from 1: the study computes EI from the
+/// listed use shares, which add up to 98-102 % (rounding) and may leave a
+/// rest without a sector.
+pub const END_USE_TOLERANCE: f64 = 0.05;
 
 /// A stage of the supply chain assessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,6 +47,42 @@ impl StageKind {
             StageKind::Extraction => "extraction",
             StageKind::Processing => "processing",
         }
+    }
+}
+
+/// Which supply a stage's SR is computed from. The EU method weighs global
+/// supply and EU sourcing by import reliance; when the study assessed a
+/// stage on one of them only, SR = HHI x (1 - EoL-RIR) x SI_SR with that
+/// side's HHI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SrBasis {
+    /// Global supply and EU sourcing, weighted by import reliance.
+    #[default]
+    Both,
+    /// Global supply only.
+    Global,
+    /// EU sourcing only.
+    Eu,
+}
+
+impl SrBasis {
+    /// The name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SrBasis::Both => "both",
+            SrBasis::Global => "global",
+            SrBasis::Eu => "eu",
+        }
+    }
+
+    /// Whether the SR uses global supply.
+    pub fn uses_global(self) -> bool {
+        self != SrBasis::Eu
+    }
+
+    /// Whether the SR uses EU sourcing.
+    pub fn uses_eu(self) -> bool {
+        self != SrBasis::Global
     }
 }
 
@@ -75,8 +121,32 @@ pub struct StageInputs {
     pub(crate) global_supply: Option<Shares>,
     pub(crate) eu_sourcing: Option<Shares>,
     pub(crate) ir: Option<f64>,
-    /// t_c of the restricting countries (others have 1).
+    /// t_c of the countries whose t is not 1, from `export_restrictions`
+    /// (both sides); `None` when the file gives per-side tables or none.
     pub(crate) export_restrictions: Option<BTreeMap<String, f64>>,
+    /// t_c applying to global supply: `export_restrictions_gs`, or else
+    /// `export_restrictions`.
+    pub(crate) restrictions_gs: Option<BTreeMap<String, f64>>,
+    /// t_c applying to EU sourcing: `export_restrictions_eu`, or else
+    /// `export_restrictions`.
+    pub(crate) restrictions_eu: Option<BTreeMap<String, f64>>,
+    /// Whether the file gives t per side (names the missing field).
+    pub(crate) per_side: bool,
+    /// Which supply the SR uses.
+    pub(crate) sr_basis: SrBasis,
+}
+
+impl StageInputs {
+    /// The field that holds t for global supply (`gs`) or EU sourcing, for
+    /// messages about a missing table.
+    pub(crate) fn restrictions_field(&self, gs: bool) -> String {
+        let side = match (self.per_side, gs) {
+            (false, _) => "",
+            (true, true) => "_gs",
+            (true, false) => "_eu",
+        };
+        format!("{}.export_restrictions{side}", self.kind.name())
+    }
 }
 
 /// The inputs of one material.
@@ -86,7 +156,9 @@ pub struct MaterialInputs {
     pub(crate) eol_rir: Option<f64>,
     pub(crate) si_sr: Option<f64>,
     pub(crate) si_ei: Option<f64>,
-    /// End-use share by NACE code (each code declared as a sector).
+    /// End-use share by NACE code (each code declared as a sector), as
+    /// listed: their sum is within [`END_USE_TOLERANCE`] of 1, and what they
+    /// leave unassigned (or `other`) adds nothing to EI.
     pub(crate) end_use: Option<BTreeMap<String, f64>>,
     /// Stages in the order extraction, processing (at least one).
     pub(crate) stages: Vec<StageInputs>,
@@ -130,6 +202,8 @@ pub struct Indicators {
     pub(crate) sectors: BTreeMap<String, Option<f64>>,
     pub(crate) weights: Weights,
     pub(crate) materials: Vec<MaterialInputs>,
+    /// `published`: the CSV of published values, relative to the file's folder.
+    pub(crate) published: Option<String>,
 }
 
 /// Why an indicator file could not be used: where, and what would be valid.
@@ -219,6 +293,15 @@ impl Indicators {
         self.weights
     }
 
+    /// Where the file's published values are (its `published` field, taken
+    /// relative to the folder of `input`, the indicator file's path), if it
+    /// names one.
+    pub fn published_path(&self, input: &Path) -> Option<PathBuf> {
+        let name = self.published.as_ref()?;
+        let dir = input.parent().unwrap_or_else(|| Path::new(""));
+        Some(dir.join(name))
+    }
+
     /// The supply risk threshold.
     pub fn sr_threshold(&self) -> f64 {
         self.sr_threshold
@@ -306,13 +389,14 @@ fn country_key(at: &At, code: &str) -> Result<(), FieldError> {
     }
 }
 
-/// Shares in [0, 1] summing to 1 within [`SHARE_TOLERANCE`], then scaled to
-/// sum to exactly 1. `other` is the share of the countries not listed.
-fn shares(
+/// Checks a table of shares field by field (its source and year, at least
+/// one share, each key by `keys`, each share a fraction) and returns where
+/// the shares are and their sum, for the caller's rule on the sum.
+fn listed_shares(
     at: &At,
     raw: &RawShares,
     keys: &dyn Fn(&At, &str) -> Result<(), FieldError>,
-) -> Result<Shares, FieldError> {
+) -> Result<(At, f64), FieldError> {
     source(at, &raw.source)?;
     year(at, raw.year)?;
     let s = at.key("shares");
@@ -326,6 +410,17 @@ fn shares(
         fraction(&at, x)?;
         sum += x;
     }
+    Ok((s, sum))
+}
+
+/// Shares in [0, 1] summing to 1 within [`SHARE_TOLERANCE`], then scaled to
+/// sum to exactly 1. `other` is the share of the countries not listed.
+fn shares(
+    at: &At,
+    raw: &RawShares,
+    keys: &dyn Fn(&At, &str) -> Result<(), FieldError>,
+) -> Result<Shares, FieldError> {
+    let (s, sum) = listed_shares(at, raw, keys)?;
     if (sum - 1.0).abs() > SHARE_TOLERANCE {
         return s.err(format!(
             "must sum to 1 (got {sum}); give the rest of the world as {OTHER} = {:.6}",
@@ -342,6 +437,42 @@ fn shares(
         }
     }
     Ok(Shares { countries, other })
+}
+
+/// End-use shares as listed, each a fraction of the material's use in a
+/// declared sector or `other` (uses without a sector), summing to within
+/// [`END_USE_TOLERANCE`] of 1. They are not scaled: the study computes EI
+/// from the listed shares, and the part of 100 % they do not account for
+/// (or `other`) adds nothing to EI. Returns the sectors' shares.
+fn end_use_shares(
+    at: &At,
+    raw: &RawShares,
+    sectors: &BTreeMap<String, Option<f64>>,
+) -> Result<BTreeMap<String, f64>, FieldError> {
+    let (s, sum) = listed_shares(at, raw, &|at, code| {
+        if code != OTHER && !sectors.contains_key(code) {
+            return at.err(format!(
+                "{code:?} is not a declared sector: add a [[criticality.sector]] with \
+                 nace = {code:?}, or count the use under {OTHER:?} (no sector)"
+            ));
+        }
+        Ok(())
+    })?;
+    let out = raw
+        .shares
+        .iter()
+        .filter(|(code, _)| code.as_str() != OTHER)
+        .map(|(code, &x)| (code.clone(), x))
+        .collect();
+    if (sum - 1.0).abs() > END_USE_TOLERANCE + SHARE_TOLERANCE {
+        return s.err(format!(
+            "must sum to between {} and {} (got {sum}): list the uses the study lists, and \
+             give uses without a sector as {OTHER}",
+            1.0 - END_USE_TOLERANCE,
+            1.0 + END_USE_TOLERANCE
+        ));
+    }
+    Ok(out)
 }
 
 fn country_shares(at: &At, raw: &RawShares) -> Result<Shares, FieldError> {
@@ -369,9 +500,10 @@ fn export_restrictions(at: &At, raw: &RawFactors) -> Result<BTreeMap<String, f64
         country_key(&at, code)?;
         check(
             &at,
-            t >= 1.0,
+            (T_MIN..=T_MAX).contains(&t),
             t,
-            "a factor t_c >= 1 (EU method: 1 none, e.g. 1.1 or 1.25 under export restrictions)",
+            "a factor t_c in [0.8, 1.5] (EU method: 0.8 for EU member states and \
+             trade-agreement partners, 1 otherwise, above 1 under export restrictions)",
         )?;
         out.insert(code.clone(), t);
     }
@@ -379,6 +511,42 @@ fn export_restrictions(at: &At, raw: &RawFactors) -> Result<BTreeMap<String, f64
 }
 
 fn stage(at: &At, kind: StageKind, raw: &RawStage) -> Result<StageInputs, FieldError> {
+    let table = |name: &str, f: &Option<RawFactors>| {
+        f.as_ref()
+            .map(|f| export_restrictions(&at.key(name), f))
+            .transpose()
+    };
+    let both = table("export_restrictions", &raw.export_restrictions)?;
+    let gs = table("export_restrictions_gs", &raw.export_restrictions_gs)?;
+    let eu = table("export_restrictions_eu", &raw.export_restrictions_eu)?;
+    let per_side = gs.is_some() || eu.is_some();
+    if per_side && both.is_some() {
+        let side = if gs.is_some() {
+            "export_restrictions_gs"
+        } else {
+            "export_restrictions_eu"
+        };
+        return at.key(side).err(
+            "give either export_restrictions (both sides) or export_restrictions_gs and \
+             export_restrictions_eu (one per side), not both",
+        );
+    }
+    let sr_basis = match raw.sr_basis.as_deref() {
+        None | Some("both") => SrBasis::Both,
+        Some("global") => SrBasis::Global,
+        Some("eu") => SrBasis::Eu,
+        Some(other) => {
+            return at.key("sr_basis").err(format!(
+                "unknown basis {other:?}: use \"both\" (default), \"global\" (global supply \
+                 only) or \"eu\" (EU sourcing only)"
+            ))
+        }
+    };
+    let (restrictions_gs, restrictions_eu) = if per_side {
+        (gs, eu)
+    } else {
+        (both.clone(), both.clone())
+    };
     Ok(StageInputs {
         kind,
         global_supply: raw
@@ -396,11 +564,11 @@ fn stage(at: &At, kind: StageKind, raw: &RawStage) -> Result<StageInputs, FieldE
             .as_ref()
             .map(|f| fraction_figure(&at.key("ir"), f))
             .transpose()?,
-        export_restrictions: raw
-            .export_restrictions
-            .as_ref()
-            .map(|f| export_restrictions(&at.key("export_restrictions"), f))
-            .transpose()?,
+        export_restrictions: both,
+        restrictions_gs,
+        restrictions_eu,
+        per_side,
+        sr_basis,
     })
 }
 
@@ -418,20 +586,8 @@ fn material(
     let end_use = raw
         .end_use
         .as_ref()
-        .map(|s| {
-            shares(&at.key("end_use"), s, &|at, code| {
-                if sectors.contains_key(code) {
-                    Ok(())
-                } else {
-                    at.err(format!(
-                        "{code:?} is not a declared sector: add a [[criticality.sector]] with \
-                         nace = {code:?}"
-                    ))
-                }
-            })
-        })
-        .transpose()?
-        .map(|s| s.countries);
+        .map(|s| end_use_shares(&at.key("end_use"), s, sectors))
+        .transpose()?;
     let mut stages = Vec::new();
     if let Some(s) = &raw.extraction {
         stages.push(stage(&at.key("extraction"), StageKind::Extraction, s)?);
@@ -507,6 +663,12 @@ pub(super) fn build(file: &IndicatorFile) -> Result<Indicators, FieldError> {
     let c = &file.criticality;
     let (sr_threshold, ei_threshold, ei_reference) = settings(c)?;
     let root = At::root("criticality");
+    if c.published.as_ref().is_some_and(|p| p.trim().is_empty()) {
+        return root.key("published").err(
+            "must name the CSV of published values (e.g. \"eu-2023-published.csv\", beside \
+             this file), or be left out",
+        );
+    }
 
     let mut wgi = BTreeMap::new();
     for (i, g) in c.governance.iter().enumerate() {
@@ -614,6 +776,7 @@ pub(super) fn build(file: &IndicatorFile) -> Result<Indicators, FieldError> {
         sectors,
         weights,
         materials,
+        published: c.published.clone(),
     })
 }
 
@@ -708,21 +871,150 @@ mod tests {
     }
 
     #[test]
-    fn export_restriction_factors_are_at_least_one() {
-        let e = error(&file(
-            "export_restrictions = { factors = { CN = 0.8 }, source = \"s\", year = 2024 }",
+    fn trade_factors_are_between_0_8_and_1_5() {
+        let ind = parse(&file(
+            "export_restrictions = { factors = { CN = 0.8, RU = 1.5 }, source = \"s\", year = 2024 }",
             "",
-        ));
-        assert!(
-            e.contains("processing.export_restrictions.factors.CN: must be a factor t_c >= 1"),
-            "{e}"
-        );
+        ))
+        .unwrap();
+        let stage = &ind.materials[0].stages[0];
+        let both: BTreeMap<String, f64> = [("CN".to_string(), 0.8), ("RU".to_string(), 1.5)]
+            .into_iter()
+            .collect();
+        assert_eq!(stage.export_restrictions.as_ref(), Some(&both));
+        assert_eq!(stage.restrictions_gs.as_ref(), Some(&both));
+        assert_eq!(stage.restrictions_eu.as_ref(), Some(&both));
+        for bad in ["0.79", "1.6", "0"] {
+            let e = error(&file(
+                &format!(
+                    "export_restrictions = {{ factors = {{ CN = {bad} }}, source = \"s\", year = 2024 }}"
+                ),
+                "",
+            ));
+            assert!(
+                e.contains(&format!(
+                    "processing.export_restrictions.factors.CN: must be a factor t_c in [0.8, 1.5] \
+                     (EU method: 0.8 for EU member states and trade-agreement partners, 1 \
+                     otherwise, above 1 under export restrictions) (got {bad})"
+                )),
+                "{e}"
+            );
+        }
         let e = error(&file(
             "export_restrictions = { factors = { other = 1.1 }, source = \"s\", year = 2024 }",
             "",
         ));
         assert!(
             e.contains("factors.other: restrictions are per country"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn trade_factors_may_differ_between_the_two_supplies() {
+        let ind = parse(&file(
+            "export_restrictions_gs = { factors = { CN = 1.1 }, source = \"s\", year = 2024 }\n\
+             export_restrictions_eu = { factors = {}, source = \"s\", year = 2024 }",
+            "",
+        ))
+        .unwrap();
+        let stage = &ind.materials[0].stages[0];
+        assert_eq!(stage.export_restrictions, None);
+        assert_eq!(stage.restrictions_gs.as_ref().unwrap()["CN"], 1.1);
+        assert!(stage.restrictions_eu.as_ref().unwrap().is_empty());
+        assert_eq!(
+            stage.restrictions_field(true),
+            "processing.export_restrictions_gs"
+        );
+        // One side only: the other side's t is missing, not taken as 1.
+        let ind = parse(&file(
+            "export_restrictions_eu = { factors = {}, source = \"s\", year = 2024 }",
+            "",
+        ))
+        .unwrap();
+        assert_eq!(ind.materials[0].stages[0].restrictions_gs, None);
+        // Both forms at once are ambiguous.
+        let e = error(&file(
+            "export_restrictions = { factors = {}, source = \"s\", year = 2024 }\n\
+             export_restrictions_eu = { factors = {}, source = \"s\", year = 2024 }",
+            "",
+        ));
+        assert!(
+            e.starts_with("t.toml:14: criticality.material[x].processing.export_restrictions_eu: give either export_restrictions (both sides)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_sr_basis_is_both_global_or_eu() {
+        let basis = |extra: &str| parse(&file(extra, "")).unwrap().materials[0].stages[0].sr_basis;
+        assert_eq!(basis(""), SrBasis::Both);
+        assert_eq!(basis("sr_basis = \"both\""), SrBasis::Both);
+        assert_eq!(basis("sr_basis = \"global\""), SrBasis::Global);
+        assert_eq!(basis("sr_basis = \"eu\""), SrBasis::Eu);
+        let e = error(&file("sr_basis = \"gs\"", ""));
+        assert!(
+            e.starts_with(
+                "t.toml:13: criticality.material[x].processing.sr_basis: unknown basis \"gs\""
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn end_uses_may_leave_a_rest_and_are_used_as_listed() {
+        let text = |shares: &str| {
+            file(
+                "",
+                &format!("end_use = {{ shares = {{ {shares} }}, source = \"s\", year = 2023 }}"),
+            )
+            .replace(
+                "[[criticality.sector]]\nnace = \"C26\"\n",
+                "[[criticality.sector]]\nnace = \"C26\"\n[[criticality.sector]]\nnace = \"C27\"\n",
+            )
+        };
+        // 0.97 listed: not scaled, the 3 % rest stays unassigned.
+        let ind = parse(&text("C26 = 0.6, C27 = 0.37")).unwrap();
+        let eu = ind.materials[0].end_use.as_ref().unwrap();
+        assert_eq!((eu["C26"], eu["C27"]), (0.6, 0.37));
+        // 1.02 listed, with uses without a sector as other: kept as listed,
+        // and other is not a sector.
+        let ind = parse(&text("C26 = 0.6, C27 = 0.36, other = 0.06")).unwrap();
+        let eu = ind.materials[0].end_use.as_ref().unwrap();
+        assert_eq!(eu.len(), 2);
+        assert_eq!((eu["C26"], eu["C27"]), (0.6, 0.36));
+        // 0.94 and 1.06 are outside [0.95, 1.05].
+        for shares in ["C26 = 0.6, C27 = 0.34", "C26 = 0.7, C27 = 0.36"] {
+            let e = error(&text(shares));
+            assert!(
+                e.contains(
+                    "criticality.material[x].end_use.shares: must sum to between 0.95 and 1.05"
+                ),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_published_values_are_found_beside_the_file() {
+        let text = file("", "").replace(
+            "name = \"t\"\n",
+            "name = \"t\"\npublished = \"t-published.csv\"\n",
+        );
+        let ind = parse(&text).unwrap();
+        assert_eq!(
+            ind.published_path(Path::new("criticality/t.toml")),
+            Some(PathBuf::from("criticality/t-published.csv"))
+        );
+        assert_eq!(
+            parse(&file("", ""))
+                .unwrap()
+                .published_path(Path::new("t.toml")),
+            None
+        );
+        let e = error(&text.replace("t-published.csv", " "));
+        assert!(
+            e.starts_with("t.toml:3: criticality.published: must name the CSV"),
             "{e}"
         );
     }
@@ -784,7 +1076,8 @@ mod tests {
         ));
         assert!(
             e.contains(
-                "criticality.material[x].end_use.shares.C27: \"C27\" is not a declared sector"
+                "criticality.material[x].end_use.shares.C27: \"C27\" is not a declared sector: \
+                 add a [[criticality.sector]] with nace = \"C27\", or count the use under \"other\""
             ),
             "{e}"
         );

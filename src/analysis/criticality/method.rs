@@ -5,16 +5,21 @@
 //! Scaling (docs/criticality.md gives the derivation):
 //! - HHI_WGI,t = sum_c S_c^2 x WGI_c x t_c with S_c a fraction (the guidelines'
 //!   shares in per cent give an HHI up to 10,000, divided by 10,000: the same
-//!   number), WGI_c scaled to 0-10 and t_c >= 1, so HHI_WGI,t is in [0, 10 t].
-//! - SR = [HHI_GS x IR/2 + HHI_EU x (1 - IR/2)] x (1 - EoL_RIR) x SI_SR.
+//!   number), WGI_c scaled to 0-10 and t_c in [0.8, 1.5] (0.8 for EU member
+//!   states and trade-agreement partners), so HHI_WGI,t is in [0, 10 t]. Global
+//!   supply and EU sourcing each have their own t_c.
+//! - SR = [HHI_GS x IR/2 + HHI_EU x (1 - IR/2)] x (1 - EoL_RIR) x SI_SR, or,
+//!   for a stage the study assessed on one supply only,
+//!   SR = HHI x (1 - EoL_RIR) x SI_SR with that supply's HHI.
 //! - EI = 10 x sum_s A_s Q_s / Q_ref x SI_EI, with Q_ref the value added of
-//!   the largest NACE two-digit manufacturing sector, so EI is in [0, 10].
+//!   the largest NACE two-digit manufacturing sector, so EI is in [0, 10];
+//!   A_s are the listed use shares, and uses without a sector add nothing.
 //!
 //! The unassigned rest of a share table (`other`) contributes nothing to an
 //! HHI: it is taken as many small suppliers, which makes the HHI a lower
 //! bound when the rest is large (its share is reported next to the HHI).
 
-use super::input::{Indicators, MaterialInputs, Shares, StageInputs, StageKind};
+use super::input::{Indicators, MaterialInputs, Shares, SrBasis, StageInputs, StageKind};
 use std::collections::BTreeMap;
 
 /// The Herfindahl index sum_c S_c^2 of the named countries, in [0, 1].
@@ -53,6 +58,13 @@ pub fn hhi_wgi_t(
 /// SR = [HHI_GS x IR/2 + HHI_EU x (1 - IR/2)] x (1 - EoL_RIR) x SI_SR.
 pub fn supply_risk(hhi_gs: f64, hhi_eu: f64, ir: f64, eol_rir: f64, si_sr: f64) -> f64 {
     (hhi_gs * ir / 2.0 + hhi_eu * (1.0 - ir / 2.0)) * (1.0 - eol_rir) * si_sr
+}
+
+/// SR of a stage assessed on one supply only (global supply or EU
+/// sourcing): SR = HHI x (1 - EoL_RIR) x SI_SR. Import reliance does not
+/// enter: it only weighs the two supplies against each other.
+pub fn supply_risk_one_sided(hhi: f64, eol_rir: f64, si_sr: f64) -> f64 {
+    hhi * (1.0 - eol_rir) * si_sr
 }
 
 /// EI = 10 x sum_s (A_s x Q_s) / Q_ref x SI_EI; `end_use` pairs the share
@@ -103,6 +115,8 @@ pub struct StageResult {
     pub eol_rir: Option<f64>,
     /// Substitution index for supply risk (the material's).
     pub si_sr: Option<f64>,
+    /// Which supply the SR uses (both, global supply only, EU sourcing only).
+    pub sr_basis: SrBasis,
     /// Supply risk.
     pub sr: Option<f64>,
     /// The inputs that are missing for SR, by field path.
@@ -150,31 +164,56 @@ pub struct Assessment {
     pub materials: Vec<MaterialResult>,
 }
 
-/// HHI_WGI,t of `shares` (if given) under `stage`'s restrictions, recording
-/// what is missing under `field`.
+/// HHI_WGI,t of one side of `stage`: global supply (`gs`) or EU sourcing,
+/// under that side's t_c. What is missing is recorded in `missing` when the
+/// SR needs this side (`needed`), so that a one-sided SR does not list the
+/// other side's gaps.
 fn stage_hhi(
     ind: &Indicators,
     stage: &StageInputs,
-    shares: Option<&Shares>,
-    field: &str,
+    gs: bool,
+    needed: bool,
     missing: &mut Vec<String>,
 ) -> Option<f64> {
-    let prefix = stage.kind.name();
-    let Some(shares) = shares else {
-        missing.push(format!("{prefix}.{field}"));
-        return None;
+    let (shares, restrictions, field) = if gs {
+        (
+            stage.global_supply.as_ref(),
+            stage.restrictions_gs.as_ref(),
+            "global_supply",
+        )
+    } else {
+        (
+            stage.eu_sourcing.as_ref(),
+            stage.restrictions_eu.as_ref(),
+            "eu_sourcing",
+        )
     };
-    // Scores are looked up even without restriction factors, so that every
-    // missing input is listed at once.
-    let none = BTreeMap::new();
-    let t = stage.export_restrictions.as_ref().unwrap_or(&none);
-    match hhi_wgi_t(shares, &ind.wgi, t) {
-        Ok(h) => stage.export_restrictions.as_ref().map(|_| h),
-        Err(codes) => {
-            missing.extend(codes.into_iter().map(|c| format!("wgi.{c}")));
+    let mut gaps = Vec::new();
+    if restrictions.is_none() {
+        gaps.push(stage.restrictions_field(gs));
+    }
+    let hhi = match shares {
+        None => {
+            gaps.push(format!("{}.{field}", stage.kind.name()));
             None
         }
+        Some(shares) => {
+            // Scores are looked up even without restriction factors, so that
+            // every missing input is listed at once.
+            let none = BTreeMap::new();
+            match hhi_wgi_t(shares, &ind.wgi, restrictions.unwrap_or(&none)) {
+                Ok(h) => restrictions.map(|_| h),
+                Err(codes) => {
+                    gaps.extend(codes.into_iter().map(|c| format!("wgi.{c}")));
+                    None
+                }
+            }
+        }
+    };
+    if needed {
+        missing.extend(gaps);
     }
+    hhi
 }
 
 /// Sorted and without repeats, so each missing input is listed once.
@@ -191,24 +230,11 @@ pub(crate) fn assess_stage(
     stage: &StageInputs,
 ) -> StageResult {
     let mut missing = Vec::new();
-    if stage.export_restrictions.is_none() {
-        missing.push(format!("{}.export_restrictions", stage.kind.name()));
-    }
-    let hhi_gs = stage_hhi(
-        ind,
-        stage,
-        stage.global_supply.as_ref(),
-        "global_supply",
-        &mut missing,
-    );
-    let hhi_eu = stage_hhi(
-        ind,
-        stage,
-        stage.eu_sourcing.as_ref(),
-        "eu_sourcing",
-        &mut missing,
-    );
-    if stage.ir.is_none() {
+    let basis = stage.sr_basis;
+    let hhi_gs = stage_hhi(ind, stage, true, basis.uses_global(), &mut missing);
+    let hhi_eu = stage_hhi(ind, stage, false, basis.uses_eu(), &mut missing);
+    // Import reliance weighs the two supplies; a one-sided SR has no use for it.
+    if stage.ir.is_none() && basis == SrBasis::Both {
         missing.push(format!("{}.ir", stage.kind.name()));
     }
     if m.eol_rir.is_none() {
@@ -217,8 +243,13 @@ pub(crate) fn assess_stage(
     if m.si_sr.is_none() {
         missing.push("si_sr".into());
     }
-    let sr = match (hhi_gs, hhi_eu, stage.ir, m.eol_rir, m.si_sr) {
-        (Some(g), Some(e), Some(ir), Some(eol), Some(si)) => Some(supply_risk(g, e, ir, eol, si)),
+    let sr = match (basis, m.eol_rir, m.si_sr) {
+        (SrBasis::Both, Some(eol), Some(si)) => match (hhi_gs, hhi_eu, stage.ir) {
+            (Some(g), Some(e), Some(ir)) => Some(supply_risk(g, e, ir, eol, si)),
+            _ => None,
+        },
+        (SrBasis::Global, Some(eol), Some(si)) => hhi_gs.map(|h| supply_risk_one_sided(h, eol, si)),
+        (SrBasis::Eu, Some(eol), Some(si)) => hhi_eu.map(|h| supply_risk_one_sided(h, eol, si)),
         _ => None,
     };
     StageResult {
@@ -232,6 +263,7 @@ pub(crate) fn assess_stage(
         ir: stage.ir,
         eol_rir: m.eol_rir,
         si_sr: m.si_sr,
+        sr_basis: basis,
         sr,
         sr_missing: tidy(missing),
     }
@@ -365,6 +397,117 @@ mod tests {
         // 10 x (0.7 x 100,000 + 0.3 x 200,000) / 250,000 x 0.95 = 4.94.
         let ei = economic_importance(&[(0.7, 100_000.0), (0.3, 200_000.0)], 250_000.0, 0.95);
         assert!((ei - 4.94).abs() < 1e-12, "{ei}");
+    }
+
+    #[test]
+    fn a_trade_agreement_lowers_the_hhi() {
+        // 0.5^2 x 2 x 0.8 + 0.5^2 x 6 x 1.1 = 0.4 + 1.65 = 2.05.
+        let s = shares(&[("A", 0.5), ("B", 0.5)], 0.0);
+        let wgi = map(&[("A", 2.0), ("B", 6.0)]);
+        let h = hhi_wgi_t(&s, &wgi, &map(&[("A", 0.8), ("B", 1.1)])).unwrap();
+        assert!((h - 2.05).abs() < 1e-12, "{h}");
+    }
+
+    #[test]
+    fn one_sided_sr_by_hand() {
+        // 3.0 x (1 - 0.2) x 0.9 = 2.16; import reliance does not enter.
+        let sr = supply_risk_one_sided(3.0, 0.2, 0.9);
+        assert!((sr - 2.16).abs() < 1e-12, "{sr}");
+    }
+
+    /// One material, processing stage `stage`, WGI A 2, B 6; EoL-RIR 0.2,
+    /// SI_SR 0.9; sectors S1 (100,000) and S2 (50,000), Q_ref 200,000.
+    fn indicators(stage: &str, end_use: &str) -> Indicators {
+        let text = format!(
+            "[criticality]\nname = \"t\"\n\
+             ei_reference_meur = {{ value = 200000, source = \"s\", year = 2020 }}\n\
+             [[criticality.governance]]\nsource = \"s\"\nyear = 2020\nscores = {{ A = 2.0, B = 6.0 }}\n\
+             [[criticality.sector]]\nnace = \"S1\"\n\
+             value_added_meur = {{ value = 100000, source = \"s\", year = 2020 }}\n\
+             [[criticality.sector]]\nnace = \"S2\"\n\
+             value_added_meur = {{ value = 50000, source = \"s\", year = 2020 }}\n\
+             [[criticality.material]]\nid = \"x\"\n\
+             eol_rir = {{ value = 0.2, source = \"s\", year = 2020 }}\n\
+             si_sr = {{ value = 0.9, source = \"s\", year = 2020 }}\n\
+             si_ei = {{ value = 0.5, source = \"s\", year = 2020 }}\n{end_use}\n\
+             [criticality.material.processing]\n\
+             global_supply = {{ shares = {{ A = 0.5, B = 0.5 }}, source = \"s\", year = 2020 }}\n{stage}\n"
+        );
+        Indicators::from_toml(&text, std::path::Path::new("t.toml"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const EU_B: &str = "eu_sourcing = { shares = { B = 1.0 }, source = \"s\", year = 2020 }\n";
+    const IR: &str = "ir = { value = 0.5, source = \"s\", year = 2020 }\n";
+
+    #[test]
+    fn each_supply_has_its_own_trade_factors() {
+        // GS: A 0.8, B 1.1: HHI_GS = 0.25 x 2 x 0.8 + 0.25 x 6 x 1.1 = 2.05.
+        // EU: B 1.0 (no restriction in the EU table): HHI_EU = 1 x 6 = 6.
+        // SR = (2.05 x 0.25 + 6 x 0.75) x 0.8 x 0.9 = 5.0125 x 0.72 = 3.609.
+        let t = "export_restrictions_gs = { factors = { A = 0.8, B = 1.1 }, source = \"s\", year = 2020 }\n\
+                 export_restrictions_eu = { factors = {}, source = \"s\", year = 2020 }\n";
+        let a = assess(&indicators(&format!("{EU_B}{IR}{t}"), ""));
+        let s = &a.materials[0].stages[0];
+        assert!((s.hhi_gs.unwrap() - 2.05).abs() < 1e-12, "{:?}", s.hhi_gs);
+        assert!((s.hhi_eu.unwrap() - 6.0).abs() < 1e-12, "{:?}", s.hhi_eu);
+        assert!((s.sr.unwrap() - 3.609).abs() < 1e-12, "{:?}", s.sr);
+        // With one table for both sides, B's 1.1 also weighs on EU
+        // sourcing: HHI_EU = 6.6, SR = (2.05 x 0.25 + 6.6 x 0.75) x 0.72 = 3.933.
+        let t = "export_restrictions = { factors = { A = 0.8, B = 1.1 }, source = \"s\", year = 2020 }\n";
+        let a = assess(&indicators(&format!("{EU_B}{IR}{t}"), ""));
+        let s = &a.materials[0].stages[0];
+        assert!((s.sr.unwrap() - 3.933).abs() < 1e-12, "{:?}", s.sr);
+        // A missing side table is named by its field.
+        let t = "export_restrictions_gs = { factors = {}, source = \"s\", year = 2020 }\n";
+        let a = assess(&indicators(&format!("{EU_B}{IR}{t}"), ""));
+        let s = &a.materials[0].stages[0];
+        assert_eq!(s.sr, None);
+        assert_eq!(s.sr_missing, ["processing.export_restrictions_eu"]);
+    }
+
+    #[test]
+    fn a_stage_assessed_on_one_supply() {
+        let t = "export_restrictions = { factors = { A = 0.8 }, source = \"s\", year = 2020 }\n";
+        // Global supply only: HHI_GS = 0.25 x 2 x 0.8 + 0.25 x 6 = 1.9,
+        // SR = 1.9 x 0.8 x 0.9 = 1.368; no EU sourcing or IR needed.
+        let a = assess(&indicators(&format!("sr_basis = \"global\"\n{t}"), ""));
+        let s = &a.materials[0].stages[0];
+        assert_eq!(s.sr_basis, SrBasis::Global);
+        assert!((s.sr.unwrap() - 1.368).abs() < 1e-12, "{:?}", s.sr);
+        assert!(s.sr_missing.is_empty(), "{:?}", s.sr_missing);
+        assert_eq!(a.materials[0].sr, s.sr);
+        // EU sourcing only: HHI_EU = 6, SR = 6 x 0.72 = 4.32, whatever IR is.
+        let a = assess(&indicators(&format!("sr_basis = \"eu\"\n{EU_B}{t}"), ""));
+        let s = &a.materials[0].stages[0];
+        assert!((s.sr.unwrap() - 4.32).abs() < 1e-12, "{:?}", s.sr);
+        // EU only without EU sourcing: that is what is missing.
+        let a = assess(&indicators(&format!("sr_basis = \"eu\"\n{t}"), ""));
+        assert_eq!(
+            a.materials[0].stages[0].sr_missing,
+            ["processing.eu_sourcing"]
+        );
+        // Both (the default) needs IR and EU sourcing.
+        let a = assess(&indicators(t, ""));
+        assert_eq!(
+            a.materials[0].stages[0].sr_missing,
+            ["processing.eu_sourcing", "processing.ir"]
+        );
+    }
+
+    #[test]
+    fn the_unassigned_end_use_rest_adds_nothing_to_ei() {
+        // Listed 0.6 + 0.37 = 0.97: EI = 10 x (0.6 x 100,000 + 0.37 x 50,000)
+        // / 200,000 x 0.5 = 10 x 78,500 / 200,000 x 0.5 = 1.9625.
+        let eu = "end_use = { shares = { S1 = 0.6, S2 = 0.37 }, source = \"s\", year = 2020 }";
+        let a = assess(&indicators("", eu));
+        assert!((a.materials[0].ei.unwrap() - 1.9625).abs() < 1e-12);
+        // 1.02 listed with uses without a sector (other 0.05), used as listed:
+        // 10 x (0.6 x 100,000 + 0.37 x 50,000) / 200,000 x 0.5 = 1.9625 again.
+        let eu = "end_use = { shares = { S1 = 0.6, S2 = 0.37, other = 0.05 }, source = \"s\", year = 2020 }";
+        let a = assess(&indicators("", eu));
+        assert!((a.materials[0].ei.unwrap() - 1.9625).abs() < 1e-12);
+        assert!(a.materials[0].ei_missing.is_empty());
     }
 
     #[test]

@@ -6,15 +6,18 @@
 //! The indicator file has its own format ([`raw`]), validated once into
 //! [`Indicators`]; a figure that is not known is left out and reported as a
 //! missing input, never filled in. [`method`] holds the formulas and the
-//! static assessment, [`dynamic`](mod@dynamic) the simulated one, [`ranking`] the list.
+//! static assessment, [`dynamic`](mod@dynamic) the simulated one, [`ranking`] the list,
+//! and [`published`] sets the computed values beside published ones.
 
 pub mod dynamic;
 pub mod input;
 pub mod method;
+pub mod published;
 pub mod ranking;
 pub mod raw;
 
 pub use dynamic::{dynamic, Dynamic, DynamicError};
-pub use input::{IndicatorError, Indicators, StageKind};
+pub use input::{IndicatorError, Indicators, SrBasis, StageKind};
 pub use method::{assess, Assessment};
+pub use published::{compare, Comparison, Published, PublishedError};
 pub use ranking::{rank, Ranking};

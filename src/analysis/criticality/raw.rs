@@ -49,6 +49,11 @@ pub struct RawCriticality {
     /// `[[criticality.material]]`: the materials assessed.
     #[serde(default)]
     pub material: Vec<RawMaterial>,
+    /// A CSV of published SR and EI values to compare the computed ones
+    /// with (`material,stage,SR,EI,source`), relative to the indicator
+    /// file's folder. Never an input of the assessment.
+    #[serde(default)]
+    pub published: Option<String>,
 }
 
 /// One number with its source and reference year.
@@ -76,11 +81,13 @@ pub struct RawShares {
     pub year: i64,
 }
 
-/// Export restriction factors t_c by country, with their source.
+/// Trade-related factors t_c by country, with their source.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFactors {
-    /// t_c >= 1 for each restricting country; countries not listed have 1.
+    /// t_c in [0.8, 1.5] for each country whose t is not 1 (0.8: EU member
+    /// state or trade-agreement partner; above 1: export restrictions);
+    /// countries not listed have 1.
     pub factors: BTreeMap<String, f64>,
     /// Where they come from.
     pub source: String,
@@ -161,9 +168,20 @@ pub struct RawStage {
     /// EU import reliance, a fraction.
     #[serde(default)]
     pub ir: Option<RawFigure>,
-    /// Export restriction factors t_c.
+    /// Trade-related factors t_c, for global supply and EU sourcing alike.
     #[serde(default)]
     pub export_restrictions: Option<RawFactors>,
+    /// Trade-related factors t_c of the global supply table only (instead
+    /// of `export_restrictions`, when the study's two tables differ).
+    #[serde(default)]
+    pub export_restrictions_gs: Option<RawFactors>,
+    /// Trade-related factors t_c of the EU sourcing table only.
+    #[serde(default)]
+    pub export_restrictions_eu: Option<RawFactors>,
+    /// Which supply the SR of this stage is computed from: "both" (default),
+    /// "global" (global supply only) or "eu" (EU sourcing only).
+    #[serde(default)]
+    pub sr_basis: Option<String>,
 }
 
 /// `[weights]` of the ranking; each >= 0, 0 leaves an indicator out.

@@ -6,8 +6,8 @@
 //! transcendental functions from here (and the rest of the engine from the
 //! scalar `libm`) rather than from the platform's C library, whose results
 //! may differ in the last bit from one library, processor or version to
-//! another. (The draws of the distributions themselves, by `rand_distr`,
-//! still use the platform's functions.)
+//! another. (The draws of the distributions themselves use the scalar
+//! `libm` too, in `crate::sampling`.)
 //!
 //! Each function runs libm's algorithm on all lanes at once: the same
 //! constants and the same operations in the same order (no fused

@@ -1,0 +1,70 @@
+//! `crmsim compare`: scenarios on the same random world, with paired
+//! differences run by run.
+
+use super::*;
+
+pub(super) fn compare(args: &CompareArgs) -> Result<()> {
+    let started = Instant::now();
+    let (base_path, variant_paths) = args
+        .scenarios
+        .split_first()
+        .expect("clap requires at least two scenarios");
+    let base = Scenario::load(base_path)?;
+    let variants = variant_paths
+        .iter()
+        .map(|p| Scenario::load(p).map(|s| (p, s)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = plan_of(&args.common, &base);
+    let out = analysis_dir(&args.common, &base, "compare");
+    check_destination(&out)?;
+    let pool = pool(args.common.threads)?;
+    let base_runs = pool.install(|| simulate(&base, &plan, &|_| {})).runs;
+    let mut diffs = Vec::with_capacity(variants.len());
+    for (path, v) in &variants {
+        let materials: Vec<(String, usize, usize)> = base
+            .material_ids()
+            .enumerate()
+            .filter_map(|(mb, id)| {
+                v.material_ids()
+                    .position(|x| x == id)
+                    .map(|mv| (id.to_string(), mb, mv))
+            })
+            .collect();
+        if materials.is_empty() {
+            return Err(InputError(format!(
+                "{}: has no material in common with {}",
+                path.display(),
+                base_path.display()
+            ))
+            .into());
+        }
+        let runs = pool.install(|| simulate(v, &plan, &|_| {})).runs;
+        note(args.common.quiet, &format!("{} done", path.display()));
+        let label = path.display().to_string();
+        diffs.push((
+            label,
+            analysis::compare::compare(&base_runs, &runs, &materials, plan.seed),
+        ));
+    }
+    let mut artifacts = vec![Artifact {
+        name: "compare.csv".into(),
+        bytes: output::analysis::compare_csv(&diffs),
+    }];
+    if !args.no_charts {
+        artifacts
+            .extend(output::analysis::compare_charts(&diffs).context("cannot draw the charts")?);
+    }
+    output::write_folder(&out, &artifacts)?;
+    if !args.common.quiet {
+        print!("{}", output::analysis::compare_table(&diffs));
+        println!(
+            "base {}: {} runs, seed {}, every variant on the same runs; results in {} ({:.1} s)",
+            base_path.display(),
+            plan.runs,
+            plan.seed,
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

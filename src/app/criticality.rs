@@ -1,0 +1,149 @@
+//! `crmsim criticality`: the EU criticality indicators from an indicator
+//! file, and with a scenario the simulated supply risk and the ranked list.
+
+use super::*;
+use crate::analysis::criticality;
+
+pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
+    let started = Instant::now();
+    let quiet = args.common.quiet;
+    let text = std::fs::read_to_string(&args.input).map_err(|source| IndicatorError::Read {
+        file: args.input.clone(),
+        source,
+    })?;
+    let ind = Indicators::from_toml(&text, &args.input)?;
+    let scenario = match &args.scenario {
+        Some(path) => {
+            let s_text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+                file: path.clone(),
+                source,
+            })?;
+            let s = Scenario::from_toml(&s_text, path)?;
+            Some((s_text, s))
+        }
+        None => {
+            if args.common.runs.is_some() || args.common.seed.is_some() {
+                return Err(InputError(
+                    "--runs and --seed apply to a simulation: give --scenario SCENARIO.toml".into(),
+                )
+                .into());
+            }
+            None
+        }
+    };
+    let out = args
+        .common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-criticality", ind.name())));
+    check_destination(&out)?;
+
+    let assessment = criticality::assess(&ind);
+    // The published values the file names, compared with the computed ones.
+    let comparison = match ind.published_path(&args.input) {
+        Some(p) => Some(criticality::compare(
+            &assessment,
+            &criticality::Published::load(&p)?,
+        )),
+        None => None,
+    };
+    let dynamic = match &scenario {
+        Some((_, s)) => {
+            let plan = plan_of(&args.common, s);
+            let pool = pool(args.common.threads)?;
+            let outcome = pool.install(|| simulate(s, &plan, &|_| {}));
+            let report = Report::new(s, &plan, &outcome);
+            let d = pool
+                .install(|| criticality::dynamic(&ind, s, &plan, &report))
+                .map_err(|e| match e {
+                    DynamicError::StageUnclear {
+                        material, message, ..
+                    } => anyhow::Error::from(ind.material_error(
+                        &text,
+                        &args.input,
+                        material,
+                        "scenario_stage",
+                        message,
+                    )),
+                    other => other.into(),
+                })?;
+            Some(d)
+        }
+        None => None,
+    };
+    let ranking = criticality::rank(&ind, &assessment, dynamic.as_ref());
+
+    let mut artifacts = vec![
+        Artifact {
+            name: "criticality.csv".into(),
+            bytes: output::criticality::assessment_csv(&assessment),
+        },
+        Artifact {
+            name: "criticality.svg".into(),
+            bytes: output::criticality_chart::chart_svg(&assessment)?,
+        },
+        Artifact {
+            name: "criticality.png".into(),
+            bytes: output::criticality_chart::chart_png(&assessment)?,
+        },
+        Artifact {
+            name: "criticality_ranking.csv".into(),
+            bytes: output::criticality::ranking_csv(&ranking),
+        },
+        Artifact {
+            name: "criticality_input.toml".into(),
+            bytes: text.clone().into_bytes(),
+        },
+    ];
+    if let (Some(d), Some((s_text, _))) = (&dynamic, &scenario) {
+        artifacts.push(Artifact {
+            name: "criticality_dynamic.csv".into(),
+            bytes: output::criticality::dynamic_csv(&assessment, d),
+        });
+        artifacts.push(Artifact {
+            name: "scenario.toml".into(),
+            bytes: s_text.clone().into_bytes(),
+        });
+    }
+    if let Some(c) = &comparison {
+        artifacts.push(Artifact {
+            name: "criticality_comparison.csv".into(),
+            bytes: output::criticality::comparison_csv(c),
+        });
+    }
+    output::write_folder(&out, &artifacts)?;
+    if !quiet {
+        print!(
+            "{}",
+            output::criticality::summary_table(&assessment, &ranking)
+        );
+        if let Some(c) = &comparison {
+            print!("{}", output::criticality::comparison_table(c));
+        }
+        if !ranking.left_out.is_empty() {
+            let names: Vec<&str> = ranking.left_out.iter().map(|i| i.name()).collect();
+            println!(
+                "ranking without {} (they need --scenario)",
+                names.join(", ")
+            );
+        }
+        if let Some(d) = &dynamic {
+            if !d.unmatched.is_empty() {
+                println!(
+                    "scenario materials not in the indicator file (no dynamic SR): {}",
+                    d.unmatched.join(", ")
+                );
+            }
+            println!(
+                "dynamic SR from {}: {} runs, seed {}",
+                d.scenario, d.runs, d.seed
+            );
+        }
+        println!(
+            "results in {} ({:.1} s)",
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

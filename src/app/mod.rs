@@ -1,0 +1,244 @@
+//! Orchestration of each command: load, validate, simulate, summarize, write.
+//! Errors get their context here, at the edge; exit codes are decided here.
+//!
+//! One file per command; what several commands share (loading a document,
+//! the thread pool, the memory budget, where results go) is here.
+
+mod compare;
+mod criticality;
+mod merge;
+mod optimize;
+mod run;
+mod sweep;
+
+use crate::analysis;
+use crate::analysis::criticality::{DynamicError, IndicatorError, Indicators};
+use crate::cli::{
+    Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs, OptimizeArgs, RunArgs,
+    SweepArgs,
+};
+use crate::engine::MemoryEstimate;
+use crate::engine::{simulate, simulate_with};
+use crate::output::{self, Artifact, MARKER};
+use crate::report::Report;
+use crate::scenario::{self, Scenario, ScenarioError};
+use crate::storage::partial::{self, Partial, PartialError};
+use crate::storage::{Outcome, Spill};
+use crate::vocab::{RunPlan, BLOCK_RUNS};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// A problem with what the user asked for (not with the scenario file).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// The memory a run may use, in bytes. A run estimated to need more (from
+/// its runs, materials, steps and threads; see [`MemoryEstimate`]) is refused
+/// before it starts, or given fewer threads when that is enough.
+pub const MEMORY_BUDGET: u64 = 8 << 30;
+
+/// The largest per-run table kept in a temporary file, in bytes (a million
+/// runs of ten materials take about 1.7 GB).
+pub const TABLE_FILE_LIMIT: u64 = 64 << 30;
+
+/// The exit code for an error: 2 when the input is wrong, 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let input = e.chain().any(|c| {
+        c.is::<ScenarioError>()
+            || c.is::<InputError>()
+            || c.is::<output::WriteError>()
+            || c.is::<partial::PartialError>()
+            || c.is::<analysis::AnalysisError>()
+            || c.is::<IndicatorError>()
+            || c.is::<DynamicError>()
+            || c.is::<crate::analysis::criticality::PublishedError>()
+    });
+    if input {
+        2
+    } else {
+        1
+    }
+}
+
+/// Runs the command line's command.
+///
+/// # Errors
+/// Any failure, with context; see [`exit_code`] for how it maps to an exit code.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run_scenario(&args),
+        Command::Validate { scenario } => {
+            let s = Scenario::load(&scenario)?;
+            // The file's own run count must fit, with one thread at least.
+            workers_within_budget(&scenario, &s, s.runs())?;
+            print!("{}", output::text::describe(&s));
+            println!("\n{}: valid", scenario.display());
+            Ok(())
+        }
+        Command::Merge(args) => merge::merge(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Optimize(args) => optimize::optimize_cmd(&args),
+        Command::Criticality(args) => criticality::criticality_cmd(&args),
+    }
+}
+
+/// Where results go: `--out`, or `outputs/<name>` (`outputs/<name>.shards/K-of-N`
+/// for a shard).
+fn output_dir(args: &RunArgs, scenario: &Scenario) -> PathBuf {
+    args.out.clone().unwrap_or_else(|| match args.shard {
+        Some(s) => Path::new("outputs")
+            .join(format!("{}.shards", scenario.name()))
+            .join(format!("{}-of-{}", s.index, s.count)),
+        None => Path::new("outputs").join(scenario.name()),
+    })
+}
+
+/// Refuses, before a long run, a destination that is not crmsim's to replace.
+fn check_destination(out: &Path) -> Result<()> {
+    if out.exists() && !out.join(MARKER).is_file() {
+        return Err(output::WriteError::Foreign(out.to_path_buf()).into());
+    }
+    Ok(())
+}
+
+/// A size in MiB or GiB.
+fn gib(bytes: u64) -> String {
+    let b = bytes as f64;
+    if bytes < 1 << 30 {
+        format!("{:.0} MiB", b / f64::from(1u32 << 20))
+    } else {
+        format!("{:.1} GiB", b / f64::from(1u32 << 30))
+    }
+}
+
+/// The most worker threads `runs` runs of `scenario` can use within
+/// [`MEMORY_BUDGET`] (at least 1), and the estimate it comes from.
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn workers_within_budget(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+) -> Result<(u64, MemoryEstimate)> {
+    let estimate = MemoryEstimate::new(scenario, runs).with_spill();
+    if estimate.table_file > TABLE_FILE_LIMIT {
+        return Err(InputError(format!(
+            "{}: {runs} runs of {} material(s) would need about {} of temporary disk space \
+             for the per-run totals, above the limit of {}; use fewer runs (--runs), or split \
+             the study into shards (--shard K/N, see docs/cluster.md)",
+            file.display(),
+            scenario.material_ids().count(),
+            gib(estimate.table_file),
+            gib(TABLE_FILE_LIMIT),
+        ))
+        .into());
+    }
+    let fit = estimate.workers_within(MEMORY_BUDGET);
+    if fit == 0 {
+        return Err(InputError(format!(
+            "{}: {runs} runs of {} steps of {} material(s) would need about {} of memory \
+             ({} for the per-run totals, {} for each copy of the per-step \
+             statistics of {} series), above the limit of {}; use fewer runs (--runs), \
+             a shorter horizon, a coarser step or fewer materials",
+            file.display(),
+            scenario.steps(),
+            scenario.material_ids().count(),
+            gib(estimate.total(1)),
+            gib(estimate.run_table),
+            gib(estimate.step_stats),
+            estimate.cells,
+            gib(MEMORY_BUDGET),
+        ))
+        .into());
+    }
+    Ok((fit, estimate))
+}
+
+/// A temporary file beside the output folder `out` for the per-run table,
+/// when the `estimate` (made [`MemoryEstimate::with_spill`]) keeps it in
+/// one; `None` when it fits in memory.
+fn spill_beside(out: &Path, estimate: &MemoryEstimate) -> Result<Option<Spill>> {
+    if estimate.table_file == 0 {
+        return Ok(None);
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |action| {
+        let dir = dir.clone();
+        move |source| output::WriteError::Io {
+            path: dir,
+            action,
+            source,
+        }
+    };
+    std::fs::create_dir_all(&dir).map_err(io("create the folder"))?;
+    let spill = Spill::new_in(&dir).map_err(io("create a temporary file for the per-run table"))?;
+    Ok(Some(spill))
+}
+
+fn progress_bar(runs: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::hidden());
+    if !quiet {
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {eta} left")
+                .expect("a fixed template is valid"),
+        );
+    }
+    bar
+}
+
+/// The number of cores (1 when it cannot be told).
+fn cores() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+}
+
+/// A worker pool of the requested size (default: one thread per core).
+fn pool(threads: Option<u64>) -> Result<rayon::ThreadPool> {
+    let n = usize::try_from(threads.unwrap_or_else(cores))
+        .expect("at most 1024 threads, or the core count");
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .context("cannot start the worker threads")
+}
+
+/// A scenario file: its text, the validated scenario, and the parsed document.
+fn load_document(path: &Path) -> Result<(String, Scenario, toml::Table)> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let scenario = Scenario::from_toml(&text, path)?;
+    let doc: toml::Table = text.parse().expect("a validated scenario parses");
+    Ok((text, scenario, doc))
+}
+
+fn plan_of(common: &CommonArgs, scenario: &Scenario) -> RunPlan {
+    RunPlan {
+        first_run: 0,
+        runs: common.runs.unwrap_or(scenario.runs()),
+        seed: common.seed.unwrap_or(scenario.seed()),
+    }
+}
+
+fn analysis_dir(common: &CommonArgs, scenario: &Scenario, what: &str) -> PathBuf {
+    common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-{what}", scenario.name())))
+}
+
+fn note(quiet: bool, message: &str) {
+    if !quiet {
+        eprintln!("{message}");
+    }
+}

@@ -1,0 +1,166 @@
+//! `crmsim run`: load a scenario, check its memory, simulate (all runs, or
+//! one shard of a study), summarize, and write the output folder.
+
+use super::*;
+
+pub(super) fn run_scenario(args: &RunArgs) -> Result<()> {
+    let text = scenario::read_text(&args.scenario)?;
+    let scenario = Scenario::from_toml(&text, &args.scenario)?;
+    let total_runs = args.runs.unwrap_or(scenario.runs());
+    let seed = args.seed.unwrap_or(scenario.seed());
+    let plan = match args.shard {
+        Some(s) => RunPlan::shard(total_runs, seed, s.index, s.count),
+        None => RunPlan {
+            first_run: 0,
+            runs: total_runs,
+            seed,
+        },
+    };
+    let out = output_dir(args, &scenario);
+    check_destination(&out)?;
+    let asked = args.threads.unwrap_or_else(cores);
+    // Each worker holds its own statistics: fewer workers use less memory
+    // and give the same results.
+    let (fit, estimate) = workers_within_budget(&args.scenario, &scenario, plan.runs)?;
+    let useful = asked.min(plan.runs.div_ceil(BLOCK_RUNS)).max(1);
+    let threads = useful.min(fit);
+    if threads < useful && args.threads.is_some() && !args.quiet {
+        eprintln!(
+            "note: using {threads} threads instead of {asked} to stay within the memory limit of {}",
+            gib(MEMORY_BUDGET)
+        );
+    }
+    let pool = pool(Some(threads))?;
+
+    let bar = progress_bar(plan.runs, args.quiet);
+    let started = Instant::now();
+    let shown = AtomicBool::new(false);
+    let progress = |n: u64| {
+        bar.inc(n);
+        // Only runs longer than a second get a bar.
+        if !shown.load(Ordering::Relaxed) && started.elapsed() > Duration::from_secs(1) {
+            shown.store(true, Ordering::Relaxed);
+            if !args.quiet && std::io::stderr().is_terminal() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        }
+    };
+    let spill = spill_beside(&out, &estimate)?;
+    let outcome = pool
+        .install(|| simulate_with(&scenario, &plan, &progress, spill))
+        .map_err(|e| output::WriteError::Io {
+            path: out.clone(),
+            action: "keep the per-run table in a temporary file beside it",
+            source: e,
+        })?;
+    bar.finish_and_clear();
+
+    if let Some(shard) = args.shard {
+        let partial = Partial::new(text, total_runs, plan, outcome);
+        // Streamed, so that a large per-run table is never held whole.
+        let write = |w: &mut dyn std::io::Write| partial.write_to(w);
+        output::write_folder_with(
+            &out,
+            &[],
+            &[output::Stream {
+                name: partial::FILE_NAME,
+                write: &write,
+            }],
+        )?;
+        if !args.quiet {
+            println!(
+                "shard {}/{}: runs {}..{} of {} written to {} ({:.1} s)",
+                shard.index,
+                shard.count,
+                plan.first_run,
+                plan.first_run + plan.runs,
+                total_runs,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        return Ok(());
+    }
+    let report =
+        pool.install(|| write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts))?;
+    if !args.quiet {
+        print_results(&scenario, &report, &out, started);
+    }
+    Ok(())
+}
+
+/// Renders every result file of a finished study and writes the folder;
+/// returns the report, for the results table.
+pub(super) fn write_results(
+    scenario: &Scenario,
+    text: String,
+    plan: &RunPlan,
+    outcome: &Outcome,
+    out: &Path,
+    charts: bool,
+) -> Result<Report> {
+    let report = Report::new(scenario, plan, outcome);
+    let mut artifacts = vec![
+        Artifact {
+            name: "summary.json".into(),
+            bytes: output::json::summary(scenario, &report),
+        },
+        Artifact {
+            name: "timeseries.csv".into(),
+            bytes: output::csv::timeseries(&report),
+        },
+        Artifact {
+            name: "scenario.toml".into(),
+            bytes: text.into_bytes(),
+        },
+        Artifact {
+            name: "resolved.txt".into(),
+            bytes: output::text::describe(scenario).into_bytes(),
+        },
+    ];
+    if charts {
+        let figures = output::charts::figures(scenario, &report, &outcome.runs)
+            .context("cannot draw the charts")?;
+        artifacts.extend(figures.iter().flat_map(|f| f.artifacts()));
+        artifacts.push(Artifact {
+            name: "report.html".into(),
+            bytes: output::html::report(scenario, &report, &figures),
+        });
+    }
+    // The summary and the charts read the per-run table; from a temporary
+    // file that can fail, and nothing is written then.
+    if let Some(source) = outcome.runs.read_error() {
+        return Err(output::WriteError::Io {
+            path: out.to_path_buf(),
+            action: "read back the per-run table from its temporary file",
+            source,
+        }
+        .into());
+    }
+    let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
+    let params_csv = |w: &mut dyn std::io::Write| output::csv::params_to(w, &outcome.runs);
+    output::write_folder_with(
+        out,
+        &artifacts,
+        &[
+            output::Stream {
+                name: "runs.csv",
+                write: &runs_csv,
+            },
+            output::Stream {
+                name: "params.csv",
+                write: &params_csv,
+            },
+        ],
+    )?;
+    Ok(report)
+}
+
+pub(super) fn print_results(scenario: &Scenario, report: &Report, out: &Path, started: Instant) {
+    print!("{}", output::text::results_table(scenario, report));
+    println!(
+        "results in {} ({:.1} s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+}

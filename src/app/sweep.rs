@@ -1,0 +1,45 @@
+//! `crmsim sweep`: a grid of policy variants on one random world.
+
+use super::*;
+
+pub(super) fn sweep(args: &SweepArgs) -> Result<()> {
+    let started = Instant::now();
+    let (text, scenario, doc) = load_document(&args.scenario)?;
+    let plan = plan_of(&args.common, &scenario);
+    let out = analysis_dir(&args.common, &scenario, "sweep");
+    check_destination(&out)?;
+    let quiet = args.common.quiet;
+    let progress = |done: usize, total: usize| note(quiet, &format!("point {done}/{total} done"));
+    let points = pool(args.common.threads)?.install(|| {
+        analysis::sweep::sweep(&doc, &args.scenario, &args.settings, &plan, &progress)
+    })?;
+    let mut artifacts = vec![
+        Artifact {
+            name: "sweep.csv".into(),
+            bytes: output::analysis::sweep_csv(&args.settings, &points),
+        },
+        Artifact {
+            name: "scenario.toml".into(),
+            bytes: text.into_bytes(),
+        },
+    ];
+    if !args.no_charts {
+        artifacts.extend(
+            output::analysis::sweep_charts(&args.settings, &points)
+                .context("cannot draw the charts")?,
+        );
+    }
+    output::write_folder(&out, &artifacts)?;
+    if !quiet {
+        print!("{}", output::analysis::sweep_table(&args.settings, &points));
+        println!(
+            "{} runs per point, seed {}; avoided amounts against the same scenario without \
+             stockpiles; results in {} ({:.1} s)",
+            plan.runs,
+            plan.seed,
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

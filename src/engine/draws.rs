@@ -1,0 +1,178 @@
+//! What a group of runs draws before it steps: each run's uncertain
+//! parameters (one number per run, from its own world stream) and its
+//! disruptions (Poisson arrivals or scheduled, with their durations and
+//! severities), written into the workspace's availability a_s(t).
+
+use super::fast::FirstBlockRng;
+use super::fast::{Lanes, Mask};
+use super::prepare::{Prepared, Slot};
+use super::workspace::Workspace;
+use crate::sampling::standard_exponential;
+use crate::scenario::uncertain::Uncertain;
+use crate::scenario::{Arrival, Scenario};
+
+/// The uncertain number drawn into `slot`.
+pub(super) fn uncertain<'a>(scenario: &'a Scenario, prep: &Prepared, slot: Slot) -> &'a Uncertain {
+    let mats = &scenario.materials;
+    let substitution = |m: usize| {
+        mats[m]
+            .substitution
+            .as_ref()
+            .expect("a substitution slot belongs to a material with substitution")
+    };
+    let new_capacity = |m: usize| {
+        mats[m]
+            .new_capacity
+            .as_ref()
+            .expect("a new-capacity slot belongs to a material with new capacity")
+    };
+    match slot {
+        Slot::DemandTpy(m) => &mats[m].demand_tpy,
+        Slot::DemandGrowth(m) => &mats[m].demand_growth,
+        Slot::Spare(g) => {
+            let m = prep.source_offset.partition_point(|&o| o <= g) - 1;
+            &mats[m].sources[g - prep.source_offset[m]].spare_capacity
+        }
+        Slot::Rate(d) => match &scenario.disruptions[d].arrival {
+            Arrival::Poisson(rate) => rate,
+            Arrival::Scheduled { .. } => unreachable!("only Poisson rates are parameters"),
+        },
+        Slot::Life(p, i) => scenario.products[p].lifetime.param(i),
+        Slot::Collection(p) => &scenario.products[p].collection_rate,
+        Slot::Recovery(p, k) => &scenario.products[p].contents[k].recovery,
+        Slot::Utilization(r) => &scenario.refineries[r].utilization,
+        Slot::SubstitutionMax(m) => &substitution(m).max_fraction,
+        Slot::SubstitutionRate(m) => &substitution(m).per_year,
+        Slot::NewCapacityShare(m) => &new_capacity(m).share_per_year,
+        Slot::NewCapacityLead(m) => &new_capacity(m).lead_time_years,
+    }
+}
+
+/// Draws the per-run numbers of the `n` runs from `first_run` on into
+/// lanes 0 to `n`.
+pub(super) fn draw_parameters(
+    scenario: &Scenario,
+    prep: &Prepared,
+    first_run: u64,
+    n: usize,
+    ws: &mut Workspace,
+) {
+    for (i, p) in prep.params.iter().enumerate() {
+        let u = uncertain(scenario, prep, p.slot);
+        // A draw rarely needs more than its stream's first block, which is
+        // computed for all lanes at once.
+        let blocks = p.key.first_blocks(first_run);
+        for (lane, block) in blocks.iter().enumerate().take(n) {
+            let x = u.sample(&mut p.key.rng_from(first_run + lane as u64, block));
+            let own = &mut ws.runs[lane];
+            own.params[i] = x;
+            match p.slot {
+                Slot::DemandTpy(m) => ws.demand_tpy[m].0[lane] = x,
+                Slot::DemandGrowth(m) => ws.growth[m].0[lane] = x,
+                Slot::Spare(g) => ws.spare[g].0[lane] = x,
+                Slot::Rate(d) => own.rate[d] = x,
+                Slot::Life(p, i) => own.life[p][i] = x,
+                Slot::Collection(p) => ws.collection[p].0[lane] = x,
+                Slot::Recovery(p, k) => ws.recovery[p][k].0[lane] = x,
+                Slot::Utilization(r) => ws.utilization[r].0[lane] = x,
+                Slot::SubstitutionMax(m) => ws.substitution[m].0 .0[lane] = x,
+                Slot::SubstitutionRate(m) => ws.substitution[m].1 .0[lane] = x,
+                Slot::NewCapacityShare(m) => ws.new_capacity[m].0 .0[lane] = x,
+                Slot::NewCapacityLead(m) => ws.new_capacity[m].1 .0[lane] = x,
+            }
+        }
+    }
+}
+
+/// Steps an event lasts: its duration in months rounded up to whole steps,
+/// at least one.
+pub(super) fn event_steps(duration_months: f64, months_per_step: f64) -> usize {
+    ((duration_months / months_per_step).ceil() as usize).max(1)
+}
+
+/// Draws the disruptions of the `n` runs from `first_run` on into lanes 0
+/// to `n`: multiplies their (1 - severity) into the availability of every
+/// flow they hit. The lanes' availabilities start at 1 ([`reset_events`]);
+/// the lanes' event rates are drawn ([`draw_parameters`]).
+pub(super) fn draw_events(
+    scenario: &Scenario,
+    prep: &Prepared,
+    first_run: u64,
+    n: usize,
+    ws: &mut Workspace,
+) {
+    for (d_idx, key) in prep.event_keys.iter().enumerate() {
+        // Most runs draw no more than a few events, within the stream's
+        // first block, which is computed for all lanes at once.
+        let blocks = key.first_blocks(first_run);
+        for (lane, block) in blocks.iter().enumerate().take(n) {
+            let mut rng = key.rng_from(first_run + lane as u64, block);
+            draw_lane_events(scenario, prep, d_idx, lane, &mut rng, ws);
+        }
+    }
+}
+
+/// Draws the events of disruption `d_idx` in lane `lane`'s run from `rng`,
+/// that run's stream of the disruption.
+pub(super) fn draw_lane_events(
+    scenario: &Scenario,
+    prep: &Prepared,
+    d_idx: usize,
+    lane: usize,
+    rng: &mut FirstBlockRng,
+    ws: &mut Workspace,
+) {
+    let d = &scenario.disruptions[d_idx];
+    let steps = prep.steps;
+    let mut apply = |start: usize, rng: &mut FirstBlockRng| {
+        let length = event_steps(d.duration_months.sample(rng), prep.months_per_step);
+        let factor = 1.0 - d.severity.sample(rng);
+        let end = start.saturating_add(length).min(steps);
+        for &flow in &prep.event_rows[d_idx] {
+            let range = flow * steps + start..flow * steps + end;
+            for a in &mut ws.avail[range.clone()] {
+                a.0[lane] *= factor;
+            }
+            ws.touched_avail.push(range);
+        }
+        for &m in &prep.event_materials[d_idx] {
+            let range = m * steps + start..m * steps + end;
+            for hit in &mut ws.hit[range.clone()] {
+                hit.set(lane);
+            }
+            ws.touched_hit.push(range);
+        }
+    };
+    match &d.arrival {
+        Arrival::Scheduled { step, .. } => apply(*step, rng),
+        Arrival::Poisson(_) => {
+            let rate = ws.runs[lane].rate[d_idx];
+            if rate <= 0.0 {
+                return;
+            }
+            // Arrivals of a Poisson process in continuous time; an event
+            // starts in the step its arrival falls in.
+            let horizon_years = steps as f64 * prep.dt;
+            let mut t = 0.0;
+            loop {
+                let gap = standard_exponential(rng);
+                t += gap / rate;
+                if t >= horizon_years {
+                    break;
+                }
+                let start = ((t / prep.dt) as usize).min(steps - 1);
+                apply(start, rng);
+            }
+        }
+    }
+}
+
+/// No event anywhere, in every lane: what events wrote is set back.
+pub(super) fn reset_events(ws: &mut Workspace) {
+    for range in ws.touched_avail.drain(..) {
+        ws.avail[range].fill(Lanes::splat(1.0));
+    }
+    for range in ws.touched_hit.drain(..) {
+        ws.hit[range].fill(Mask::splat(false));
+    }
+}

@@ -1,0 +1,344 @@
+//! What every run of a scenario shares, worked out once before the runs:
+//! the stream keys of everything drawn, and index tables (which flows each
+//! disruption hits, where each material's sources and stockpiles sit),
+//! discount factors and refinery ramps.
+
+use super::products::ProductsPrep;
+use super::rng::StreamKey;
+use crate::scenario::uncertain::Uncertain;
+use crate::scenario::{Arrival, FlowRef, Scenario};
+use crate::vocab::{Variable, N_VARIABLES};
+
+/// Where a per-run parameter goes in the [`Workspace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    DemandTpy(usize),
+    DemandGrowth(usize),
+    Spare(usize),
+    Rate(usize),
+    /// Product p's i-th lifetime parameter.
+    Life(usize, usize),
+    Collection(usize),
+    /// Product p's recovery of its k-th content.
+    Recovery(usize, usize),
+    Utilization(usize),
+    SubstitutionMax(usize),
+    SubstitutionRate(usize),
+    NewCapacityShare(usize),
+    NewCapacityLead(usize),
+}
+
+/// A number drawn once per run, from its own world stream.
+#[derive(Debug, Clone)]
+pub(super) struct Param {
+    /// Field path, e.g. `material[gallium].demand_growth`.
+    pub(super) name: String,
+    pub(super) key: StreamKey,
+    pub(super) slot: Slot,
+}
+
+/// What is fixed for all runs: stream keys and index tables.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub(super) steps: usize,
+    pub(super) dt: f64,
+    pub(super) months_per_step: f64,
+    pub(super) steps_per_year: f64,
+    /// First global source index of each material.
+    pub(super) source_offset: Vec<usize>,
+    /// Global flow rows (imports, then refinery feeds) each disruption hits.
+    pub(super) event_rows: Vec<Vec<usize>>,
+    /// Materials whose imports each disruption hits.
+    pub(super) event_materials: Vec<Vec<usize>>,
+    /// First global flow row of each refinery's feed.
+    pub(super) feed_offset: Vec<usize>,
+    pub(super) n_flows: usize,
+    /// Refineries producing each material.
+    pub(super) refineries_of: Vec<Vec<usize>>,
+    /// Ramp factor of each refinery per step, `[refinery][step]`.
+    pub(super) refinery_ramp: Vec<f64>,
+    /// The step in which each refinery's capex is spent, if in the horizon.
+    pub(super) capex_step: Vec<Option<usize>>,
+    /// First global stockpile index of each material.
+    pub(super) stock_offset: Vec<usize>,
+    pub(super) n_stockpiles: usize,
+    /// Discount factor of each step, (1 + r)^-(t dt), and at the horizon's end.
+    pub(super) discount: Vec<f64>,
+    pub(super) discount_end: f64,
+    /// The uncertain numbers drawn once per run, in a fixed order.
+    pub(super) params: Vec<Param>,
+    pub(super) event_keys: Vec<StreamKey>,
+    pub(super) products: ProductsPrep,
+}
+
+impl Prepared {
+    /// Precomputes what every run of `scenario` under `seed` shares.
+    pub fn new(scenario: &Scenario, seed: u64) -> Prepared {
+        let mut source_offset = Vec::with_capacity(scenario.materials.len());
+        let mut n_sources = 0;
+        let mut params = Vec::new();
+        // World streams are named by what they draw, never by policy, so a
+        // policy change leaves every world draw as it was.
+        let mut add = |u: &Uncertain, name: String, stream: String, slot: Slot| {
+            if u.is_random() {
+                params.push(Param {
+                    name,
+                    key: StreamKey::new(seed, &stream),
+                    slot,
+                });
+            }
+        };
+        for (m, mat) in scenario.materials.iter().enumerate() {
+            source_offset.push(n_sources);
+            let base = format!("world/material/{}", mat.id);
+            let path = format!("material[{}]", mat.id);
+            add(
+                &mat.demand_tpy,
+                format!("{path}.demand_tpy"),
+                format!("{base}/demand_tpy"),
+                Slot::DemandTpy(m),
+            );
+            add(
+                &mat.demand_growth,
+                format!("{path}.demand_growth"),
+                format!("{base}/demand_growth"),
+                Slot::DemandGrowth(m),
+            );
+            if let Some(sub) = &mat.substitution {
+                add(
+                    &sub.max_fraction,
+                    format!("{path}.substitution.max_fraction"),
+                    format!("{base}/substitution/max_fraction"),
+                    Slot::SubstitutionMax(m),
+                );
+                add(
+                    &sub.per_year,
+                    format!("{path}.substitution.per_year"),
+                    format!("{base}/substitution/per_year"),
+                    Slot::SubstitutionRate(m),
+                );
+            }
+            if let Some(nc) = &mat.new_capacity {
+                add(
+                    &nc.share_per_year,
+                    format!("{path}.new_capacity.share_per_year"),
+                    format!("{base}/new_capacity/share_per_year"),
+                    Slot::NewCapacityShare(m),
+                );
+                add(
+                    &nc.lead_time_years,
+                    format!("{path}.new_capacity.lead_time_years"),
+                    format!("{base}/new_capacity/lead_time_years"),
+                    Slot::NewCapacityLead(m),
+                );
+            }
+            for (k, src) in mat.sources.iter().enumerate() {
+                // Sources go by region; a region listed twice (one origin
+                // through two ports) adds its rank: CN#2.
+                let nth = mat.sources[..k]
+                    .iter()
+                    .filter(|s| s.region == src.region)
+                    .count();
+                let label = if nth == 0 {
+                    src.region.clone()
+                } else {
+                    format!("{}#{}", src.region, nth + 1)
+                };
+                add(
+                    &src.spare_capacity,
+                    format!("{path}.source[{label}].spare_capacity"),
+                    format!("{base}/source/{k}/spare_capacity"),
+                    Slot::Spare(n_sources + k),
+                );
+            }
+            n_sources += mat.sources.len();
+        }
+        for (d_idx, d) in scenario.disruptions.iter().enumerate() {
+            if let Arrival::Poisson(rate) = &d.arrival {
+                add(
+                    rate,
+                    format!("disruption[{}].rate_per_year", d.name),
+                    format!("world/disruption/{}/rate_per_year", d.name),
+                    Slot::Rate(d_idx),
+                );
+            }
+        }
+        for (p_idx, p) in scenario.products.iter().enumerate() {
+            let base = format!("world/product/{}", p.id);
+            let path = format!("product[{}]", p.id);
+            for (i, (name, u)) in p.lifetime.params().into_iter().enumerate() {
+                add(
+                    u,
+                    format!("{path}.lifetime.{name}"),
+                    format!("{base}/lifetime/{name}"),
+                    Slot::Life(p_idx, i),
+                );
+            }
+            add(
+                &p.collection_rate,
+                format!("{path}.collection_rate"),
+                format!("{base}/collection_rate"),
+                Slot::Collection(p_idx),
+            );
+            for (k, c) in p.contents.iter().enumerate() {
+                let id = &scenario.materials[c.material].id;
+                add(
+                    &c.recovery,
+                    format!("{path}.recovery.{id}"),
+                    format!("{base}/recovery/{id}"),
+                    Slot::Recovery(p_idx, k),
+                );
+            }
+        }
+        // A refinery is a policy: its draws have policy streams, so adding
+        // one leaves every world draw as it was.
+        for (r, refinery) in scenario.refineries.iter().enumerate() {
+            add(
+                &refinery.utilization,
+                format!("refinery[{}].utilization", refinery.name),
+                format!("policy/refinery/{}/utilization", refinery.name),
+                Slot::Utilization(r),
+            );
+        }
+        let event_keys = scenario
+            .disruptions
+            .iter()
+            .map(|d| StreamKey::new(seed, &format!("world/disruption/{}/events", d.name)))
+            .collect();
+        let steps = scenario.steps();
+        let spy = scenario.step.per_year() as usize;
+        let mut feed_offset = Vec::with_capacity(scenario.refineries.len());
+        let mut n_flows = n_sources;
+        for r in &scenario.refineries {
+            feed_offset.push(n_flows);
+            n_flows += r.feed.len();
+        }
+        let event_rows = scenario
+            .disruptions
+            .iter()
+            .map(|d| {
+                d.hits
+                    .iter()
+                    .map(|h| match *h {
+                        FlowRef::Import(m, s) => source_offset[m] + s,
+                        FlowRef::Feed(r, f) => feed_offset[r] + f,
+                    })
+                    .collect()
+            })
+            .collect();
+        let event_materials = scenario
+            .disruptions
+            .iter()
+            .map(|d| {
+                let mut ms: Vec<usize> = d
+                    .hits
+                    .iter()
+                    .filter_map(|h| match *h {
+                        FlowRef::Import(m, _) => Some(m),
+                        FlowRef::Feed(..) => None,
+                    })
+                    .collect();
+                ms.sort_unstable();
+                ms.dedup();
+                ms
+            })
+            .collect();
+        let mut refineries_of = vec![Vec::new(); scenario.materials.len()];
+        let mut refinery_ramp = vec![0.0; scenario.refineries.len() * steps];
+        let mut capex_step = Vec::with_capacity(scenario.refineries.len());
+        for (r, refinery) in scenario.refineries.iter().enumerate() {
+            refineries_of[refinery.material].push(r);
+            // Steps since the plant came online, counted from its online year.
+            let online = i64::from(refinery.online_year - scenario.start_year) * spy as i64;
+            let ramp_steps = refinery.ramp_years * spy as f64;
+            for t in 0..steps {
+                let k = t as i64 - online;
+                refinery_ramp[r * steps + t] = if k < 0 {
+                    0.0
+                } else if ramp_steps <= 0.0 {
+                    1.0
+                } else {
+                    ((k + 1) as f64 / ramp_steps).min(1.0)
+                };
+            }
+            capex_step.push(usize::try_from(online).ok().filter(|&t| t < steps));
+        }
+        let mut stock_offset = Vec::with_capacity(scenario.materials.len());
+        let mut n_stockpiles = 0;
+        for m in &scenario.materials {
+            stock_offset.push(n_stockpiles);
+            n_stockpiles += m.stockpiles.len();
+        }
+        let dt = scenario.step.dt();
+        let discount_of = |years: f64| libm::pow(1.0 + scenario.discount_rate, -years);
+        Prepared {
+            stock_offset,
+            n_stockpiles,
+            discount: (0..steps).map(|t| discount_of(t as f64 * dt)).collect(),
+            discount_end: discount_of(steps as f64 * dt),
+            steps,
+            dt,
+            months_per_step: f64::from(scenario.step.months()),
+            steps_per_year: spy as f64,
+            source_offset,
+            event_rows,
+            event_materials,
+            feed_offset,
+            n_flows,
+            refineries_of,
+            refinery_ramp,
+            capex_step,
+            params,
+            event_keys,
+            products: ProductsPrep::new(scenario),
+        }
+    }
+
+    /// Number of steps per run.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// For each recorded cell (`[material][variable][step]`), the value it
+    /// has in every run when it cannot vary, e.g. no secondary supply for a
+    /// material without products; `None` for cells that vary.
+    pub fn fixed_cells(&self, scenario: &Scenario) -> Vec<Option<f64>> {
+        let mut out = Vec::with_capacity(scenario.materials.len() * N_VARIABLES * self.steps);
+        for m in 0..scenario.materials.len() {
+            for var in Variable::ALL {
+                let fixed = self.fixed_value(scenario, m, var);
+                out.extend(std::iter::repeat_n(fixed, self.steps));
+            }
+        }
+        out
+    }
+
+    /// The value `var` of material `m` has at every step of every run when
+    /// the scenario leaves it no way to vary; `None` when it may vary.
+    pub(super) fn fixed_value(&self, scenario: &Scenario, m: usize, var: Variable) -> Option<f64> {
+        let mat = &scenario.materials[m];
+        let products = self.products.touches(m);
+        let refineries = !self.refineries_of[m].is_empty();
+        let stock = !mat.stockpiles.is_empty();
+        let hub = mat.sources.iter().any(|s| s.reexport_share > 0.0);
+        match var {
+            Variable::Secondary | Variable::InUseStock | Variable::Eol | Variable::Collected
+                if !products =>
+            {
+                Some(0.0)
+            }
+            Variable::Refinery if !refineries => Some(0.0),
+            Variable::FeedAvailability if !refineries => Some(1.0),
+            Variable::StockpileLevel | Variable::Release if !stock => Some(0.0),
+            Variable::Reexports if !hub => Some(0.0),
+            Variable::Price if mat.price_elasticity.is_none() => Some(mat.price),
+            _ => None,
+        }
+    }
+
+    /// The names (field paths) of the numbers drawn once per run, in the
+    /// order of [`Workspace::params`](super::Workspace::params).
+    pub fn param_names(&self) -> Vec<String> {
+        self.params.iter().map(|p| p.name.clone()).collect()
+    }
+}
