@@ -8,6 +8,7 @@
 mod util;
 
 mod analysis;
+mod catalogue;
 mod charts;
 mod cli;
 mod criticality;
