@@ -184,6 +184,79 @@ fn hhi_of_published_production_shares() {
     assert!(near(hf.sr, 1.4101596576), "{:?}", hf.sr);
 }
 
+/// The Dutch list (criticality/nl-2024.toml), phosphorus processing, by
+/// hand from the Dutch import shares of HS 280470 in 2024 (UN Comtrade,
+/// data/nl-trade.csv: DE 44.93 %, FR 32.06 %, VN 21.11 %, US 1.90 %) and the
+/// EU-level inputs the file keeps (global supply CN 78.5, US 10.6, KZ 6.4,
+/// VN 4.5 %; t CN 1.1 in the global table; IR 1; EoL-RIR 0; SI(SR) 0.98).
+/// Scaled WGI: CN 5.713, DE 2.118, FR 2.866, KZ 5.774, US 2.724, VN 5.736;
+/// t = 0.8 for the member states DE and FR on the Dutch side:
+///
+///   HHI_GS = 0.785^2 x 5.713 x 1.1 + 0.064^2 x 5.774 + 0.106^2 x 2.724
+///            + 0.045^2 x 5.736
+///          = 3.8725427675 + 0.023650304 + 0.030606864 + 0.0116154
+///          = 3.9384153355;
+///   HHI_NL = 0.4493^2 x 2.118 x 0.8 + 0.3206^2 x 2.866 x 0.8
+///            + 0.2111^2 x 5.736 + 0.019^2 x 2.724
+///          = 0.342049358256 + 0.235663980608 + 0.25561457256 + 0.000983364
+///          = 0.834311275424;
+///   SR = (3.9384153355 x 1/2 + 0.834311275424 x (1 - 1/2)) x (1 - 0) x 0.98
+///      = 2.386363305462 x 0.98 = 2.33863603935276 (EU list: 3.21, where
+///        Kazakhstan supplies 62 % of the EU).
+///
+/// What the file keeps EU-level must give the EU values: every EI, and the
+/// SR of every stage whose sourcing is not national.
+#[test]
+fn the_dutch_list_by_hand_and_its_eu_level_inputs() {
+    let nl = assess(&Indicators::load(Path::new("criticality/nl-2024.toml")).unwrap());
+    let eu = assess(&Indicators::load(Path::new("criticality/eu-2023.toml")).unwrap());
+    let near = |x: Option<f64>, e: f64| (x.unwrap() - e).abs() < 1e-9;
+    let p = nl
+        .materials
+        .iter()
+        .find(|m| m.id == "phosphorus")
+        .and_then(|m| m.stages.iter().find(|s| s.stage == StageKind::Processing))
+        .unwrap();
+    assert!(near(p.hhi_gs, 3.9384153355), "{:?}", p.hhi_gs);
+    assert!(near(p.hhi_eu, 0.834311275424), "{:?}", p.hhi_eu);
+    assert!(near(p.other_eu, 0.0), "{:?}", p.other_eu);
+    assert!(near(p.sr, 2.33863603935276), "{:?}", p.sr);
+
+    // (material, stage) whose sourcing is the Dutch one.
+    const NATIONAL: &[(&str, StageKind)] = &[
+        ("vanadium", StageKind::Processing),
+        ("nickel", StageKind::Processing),
+        ("niobium", StageKind::Processing),
+        ("tungsten", StageKind::Processing),
+        ("antimony", StageKind::Processing),
+        ("lithium", StageKind::Processing),
+        ("natural_graphite", StageKind::Extraction),
+        ("magnesium", StageKind::Processing),
+        ("manganese", StageKind::Extraction),
+        ("cobalt", StageKind::Processing),
+        ("boron", StageKind::Extraction),
+        ("silicon_metal", StageKind::Processing),
+        ("titanium_metal", StageKind::Processing),
+        ("phosphorus", StageKind::Processing),
+    ];
+    assert_eq!(nl.materials.len(), eu.materials.len());
+    let mut national = 0;
+    for (n, e) in nl.materials.iter().zip(&eu.materials) {
+        assert_eq!(n.id, e.id);
+        assert_eq!(n.ei, e.ei, "{}: EI is EU-level", n.id);
+        for (ns, es) in n.stages.iter().zip(&e.stages) {
+            assert_eq!(ns.hhi_gs, es.hhi_gs, "{} {}: global supply", n.id, ns.stage);
+            if NATIONAL.contains(&(n.id.as_str(), ns.stage)) {
+                national += 1;
+                assert_ne!(ns.hhi_eu, es.hhi_eu, "{} {}: national", n.id, ns.stage);
+            } else {
+                assert_eq!(ns.sr, es.sr, "{} {}: EU-level", n.id, ns.stage);
+            }
+        }
+    }
+    assert_eq!(national, NATIONAL.len());
+}
+
 /// SR within 0.1 of the published stage SR and EI within 0.2 of the
 /// published EI, wherever both the computed and the published value exist
 /// (the inputs are complete), except where an input is known to make the
