@@ -1,9 +1,11 @@
 //! The command line: clap types only, no logic.
 
+use crate::analysis::catalogue::Month;
 use crate::analysis::edit::{parse_setting, Setting};
 use crate::analysis::optimize::Target;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// Monte Carlo simulator of critical raw material supply: how likely and how
 /// large a shortfall is, and what stockpiles, refining and recycling buy.
@@ -42,6 +44,34 @@ pub enum Command {
     /// an indicator file; with --scenario, the supply risk of every simulated
     /// year and a ranked list weighing static and simulated risk.
     Criticality(CriticalityArgs),
+    /// Fit event rates, durations and severities per (region, kind) from the
+    /// catalogue of past disruptions; print a table, or with --toml the
+    /// `[[disruption]]` tables to paste into a scenario.
+    Catalogue(CatalogueArgs),
+}
+
+/// Options of `crmsim catalogue`.
+#[derive(Debug, Args)]
+pub struct CatalogueArgs {
+    /// Only events that hit this material (rows of `materials = all`, the
+    /// route events, hit every material); the tables then name it alone.
+    #[arg(long)]
+    pub material: Option<String>,
+    /// Only events of this region (ISO code) or route (e.g. RedSea); case is
+    /// ignored.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The catalogue (CSV).
+    #[arg(long, value_name = "PATH", default_value = "data/disruptions.csv")]
+    pub data: PathBuf,
+    /// The last month of exposure (default: the newest month in the
+    /// catalogue); events still in force then are censored there.
+    #[arg(long, value_name = "YYYY-MM", value_parser = Month::from_str)]
+    pub until: Option<Month>,
+    /// Print the `[[disruption]]` tables, with the rows behind them, instead
+    /// of the table.
+    #[arg(long)]
+    pub toml: bool,
 }
 
 /// Options of `crmsim criticality`.

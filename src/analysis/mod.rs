@@ -1,7 +1,10 @@
 //! Analyses built on the engine: sweeps over policy grids, paired comparisons
 //! of scenarios, and stockpile sizing. All of them run every variant with the
-//! same seed, so that differences are the policy's, not the noise's.
+//! same seed, so that differences are the policy's, not the noise's. One,
+//! [`catalogue`], runs no simulation: it fits the event parameters that
+//! scenarios use from the catalogue of past disruptions.
 
+pub mod catalogue;
 pub mod compare;
 pub mod criticality;
 pub mod edit;

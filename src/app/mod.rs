@@ -4,6 +4,7 @@
 //! One file per command; what several commands share (loading a document,
 //! the thread pool, the memory budget, where results go) is here.
 
+mod catalogue;
 mod compare;
 mod criticality;
 mod merge;
@@ -14,8 +15,8 @@ mod sweep;
 use crate::analysis;
 use crate::analysis::criticality::{DynamicError, IndicatorError, Indicators};
 use crate::cli::{
-    Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs, OptimizeArgs, RunArgs,
-    SweepArgs,
+    CatalogueArgs, Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs, OptimizeArgs,
+    RunArgs, SweepArgs,
 };
 use crate::engine::MemoryEstimate;
 use crate::engine::{simulate, simulate_with};
@@ -57,6 +58,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<IndicatorError>()
             || c.is::<DynamicError>()
             || c.is::<crate::analysis::criticality::PublishedError>()
+            || c.is::<crate::analysis::catalogue::CatalogueError>()
     });
     if input {
         2
@@ -85,6 +87,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Compare(args) => compare::compare(&args),
         Command::Optimize(args) => optimize::optimize_cmd(&args),
         Command::Criticality(args) => criticality::criticality_cmd(&args),
+        Command::Catalogue(args) => catalogue::catalogue_cmd(&args),
     }
 }
 

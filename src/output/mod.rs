@@ -16,6 +16,7 @@
 //! still running, and folders without the marker, are left alone.
 
 pub mod analysis;
+pub mod catalogue;
 pub mod charts;
 pub mod criticality;
 pub mod criticality_chart;

@@ -15,7 +15,13 @@ const LIMB_MASK: u64 = (1 << LIMB_BITS) - 1;
 const BIAS: i32 = 1074;
 
 /// The exact sum of the non-negative finite values added so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// One sum may be held in limbs laid out differently (zero limbs at either
+/// end, left by the order and the way values came in: one by one, through a
+/// window, by a merge), so `==` and serializing see it without them
+/// (`ExactSum::canonical`): equal sums compare equal and write the same
+/// bytes, however they were accumulated.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ExactSum {
     /// Index of `limbs[0]` in units of [`LIMB_BITS`] bits above 2^-1074.
     lo: u32,
@@ -26,6 +32,28 @@ pub struct ExactSum {
 
 /// Limbs held without a heap allocation.
 const INLINE_LIMBS: usize = 6;
+
+impl PartialEq for ExactSum {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical() == other.canonical()
+    }
+}
+
+impl Eq for ExactSum {}
+
+/// Written as the derived form would write it (`lo`, then the limbs as a
+/// sequence), from `ExactSum::canonical`: what is read back is the same
+/// sum.
+impl serde::Serialize for ExactSum {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (lo, limbs) = self.canonical();
+        let mut st = serializer.serialize_struct("ExactSum", 2)?;
+        st.serialize_field("lo", &lo)?;
+        st.serialize_field("limbs", limbs)?;
+        st.end()
+    }
+}
 
 /// A sum held apart for [`ExactSum::add_via`]: a 128-bit integer whose bit 0
 /// is at absolute position `low` (in units of 2^-1074), and how many values
@@ -116,6 +144,19 @@ impl ExactSum {
     /// An empty sum (zero).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The limbs without zero limbs at either end, and the index of the
+    /// lowest nonzero one (0 and no limbs for zero): the sum itself,
+    /// however it was kept. Between operations every limb is below 2^32,
+    /// so equal sums have equal canonical forms.
+    fn canonical(&self) -> (u32, &[u64]) {
+        let first = self.limbs.iter().position(|&l| l != 0);
+        let last = self.limbs.iter().rposition(|&l| l != 0);
+        match (first, last) {
+            (Some(a), Some(b)) => (self.lo + a as u32, &self.limbs[a..=b]),
+            _ => (0, &[]),
+        }
     }
 
     /// Makes limbs `from..to` (absolute indices) addressable.
@@ -285,6 +326,90 @@ mod tests {
         assert_eq!(s.value(), 1e300);
     }
 
+    /// The sum of `xs` in the given order, and the same in f64 one by one.
+    fn exact_and_naive(xs: &[f64]) -> (f64, f64) {
+        let mut s = ExactSum::new();
+        xs.iter().for_each(|&x| s.add(x));
+        (s.value(), xs.iter().fold(0.0, |acc, &x| acc + x))
+    }
+
+    /// Sums whose f64 running total drops every small value: each is at
+    /// most half a unit in the last place of the total (a tie rounds to the
+    /// even total), so plain addition never moves. The exact sums are
+    /// worked out in integers (or halves) here, each representable in f64,
+    /// so the one rounding of `value` must give them exactly, in any order.
+    #[test]
+    fn small_values_after_a_large_one_are_not_lost() {
+        // 1e16 (ulp 2) and a thousand 1s: 10,000,000,000,001,000, even and
+        // below 2^54, so an f64. Plain f64: 1e16 + 1 ties to 1e16, every time.
+        let mut xs = vec![1e16];
+        xs.extend([1.0; 1000]);
+        let reference = (10_000_000_000_000_000u64 + 1000) as f64;
+        assert_eq!(reference as u64, 10_000_000_000_001_000, "an f64");
+        let (exact, naive) = exact_and_naive(&xs);
+        assert_eq!(naive, 1e16, "the case defeats f64");
+        assert_eq!(exact, reference);
+        // The small values first: f64 gets this order right, and the exact
+        // sum is the same.
+        xs.reverse();
+        assert_eq!(exact_and_naive(&xs), (reference, reference));
+
+        // 2^62 (ulp 2^10) and 1,024 ones: 2^62 + 2^10 exactly.
+        let mut xs = vec![2f64.powi(62)];
+        xs.extend([1.0; 1024]);
+        let (exact, naive) = exact_and_naive(&xs);
+        assert_eq!(naive, 2f64.powi(62));
+        assert_eq!(exact, ((1u64 << 62) + (1 << 10)) as f64);
+
+        // 1 (ulp 2^-52) and 2^-53 twice: 1 + 2^-52, the next f64 after 1.
+        let (exact, naive) = exact_and_naive(&[1.0, 2f64.powi(-53), 2f64.powi(-53)]);
+        assert_eq!(naive, 1.0);
+        assert_eq!(exact, 1.0 + f64::EPSILON);
+
+        // 2^53 (ulp 2), four halves and a 1: 2^53 + 3, a tie between
+        // 2^53 + 2 and 2^53 + 4, rounded to the even mantissa: 2^53 + 4.
+        // Plain f64 loses each half and then the 1 (a tie, to 2^53).
+        let (exact, naive) = exact_and_naive(&[2f64.powi(53), 0.5, 0.5, 0.5, 0.5, 1.0]);
+        assert_eq!(naive, 2f64.powi(53));
+        assert_eq!(exact, ((1u64 << 53) + 4) as f64);
+    }
+
+    /// Values of very different magnitudes, interleaved so that f64 loses
+    /// bits at several places: the exact sum equals the integer sum
+    /// (computed in u128), which is an f64 here.
+    #[test]
+    fn interleaved_magnitudes_sum_to_the_integer_sum() {
+        // 2^60 three times (the total's ulp is 2^8 past 2^60, 2^9 past
+        // 2^61, so 127 and 129 are each below half of it), 100 values of
+        // 129, 56 of 127, 2^40 + 2^20 and 468:
+        // 3 x 2^60 + 2^40 + 2^20 + (12,900 + 7,112 + 468 = 20,480 = 40 x 512),
+        // a multiple of 2^9 below 2^62, so an f64.
+        let mut xs = Vec::new();
+        for k in 0..100 {
+            if k % 40 == 0 {
+                xs.push(2f64.powi(60));
+            }
+            xs.push(129.0);
+            if k < 56 {
+                xs.push(127.0);
+            }
+        }
+        xs.push(2f64.powi(40) + 2f64.powi(20));
+        xs.push(468.0);
+        let reference: u128 = 3 * (1u128 << 60) + (1 << 40) + (1 << 20) + 20_480;
+        let integer_sum: u128 = xs.iter().map(|&x| x as u128).sum();
+        assert_eq!(integer_sum, reference, "the hand sum above");
+        assert_eq!(reference as f64 as u128, reference, "an f64");
+        let (exact, naive) = exact_and_naive(&xs);
+        assert_ne!(naive, reference as f64, "the case defeats f64");
+        assert_eq!(exact, reference as f64);
+        // In reverse and sorted orders too.
+        xs.reverse();
+        assert_eq!(exact_and_naive(&xs).0, reference as f64);
+        xs.sort_by(f64::total_cmp);
+        assert_eq!(exact_and_naive(&xs).0, reference as f64);
+    }
+
     #[test]
     fn classic_cancellation_case_is_exact() {
         // 0.1 added ten times in f64 gives 0.9999999999999999; the exact sum of
@@ -303,12 +428,66 @@ mod tests {
     /// The limbs of `s` without zero limbs at either end, and the index of
     /// the lowest nonzero one: the sum itself, however it was kept.
     fn trimmed(s: &ExactSum) -> (u32, Vec<u64>) {
-        let first = s.limbs.iter().position(|&l| l != 0);
-        let last = s.limbs.iter().rposition(|&l| l != 0);
-        match (first, last) {
-            (Some(a), Some(b)) => (s.lo + a as u32, s.limbs[a..=b].to_vec()),
-            _ => (0, Vec::new()),
-        }
+        let (lo, limbs) = s.canonical();
+        (lo, limbs.to_vec())
+    }
+
+    /// 1 and 2^30 through a window, in both orders (limbs of 32 bits, limb
+    /// k from 2^(32k - 1074)). 1 first: the window starts 24 bits below 1
+    /// and takes 2^30 too; settling it adds its halves at limbs 31 and 33,
+    /// three limbs each: limbs 31 to 35. 2^30 first: the window starts 24
+    /// bits below 2^30, 1 goes to limbs 31 to 33, and settling adds the
+    /// halves at limbs 32 and 34: limbs 31 to 36. The top bit is in limb 34
+    /// either way, so the limbs above are zeros, one more in the second. One
+    /// sum, two layouts: equal all the same, and written as the same bytes.
+    #[test]
+    fn equal_sums_kept_in_different_limbs_are_equal_and_write_the_same_bytes() {
+        let through_window = |xs: &[f64]| {
+            let mut s = ExactSum::new();
+            let mut w = Window::default();
+            for &x in xs {
+                s.add_via(&mut w, x);
+            }
+            s.settle(&mut w);
+            s
+        };
+        let a = through_window(&[1.0, 2f64.powi(30)]);
+        let b = through_window(&[2f64.powi(30), 1.0]);
+        let mut c = ExactSum::new();
+        c.add(2f64.powi(30));
+        c.add(1.0);
+        assert_ne!(
+            (a.lo, &a.limbs[..]),
+            (b.lo, &b.limbs[..]),
+            "the layouts differ (else this test shows nothing)"
+        );
+        assert_eq!(b.limbs.last(), Some(&0), "a zero limb on top");
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.value().to_bits(), (1.0 + 2f64.powi(30)).to_bits());
+        assert_eq!(a.value().to_bits(), b.value().to_bits());
+        let bytes = |s: &ExactSum| postcard::to_stdvec(s).unwrap();
+        assert_eq!(bytes(&a), bytes(&b));
+        assert_eq!(bytes(&a), bytes(&c));
+        // Read back: the same sum, the same value, the same bytes again.
+        let back: ExactSum = postcard::from_bytes(&bytes(&b)).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(back.value().to_bits(), a.value().to_bits());
+        assert_eq!(bytes(&back), bytes(&a));
+        // What the derived form wrote (all the limbs) reads as the same sum.
+        let raw = postcard::to_stdvec(&(b.lo, b.limbs.to_vec())).unwrap();
+        let from_raw: ExactSum = postcard::from_bytes(&raw).unwrap();
+        assert_eq!(from_raw, a);
+        // Zero, however it came, is zero.
+        let mut zero = ExactSum::new();
+        zero.add(0.0);
+        zero.merge(&ExactSum::new());
+        let mut w = Window::default();
+        zero.add_via(&mut w, 0.0);
+        zero.settle(&mut w);
+        assert_eq!(zero, ExactSum::new());
+        assert_ne!(zero, a);
+        assert_eq!(bytes(&zero), bytes(&ExactSum::new()));
     }
 
     #[test]

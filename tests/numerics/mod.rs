@@ -1,30 +1,19 @@
 //! Numerical care at the edges: tiny, huge and zero demands, shares that sum
 //! to 1 only up to rounding, and severities of exactly 0 and exactly 1.
 
+use crate::util::{for_each_run, library, load, root, scenario};
 use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
 use std::path::Path;
 
-fn scenario(toml: &str) -> Scenario {
-    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Every run's trajectory, after `check` has looked at each.
-fn for_each_run(s: &Scenario, mut check: impl FnMut(u64, usize, &Workspace)) {
-    let prep = Prepared::new(s, s.seed());
-    let mut ws = Workspace::new(s, &prep);
-    for run in 0..s.runs() {
-        simulate_run(s, &prep, run, &mut ws);
-        check(run, prep.steps(), &ws);
-    }
-}
+mod reference;
 
 /// Demand is met by supply, release and shortfall at every step, within a
 /// relative 1e-9, and every value is finite and not negative.
 fn assert_balanced(s: &Scenario) {
     let n_mat = s.material_ids().count();
-    for_each_run(s, |run, steps, ws| {
+    for_each_run(s, s.seed(), s.runs(), |run, steps, ws| {
         for m in 0..n_mat {
             for t in 0..steps {
                 let v = |var| ws.value(steps, m, var, t);
@@ -113,7 +102,7 @@ fn tiny_and_huge_demands_balance_and_scale() {
         let s = scenario(&market(demand));
         assert_balanced(&s);
         let mut out = Vec::new();
-        for_each_run(&s, |_, _, ws| {
+        for_each_run(&s, s.seed(), s.runs(), |_, _, ws| {
             out.push(ws.metric(0, Metric::ShortfallFraction));
         });
         out
@@ -167,7 +156,7 @@ buy_initial = true
 holding_cost_rate = 0.05
 "#,
     );
-    for_each_run(&s, |run, steps, ws| {
+    for_each_run(&s, s.seed(), s.runs(), |run, steps, ws| {
         for t in 0..steps {
             for var in Variable::ALL {
                 let x = ws.value(steps, 0, var, t);
@@ -223,7 +212,7 @@ fn shares_summing_to_one_up_to_rounding_are_accepted() {
         // rounding: they are normalized to sum to 1 only to the last bit),
         // and nothing goes negative.
         assert_balanced(&s);
-        for_each_run(&s, |_, steps, ws| {
+        for_each_run(&s, s.seed(), s.runs(), |_, steps, ws| {
             for t in 0..steps {
                 let supply = ws.value(steps, 0, Variable::Supply, t);
                 let short = ws.value(steps, 0, Variable::Shortfall, t);
@@ -279,7 +268,7 @@ replenish_tpy = 5
 /// Every recorded value and total of every run, as bits.
 fn fingerprint(s: &Scenario) -> Vec<u64> {
     let mut bits = Vec::new();
-    for_each_run(s, |_, steps, ws| {
+    for_each_run(s, s.seed(), s.runs(), |_, steps, ws| {
         for var in Variable::ALL {
             bits.extend((0..steps).map(|t| ws.value(steps, 0, var, t).to_bits()));
         }
@@ -330,7 +319,7 @@ duration_months = 6
 severity = 1.0
 "#,
     );
-    for_each_run(&s, |run, steps, ws| {
+    for_each_run(&s, s.seed(), s.runs(), |run, steps, ws| {
         for t in 0..steps {
             let v = |var| ws.value(steps, 0, var, t);
             let cut = (14..20).contains(&t);
@@ -347,6 +336,122 @@ severity = 1.0
     });
 }
 
+/// Every run equals a plain scalar implementation of the model written in
+/// the test from docs/model.md (`reference.rs`), step by step and in its
+/// totals, in random scenarios of what that implementation covers: one or
+/// two materials, sources with spare capacity and ramps, scheduled events
+/// on regions and routes, a stockpile with its release and refill rules, a
+/// price response with a cap, discounting. The engine's runs are read from
+/// groups of lanes (full and partial), and their totals from the driver's
+/// per-run table too.
+///
+/// Equal to a relative 1e-12 of each value's scale (a step's demand or
+/// stock for tonnes, the base price for prices), not bit for bit: the
+/// reference grows demand as (1 + g)^(t dt) where the engine multiplies a
+/// step's factor in, takes (S/D)^(1/e) with `powf` where the engine takes
+/// exp(ln(S/D)/e), and adds in its own order. Counts of steps are exact.
+#[test]
+fn runs_equal_a_scalar_implementation_of_the_model() {
+    use crmsim::engine::simulate_runs;
+    use crmsim::engine::LANES;
+    use crmsim::vocab::N_METRICS;
+    use reference::Draws;
+    let tonnes = [
+        Variable::Demand,
+        Variable::Supply,
+        Variable::Imports,
+        Variable::Secondary,
+        Variable::Refinery,
+        Variable::StockpileLevel,
+        Variable::Release,
+        Variable::Shortfall,
+        Variable::InUseStock,
+        Variable::Eol,
+        Variable::Collected,
+        Variable::Reexports,
+    ];
+    let (mut cases, mut above_base, mut released, mut short) = (0, 0, 0, 0);
+    for case in reference::cases(2024).take(300) {
+        let text = case.toml();
+        let s = scenario(&text);
+        let prep = Prepared::new(&s, case.seed);
+        let steps = prep.steps();
+        let names = prep.param_names();
+        let mut ws = Workspace::new(&s, &prep);
+        let table = crate::util::simulate_runs(&s, case.runs, case.seed).runs;
+        for first in (0..case.runs).step_by(LANES) {
+            let n = (case.runs - first).min(LANES as u64) as usize;
+            simulate_runs(&s, &prep, first, n, &mut ws);
+            for lane in 0..n {
+                let run = first + lane as u64;
+                for (m, mat) in case.materials.iter().enumerate() {
+                    let want =
+                        reference::run(&case, m, &Draws::of(&case, m, &names, ws.params(lane)));
+                    let at = |what: &str| format!("run {run}, {}, {what}\n{text}", mat.id);
+                    for t in 0..steps {
+                        let got = |var| ws.value_in(lane, steps, m, var, t);
+                        let want = |var: Variable| want.series[var as usize][t];
+                        let scale = want(Variable::Demand).max(want(Variable::StockpileLevel));
+                        for var in tonnes {
+                            let (g, w) = (got(var), want(var));
+                            assert!(
+                                (g - w).abs() <= 1e-12 * scale.max(g.abs()).max(w.abs()),
+                                "{}: {g} against {w}",
+                                at(&format!("step {t} {}", var.name()))
+                            );
+                        }
+                        let (g, w) = (got(Variable::Price), want(Variable::Price));
+                        assert!(
+                            (g - w).abs() <= 1e-12 * w,
+                            "{}: {g} against {w}",
+                            at(&format!("step {t} price"))
+                        );
+                        assert_eq!(
+                            got(Variable::FeedAvailability),
+                            1.0,
+                            "{}",
+                            at(&format!("step {t}"))
+                        );
+                        above_base += usize::from(w > mat.price);
+                    }
+                    let scale = want.totals[Metric::DemandT as usize];
+                    for k in Metric::ALL {
+                        let w = want.totals[k as usize];
+                        for (how, g) in [
+                            (
+                                "stepped in lanes",
+                                ws.metrics(lane)[m * N_METRICS + k as usize],
+                            ),
+                            ("in the run table", table.get(run as usize, m, k)),
+                        ] {
+                            let ok = match k {
+                                Metric::ShortfallSteps | Metric::LongestShortfallSteps => g == w,
+                                Metric::ShortfallFraction => (g - w).abs() <= 1e-12,
+                                _ => (g - w).abs() <= 1e-12 * scale.max(g.abs()).max(w.abs()),
+                            };
+                            assert!(
+                                ok,
+                                "{}: {g} against {w}",
+                                at(&format!("{} {how}", k.name()))
+                            );
+                        }
+                    }
+                    released += usize::from(want.totals[Metric::ReleaseT as usize] > 0.0);
+                    short += usize::from(want.totals[Metric::ShortfallSteps as usize] > 0.0);
+                }
+            }
+        }
+        cases += 1;
+    }
+    // The cases reach every path: prices above the base, releases, and
+    // shortfalls.
+    assert_eq!(cases, 300);
+    assert!(
+        above_base > 100 && released > 100 && short > 100,
+        "{above_base} {released} {short}"
+    );
+}
+
 /// Runs stepped side by side (the engine's path) give exactly the bits of
 /// each run stepped alone, in every scenario of the library and the
 /// benchmarks (hubs, refineries, substitution, new capacity, products), for
@@ -356,13 +461,8 @@ fn runs_side_by_side_equal_runs_alone() {
     use crmsim::engine::simulate_runs;
     use crmsim::engine::LANES;
     use crmsim::vocab::N_METRICS;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(root.join("scenarios"))
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("a directory entry").path())
-        .collect();
-    files.sort();
-    files.push(root.join("benches/reference.toml"));
+    let mut files = library();
+    files.push(root().join("benches/reference.toml"));
     for file in files {
         let s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
         let prep = Prepared::new(&s, 7);
@@ -400,8 +500,7 @@ fn runs_side_by_side_equal_runs_alone() {
 fn per_step_means_are_the_means_of_the_runs_alone() {
     use crmsim::engine::simulate;
     use crmsim::vocab::RunPlan;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let s = load("benches/reference.toml");
     let plan = RunPlan {
         first_run: 0,
         runs: 70,
@@ -441,8 +540,7 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
 fn a_workspace_keeps_nothing_from_earlier_runs() {
     use crmsim::engine::simulate_runs;
     use crmsim::engine::LANES;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let s = Scenario::load(&root.join("benches/reference.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let s = load("benches/reference.toml");
     let prep = Prepared::new(&s, 5);
     let mut fresh = Workspace::new(&s, &prep);
     simulate_run(&s, &prep, 9, &mut fresh);
@@ -470,9 +568,8 @@ fn a_workspace_keeps_nothing_from_earlier_runs() {
 fn prices_after_the_steps_equal_prices_within_them() {
     use crmsim::engine::simulate_runs;
     use crmsim::engine::LANES;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in ["gallium-eu", "defence-supply", "nickel-hub"] {
-        let file = root.join(format!("scenarios/{name}.toml"));
+        let file = root().join(format!("scenarios/{name}.toml"));
         let text = std::fs::read_to_string(&file).expect("a library scenario");
         let capped = text.replace(
             "[[stockpile]]\n",

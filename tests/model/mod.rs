@@ -1,33 +1,8 @@
 //! The model's numbers against numbers worked out outside the code: closed
 //! forms, hand calculations written out here, and conservation laws.
 
-use crmsim::engine::simulate;
-use crmsim::engine::{simulate_run, Prepared, Workspace};
-use crmsim::scenario::Scenario;
-use crmsim::storage::Outcome;
-use crmsim::vocab::{Metric, RunPlan, Variable};
-use std::path::Path;
-
-fn scenario(toml: &str) -> Scenario {
-    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run_all(s: &Scenario, runs: u64, seed: u64) -> Outcome {
-    let plan = RunPlan {
-        first_run: 0,
-        runs,
-        seed,
-    };
-    simulate(s, &plan, &|_| {})
-}
-
-/// One run's trajectory, for step-by-step checks.
-fn trajectory(s: &Scenario, seed: u64, run: u64) -> (Prepared, Workspace) {
-    let prep = Prepared::new(s, seed);
-    let mut ws = Workspace::new(s, &prep);
-    simulate_run(s, &prep, run, &mut ws);
-    (prep, ws)
-}
+use crate::util::{for_each_run, scenario, simulate_runs, trajectory};
+use crmsim::vocab::{Metric, Variable};
 
 fn header(years: u32, step: &str, runs: u64) -> String {
     format!(
@@ -53,7 +28,7 @@ fn poisson_shortfall_matches_closed_form() {
         header(years, "month", 1)
     ));
     let runs = 20_000;
-    let out = run_all(&s, runs, 7);
+    let out = simulate_runs(&s, runs, 7);
     let dt = 1.0 / 12.0;
     let steps = years as usize * 12;
     let expected: f64 = (0..steps)
@@ -297,14 +272,10 @@ fn conservation_and_bounds_every_step() {
          max_release_tpy = 30\nreplenish_tpy = 10\n",
         header(20, "month", 1)
     ));
-    let prep = Prepared::new(&s, 3);
-    let mut ws = Workspace::new(&s, &prep);
-    let steps = prep.steps();
     let dt = 1.0 / 12.0;
     let mut short_steps = 0;
     let refill = 10.0 * dt;
-    for run in 0..500 {
-        simulate_run(&s, &prep, run, &mut ws);
+    for_each_run(&s, 3, 500, |run, steps, ws| {
         let v = |var, t| ws.value(steps, 0, var, t);
         let mut previous = 0.5 * 60.0 / 365.0 * v(Variable::Demand, 0) / dt;
         let mut growing = true;
@@ -335,7 +306,7 @@ fn conservation_and_bounds_every_step() {
             previous = level;
             short_steps += usize::from(sh > 0.0);
         }
-    }
+    });
     assert!(short_steps > 0, "the case exercises shortfalls");
 }
 
@@ -356,8 +327,8 @@ fn stockpile_variant_sees_the_same_world_and_never_more_shortfall() {
     );
     let with =
         format!("{base}\n[[stockpile]]\nmaterial = \"x\"\ntarget_days = 90\nreplenish_tpy = 5\n");
-    let a = run_all(&scenario(&base), 2000, 11);
-    let b = run_all(&scenario(&with), 2000, 11);
+    let a = simulate_runs(&scenario(&base), 2000, 11);
+    let b = simulate_runs(&scenario(&with), 2000, 11);
     let mut strictly_better = 0;
     for i in 0..2000 {
         assert_eq!(

@@ -1,14 +1,12 @@
 //! Sharded runs: merged partials equal one process, bit for bit, however the
 //! runs were split; partials of different studies are refused.
 
+use crate::util::{rendered, scenario_in};
 use crmsim::engine::{simulate, simulate_with};
-use crmsim::output::{csv, json};
-use crmsim::report::Report;
 use crmsim::scenario::Scenario;
 use crmsim::storage::partial::{self, Partial, PartialError};
 use crmsim::storage::Spill;
 use crmsim::vocab::RunPlan;
-use std::path::Path;
 
 const SCENARIO: &str = r#"
 [simulation]
@@ -63,16 +61,6 @@ collection_rate = { dist = "uniform", min = 0.3, max = 0.6 }
 recovery = { x = 0.8 }
 "#;
 
-fn rendered(s: &Scenario, plan: &RunPlan, outcome: &crmsim::storage::Outcome) -> Vec<Vec<u8>> {
-    let report = Report::new(s, plan, outcome);
-    vec![
-        json::summary(s, &report),
-        csv::timeseries(&report),
-        csv::runs(&report, &outcome.runs),
-        csv::params(&outcome.runs),
-    ]
-}
-
 fn shards(s: &Scenario, total: u64, plans: &[RunPlan]) -> Vec<(String, Partial)> {
     plans
         .iter()
@@ -89,7 +77,7 @@ fn shards(s: &Scenario, total: u64, plans: &[RunPlan]) -> Vec<(String, Partial)>
 
 #[test]
 fn any_split_merges_to_the_single_run_bit_for_bit() {
-    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let s = scenario_in(SCENARIO, "shards.toml");
     let total = 1000;
     let whole = RunPlan {
         first_run: 0,
@@ -137,7 +125,7 @@ fn any_split_merges_to_the_single_run_bit_for_bit() {
 fn partials_spanning_chunks_merge_in_any_order_into_a_file() {
     // 9,000 runs: three chunks of the per-run table (4,096 runs each), split
     // into shards whose boundaries fall inside chunks, given in reverse.
-    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let s = scenario_in(SCENARIO, "shards.toml");
     let total = 9000;
     let whole = RunPlan {
         first_run: 0,
@@ -157,7 +145,7 @@ fn partials_spanning_chunks_merge_in_any_order_into_a_file() {
 
 #[test]
 fn a_table_kept_in_a_file_gives_the_same_results_and_partials() {
-    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let s = scenario_in(SCENARIO, "shards.toml");
     let plan = RunPlan {
         first_run: 0,
         runs: 1000,
@@ -180,7 +168,7 @@ fn a_table_kept_in_a_file_gives_the_same_results_and_partials() {
 
 #[test]
 fn partials_of_different_studies_are_refused() {
-    let s = Scenario::from_toml(SCENARIO, Path::new("shards.toml")).unwrap();
+    let s = scenario_in(SCENARIO, "shards.toml");
     let a = || shards(&s, 256, &[RunPlan::shard(256, 9, 0, 2)]).remove(0);
     let b_other_seed = shards(&s, 256, &[RunPlan::shard(256, 10, 1, 2)]).remove(0);
     let err = partial::merge(vec![a(), b_other_seed], None).unwrap_err();
@@ -210,7 +198,7 @@ fn partials_of_different_studies_are_refused() {
         "utilization = 0.7",
     );
     assert_ne!(fixed_utilization, SCENARIO);
-    let other = Scenario::from_toml(&fixed_utilization, Path::new("other.toml")).unwrap();
+    let other = scenario_in(&fixed_utilization, "other.toml");
     let plan = RunPlan::shard(256, 9, 1, 2);
     let outcome = simulate(&other, &plan, &|_| {});
     let forged = (

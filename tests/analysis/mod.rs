@@ -1,11 +1,11 @@
 //! The analyses against numbers known outside the code: a paired difference
 //! known in closed form, and the optimizer against brute force.
 
+use crate::util::{crmsim, scenario, stderr, temp_dir};
 use crmsim::analysis::compare::{compare, paired_mean, unpaired_mean};
 use crmsim::analysis::optimize::{optimize, Grid, Objective, Target};
 use crmsim::analysis::{edit, policy_rows};
 use crmsim::engine::simulate;
-use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
@@ -19,10 +19,6 @@ fn poisson(extra: &str) -> String {
          [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
          duration_months = 6\nseverity = 1.0\n{extra}"
     )
-}
-
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml(text, Path::new("a.toml")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A refinery whose feed is not at risk, covering f = 1/4 of demand from the
@@ -142,7 +138,11 @@ fn optimize_agrees_with_brute_force() {
     assert_eq!(best[0].days, Some(brute));
 }
 
-/// A budget allocation never spends more than the budget.
+/// A budget allocation never spends more than the budget, and for one
+/// material it is the greedy walk up the grid done by hand: the next size
+/// while it avoids more shortage cost and its net cost stays within the
+/// budget. (Within the budget alone would pass for an allocation of
+/// nothing.)
 #[test]
 fn budget_allocation_stays_within_budget() {
     let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\nholding_cost_rate = 0.05\n");
@@ -172,14 +172,53 @@ fn budget_allocation_stays_within_budget() {
         "{}",
         row.net_stockpile_cost
     );
+
+    let baseline = simulate(&scenario(&text).without_stockpiles(), &plan, &|_| {}).runs;
+    let rows: Vec<_> = [0.0, 30.0, 60.0, 90.0, 120.0]
+        .into_iter()
+        .map(|d| {
+            let mut doc = doc.clone();
+            edit::set(&mut doc, "stockpile.x.target_days", d).unwrap();
+            let s = scenario(&toml::to_string(&doc).unwrap());
+            policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline)[0].clone()
+        })
+        .collect();
+    let walk = |budget: f64| {
+        let mut k = 0;
+        while k + 1 < rows.len()
+            && rows[k + 1].avoided_shortage_cost > rows[k].avoided_shortage_cost
+            && rows[k + 1].net_stockpile_cost <= budget
+        {
+            k += 1;
+        }
+        k
+    };
+    let k = walk(budget);
+    assert!(k > 0, "the budget buys some stock in this case");
+    assert_eq!(out[0].days, Some(30.0 * k as f64));
+    assert_eq!(row.net_stockpile_cost, rows[k].net_stockpile_cost);
+    // A budget between the net costs of 30 and 60 days stops the walk at 30.
+    assert!(rows[1].net_stockpile_cost < rows[2].net_stockpile_cost);
+    let tight = 0.5 * (rows[1].net_stockpile_cost + rows[2].net_stockpile_cost);
+    assert_eq!(walk(tight), 1, "the case has a binding budget");
+    let out = optimize(
+        &doc,
+        Path::new("a.toml"),
+        Objective::Budget(tight),
+        grid,
+        &plan,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(out[0].days, Some(30.0));
+    assert!(out[0].row.as_ref().unwrap().net_stockpile_cost <= tight);
 }
 
 /// The analysis commands write their files (and charts) and exit 0; a bad
 /// path exits 2 naming it.
 #[test]
 fn analysis_commands_write_their_files() {
-    use assert_cmd::Command;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = tmp.path().join("a.toml");
     std::fs::write(
         &file,
@@ -193,17 +232,13 @@ fn analysis_commands_write_their_files() {
     )
     .unwrap();
     let run = |args: &[&str], out: &str| {
-        let o = Command::cargo_bin("crmsim")
-            .unwrap()
+        let o = crmsim()
             .args(args)
             .args(["--runs", "128", "--quiet", "--out"])
             .arg(tmp.path().join(out))
             .output()
             .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        (o.status.code(), stderr(&o))
     };
     let f = file.to_str().unwrap();
     let (code, err) = run(

@@ -2,15 +2,10 @@
 //! and hand calculations: outflows, mass balance, collection and recovery,
 //! added demand.
 
-use crmsim::engine::{simulate_run, Prepared, Workspace};
-use crmsim::scenario::Scenario;
+use crate::util::{for_each_run, one_run, scenario};
+use crmsim::engine::{Prepared, Workspace};
 use crmsim::vocab::{Metric, Variable};
 use statrs::distribution::{ContinuousCDF, LogNormal};
-use std::path::Path;
-
-fn scenario(toml: &str) -> Scenario {
-    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// One run of a one-material scenario with the given product table.
 fn run_product(step: &str, years: u32, product: &str) -> (usize, Workspace) {
@@ -21,10 +16,7 @@ fn run_product(step: &str, years: u32, product: &str) -> (usize, Workspace) {
          value_of_lost_load_eur_per_t = 1\n[[material.source]]\nregion = \"A\"\nshare = 1.0\n\
          [[product]]\nid = \"p\"\n{product}\n"
     ));
-    let prep = Prepared::new(&s, 1);
-    let mut ws = Workspace::new(&s, &prep);
-    simulate_run(&s, &prep, 0, &mut ws);
-    (prep.steps(), ws)
+    one_run(&s)
 }
 
 /// A single cohort of 100 units installed during 2020 (yearly steps, mid-step
@@ -186,15 +178,12 @@ fn uncertain_lifetime_is_drawn_per_run() {
          lifetime = { model = \"fixed\", years = { dist = \"uniform\", min = 5.0, max = 9.0 } }\n\
          content_t_per_unit = { x = 1.0 }\ncollection_rate = 1.0\nrecovery = { x = 1.0 }\n",
     );
-    let prep = Prepared::new(&s, 3);
     assert_eq!(
-        prep.param_names(),
+        Prepared::new(&s, 3).param_names(),
         vec!["product[p].lifetime.years".to_string()]
     );
-    let mut ws = Workspace::new(&s, &prep);
     let mut steps_seen = std::collections::BTreeSet::new();
-    for run in 0..40 {
-        simulate_run(&s, &prep, run, &mut ws);
+    for_each_run(&s, 3, 40, |run, _, ws| {
         let life = ws.params(0)[0];
         // Age a with a - 0.5 < L <= a + 0.5; horizon step = 2020 + a - 2025.
         let a = (life - 0.5).ceil() as usize;
@@ -205,6 +194,6 @@ fn uncertain_lifetime_is_drawn_per_run() {
             "run {run}: L = {life}"
         );
         steps_seen.insert(t);
-    }
+    });
     assert!(steps_seen.len() >= 3, "the draws vary: {steps_seen:?}");
 }

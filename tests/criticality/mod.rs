@@ -3,6 +3,7 @@
 //! dynamic SR against the static one and against closed forms under
 //! scheduled cuts and recycling, the ranking, and the command line.
 
+use crate::util::{on_threads, scenario_in};
 use crmsim::analysis::criticality::{
     assess, compare, dynamic, rank, Dynamic, DynamicError, Indicators, Published, SrBasis,
     StageKind,
@@ -95,7 +96,7 @@ fn indicators(text: &str) -> Indicators {
 }
 
 fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml(text, Path::new("dyn.toml")).unwrap_or_else(|e| panic!("{e}"))
+    scenario_in(text, "dyn.toml")
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -181,6 +182,79 @@ fn hhi_of_published_production_shares() {
     assert!(near(hf.hhi_eu, 1.46891631), "{:?}", hf.hhi_eu);
     assert!(near(hf.other_eu, 0.02), "{:?}", hf.other_eu);
     assert!(near(hf.sr, 1.4101596576), "{:?}", hf.sr);
+}
+
+/// The Dutch list (criticality/nl-2024.toml), phosphorus processing, by
+/// hand from the Dutch import shares of HS 280470 in 2024 (UN Comtrade,
+/// data/nl-trade.csv: DE 44.93 %, FR 32.06 %, VN 21.11 %, US 1.90 %) and the
+/// EU-level inputs the file keeps (global supply CN 78.5, US 10.6, KZ 6.4,
+/// VN 4.5 %; t CN 1.1 in the global table; IR 1; EoL-RIR 0; SI(SR) 0.98).
+/// Scaled WGI: CN 5.713, DE 2.118, FR 2.866, KZ 5.774, US 2.724, VN 5.736;
+/// t = 0.8 for the member states DE and FR on the Dutch side:
+///
+///   HHI_GS = 0.785^2 x 5.713 x 1.1 + 0.064^2 x 5.774 + 0.106^2 x 2.724
+///            + 0.045^2 x 5.736
+///          = 3.8725427675 + 0.023650304 + 0.030606864 + 0.0116154
+///          = 3.9384153355;
+///   HHI_NL = 0.4493^2 x 2.118 x 0.8 + 0.3206^2 x 2.866 x 0.8
+///            + 0.2111^2 x 5.736 + 0.019^2 x 2.724
+///          = 0.342049358256 + 0.235663980608 + 0.25561457256 + 0.000983364
+///          = 0.834311275424;
+///   SR = (3.9384153355 x 1/2 + 0.834311275424 x (1 - 1/2)) x (1 - 0) x 0.98
+///      = 2.386363305462 x 0.98 = 2.33863603935276 (EU list: 3.21, where
+///        Kazakhstan supplies 62 % of the EU).
+///
+/// What the file keeps EU-level must give the EU values: every EI, and the
+/// SR of every stage whose sourcing is not national.
+#[test]
+fn the_dutch_list_by_hand_and_its_eu_level_inputs() {
+    let nl = assess(&Indicators::load(Path::new("criticality/nl-2024.toml")).unwrap());
+    let eu = assess(&Indicators::load(Path::new("criticality/eu-2023.toml")).unwrap());
+    let near = |x: Option<f64>, e: f64| (x.unwrap() - e).abs() < 1e-9;
+    let p = nl
+        .materials
+        .iter()
+        .find(|m| m.id == "phosphorus")
+        .and_then(|m| m.stages.iter().find(|s| s.stage == StageKind::Processing))
+        .unwrap();
+    assert!(near(p.hhi_gs, 3.9384153355), "{:?}", p.hhi_gs);
+    assert!(near(p.hhi_eu, 0.834311275424), "{:?}", p.hhi_eu);
+    assert!(near(p.other_eu, 0.0), "{:?}", p.other_eu);
+    assert!(near(p.sr, 2.33863603935276), "{:?}", p.sr);
+
+    // (material, stage) whose sourcing is the Dutch one.
+    const NATIONAL: &[(&str, StageKind)] = &[
+        ("vanadium", StageKind::Processing),
+        ("nickel", StageKind::Processing),
+        ("niobium", StageKind::Processing),
+        ("tungsten", StageKind::Processing),
+        ("antimony", StageKind::Processing),
+        ("lithium", StageKind::Processing),
+        ("natural_graphite", StageKind::Extraction),
+        ("magnesium", StageKind::Processing),
+        ("manganese", StageKind::Extraction),
+        ("cobalt", StageKind::Processing),
+        ("boron", StageKind::Extraction),
+        ("silicon_metal", StageKind::Processing),
+        ("titanium_metal", StageKind::Processing),
+        ("phosphorus", StageKind::Processing),
+    ];
+    assert_eq!(nl.materials.len(), eu.materials.len());
+    let mut national = 0;
+    for (n, e) in nl.materials.iter().zip(&eu.materials) {
+        assert_eq!(n.id, e.id);
+        assert_eq!(n.ei, e.ei, "{}: EI is EU-level", n.id);
+        for (ns, es) in n.stages.iter().zip(&e.stages) {
+            assert_eq!(ns.hhi_gs, es.hhi_gs, "{} {}: global supply", n.id, ns.stage);
+            if NATIONAL.contains(&(n.id.as_str(), ns.stage)) {
+                national += 1;
+                assert_ne!(ns.hhi_eu, es.hhi_eu, "{} {}: national", n.id, ns.stage);
+            } else {
+                assert_eq!(ns.sr, es.sr, "{} {}: EU-level", n.id, ns.stage);
+            }
+        }
+    }
+    assert_eq!(national, NATIONAL.len());
 }
 
 /// SR within 0.1 of the published stage SR and EI within 0.2 of the
@@ -409,7 +483,7 @@ fn dynamic_sr_follows_the_simulated_sourcing_mix() {
 }
 
 /// 100 units installed in 2020 with a fixed 7-year life and 1 t each reach
-/// end of life in 2027 (yearly steps; see tests/products.rs) and are all
+/// end of life in 2027 (yearly steps; see tests/products/mod.rs) and are all
 /// recovered: EoL-RIR 2027 = 100 / 200 = 0.5, 0 in the other years. With the
 /// file's EoL-RIR replaced by the simulated one,
 /// SR = 2.593 x (1 - EoL-RIR) x 0.9: 1.16685 in 2027, 2.3337 otherwise.
@@ -445,11 +519,9 @@ fn dynamic_results_do_not_depend_on_the_number_of_threads() {
          severity = { dist = \"uniform\", min = 0.2, max = 1.0 }\n",
     );
     let csv = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| dynamic_csv(&assess(&ind), &run_dynamic(&ind, &s)))
+        on_threads(threads, || {
+            dynamic_csv(&assess(&ind), &run_dynamic(&ind, &s))
+        })
     };
     let one = csv(1);
     assert_eq!(one, csv(2));
@@ -566,20 +638,16 @@ fn the_comparison_csv_sets_computed_beside_published() {
 }
 
 mod cli {
-    use assert_cmd::cargo::cargo_bin_cmd;
+    use crate::util::{crmsim, stderr, temp_dir};
     use std::fs;
-
-    fn stderr(o: &std::process::Output) -> String {
-        String::from_utf8_lossy(&o.stderr).into_owned()
-    }
 
     #[test]
     fn a_wrong_figure_is_exit_2_with_file_line_and_field() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir();
         let path = dir.path().join("bad.toml");
         fs::write(&path, super::HAND.replace("A = 6.0", "A = 11.0")).unwrap();
         let out = dir.path().join("out");
-        let a = cargo_bin_cmd!("crmsim")
+        let a = crmsim()
             .args(["criticality", path.to_str().unwrap(), "--out"])
             .arg(&out)
             .assert()
@@ -594,7 +662,7 @@ mod cli {
 
     #[test]
     fn runs_without_a_scenario_is_exit_2() {
-        let a = cargo_bin_cmd!("crmsim")
+        let a = crmsim()
             .args(["criticality", "criticality/eu-2023.toml", "--runs", "10"])
             .assert()
             .code(2);
@@ -603,7 +671,7 @@ mod cli {
 
     #[test]
     fn an_unclear_scenario_stage_is_exit_2_at_the_material() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir();
         let input = dir.path().join("in.toml");
         fs::write(
             &input,
@@ -618,7 +686,7 @@ mod cli {
              value_of_lost_load_eur_per_t = 1\n[[material.source]]\nregion = \"A\"\nshare = 1\n",
         )
         .unwrap();
-        let a = cargo_bin_cmd!("crmsim")
+        let a = crmsim()
             .args(["criticality", input.to_str().unwrap(), "--scenario"])
             .arg(&scenario)
             .arg("--out")
@@ -634,9 +702,9 @@ mod cli {
 
     #[test]
     fn writes_the_tables_the_chart_and_the_input() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir();
         let out = dir.path().join("out");
-        cargo_bin_cmd!("crmsim")
+        crmsim()
             .args(["criticality", "criticality/example-assumed.toml", "--quiet"])
             .args([
                 "--scenario",

@@ -1,22 +1,8 @@
 //! Domestic refining, supply-chain stages, routes and hubs, and market
 //! responses, against hand-worked cases.
 
-use crmsim::engine::simulate;
-use crmsim::engine::{simulate_run, Prepared, Workspace};
-use crmsim::scenario::Scenario;
-use crmsim::vocab::{Metric, RunPlan, Variable};
-use std::path::Path;
-
-fn scenario(toml: &str) -> Scenario {
-    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn one_run(s: &Scenario) -> (usize, Workspace) {
-    let prep = Prepared::new(s, 1);
-    let mut ws = Workspace::new(s, &prep);
-    simulate_run(s, &prep, 0, &mut ws);
-    (prep.steps(), ws)
-}
+use crate::util::{one_run, scenario, simulate_runs};
+use crmsim::vocab::{Metric, Variable};
 
 const HEAD: &str =
     "[simulation]\nname = \"r\"\nstart_year = 2025\nstep = \"month\"\nruns = 1\nseed = 1\n";
@@ -228,12 +214,7 @@ fn refinery_variant_shares_the_world_and_never_hurts() {
          utilization = {{ dist = \"triangular\", min = 0.6, mode = 0.85, max = 0.95 }}\n"
     );
     let (a, b) = (scenario(&base), scenario(&with));
-    let plan = RunPlan {
-        first_run: 0,
-        runs: 1000,
-        seed: 5,
-    };
-    let (ra, rb) = (simulate(&a, &plan, &|_| {}), simulate(&b, &plan, &|_| {}));
+    let (ra, rb) = (simulate_runs(&a, 1000, 5), simulate_runs(&b, 1000, 5));
     // The world parameters come first and are the same, run by run.
     let n_world = ra.runs.param_names().len();
     assert_eq!(&rb.runs.param_names()[..n_world], ra.runs.param_names());

@@ -6,6 +6,7 @@
 //! validated. Each gives `Ok` or `Err`, never a panic; mutants that validate
 //! are also simulated for two runs, which must stay finite.
 
+use crate::util::library;
 use crmsim::engine::{simulate_run, Prepared, Workspace};
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
@@ -130,14 +131,8 @@ fn report(failures: &[Failure], tried: usize) {
 }
 
 fn scenario_files() -> Vec<(PathBuf, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no scenarios in {}", dir.display());
+    let files = library();
+    assert!(!files.is_empty(), "no scenarios in scenarios/");
     files
         .into_iter()
         .map(|p| {

@@ -7,10 +7,8 @@
 //! ChaCha8 streams and the crate's own samplers (src/sampling.rs, on libm),
 //! the same bits on every platform.
 
-use crmsim::engine::simulate;
-use crmsim::scenario::Scenario;
-use crmsim::vocab::{Metric, RunPlan};
-use std::path::Path;
+use crate::util::{scenario_in, simulate_all};
+use crmsim::vocab::Metric;
 
 const SCENARIO: &str = r#"
 [simulation]
@@ -86,9 +84,8 @@ adds_demand = true
 
 #[test]
 fn a_small_scenario_gives_the_same_numbers() {
-    let s = Scenario::from_toml(SCENARIO, Path::new("stability.toml")).unwrap();
-    let plan = RunPlan::from_scenario(&s);
-    let runs = simulate(&s, &plan, &|_| {}).runs;
+    let s = scenario_in(SCENARIO, "stability.toml");
+    let runs = simulate_all(&s).runs;
     let got = [
         runs.get(0, 0, Metric::DemandT),
         runs.get(0, 0, Metric::ShortfallT),

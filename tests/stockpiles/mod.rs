@@ -1,22 +1,10 @@
 //! Stockpile policies against hand calculations: release rules, refill rules,
 //! several stockpiles in a release order, and costs as present values.
 
-use crmsim::engine::simulate;
-use crmsim::engine::{simulate_run, Prepared, Workspace};
+use crate::util::{one_run, scenario, simulate_runs};
+use crmsim::engine::Workspace;
 use crmsim::scenario::Scenario;
-use crmsim::vocab::{Metric, RunPlan, Variable};
-use std::path::Path;
-
-fn scenario(toml: &str) -> Scenario {
-    Scenario::from_toml(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn one_run(s: &Scenario) -> (usize, Workspace) {
-    let prep = Prepared::new(s, 1);
-    let mut ws = Workspace::new(s, &prep);
-    simulate_run(s, &prep, 0, &mut ws);
-    (prep.steps(), ws)
-}
+use crmsim::vocab::{Metric, Variable};
 
 /// Demand 120 t/yr (10 t a month) from one source, cut fully from March 2025
 /// for `months`, plus the given stockpile tables.
@@ -164,15 +152,10 @@ fn larger_targets_never_increase_a_runs_shortfall() {
              release_trigger = 0.05\nmax_release_tpy = 100\n"
         ))
     };
-    let plan = RunPlan {
-        first_run: 0,
-        runs: 2000,
-        seed: 4,
-    };
     let columns: Vec<Vec<f64>> = [0, 30, 60, 90, 180]
         .iter()
         .map(|&d| {
-            simulate(&with(d), &plan, &|_| {})
+            simulate_runs(&with(d), 2000, 4)
                 .runs
                 .column(0, Metric::ShortfallT)
         })

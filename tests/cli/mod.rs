@@ -2,32 +2,16 @@
 //! 1 anything else), error messages that name the file, the line and the
 //! field, the files `run` writes, and what happens to output folders.
 
-use assert_cmd::cargo::cargo_bin;
+use crate::util::{crmsim_process, root, stderr, stdout, temp_dir};
 use clap::CommandFactory;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
-
-fn crmsim() -> Command {
-    Command::new(cargo_bin!("crmsim"))
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn scenario(name: &str) -> PathBuf {
     root().join("scenarios").join(name)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// The names in a folder, sorted.
@@ -213,12 +197,16 @@ fn bad_scenarios_are_refused_naming_file_line_and_field() {
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
-        let o = crmsim().arg("validate").arg(&case.path).output().unwrap();
+        let o = crmsim_process()
+            .arg("validate")
+            .arg(&case.path)
+            .output()
+            .unwrap();
         failures.extend(judge(case, "validate", &o));
 
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = temp_dir();
         let out = tmp.path().join("x");
-        let o = crmsim()
+        let o = crmsim_process()
             .arg("run")
             .arg(&case.path)
             .arg("--out")
@@ -255,13 +243,13 @@ fn unsafe_names_create_nothing() {
         "",
     ];
     for name in names {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = temp_dir();
         let cwd = tmp.path().join("a").join("b");
         fs::create_dir_all(&cwd).unwrap();
         let text = SMALL.replace("name = \"small\"", &format!("name = \"{name}\""));
         let file = cwd.join("s.toml");
         fs::write(&file, text).unwrap();
-        let o = crmsim()
+        let o = crmsim_process()
             .current_dir(&cwd)
             .args(["run", "s.toml", "--quiet"])
             .output()
@@ -284,10 +272,10 @@ fn unsafe_names_create_nothing() {
 
 #[test]
 fn run_writes_the_documented_files_columns_and_keys() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let out = tmp.path().join("out");
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(&file)
         .arg("--out")
@@ -386,10 +374,10 @@ fn number(field: &str) -> f64 {
 fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
     use crmsim::engine::simulate;
     use crmsim::vocab::{Metric, RunPlan};
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let out = tmp.path().join("out");
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(&file)
         .args(["--runs", "150", "--seed", "7", "--quiet", "--no-charts"])
@@ -441,7 +429,7 @@ fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
 
 #[test]
 fn params_csv_of_a_scenario_without_draws_has_the_run_column_alone() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = tmp.path().join("fixed.toml");
     fs::write(
         &file,
@@ -466,7 +454,7 @@ value_of_lost_load_eur_per_t = 5000
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--no-charts"])
@@ -488,11 +476,11 @@ value_of_lost_load_eur_per_t = 5000
 
 #[test]
 fn thread_count_does_not_change_a_byte() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let run = |threads: &str| {
         let out = tmp.path().join(format!("t{threads}"));
-        let o = crmsim()
+        let o = crmsim_process()
             .arg("run")
             .arg(&file)
             // Several blocks of 64 runs, so that two threads share the work,
@@ -523,7 +511,7 @@ fn thread_count_does_not_change_a_byte() {
 
 #[test]
 fn validate_prints_what_it_understood() {
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("validate")
         .arg(scenario("eu-stockpile-feasibility.toml"))
         .output()
@@ -548,7 +536,11 @@ fn validate_prints_what_it_understood() {
 fn every_sample_scenario_validates() {
     for entry in fs::read_dir(root().join("scenarios")).unwrap() {
         let path = entry.unwrap().path();
-        let o = crmsim().arg("validate").arg(&path).output().unwrap();
+        let o = crmsim_process()
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -561,7 +553,7 @@ fn every_sample_scenario_validates() {
 
 #[test]
 fn command_line_mistakes_exit_2_and_create_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("x");
     let gallium = scenario("gallium-eu.toml");
     let cases: Vec<(Vec<&std::ffi::OsStr>, &str)> = vec![
@@ -596,7 +588,7 @@ fn command_line_mistakes_exit_2_and_create_nothing() {
         (vec!["simulate".as_ref()], "simulate"),
     ];
     for (args, expect) in cases {
-        let o = crmsim()
+        let o = crmsim_process()
             .args(&args)
             .arg("--out")
             .arg(&out)
@@ -610,10 +602,14 @@ fn command_line_mistakes_exit_2_and_create_nothing() {
 
 #[test]
 fn a_missing_or_unreadable_scenario_exits_2_naming_it() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let missing = tmp.path().join("nowhere.toml");
     for command in ["validate", "run"] {
-        let o = crmsim().arg(command).arg(&missing).output().unwrap();
+        let o = crmsim_process()
+            .arg(command)
+            .arg(&missing)
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(2));
         let err = stderr(&o);
         assert!(
@@ -624,7 +620,11 @@ fn a_missing_or_unreadable_scenario_exits_2_naming_it() {
         assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
     }
     // A folder given as the scenario.
-    let o = crmsim().arg("validate").arg(tmp.path()).output().unwrap();
+    let o = crmsim_process()
+        .arg("validate")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot read the scenario"));
 }
@@ -632,7 +632,10 @@ fn a_missing_or_unreadable_scenario_exits_2_naming_it() {
 #[cfg(unix)]
 #[test]
 fn an_endless_file_is_refused_by_size() {
-    let o = crmsim().args(["validate", "/dev/zero"]).output().unwrap();
+    let o = crmsim_process()
+        .args(["validate", "/dev/zero"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("/dev/zero: larger than 16 MiB"),
@@ -643,10 +646,10 @@ fn an_endless_file_is_refused_by_size() {
 
 #[test]
 fn runs_beyond_the_table_file_limit_are_refused_up_front() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("x");
     let started = std::time::Instant::now();
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(scenario("gallium-eu.toml"))
         .args(["--runs", "1000000000", "--quiet", "--out"])
@@ -668,13 +671,13 @@ fn runs_beyond_the_table_file_limit_are_refused_up_front() {
 
 #[test]
 fn a_folder_not_written_by_crmsim_is_refused_and_left_untouched() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let precious = tmp.path().join("thesis");
     fs::create_dir(&precious).unwrap();
     fs::write(precious.join("chapter1.tex"), "keep me").unwrap();
     let before = listing(tmp.path());
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--out"])
@@ -694,11 +697,11 @@ fn a_folder_not_written_by_crmsim_is_refused_and_left_untouched() {
 
 #[test]
 fn a_second_run_replaces_the_first_whole() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let out = tmp.path().join("out");
     let run = |seed: &str| {
-        let o = crmsim()
+        let o = crmsim_process()
             .arg("run")
             .arg(&file)
             .args(["--quiet", "--runs", "64", "--seed", seed, "--out"])
@@ -747,11 +750,11 @@ fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_killed_run_leaves_previous_results_whole() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let out = tmp.path().join("out");
     let fresh = tmp.path().join("fresh");
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--runs", "64", "--out"])
@@ -762,7 +765,7 @@ fn a_killed_run_leaves_previous_results_whole() {
     let previous = files_under(&out);
 
     for dest in [&out, &fresh] {
-        let mut child = crmsim()
+        let mut child = crmsim_process()
             .arg("run")
             .arg(&file)
             .args(["--quiet", "--runs", "3000000", "--threads", "1", "--out"])
@@ -798,7 +801,7 @@ fn a_killed_run_leaves_previous_results_whole() {
         fs::create_dir_all(&half).unwrap();
         fs::write(half.join(".crmsim-output"), "").unwrap();
         fs::write(half.join("runs.csv"), "run,mat").unwrap();
-        let o = crmsim()
+        let o = crmsim_process()
             .arg("run")
             .arg(&file)
             .args(["--quiet", "--runs", "64", "--out"])
@@ -825,11 +828,11 @@ fn a_killed_run_leaves_previous_results_whole() {
 
 #[test]
 fn an_output_folder_that_cannot_be_made_is_reported_with_what_failed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let file = write_small(tmp.path());
     let blocker = tmp.path().join("a-file");
     fs::write(&blocker, "not a folder").unwrap();
-    let o = crmsim()
+    let o = crmsim_process()
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--runs", "64", "--out"])
@@ -857,7 +860,7 @@ fn the_error_guide_quotes_the_real_messages() {
             .to_string_lossy()
             .into_owned();
         let relative = format!("tests/bad/{name}");
-        let o = crmsim()
+        let o = crmsim_process()
             .current_dir(root())
             .args(["validate", &relative])
             .output()

@@ -3,18 +3,17 @@
 //! report holds every material and nothing from the network, and that the
 //! sensitivity chart puts first the input that the scenario makes dominant.
 
-use assert_cmd::Command;
-use crmsim::engine::simulate;
+use crate::util::{crmsim, scenario_in, simulate_all, temp_dir};
 use crmsim::output::charts::{
     self, differences, fan, frontier, Chart, Difference, Fan, FanChart, Figure, FrontierPoint, Tone,
 };
 use crmsim::output::html;
+use crmsim::report::num;
 use crmsim::report::sensitivity::rank_correlations;
 use crmsim::report::{Report, StepRow};
 use crmsim::scenario::Scenario;
 use crmsim::storage::Outcome;
 use crmsim::vocab::{Metric, RunPlan};
-use std::path::Path;
 
 /// Two materials. For "x", one disruption with a wide uniform rate (0 to 3
 /// events a year, each a full 3-month cut) drives the shortfall; a second
@@ -80,9 +79,9 @@ replenish_tpy = 10
 "#;
 
 fn run() -> (Scenario, Report, Outcome) {
-    let s = Scenario::from_toml(SCENARIO, Path::new("chart-test.toml")).unwrap();
+    let s = scenario_in(SCENARIO, "chart-test.toml");
     let plan = RunPlan::from_scenario(&s);
-    let out = simulate(&s, &plan, &|_| {});
+    let out = simulate_all(&s);
     let report = Report::new(&s, &plan, &out);
     (s, report, out)
 }
@@ -166,6 +165,19 @@ fn every_material_gets_its_charts() {
             &figure(&figs, &format!("{id}-sensitivity")).chart,
             &[id, "Spearman rank correlation with total shortfall"],
         );
+    }
+    // The p95 the shortfall chart states is that of the runs' totals: the
+    // order statistics interpolated at 0.95 (n - 1), worked out here.
+    for (m, id) in ["x", "y"].iter().enumerate() {
+        let mut totals = out.runs.column(m, Metric::ShortfallT);
+        totals.sort_by(f64::total_cmp);
+        let at = 0.95 * (totals.len() - 1) as f64;
+        let (i, frac) = (at.floor() as usize, at - at.floor());
+        let p95 = totals[i] + frac * (totals[(i + 1).min(totals.len() - 1)] - totals[i]);
+        assert!(p95 > 0.0, "{id}: the case has shortfalls");
+        let svg = &figure(&figs, &format!("{id}-shortfall")).chart.svg;
+        let label = format!("p95 = {} t", num(p95));
+        assert!(svg.contains(&label), "{id}: {label:?} is drawn");
     }
     check_chart(
         &figure(&figs, "y-stockpile").chart,
@@ -357,13 +369,12 @@ fn a_single_bar_or_none_still_draws() {
 
 #[test]
 fn run_writes_the_same_charts_on_any_threads_unless_told_not_to() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let file = dir.path().join("s.toml");
     std::fs::write(&file, SCENARIO).unwrap();
     let run_with = |threads: &str| {
         let out = dir.path().join(format!("with-{threads}"));
-        Command::cargo_bin("crmsim")
-            .unwrap()
+        crmsim()
             .args([
                 "run",
                 "--quiet",
@@ -396,8 +407,7 @@ fn run_writes_the_same_charts_on_any_threads_unless_told_not_to() {
     }
 
     let without = dir.path().join("without");
-    Command::cargo_bin("crmsim")
-        .unwrap()
+    crmsim()
         .args(["run", "--quiet", "--no-charts", "--runs", "128", "--out"])
         .arg(&without)
         .arg(&file)

@@ -11,11 +11,11 @@
 //! on purpose regenerates them, deliberately, with
 //!
 //! ```sh
-//! cargo test --release --test samplers -- --ignored write_sampler_vectors
+//! cargo test --release --test tests -- --ignored samplers::write_sampler_vectors
 //! ```
 //!
 //! and says so in CHANGELOG.md (the results of every scenario change too,
-//! and `tests/stability.rs` with them).
+//! and `tests/stability/mod.rs` with them).
 
 use crmsim::engine::rng::StreamKey;
 use crmsim::sampling::{
@@ -155,7 +155,7 @@ fn text(v: &Vector) -> String {
     let name = stream_name(v);
     let mut rng = StreamKey::new(SEED, &name).rng(0);
     let mut s = String::new();
-    writeln!(s, "# crmsim sampler test vector (tests/samplers.rs)").unwrap();
+    writeln!(s, "# crmsim sampler test vector (tests/samplers/mod.rs)").unwrap();
     writeln!(s, "# distribution: {}", v.distribution).unwrap();
     writeln!(s, "# parameters: {}", v.parameters).unwrap();
     writeln!(
@@ -170,7 +170,7 @@ fn text(v: &Vector) -> String {
     .unwrap();
     writeln!(
         s,
-        "# regenerate deliberately: cargo test --release --test samplers -- --ignored write_sampler_vectors"
+        "# regenerate deliberately: cargo test --release --test tests -- --ignored samplers::write_sampler_vectors"
     )
     .unwrap();
     for _ in 0..DRAWS {

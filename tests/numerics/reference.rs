@@ -1,0 +1,549 @@
+//! A plain scalar implementation of one run of the model, written from
+//! docs/model.md ("One material, one step", 1 to 11) and not from the
+//! engine, for the scenarios it covers: materials whose imports come from
+//! sources with spare capacity and a ramp, scheduled disruptions of fixed
+//! duration and severity on regions or routes, at most one stockpile per
+//! material, a price response, and discounting. No products, refineries,
+//! hubs or market responses: secondary supply and refinery output are 0,
+//! feed availability 1, and the need is the whole demand.
+//!
+//! Random cases are written as scenario files, with demand, growth and
+//! spare capacity drawn by the engine (the values it drew are read from its
+//! per-run parameters) and everything else fixed, so that each lane of a
+//! group of runs steps different numbers.
+
+use crmsim::vocab::{Metric, Variable, N_METRICS};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::fmt::Write;
+
+/// A number as TOML, every digit kept.
+fn f(x: f64) -> String {
+    format!("{x:?}")
+}
+
+pub struct Source {
+    pub region: String,
+    pub share: f64,
+    pub routes: Vec<String>,
+    /// Drawn uniformly in [lo, hi] by the engine.
+    pub spare: (f64, f64),
+    pub ramp_months: f64,
+}
+
+pub enum StockTarget {
+    Days(f64),
+    Tonnes(f64),
+}
+
+pub struct Stockpile {
+    pub target: StockTarget,
+    pub initial_fill: f64,
+    pub release_trigger: f64,
+    pub release_fraction: f64,
+    pub max_release_tpy: f64,
+    pub replenish_tpy: f64,
+    pub holding_cost_rate: f64,
+    pub buy_initial: bool,
+    pub refill_price_cap: f64,
+    pub refill_in_shortage: bool,
+}
+
+pub struct Material {
+    pub id: String,
+    /// Drawn uniformly in [lo, hi] by the engine.
+    pub demand_tpy: (f64, f64),
+    /// Drawn uniformly in [lo, hi] by the engine.
+    pub growth: (f64, f64),
+    pub price: f64,
+    pub voll: f64,
+    pub elasticity: Option<f64>,
+    pub max_price_multiple: f64,
+    pub sources: Vec<Source>,
+    pub stockpile: Option<Stockpile>,
+}
+
+pub enum Target {
+    Region(String),
+    Route(String),
+}
+
+pub struct Event {
+    /// The ids of the materials hit; `None` for all.
+    pub materials: Option<Vec<String>>,
+    pub target: Target,
+    /// Months from the horizon's start to the event's month.
+    pub start_month: u32,
+    pub duration_months: f64,
+    pub severity: f64,
+}
+
+pub struct Case {
+    pub start_year: i32,
+    pub years: u32,
+    /// Steps per year: 12, 4 or 1.
+    pub steps_per_year: u32,
+    pub discount_rate: f64,
+    pub runs: u64,
+    pub seed: u64,
+    pub materials: Vec<Material>,
+    pub events: Vec<Event>,
+}
+
+const REGIONS: [&str; 4] = ["CN", "US", "AU", "BR"];
+const ROUTES: [&str; 3] = ["Suez", "Malacca", "Cape"];
+
+/// A random case: 1 or 2 materials, each with 1 to 3 sources (shares in
+/// eighths, which sum to exactly 1), 0 to 3 scheduled events, and often a
+/// stockpile and a price response.
+pub fn random_case(rng: &mut ChaCha8Rng) -> Case {
+    let steps_per_year = [12, 4, 1][rng.random_range(0..3)];
+    let years = rng.random_range(1..=8);
+    let n_mat = rng.random_range(1..=2);
+    let mut materials = Vec::new();
+    for m in 0..n_mat {
+        let n_src = rng.random_range(1..=3);
+        // Eighths summing to 8.
+        let mut eighths = vec![1u32; n_src];
+        for _ in n_src..8 {
+            eighths[rng.random_range(0..n_src)] += 1;
+        }
+        let sources = eighths
+            .iter()
+            .enumerate()
+            .map(|(k, &e)| {
+                let lo = if rng.random_bool(0.3) {
+                    0.0
+                } else {
+                    rng.random_range(0.0..0.8)
+                };
+                Source {
+                    region: REGIONS[(k + m) % REGIONS.len()].to_string(),
+                    share: f64::from(e) / 8.0,
+                    routes: ROUTES
+                        .iter()
+                        .filter(|_| rng.random_bool(0.4))
+                        .map(|r| r.to_string())
+                        .collect(),
+                    spare: (lo, lo + rng.random_range(0.0..0.5)),
+                    ramp_months: [0.0, 1.0, 3.0, 6.5, 12.0][rng.random_range(0..5)],
+                }
+            })
+            .collect();
+        let d_lo = rng.random_range(1.0..500.0);
+        let g_lo = rng.random_range(-0.1..0.1);
+        let stockpile = rng.random_bool(0.7).then(|| Stockpile {
+            target: if rng.random_bool(0.7) {
+                StockTarget::Days(rng.random_range(0.0..200.0))
+            } else {
+                StockTarget::Tonnes(rng.random_range(0.0..2.0 * d_lo))
+            },
+            initial_fill: rng.random_range(0.0..=1.0),
+            release_trigger: if rng.random_bool(0.5) {
+                0.0
+            } else {
+                rng.random_range(0.0..0.3)
+            },
+            release_fraction: if rng.random_bool(0.5) {
+                1.0
+            } else {
+                rng.random_range(0.1..1.0)
+            },
+            max_release_tpy: if rng.random_bool(0.5) {
+                f64::INFINITY
+            } else {
+                rng.random_range(0.1..2.0) * d_lo
+            },
+            replenish_tpy: rng.random_range(0.0..0.5) * d_lo,
+            holding_cost_rate: rng.random_range(0.0..0.1),
+            buy_initial: rng.random_bool(0.5),
+            refill_price_cap: if rng.random_bool(0.6) {
+                f64::INFINITY
+            } else {
+                rng.random_range(1.0..4.0)
+            },
+            refill_in_shortage: rng.random_bool(0.5),
+        });
+        materials.push(Material {
+            id: format!("m{m}"),
+            demand_tpy: (d_lo, d_lo * rng.random_range(1.0..2.0)),
+            growth: (g_lo, g_lo + rng.random_range(0.0..0.05)),
+            price: rng.random_range(1.0..1e6),
+            voll: rng.random_range(1.0..1e7),
+            elasticity: rng.random_bool(0.6).then(|| -rng.random_range(0.05..2.0)),
+            max_price_multiple: if rng.random_bool(0.5) {
+                10.0
+            } else {
+                rng.random_range(1.0..20.0)
+            },
+            sources,
+            stockpile,
+        });
+    }
+    let months = years * 12;
+    let events = (0..rng.random_range(0..=3))
+        .map(|_| {
+            let target = if rng.random_bool(0.5) {
+                let m = &materials[rng.random_range(0..materials.len())];
+                let s = &m.sources[rng.random_range(0..m.sources.len())];
+                Target::Region(s.region.clone())
+            } else {
+                Target::Route(ROUTES[rng.random_range(0..ROUTES.len())].to_string())
+            };
+            Event {
+                materials: rng.random_bool(0.5).then(|| {
+                    materials
+                        .iter()
+                        .filter(|_| rng.random_bool(0.7))
+                        .map(|m| m.id.clone())
+                        .collect()
+                }),
+                target,
+                start_month: rng.random_range(0..months),
+                duration_months: rng.random_range(0.5..30.0),
+                severity: if rng.random_bool(0.2) {
+                    1.0
+                } else {
+                    rng.random_range(0.05..1.0)
+                },
+            }
+        })
+        .collect();
+    Case {
+        start_year: 2025,
+        years,
+        steps_per_year,
+        discount_rate: if rng.random_bool(0.5) {
+            0.0
+        } else {
+            rng.random_range(0.0..0.1)
+        },
+        runs: rng.random_range(1..=20),
+        seed: u64::from(rng.random::<u32>()),
+        materials,
+        events,
+    }
+}
+
+impl Case {
+    /// Whether `event` hits `source` of material `m`.
+    fn hits(&self, event: &Event, m: usize, source: &Source) -> bool {
+        let named = match &event.materials {
+            None => true,
+            Some(ids) => ids.contains(&self.materials[m].id),
+        };
+        named
+            && match &event.target {
+                Target::Region(r) => *r == source.region,
+                Target::Route(r) => source.routes.contains(r),
+            }
+    }
+
+    /// Whether the case is a valid scenario: every event hits a flow of a
+    /// material it names, and names at least one.
+    pub fn valid(&self) -> bool {
+        self.events.iter().all(|e| {
+            e.materials.as_ref().is_none_or(|ids| !ids.is_empty())
+                && (0..self.materials.len())
+                    .any(|m| self.materials[m].sources.iter().any(|s| self.hits(e, m, s)))
+        })
+    }
+
+    /// The scenario file.
+    pub fn toml(&self) -> String {
+        let step = match self.steps_per_year {
+            12 => "month",
+            4 => "quarter",
+            _ => "year",
+        };
+        let mut t = format!(
+            "[simulation]\nname = \"reference\"\nstart_year = {}\nyears = {}\nstep = \"{step}\"\n\
+             runs = {}\nseed = {}\ndiscount_rate = {}\n\n",
+            self.start_year,
+            self.years,
+            self.runs,
+            self.seed,
+            f(self.discount_rate)
+        );
+        let uniform = |(lo, hi): (f64, f64)| {
+            format!("{{ dist = \"uniform\", min = {}, max = {} }}", f(lo), f(hi))
+        };
+        for m in &self.materials {
+            let _ = writeln!(
+                t,
+                "[[material]]\nid = \"{}\"\ndemand_tpy = {}\ndemand_growth = {}\n\
+                 price_eur_per_t = {}\nvalue_of_lost_load_eur_per_t = {}\nmax_price_multiple = {}",
+                m.id,
+                uniform(m.demand_tpy),
+                uniform(m.growth),
+                f(m.price),
+                f(m.voll),
+                f(m.max_price_multiple)
+            );
+            if let Some(e) = m.elasticity {
+                let _ = writeln!(t, "price_elasticity = {}", f(e));
+            }
+            for s in &m.sources {
+                let routes: Vec<String> = s.routes.iter().map(|r| format!("\"{r}\"")).collect();
+                let _ = writeln!(
+                    t,
+                    "[[material.source]]\nregion = \"{}\"\nshare = {}\nroutes = [{}]\n\
+                     spare_capacity = {}\nramp_months = {}",
+                    s.region,
+                    f(s.share),
+                    routes.join(", "),
+                    uniform(s.spare),
+                    f(s.ramp_months)
+                );
+            }
+            t.push('\n');
+        }
+        for (i, e) in self.events.iter().enumerate() {
+            let materials = match &e.materials {
+                None => "\"all\"".to_string(),
+                Some(ids) => format!(
+                    "[{}]",
+                    ids.iter()
+                        .map(|id| format!("\"{id}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let target = match &e.target {
+                Target::Region(r) => format!("region = \"{r}\""),
+                Target::Route(r) => format!("route = \"{r}\""),
+            };
+            let _ = writeln!(
+                t,
+                "[[disruption]]\nname = \"e{i}\"\nmaterials = {materials}\n{target}\n\
+                 start = \"{}-{:02}\"\nduration_months = {}\nseverity = {}\n",
+                self.start_year + (e.start_month / 12) as i32,
+                e.start_month % 12 + 1,
+                f(e.duration_months),
+                f(e.severity)
+            );
+        }
+        for m in &self.materials {
+            let Some(sp) = &m.stockpile else { continue };
+            let target = match sp.target {
+                StockTarget::Days(d) => format!("target_days = {}", f(d)),
+                StockTarget::Tonnes(x) => format!("target_t = {}", f(x)),
+            };
+            let _ = writeln!(
+                t,
+                "[[stockpile]]\nmaterial = \"{}\"\n{target}\ninitial_fill = {}\n\
+                 release_trigger = {}\nrelease_fraction = {}\nreplenish_tpy = {}\n\
+                 holding_cost_rate = {}\nbuy_initial = {}\nrefill_in_shortage = {}",
+                m.id,
+                f(sp.initial_fill),
+                f(sp.release_trigger),
+                f(sp.release_fraction),
+                f(sp.replenish_tpy),
+                f(sp.holding_cost_rate),
+                sp.buy_initial,
+                sp.refill_in_shortage
+            );
+            if sp.max_release_tpy.is_finite() {
+                let _ = writeln!(t, "max_release_tpy = {}", f(sp.max_release_tpy));
+            }
+            if sp.refill_price_cap.is_finite() {
+                let _ = writeln!(t, "refill_price_cap = {}", f(sp.refill_price_cap));
+            }
+            t.push('\n');
+        }
+        t
+    }
+}
+
+/// What one run drew for a material: demand, growth, and each source's
+/// spare capacity.
+pub struct Draws {
+    pub demand_tpy: f64,
+    pub growth: f64,
+    pub spare: Vec<f64>,
+}
+
+impl Draws {
+    /// The draws of material `m` among a run's parameters, by name.
+    pub fn of(case: &Case, m: usize, names: &[String], values: &[f64]) -> Draws {
+        let mat = &case.materials[m];
+        let get = |field: &str| {
+            let name = format!("material[{}].{field}", mat.id);
+            let i = names
+                .iter()
+                .position(|n| *n == name)
+                .unwrap_or_else(|| panic!("no parameter {name} in {names:?}"));
+            values[i]
+        };
+        Draws {
+            demand_tpy: get("demand_tpy"),
+            growth: get("demand_growth"),
+            spare: mat
+                .sources
+                .iter()
+                .map(|s| get(&format!("source[{}].spare_capacity", s.region)))
+                .collect(),
+        }
+    }
+}
+
+/// One material's run: each variable's series (in [`Variable::ALL`] order)
+/// and each total (in [`Metric::ALL`] order).
+pub struct Run {
+    pub series: Vec<Vec<f64>>,
+    pub totals: [f64; N_METRICS],
+}
+
+/// Material `m` of `case` stepped through the horizon with `draws`,
+/// following docs/model.md step by step.
+pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
+    let mat = &case.materials[m];
+    let spy = case.steps_per_year;
+    let steps = (case.years * spy) as usize;
+    let dt = 1.0 / f64::from(spy);
+    let months_per_step = 12 / spy;
+    let discount = |years: f64| (1.0 + case.discount_rate).powf(-years);
+
+    // Availability a_s(t): the product of (1 - severity) of the events
+    // active at t hitting the source's region or one of its routes. An
+    // event starts in the step holding its month and lasts its duration
+    // rounded up to whole steps, at least one.
+    let mut avail = vec![vec![1.0; steps]; mat.sources.len()];
+    for e in &case.events {
+        let first = (e.start_month / months_per_step) as usize;
+        let n = ((e.duration_months / f64::from(months_per_step)).ceil() as usize).max(1);
+        for (k, s) in mat.sources.iter().enumerate() {
+            if case.hits(e, m, s) {
+                for a in avail[k].iter_mut().skip(first).take(n) {
+                    *a *= 1.0 - e.severity;
+                }
+            }
+        }
+    }
+
+    let mut series = vec![vec![0.0; steps]; Variable::ALL.len()];
+    let mut put = |var: Variable, t: usize, x: f64| series[var as usize][t] = x;
+    let growth = draws.growth.max(-1.0);
+    let mut level = 0.0;
+    let mut episode = 0u32;
+    let (mut demand_t, mut supply_t, mut shortfall_t, mut release_t) = (0.0, 0.0, 0.0, 0.0);
+    let (mut stock_cost, mut shortage_cost) = (0.0, 0.0);
+    let (mut short_steps, mut run_length, mut longest) = (0u32, 0u32, 0u32);
+    for t in 0..steps {
+        let time = t as f64 * dt;
+        let disc = discount(time);
+        // 1. Demand, growth counted to the start of the step.
+        let d = draws.demand_tpy.max(0.0) * (1.0 + growth).powf(time) * dt;
+        // 2.-4. No secondary supply and no refinery: the need is the demand.
+        let need = d;
+        // 5.-6. Losses, and what spare capacity makes up, ramping over the
+        // months of the loss episode.
+        let lost: f64 = mat
+            .sources
+            .iter()
+            .zip(&avail)
+            .map(|(s, a)| s.share * need * (1.0 - a[t]))
+            .sum();
+        episode = if lost > 0.0 { episode + 1 } else { 0 };
+        let k_months = f64::from(episode * months_per_step);
+        let spare: f64 = mat
+            .sources
+            .iter()
+            .zip(&avail)
+            .zip(&draws.spare)
+            .map(|((s, a), &spare)| {
+                let ramp = if s.ramp_months > 0.0 {
+                    (k_months / s.ramp_months).min(1.0)
+                } else {
+                    1.0
+                };
+                spare.max(0.0) * s.share * need * a[t] * ramp
+            })
+            .sum();
+        let compensation = lost.min(spare);
+        // 7. Gap, supply and imports.
+        let gap = (lost - compensation).max(0.0);
+        let supply = d - gap;
+        // 10. The price, from the market supply before any release.
+        let price = match mat.elasticity {
+            Some(e) if supply < d && d > 0.0 => {
+                mat.price * (supply / d).powf(1.0 / e).min(mat.max_price_multiple)
+            }
+            _ => mat.price,
+        };
+        // 8. The stockpile releases or refills.
+        let mut release = 0.0;
+        if let Some(sp) = &mat.stockpile {
+            let target = match sp.target {
+                StockTarget::Days(days) => days / 365.0 * d / dt,
+                StockTarget::Tonnes(x) => x,
+            };
+            if t == 0 {
+                level = sp.initial_fill * target;
+                if sp.buy_initial {
+                    stock_cost += level * mat.price;
+                }
+            }
+            if gap > sp.release_trigger * d {
+                release = (sp.release_fraction * gap)
+                    .min(level)
+                    .min(sp.max_release_tpy * dt);
+                level -= release;
+            } else if level < target
+                && price <= sp.refill_price_cap * mat.price
+                && (sp.refill_in_shortage || gap == 0.0)
+            {
+                let buy = (target - level).min(sp.replenish_tpy * dt);
+                level += buy;
+                stock_cost += buy * price * disc;
+            }
+            // 11. Holding cost on the level at the end of the step.
+            stock_cost += level * price * sp.holding_cost_rate * dt * disc;
+        }
+        // 9. Shortfall.
+        let shortfall = gap - release;
+        shortage_cost += shortfall * mat.voll * disc;
+
+        put(Variable::Demand, t, d);
+        put(Variable::Supply, t, supply);
+        put(Variable::Imports, t, need - gap);
+        put(Variable::StockpileLevel, t, level);
+        put(Variable::Release, t, release);
+        put(Variable::Shortfall, t, shortfall);
+        put(Variable::Price, t, price);
+        put(Variable::FeedAvailability, t, 1.0);
+        demand_t += d;
+        supply_t += supply;
+        shortfall_t += shortfall;
+        release_t += release;
+        if shortfall > 0.0 {
+            short_steps += 1;
+            run_length += 1;
+            longest = longest.max(run_length);
+        } else {
+            run_length = 0;
+        }
+    }
+    let mut totals = [0.0; N_METRICS];
+    totals[Metric::DemandT as usize] = demand_t;
+    totals[Metric::SupplyT as usize] = supply_t;
+    totals[Metric::ShortfallT as usize] = shortfall_t;
+    totals[Metric::ReleaseT as usize] = release_t;
+    totals[Metric::ShortfallFraction as usize] = if demand_t > 0.0 {
+        shortfall_t / demand_t
+    } else {
+        0.0
+    };
+    totals[Metric::ShortfallSteps as usize] = f64::from(short_steps);
+    totals[Metric::LongestShortfallSteps as usize] = f64::from(longest);
+    totals[Metric::StockpileCostEur as usize] = stock_cost;
+    totals[Metric::ShortageCostEur as usize] = shortage_cost;
+    totals[Metric::StockpileEndValueEur as usize] = level * mat.price * discount(steps as f64 * dt);
+    Run { series, totals }
+}
+
+/// A generator of cases, the same every time.
+pub fn cases(seed: u64) -> impl Iterator<Item = Case> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    std::iter::repeat_with(move || random_case(&mut rng)).filter(Case::valid)
+}
