@@ -163,7 +163,7 @@ pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     Lanes::select(calm, one, Lanes::select(m.eta.equals(zero), linear, solved))
 }
 
-/// One lane of [`world_share`], by the same steps, for tests: the root of
+/// One lane of [`world_share`], by the same steps: the root of
 /// z = a z^k + c above `z_cap`, or `z_cap` when there is none above it.
 #[cfg(test)]
 pub(super) fn solve_lane(a: f64, c: f64, k: f64, z_cap: f64, cap_eta: f64) -> f64 {
@@ -315,3 +315,82 @@ pub(super) fn prices_and_costs(
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// x = z^(1/e): the price multiple of a share wanted.
+    fn price(z: f64, e: f64) -> f64 {
+        libm::pow(z, 1.0 / e)
+    }
+
+    /// MARKET.md's cases, e = -0.5 and a 0.2 world-scope loss: with eta = 0,
+    /// x = 0.8^-2 = 1.5625; with eta = 0.3, x solves x^-0.5 = 0.8 x^0.3, so
+    /// x = 0.8^(-1/0.8) = 1.321714...; with a cap of 1.25, the cap.
+    #[test]
+    fn the_world_price_of_the_contracts_cases() {
+        let e = -0.5;
+        let cap = |c: f64| libm::pow(c, e);
+        let eta0 = solve_lane(0.8, 0.0, 0.0, cap(10.0), 1.0);
+        assert!((price(eta0, e) - 1.5625).abs() < 1e-12);
+        let k = 0.3 / e;
+        let z = solve_lane(0.8, 0.0, k, cap(10.0), libm::pow(10.0, 0.3));
+        let want = libm::pow(0.8, -1.0 / 0.8);
+        assert!((price(z, e) - want).abs() < 1e-12 * want, "{}", price(z, e));
+        assert_eq!(solve_lane(0.8, 0.0, 0.0, cap(1.25), 1.0), cap(1.25));
+    }
+
+    /// With eta > 0 and a trade, the root satisfies its equation to 1e-12
+    /// relative: z = a z^k + c, over losses, trades and elasticities.
+    #[test]
+    fn newton_solves_the_world_equation() {
+        for &a in &[1.0, 0.95, 0.8, 0.5, 0.1] {
+            for &c in &[-0.05, -1e-3, -1e-6, 0.0, 1e-6, 1e-3, 0.05, 0.3] {
+                for &(e, eta) in &[(-0.1, 0.05), (-0.3, 0.1), (-0.5, 0.3), (-1.0, 1.0), (-2.0, 0.5)] {
+                    let cap = 1000.0f64;
+                    let (z_cap, cap_eta) = (libm::pow(cap, e), libm::pow(cap, eta));
+                    let k = eta / e;
+                    let z = solve_lane(a, c, k, z_cap, cap_eta);
+                    if z == z_cap {
+                        // At the cap: demand is still above supply there.
+                        assert!(z_cap - a * libm::pow(z_cap, k) - c >= 0.0);
+                        continue;
+                    }
+                    let residual = z - a * libm::pow(z, k) - c;
+                    assert!(
+                        residual.abs() <= 1e-13 * z,
+                        "a {a} c {c} e {e} eta {eta}: z {z}, residual {residual}"
+                    );
+                    // And the price it gives, x, to 1e-12: demand x^e equals
+                    // supply a x^eta + c.
+                    let x = price(z, e);
+                    let gap = libm::pow(x, e) - a * libm::pow(x, eta) - c;
+                    assert!(gap.abs() <= 1e-12 * libm::pow(x, e), "x {x}: {gap}");
+                }
+            }
+        }
+    }
+
+    /// The surplus lost per euro of base spending: (x^(1+e) - 1) / (1 + e),
+    /// ln x at e = -1; near e = -1 the series agrees with the quotient
+    /// where the quotient is still good, and with ln x at -1.
+    #[test]
+    fn surplus_loss_by_hand() {
+        let at = |x: f64, e: f64| {
+            let z = libm::pow(x, e);
+            surplus_loss(Lanes::splat(x * z), Lanes::splat(x.ln()), Lanes::splat(e)).0[0]
+        };
+        // e = -0.5, x = 1.5625: (1.25 - 1) / 0.5 = 0.5.
+        assert!((at(1.5625, -0.5) - 0.5).abs() < 1e-15);
+        // e = -1, x = 1.25: ln 1.25.
+        assert!((at(1.25, -1.0) - 1.25f64.ln()).abs() < 1e-15);
+        // e = -1.0005 (series) and -1.002 (quotient) against the exact
+        // (x^(1+e) - 1) / (1 + e) = ln x (1 + u/2 + u^2/6 + ...), u = (1+e) ln x.
+        for e in [-1.0005, -0.9995, -1.002] {
+            let u = (1.0 + e) * 3f64.ln();
+            let exact = u.exp_m1() / (1.0 + e);
+            assert!((at(3.0, e) - exact).abs() < 1e-13 * exact, "{e}");
+        }
+    }
+}

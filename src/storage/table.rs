@@ -657,7 +657,7 @@ mod tests {
     fn a_spilled_table_reads_the_same_as_one_in_memory() {
         // 2.5 chunks, kept in a file whatever their size.
         let runs = 10_000;
-        let names: Vec<String> = (0..40 - 2 * N_METRICS).map(|p| format!("p{p}")).collect();
+        let names: Vec<String> = (0..50 - 2 * N_METRICS).map(|p| format!("p{p}")).collect();
         let build = |spill: Option<Spill>| {
             let b = TableBuilder::with_shape(0, runs, 2, names.clone(), spill);
             let cols = b.row_len();

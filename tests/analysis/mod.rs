@@ -129,7 +129,7 @@ fn optimize_agrees_with_brute_force() {
         edit::set(&mut doc, "stockpile.x.target_days", d).unwrap();
         let s = scenario(&toml::to_string(&doc).unwrap());
         let r = &policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline)[0];
-        r.avoided_shortage_cost - r.net_stockpile_cost
+        r.avoided_welfare_loss - r.net_stockpile_cost
     };
     let brute = [0.0, 30.0, 60.0, 90.0, 120.0]
         .into_iter()
@@ -186,7 +186,7 @@ fn budget_allocation_stays_within_budget() {
     let walk = |budget: f64| {
         let mut k = 0;
         while k + 1 < rows.len()
-            && rows[k + 1].avoided_shortage_cost > rows[k].avoided_shortage_cost
+            && rows[k + 1].avoided_welfare_loss > rows[k].avoided_welfare_loss
             && rows[k + 1].net_stockpile_cost <= budget
         {
             k += 1;

@@ -164,7 +164,7 @@ fn demand_grows_as_written() {
 fn price_responds_to_scarcity_with_cap() {
     let s = scenario(&format!(
         "{}\n[[material]]\nid = \"x\"\ndemand_tpy = 12\nprice_eur_per_t = 1000\n\
-         value_of_lost_load_eur_per_t = 1\nprice_elasticity = -0.5\n\
+         value_of_lost_load_eur_per_t = 1\ndemand_elasticity = -0.5\n\
          [[material.source]]\nregion = \"A\"\nshare = 0.5\n\
          [[material.source]]\nregion = \"B\"\nshare = 0.5\n\
          [[disruption]]\nname = \"half\"\nmaterials = [\"x\"]\nregion = \"A\"\nstart = \"2025-02\"\n\
@@ -259,7 +259,7 @@ fn conservation_and_bounds_every_step() {
     let s = scenario(&format!(
         "{}\n[[material]]\nid = \"x\"\ndemand_tpy = {{ dist = \"lognormal\", mean = 40, sd = 10 }}\n\
          demand_growth = {{ dist = \"normal\", mean = 0.04, sd = 0.03 }}\n\
-         price_eur_per_t = 400000\nvalue_of_lost_load_eur_per_t = 4000000\nprice_elasticity = -0.3\n\
+         price_eur_per_t = 400000\nvalue_of_lost_load_eur_per_t = 4000000\ndemand_elasticity = -0.3\n\
          [[material.source]]\nregion = \"CN\"\nshare = 0.71\nroutes = [\"Suez\"]\n\
          [[material.source]]\nregion = \"other\"\nshare = 0.29\n\
          spare_capacity = {{ dist = \"uniform\", min = 0, max = 0.5 }}\nramp_months = 6\n\

@@ -1,11 +1,18 @@
 //! A plain scalar implementation of one run of the model, written from
-//! docs/model.md ("One material, one step", 1 to 11) and not from the
-//! engine, for the scenarios it covers: materials whose imports come from
-//! sources with spare capacity and a ramp, scheduled disruptions of fixed
-//! duration and severity on regions or routes, at most one stockpile per
-//! material, a price response, and discounting. No products, refineries,
-//! hubs or market responses: secondary supply and refinery output are 0,
-//! feed availability 1, and the need is the whole demand.
+//! docs/model.md ("One material, one step", 1 to 7) and the market's
+//! contract (MARKET.md, "One step" 1 to 8, "Costs and welfare"), not from
+//! the engine, for the scenarios it covers: materials whose imports come
+//! from sources with spare capacity and a ramp, scheduled disruptions of
+//! fixed duration and severity on regions or routes, of either scope, at
+//! most one stockpile per material (gap or price rule), a market that
+//! clears (demand and supply elasticities, market share, cap) or none, and
+//! discounting. No products, refineries, hubs, market origins or market
+//! responses: secondary supply and refinery output are 0, feed
+//! availability 1, and the need is the whole demand.
+//!
+//! The world price is found by bisection on the price itself (the engine
+//! works on x^epsilon, in closed form or by Newton's method), so that the
+//! two share no algebra beyond the contract's equations.
 //!
 //! Random cases are written as scenario files, with demand, growth and
 //! spare capacity drawn by the engine (the values it drew are read from its
@@ -47,6 +54,9 @@ pub struct Stockpile {
     pub buy_initial: bool,
     pub refill_price_cap: f64,
     pub refill_in_shortage: bool,
+    /// `release_rule = "price"` with this ceiling.
+    pub price_ceiling: Option<f64>,
+    pub max_buy_share: f64,
 }
 
 pub struct Material {
@@ -58,6 +68,8 @@ pub struct Material {
     pub price: f64,
     pub voll: f64,
     pub elasticity: Option<f64>,
+    pub supply_elasticity: f64,
+    pub market_share: f64,
     pub max_price_multiple: f64,
     pub sources: Vec<Source>,
     pub stockpile: Option<Stockpile>,
@@ -68,7 +80,16 @@ pub enum Target {
     Route(String),
 }
 
+#[derive(Clone, Copy, PartialEq)]
+pub enum Scope {
+    World,
+    Region,
+}
+
 pub struct Event {
+    /// As written; `None`: the default, world for a region, region for a
+    /// route.
+    pub scope: Option<Scope>,
     /// The ids of the materials hit; `None` for all.
     pub materials: Option<Vec<String>>,
     pub target: Target,
@@ -163,19 +184,51 @@ pub fn random_case(rng: &mut ChaCha8Rng) -> Case {
                 rng.random_range(1.0..4.0)
             },
             refill_in_shortage: rng.random_bool(0.5),
+            price_ceiling: None,
+            max_buy_share: if rng.random_bool(0.6) {
+                0.05
+            } else {
+                rng.random_range(0.001..1.0)
+            },
         });
+        let elasticity = rng.random_bool(0.6).then(|| {
+            if rng.random_bool(0.1) {
+                -1.0
+            } else {
+                -rng.random_range(0.05..2.0)
+            }
+        });
+        let max_price_multiple = if rng.random_bool(0.5) {
+            10.0
+        } else {
+            rng.random_range(1.0..20.0)
+        };
+        let price = rng.random_range(1.0..1e6);
+        let mut stockpile = stockpile;
+        if let (Some(sp), Some(_)) = (stockpile.as_mut(), elasticity) {
+            if rng.random_bool(0.4) {
+                sp.price_ceiling = Some(rng.random_range(1.0..=max_price_multiple));
+            }
+        }
         materials.push(Material {
             id: format!("m{m}"),
             demand_tpy: (d_lo, d_lo * rng.random_range(1.0..2.0)),
             growth: (g_lo, g_lo + rng.random_range(0.0..0.05)),
-            price: rng.random_range(1.0..1e6),
-            voll: rng.random_range(1.0..1e7),
-            elasticity: rng.random_bool(0.6).then(|| -rng.random_range(0.05..2.0)),
-            max_price_multiple: if rng.random_bool(0.5) {
-                10.0
+            price,
+            // Above the capped price, as a market that clears needs.
+            voll: price * max_price_multiple * rng.random_range(1.01..20.0),
+            elasticity,
+            supply_elasticity: if rng.random_bool(0.5) {
+                0.0
             } else {
-                rng.random_range(1.0..20.0)
+                rng.random_range(0.0..1.5)
             },
+            market_share: if rng.random_bool(0.4) {
+                1.0
+            } else {
+                rng.random_range(0.02..1.0)
+            },
+            max_price_multiple,
             sources,
             stockpile,
         });
@@ -191,6 +244,7 @@ pub fn random_case(rng: &mut ChaCha8Rng) -> Case {
                 Target::Route(ROUTES[rng.random_range(0..ROUTES.len())].to_string())
             };
             Event {
+                scope: [None, Some(Scope::World), Some(Scope::Region)][rng.random_range(0..3)],
                 materials: rng.random_bool(0.5).then(|| {
                     materials
                         .iter()
@@ -281,8 +335,14 @@ impl Case {
                 f(m.max_price_multiple)
             );
             if let Some(e) = m.elasticity {
-                let _ = writeln!(t, "price_elasticity = {}", f(e));
+                let _ = writeln!(t, "demand_elasticity = {}", f(e));
             }
+            let _ = writeln!(
+                t,
+                "supply_elasticity = {}\nmarket_share = {}",
+                f(m.supply_elasticity),
+                f(m.market_share)
+            );
             for s in &m.sources {
                 let routes: Vec<String> = s.routes.iter().map(|r| format!("\"{r}\"")).collect();
                 let _ = writeln!(
@@ -313,9 +373,14 @@ impl Case {
                 Target::Region(r) => format!("region = \"{r}\""),
                 Target::Route(r) => format!("route = \"{r}\""),
             };
+            let scope = match e.scope {
+                None => "",
+                Some(Scope::World) => "scope = \"world\"\n",
+                Some(Scope::Region) => "scope = \"region\"\n",
+            };
             let _ = writeln!(
                 t,
-                "[[disruption]]\nname = \"e{i}\"\nmaterials = {materials}\n{target}\n\
+                "[[disruption]]\nname = \"e{i}\"\nmaterials = {materials}\n{target}\n{scope}\
                  start = \"{}-{:02}\"\nduration_months = {}\nseverity = {}\n",
                 self.start_year + (e.start_month / 12) as i32,
                 e.start_month % 12 + 1,
@@ -349,6 +414,10 @@ impl Case {
             if sp.refill_price_cap.is_finite() {
                 let _ = writeln!(t, "refill_price_cap = {}", f(sp.refill_price_cap));
             }
+            if let Some(c) = sp.price_ceiling {
+                let _ = writeln!(t, "release_rule = \"price\"\nprice_ceiling = {}", f(c));
+            }
+            let _ = writeln!(t, "max_buy_share = {}", f(sp.max_buy_share));
             t.push('\n');
         }
         t
@@ -394,8 +463,30 @@ pub struct Run {
     pub totals: [f64; N_METRICS],
 }
 
+/// The price multiple x where the market's demand x^e meets its supply
+/// (1 - lost) x^eta + extra, by bisection on ln x; the cap when demand is
+/// still above supply there.
+fn world_price(e: f64, eta: f64, lost: f64, extra: f64, cap: f64) -> f64 {
+    let excess = |x: f64| x.powf(e) - (1.0 - lost) * x.powf(eta) - extra;
+    if excess(cap) >= 0.0 {
+        return cap;
+    }
+    // Demand falls and supply rises with the price; below 1e-3 of the
+    // base price no case of the generator has a root.
+    let (mut lo, mut hi) = (1e-3f64.ln(), cap.ln());
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if excess(mid.exp()) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (0.5 * (lo + hi)).exp()
+}
+
 /// Material `m` of `case` stepped through the horizon with `draws`,
-/// following docs/model.md step by step.
+/// following docs/model.md and the market's contract step by step.
 pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
     let mat = &case.materials[m];
     let spy = case.steps_per_year;
@@ -403,19 +494,32 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
     let dt = 1.0 / f64::from(spy);
     let months_per_step = 12 / spy;
     let discount = |years: f64| (1.0 + case.discount_rate).powf(-years);
+    let p0 = mat.price;
+    let rho = mat.market_share;
+    let cap = mat.max_price_multiple;
 
     // Availability a_s(t): the product of (1 - severity) of the events
-    // active at t hitting the source's region or one of its routes. An
-    // event starts in the step holding its month and lasts its duration
-    // rounded up to whole steps, at least one.
+    // active at t hitting the source's region or one of its routes; a_w
+    // the same over the world-scope events only. An event starts in the
+    // step holding its month and lasts its duration rounded up to whole
+    // steps, at least one.
     let mut avail = vec![vec![1.0; steps]; mat.sources.len()];
+    let mut avail_world = vec![vec![1.0; steps]; mat.sources.len()];
     for e in &case.events {
         let first = (e.start_month / months_per_step) as usize;
         let n = ((e.duration_months / f64::from(months_per_step)).ceil() as usize).max(1);
+        let world = match (e.scope, &e.target) {
+            (Some(scope), _) => scope == Scope::World,
+            (None, Target::Region(_)) => true,
+            (None, Target::Route(_)) => false,
+        };
         for (k, s) in mat.sources.iter().enumerate() {
             if case.hits(e, m, s) {
-                for a in avail[k].iter_mut().skip(first).take(n) {
-                    *a *= 1.0 - e.severity;
+                for t in first..(first + n).min(steps) {
+                    avail[k][t] *= 1.0 - e.severity;
+                    if world {
+                        avail_world[k][t] *= 1.0 - e.severity;
+                    }
                 }
             }
         }
@@ -426,9 +530,10 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
     let growth = draws.growth.max(-1.0);
     let mut level = 0.0;
     let mut episode = 0u32;
-    let (mut demand_t, mut supply_t, mut shortfall_t, mut release_t) = (0.0, 0.0, 0.0, 0.0);
-    let (mut stock_cost, mut shortage_cost) = (0.0, 0.0);
+    let mut totals = [0.0; N_METRICS];
+    let mut add = |k: Metric, x: f64| totals[k as usize] += x;
     let (mut short_steps, mut run_length, mut longest) = (0u32, 0u32, 0u32);
+    let mut peak = 1.0f64;
     for t in 0..steps {
         let time = t as f64 * dt;
         let disc = discount(time);
@@ -442,6 +547,12 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
             .sources
             .iter()
             .zip(&avail)
+            .map(|(s, a)| s.share * need * (1.0 - a[t]))
+            .sum();
+        let lost_world: f64 = mat
+            .sources
+            .iter()
+            .zip(&avail_world)
             .map(|(s, a)| s.share * need * (1.0 - a[t]))
             .sum();
         episode = if lost > 0.0 { episode + 1 } else { 0 };
@@ -461,61 +572,183 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
             })
             .sum();
         let compensation = lost.min(spare);
-        // 7. Gap, supply and imports.
+        // 7. Gap, split by scope in proportion to the two losses.
         let gap = (lost - compensation).max(0.0);
-        let supply = d - gap;
-        // 10. The price, from the market supply before any release.
-        let price = match mat.elasticity {
-            Some(e) if supply < d && d > 0.0 => {
-                mat.price * (supply / d).powf(1.0 / e).min(mat.max_price_multiple)
+        let x_w = if lost > 0.0 { gap * lost_world / lost } else { 0.0 };
+        let x_r = gap - x_w;
+        let target = mat.stockpile.as_ref().map_or(0.0, |sp| match sp.target {
+            StockTarget::Days(days) => days / 365.0 * d / dt,
+            StockTarget::Tonnes(x) => x,
+        });
+        if let (0, Some(sp)) = (t, &mat.stockpile) {
+            level = sp.initial_fill * target;
+            if sp.buy_initial {
+                add(Metric::StockpileCostEur, level * p0);
             }
-            _ => mat.price,
-        };
-        // 8. The stockpile releases or refills.
-        let mut release = 0.0;
-        if let Some(sp) = &mat.stockpile {
-            let target = match sp.target {
-                StockTarget::Days(days) => days / 365.0 * d / dt,
-                StockTarget::Tonnes(x) => x,
-            };
-            if t == 0 {
-                level = sp.initial_fill * target;
-                if sp.buy_initial {
-                    stock_cost += level * mat.price;
-                }
-            }
-            if gap > sp.release_trigger * d {
-                release = (sp.release_fraction * gap)
-                    .min(level)
-                    .min(sp.max_release_tpy * dt);
-                level -= release;
-            } else if level < target
-                && price <= sp.refill_price_cap * mat.price
-                && (sp.refill_in_shortage || gap == 0.0)
-            {
-                let buy = (target - level).min(sp.replenish_tpy * dt);
-                level += buy;
-                stock_cost += buy * price * disc;
-            }
-            // 11. Holding cost on the level at the end of the step.
-            stock_cost += level * price * sp.holding_cost_rate * dt * disc;
         }
-        // 9. Shortfall.
-        let shortfall = gap - release;
-        shortage_cost += shortfall * mat.voll * disc;
+        let max_release = mat.stockpile.as_ref().map_or(0.0, |sp| sp.max_release_tpy * dt);
+        // 8. The market.
+        let (x, x_r_price, consumption, reduction, shortfall, release, supply);
+        match mat.elasticity {
+            Some(e) => {
+                let eta = mat.supply_elasticity;
+                let l = if d > 0.0 { x_w / d } else { 0.0 };
+                let zshare = |x: f64| x.powf(e);
+                // 8.1 The world price before the stock.
+                let x0 = world_price(e, eta, l, 0.0, cap);
+                // 8.2 A market release down to the ceiling.
+                let mut r_m = 0.0;
+                if let Some(sp) = &mat.stockpile {
+                    if let Some(c) = sp.price_ceiling {
+                        if x0 > c && d > 0.0 {
+                            r_m = ((d / rho) * (c.powf(e) - (1.0 - l) * c.powf(eta)))
+                                .min(level)
+                                .min(max_release)
+                                .max(0.0);
+                            level -= r_m;
+                        }
+                    }
+                }
+                let mut xw = if r_m > 0.0 {
+                    world_price(e, eta, l, rho * r_m / d, cap)
+                } else {
+                    x0
+                };
+                // 8.3 Purchases, when the stock does not release.
+                let access0 = if x0 >= cap {
+                    (d - x_r).min(d * (1.0 - l) * cap.powf(eta))
+                } else {
+                    d - x_r
+                };
+                let gap0 = d * zshare(x0) - access0;
+                let mut bought = 0.0;
+                if let Some(sp) = &mat.stockpile {
+                    let releasing = r_m > 0.0 || gap0 > sp.release_trigger * d;
+                    if !releasing
+                        && x0 < cap
+                        && level < target
+                        && x0 <= sp.refill_price_cap
+                        && (sp.refill_in_shortage || gap0 <= 0.0)
+                        && d > 0.0
+                    {
+                        let room = (d / rho) * ((1.0 - l) * cap.powf(eta) - cap.powf(e));
+                        bought = (target - level)
+                            .min(sp.replenish_tpy * dt)
+                            .min(sp.max_buy_share * d / rho)
+                            .min(room)
+                            .max(0.0);
+                        level += bought;
+                        add(Metric::StockpileCostEur, bought * p0 * disc);
+                        // 8.4 The world price with the purchase.
+                        xw = world_price(e, eta, l, -rho * bought / d, cap);
+                    }
+                }
+                // 8.5 The region's access; rationed at the cap.
+                let mut a1 = d - x_r + r_m;
+                if xw >= cap {
+                    a1 = a1.min(d * (1.0 - l) * cap.powf(eta) + rho * r_m - rho * bought);
+                }
+                // 8.6 A gap release.
+                let wants = d * zshare(xw);
+                let mut g = 0.0;
+                if let Some(sp) = &mat.stockpile {
+                    if wants - a1 > sp.release_trigger * d {
+                        g = (sp.release_fraction * (wants - a1))
+                            .min(level)
+                            .min(max_release - r_m)
+                            .max(0.0);
+                        level -= g;
+                    }
+                }
+                let a = a1 + g;
+                // 8.7-8.8 The region's price and its quantities.
+                let (xr, q) = if wants <= a || d == 0.0 {
+                    (xw, wants)
+                } else {
+                    let bid = (a / d).powf(1.0 / e);
+                    if bid < cap {
+                        // Users get exactly what they bid for.
+                        (bid, a)
+                    } else {
+                        (cap, d * zshare(cap))
+                    }
+                };
+                let delivered = q.min(a);
+                x = xw;
+                x_r_price = xr;
+                consumption = delivered;
+                reduction = d - q;
+                shortfall = q - delivered;
+                release = r_m + g;
+                supply = (consumption - release).max(0.0);
+            }
+            None => {
+                // Nothing clears: today's balance.
+                let mut g = 0.0;
+                if let Some(sp) = &mat.stockpile {
+                    if gap > sp.release_trigger * d {
+                        g = (sp.release_fraction * gap).min(level).min(max_release);
+                        level -= g;
+                    } else if level < target
+                        && 1.0 <= sp.refill_price_cap
+                        && (sp.refill_in_shortage || gap == 0.0)
+                    {
+                        let buy = (target - level)
+                            .min(sp.replenish_tpy * dt)
+                            .min(if d > 0.0 { sp.max_buy_share * d / rho } else { 0.0 });
+                        level += buy;
+                        add(Metric::StockpileCostEur, buy * p0 * disc);
+                    }
+                }
+                x = 1.0;
+                x_r_price = 1.0;
+                shortfall = gap - g;
+                consumption = d - shortfall;
+                reduction = 0.0;
+                release = g;
+                supply = d - gap;
+            }
+        }
+        if let Some(sp) = &mat.stockpile {
+            // Holding cost on the level at the end of the step, at the
+            // base price.
+            add(
+                Metric::StockpileCostEur,
+                level * p0 * sp.holding_cost_rate * dt * disc,
+            );
+        }
+        // 9. Costs.
+        if let Some(e) = mat.elasticity {
+            let loss = if e == -1.0 {
+                x_r_price.ln()
+            } else {
+                (x_r_price.powf(1.0 + e) - 1.0) / (1.0 + e)
+            };
+            add(Metric::PriceCostEur, d * p0 * loss * disc);
+        }
+        add(
+            Metric::ShortageCostEur,
+            shortfall * (mat.voll - x_r_price * p0) * disc,
+        );
+        add(Metric::StockpileSalesEur, release * x_r_price * p0 * disc);
+        peak = peak.max(x_r_price);
 
         put(Variable::Demand, t, d);
         put(Variable::Supply, t, supply);
-        put(Variable::Imports, t, need - gap);
+        put(Variable::Imports, t, if mat.elasticity.is_some() { supply } else { need - gap });
         put(Variable::StockpileLevel, t, level);
         put(Variable::Release, t, release);
         put(Variable::Shortfall, t, shortfall);
-        put(Variable::Price, t, price);
+        put(Variable::Price, t, x_r_price * p0);
+        put(Variable::WorldPrice, t, x * p0);
+        put(Variable::Consumption, t, consumption);
+        put(Variable::DemandReduction, t, reduction);
         put(Variable::FeedAvailability, t, 1.0);
-        demand_t += d;
-        supply_t += supply;
-        shortfall_t += shortfall;
-        release_t += release;
+        add(Metric::DemandT, d);
+        add(Metric::SupplyT, supply);
+        add(Metric::ShortfallT, shortfall);
+        add(Metric::ReleaseT, release);
+        add(Metric::DemandReductionT, reduction);
         if shortfall > 0.0 {
             short_steps += 1;
             run_length += 1;
@@ -524,21 +757,19 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
             run_length = 0;
         }
     }
-    let mut totals = [0.0; N_METRICS];
-    totals[Metric::DemandT as usize] = demand_t;
-    totals[Metric::SupplyT as usize] = supply_t;
-    totals[Metric::ShortfallT as usize] = shortfall_t;
-    totals[Metric::ReleaseT as usize] = release_t;
+    let demand_t = totals[Metric::DemandT as usize];
     totals[Metric::ShortfallFraction as usize] = if demand_t > 0.0 {
-        shortfall_t / demand_t
+        totals[Metric::ShortfallT as usize] / demand_t
     } else {
         0.0
     };
     totals[Metric::ShortfallSteps as usize] = f64::from(short_steps);
     totals[Metric::LongestShortfallSteps as usize] = f64::from(longest);
-    totals[Metric::StockpileCostEur as usize] = stock_cost;
-    totals[Metric::ShortageCostEur as usize] = shortage_cost;
-    totals[Metric::StockpileEndValueEur as usize] = level * mat.price * discount(steps as f64 * dt);
+    totals[Metric::StockpileEndValueEur as usize] = level * p0 * discount(steps as f64 * dt);
+    totals[Metric::WelfareLossEur as usize] = totals[Metric::PriceCostEur as usize]
+        - totals[Metric::ProducerGainEur as usize]
+        + totals[Metric::ShortageCostEur as usize];
+    totals[Metric::PeakPriceMultiple as usize] = peak;
     Run { series, totals }
 }
 

@@ -323,7 +323,7 @@ fn render(s: &ScenarioSpec) -> String {
             f(m.voll)
         );
         if let Some(e) = m.elasticity {
-            let _ = writeln!(t, "price_elasticity = {}", f(e));
+            let _ = writeln!(t, "demand_elasticity = {}", f(e));
         }
         if let Some(x) = m.max_price_multiple {
             let _ = writeln!(t, "max_price_multiple = {}", f(x));

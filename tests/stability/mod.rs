@@ -25,7 +25,7 @@ demand_tpy = { dist = "lognormal", mean = 100, sd = 20 }
 demand_growth = { dist = "normal", mean = 0.03, sd = 0.01 }
 price_eur_per_t = 1000
 value_of_lost_load_eur_per_t = 10000
-price_elasticity = -0.3
+demand_elasticity = -0.3
 substitution = { max_fraction = 0.2, per_year = 0.05 }
 new_capacity = { share_per_year = 0.1, lead_time_years = { dist = "uniform", min = 1, max = 3 } }
   [[material.source]]

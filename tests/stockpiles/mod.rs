@@ -114,7 +114,7 @@ fn stockpiles_release_in_their_order() {
 fn refill_rules_hold_purchases_back() {
     let base = "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 1\nruns = 1\nseed = 1\n\
          [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
-         value_of_lost_load_eur_per_t = 1\nprice_elasticity = -0.5\n\
+         value_of_lost_load_eur_per_t = 1\ndemand_elasticity = -0.5\n\
          [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
          [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nstart = \"2025-01\"\n\
          duration_months = 2\nseverity = 0.5\n\
@@ -142,7 +142,7 @@ fn larger_targets_never_increase_a_runs_shortfall() {
         scenario(&format!(
             "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 1\n\
              [[material]]\nid = \"x\"\ndemand_tpy = {{ dist = \"uniform\", min = 50, max = 150 }}\n\
-             price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 1\nprice_elasticity = -0.3\n\
+             price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 1\ndemand_elasticity = -0.3\n\
              [[material.source]]\nregion = \"A\"\nshare = 0.8\n\
              [[material.source]]\nregion = \"B\"\nshare = 0.2\nspare_capacity = 0.5\n\
              [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
