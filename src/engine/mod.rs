@@ -404,8 +404,10 @@ mod tests {
         let (all, sketched) = (stats(256), stats(80));
         assert_eq!((all.runs(), sketched.runs()), (256, 80));
         let varying = sketched.varying_cells();
-        // Demand, supply, imports and shortfall, in each of 24 steps.
-        assert_eq!(varying.len(), 4 * 24);
+        // Demand, supply, imports, shortfall and consumption (a market that
+        // does not clear: prices and demand reduction are fixed), in each
+        // of 24 steps.
+        assert_eq!(varying.len(), 5 * 24);
         for &c in &varying {
             for q in [0.0, 0.05, 0.5, 0.95, 1.0] {
                 assert_eq!(

@@ -461,9 +461,13 @@ pub(super) fn step_material(
         }
         // 8.4 The world price with the stock's trade.
         if clears && bought.gt(zero).any() {
-            z = market::world_share(lost_share, -(bought * per_tonne), &market);
+            // Lanes that released keep their release in the market.
+            z = market::world_share(lost_share, (market_release - bought) * per_tonne, &market);
         }
-        let at_cap = z.le(market.z_cap) & Mask::splat(clears);
+        // Purchases are held to what keeps the price at or below the cap:
+        // they never ration, so the market rations only where the loss
+        // alone took it to the cap (and releases did not bring it down).
+        let at_cap = z.le(market.z_cap) & at_cap0;
         // 8.5 The region's access to the world market at that price; at
         // the cap every buyer gets the same share of what it wants.
         let access = if clears {

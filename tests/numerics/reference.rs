@@ -468,6 +468,10 @@ pub struct Run {
 /// still above supply there.
 fn world_price(e: f64, eta: f64, lost: f64, extra: f64, cap: f64) -> f64 {
     let excess = |x: f64| x.powf(e) - (1.0 - lost) * x.powf(eta) - extra;
+    if lost == 0.0 && extra == 0.0 {
+        // Nothing happens: the base price, exactly.
+        return 1.0;
+    }
     if excess(cap) >= 0.0 {
         return cap;
     }
@@ -645,7 +649,8 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                 }
                 // 8.5 The region's access; rationed at the cap.
                 let mut a1 = d - x_r + r_m;
-                if xw >= cap {
+                // A purchase stops at the cap and never rations.
+                if xw >= cap && x0 >= cap {
                     a1 = a1.min(d * (1.0 - l) * cap.powf(eta) + rho * r_m - rho * bought);
                 }
                 // 8.6 A gap release.
