@@ -53,8 +53,9 @@ fn period(s: &Scenario) -> String {
 /// The plain-language reading of one material's results, sentence by
 /// sentence, the headline first: e.g. "In 5 % of futures, gallium supply
 /// falls short by more than 12.5 t over 2025-2039 (2.1 % of demand).", then
-/// the tail mean, how often any shortfall occurs, and what the stockpile and
-/// the shortage cost.
+/// the tail mean, how often any shortfall occurs, how high the price goes,
+/// what users lose (the welfare loss and its parts, said in words), and the
+/// stockpile's books.
 pub fn reading(mat: &MaterialReport, period: &str, runs: u64) -> Vec<String> {
     let id = &mat.id;
     let short = mat.get(Metric::ShortfallT);
@@ -99,21 +100,40 @@ pub fn reading(mat: &MaterialReport, period: &str, runs: u64) -> Vec<String> {
             of_demand(short.cvar95)
         ));
     }
+    let peak = mat.get(Metric::PeakPriceMultiple);
+    if peak.p95 > 1.0 {
+        o.push(format!(
+            "In 5 % of futures the price users pay rises above {} times its base at some \
+             point; users give up {} t of demand on average at the higher prices.",
+            num(peak.p95),
+            num(mat.get(Metric::DemandReductionT).mean)
+        ));
+    }
+    let welfare = mat.get(Metric::WelfareLossEur).mean;
+    let price_cost = mat.get(Metric::PriceCostEur).mean;
+    if welfare != 0.0 || price_cost > 0.0 {
+        o.push(format!(
+            "Users lose EUR {} on average (present value): EUR {} of price cost, that is the \
+             extra bill on what they still buy at the higher price plus the value to them of \
+             what they give up, less EUR {} gained by domestic producers selling at that \
+             price, plus EUR {} of shortage cost for tonnes rationed at the price cap, each \
+             at the value of lost load less the price not paid.",
+            num(welfare),
+            num(price_cost),
+            num(mat.get(Metric::ProducerGainEur).mean),
+            num(mat.get(Metric::ShortageCostEur).mean)
+        ));
+    }
     let release = mat.get(Metric::ReleaseT).mean;
     let stock_cost = mat.get(Metric::StockpileCostEur).mean;
     if release > 0.0 || stock_cost > 0.0 {
         o.push(format!(
-            "The strategic stockpile releases {} t on average and costs EUR {} \
-             (purchases and holding).",
+            "The strategic stockpile releases {} t on average, sold for EUR {}; it costs EUR \
+             {} (purchases and holding, at the base price) and is worth EUR {} at the end.",
             num(release),
-            num(stock_cost)
-        ));
-    }
-    let shortage = mat.get(Metric::ShortageCostEur).mean;
-    if shortage > 0.0 {
-        o.push(format!(
-            "The shortfall itself costs users EUR {} on average, at the value of lost load.",
-            num(shortage)
+            num(mat.get(Metric::StockpileSalesEur).mean),
+            num(stock_cost),
+            num(mat.get(Metric::StockpileEndValueEur).mean)
         ));
     }
     o
@@ -121,16 +141,22 @@ pub fn reading(mat: &MaterialReport, period: &str, runs: u64) -> Vec<String> {
 
 /// The rows of a material's summary table: label, metric, factor to apply
 /// (for percentages).
-const TABLE_ROWS: [(&str, Metric, f64); 5] = [
+const TABLE_ROWS: [(&str, Metric, f64); 11] = [
     ("total shortfall (t)", Metric::ShortfallT, 1.0),
     (
         "shortfall as share of demand (%)",
         Metric::ShortfallFraction,
         100.0,
     ),
+    ("demand given up at the price (t)", Metric::DemandReductionT, 1.0),
+    ("peak price (multiple of base)", Metric::PeakPriceMultiple, 1.0),
+    ("welfare loss (EUR)", Metric::WelfareLossEur, 1.0),
+    ("price cost (EUR)", Metric::PriceCostEur, 1.0),
+    ("producer gain (EUR)", Metric::ProducerGainEur, 1.0),
+    ("shortage cost (EUR)", Metric::ShortageCostEur, 1.0),
     ("stockpile release (t)", Metric::ReleaseT, 1.0),
     ("stockpile cost (EUR)", Metric::StockpileCostEur, 1.0),
-    ("shortage cost (EUR)", Metric::ShortageCostEur, 1.0),
+    ("stockpile sales (EUR)", Metric::StockpileSalesEur, 1.0),
 ];
 
 fn table(o: &mut String, mat: &MaterialReport, period: &str, runs: u64) {

@@ -15,6 +15,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 pub struct ShortfallChart {
     /// Title, top left.
     pub title: String,
+    /// What the values are ("total shortfall", "welfare loss").
+    pub quantity: String,
     /// Unit of the values ("t").
     pub unit: String,
     /// One value per run (total shortfall), any order.
@@ -60,9 +62,10 @@ impl Draw for ShortfallChart {
         let share_short = positive.len() as f64 / n.max(1) as f64;
         let unit = &self.unit;
         let subtitle = format!(
-            "{} simulated futures; {} % of them have a shortfall",
+            "{} simulated futures; {} % of them have a {} above zero",
             num(n as f64),
-            num((1000.0 * share_short).round() / 10.0)
+            num((1000.0 * share_short).round() / 10.0),
+            self.quantity
         );
         let legend = vec![
             (
@@ -86,7 +89,7 @@ impl Draw for ShortfallChart {
         let (left, right) = panels.split_horizontally(550);
 
         let x_max = axis_top(sorted.last().copied().unwrap_or(0.0).max(self.cvar95));
-        let x_desc = format!("total shortfall ({unit})");
+        let x_desc = format!("{} ({unit})", self.quantity);
         let mark = |chart: &mut ChartContext<'_, DB, _>, y_top: f64| -> DrawResult<DB> {
             draw_line(
                 chart,

@@ -190,6 +190,50 @@ pub fn figures(
             fan(&supply)?,
         );
 
+        if scenario.materials[m].market.clears() {
+            let base = scenario.materials[m].price;
+            let multiple = |var| {
+                let r = rows(var, 1.0);
+                r.into_iter()
+                    .map(|row| StepRow {
+                        mean: row.mean / base,
+                        p: row.p.map(|v| v / base),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let chart = FanChart {
+                title: format!("{id}: the region's price and the world price, {period}"),
+                subtitle: format!(
+                    "Multiples of the base price; bands: the region's price, middle 50 % and 90 % \
+                     of futures ({runs_note})"
+                ),
+                y_label: "multiple of the base price".into(),
+                x_range: (start, end),
+                starts: report.times.clone(),
+                step: dt,
+                fan: Fan {
+                    label: "region's price".into(),
+                    rows: multiple(Variable::Price),
+                },
+                reference: Some(Fan {
+                    label: "world price".into(),
+                    rows: multiple(Variable::WorldPrice),
+                }),
+                tone: Tone::Orange,
+            };
+            push(
+                "price",
+                format!(
+                    "The price of {id} as a multiple of its base price. The world price rises \
+                     when an exporter supplies less to every buyer; the region's own price rises \
+                     above it when only the region's shipments are cut (an embargo, a blocked \
+                     route) and its users bid for what they can still get. Users answer a \
+                     higher price by buying less; at the cap, the market rations."
+                ),
+                fan(&chart)?,
+            );
+        }
+
         let has_stock = !scenario.materials[m].stockpiles.is_empty();
         if has_stock {
             let chart = FanChart {
@@ -260,6 +304,7 @@ pub fn figures(
         let dist = ShortfallChart {
             title: format!("{id}: total shortfall over {period}"),
             unit: "t".into(),
+            quantity: "total shortfall".into(),
             values: table.column(m, Metric::ShortfallT),
             p95: summary.p95,
             cvar95: summary.cvar95,
@@ -274,6 +319,30 @@ pub fn figures(
             ),
             shortfall(&dist)?,
         );
+
+        let welfare = mat.get(Metric::WelfareLossEur);
+        if welfare.p95 > 0.0 {
+            let dist = ShortfallChart {
+                title: format!("{id}: welfare loss over {period}"),
+                quantity: "welfare loss".into(),
+                unit: "EUR".into(),
+                values: table.column(m, Metric::WelfareLossEur),
+                p95: welfare.p95,
+                cvar95: welfare.cvar95,
+            };
+            push(
+                "welfare",
+                format!(
+                    "Left: how the welfare loss of {id} over {period} (present value) is spread \
+                     across the futures that have one. The welfare loss is the price cost (what \
+                     users lose because the price is higher: the extra bill on what they still \
+                     buy, and the value of what they give up) less what domestic producers gain \
+                     from the higher price, plus the shortage cost of tonnes rationed at the \
+                     price cap. Right: the probability that it exceeds a given amount."
+                ),
+                shortfall(&dist)?,
+            );
+        }
 
         let bars: Vec<(String, f64)> = sensitivity[m]
             .iter()
