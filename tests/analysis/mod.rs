@@ -75,7 +75,9 @@ fn paired_interval_contains_the_closed_form_and_is_narrower() {
 /// bisection equals the smallest found by trying every day from 0 to 120.
 #[test]
 fn optimize_agrees_with_brute_force() {
-    let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\n");
+    let text = poisson(
+        "[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\nmax_buy_share = 1\n",
+    );
     let doc: toml::Table = text.parse().unwrap();
     let plan = RunPlan {
         first_run: 0,
@@ -110,7 +112,7 @@ fn optimize_agrees_with_brute_force() {
     assert_eq!(found[0].days, brute);
 
     // Net benefit: the best of the grid is the grid point with the largest
-    // avoided shortage cost less net stockpile cost.
+    // avoided welfare loss less net stockpile cost.
     let grid = Grid {
         max_days: 120.0,
         step_days: 30.0,
@@ -140,12 +142,16 @@ fn optimize_agrees_with_brute_force() {
 
 /// A budget allocation never spends more than the budget, and for one
 /// material it is the greedy walk up the grid done by hand: the next size
-/// while it avoids more shortage cost and its net cost stays within the
+/// while it avoids more welfare loss and its net cost stays within the
 /// budget. (Within the budget alone would pass for an allocation of
-/// nothing.)
+/// nothing.) The stock is bought at the start (buy_initial): with
+/// purchases, sales and the stock left at the end all at the base price
+/// and no discounting, its net cost is its holding cost, 5 %/yr of the
+/// stock held at 1000 EUR/t, which grows with the target; a stock given
+/// for free would have a net cost below zero (its end value).
 #[test]
 fn budget_allocation_stays_within_budget() {
-    let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\nholding_cost_rate = 0.05\n");
+    let text = poisson("[[stockpile]]\nmaterial = \"x\"\ntarget_days = 0\nreplenish_tpy = 6\nmax_buy_share = 1\nholding_cost_rate = 0.05\nbuy_initial = true\n");
     let doc: toml::Table = text.parse().unwrap();
     let plan = RunPlan {
         first_run: 0,

@@ -40,7 +40,7 @@ id = "gallium"
 demand_tpy = { dist = "triangular", min = 20, mode = 35, max = 60 }
 demand_growth = { dist = "normal", mean = 0.04, sd = 0.02 }
 price_eur_per_t = 460000
-value_of_lost_load_eur_per_t = 4600000
+value_of_lost_load_eur_per_t = 9200000
 demand_elasticity = -0.3
 
   [[material.source]]

@@ -157,14 +157,19 @@ fn demand_grows_as_written() {
     }
 }
 
-/// Price with elasticity e: price x (Supply/D)^(1/e), capped. A cut of half
-/// the supply with e = -0.5 gives 0.5^-2 = 4 times the price; a full cut hits
-/// the default cap of 10.
+/// The market's price with demand elasticity e, no supply elasticity and
+/// the region the whole market: x solves x^e = 1 - L_w, L_w the share of
+/// supply lost to world-scope events (MARKET.md, "One step"), capped. A
+/// cut of half the supply (an event on a region: world scope) with
+/// e = -0.5 gives x = 0.5^-2 = 4 times the price, and users give up
+/// D (1 - 4^-0.5) = half of demand; a full cut has no root: the default
+/// cap of 10, where users want D 10^-0.5 and get nothing (rationed).
+/// D = 1 t a month.
 #[test]
 fn price_responds_to_scarcity_with_cap() {
     let s = scenario(&format!(
         "{}\n[[material]]\nid = \"x\"\ndemand_tpy = 12\nprice_eur_per_t = 1000\n\
-         value_of_lost_load_eur_per_t = 1\ndemand_elasticity = -0.5\n\
+         value_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.5\n\
          [[material.source]]\nregion = \"A\"\nshare = 0.5\n\
          [[material.source]]\nregion = \"B\"\nshare = 0.5\n\
          [[disruption]]\nname = \"half\"\nmaterials = [\"x\"]\nregion = \"A\"\nstart = \"2025-02\"\n\
@@ -176,16 +181,40 @@ fn price_responds_to_scarcity_with_cap() {
         header(1, "month", 1)
     ));
     let (prep, ws) = trajectory(&s, 1, 0);
-    let price = |t| ws.value(prep.steps(), 0, Variable::Price, t);
+    let v = |var, t| ws.value(prep.steps(), 0, var, t);
+    let price = |t| v(Variable::Price, t);
     assert_eq!(price(0), 1000.0);
     assert!((price(1) - 4000.0).abs() < 1e-9);
     assert_eq!(price(2), 1000.0);
-    assert_eq!(price(3), 10_000.0);
+    assert!((price(3) - 10_000.0).abs() < 1e-9);
+    // The region is the whole market: its price is the world's.
+    for t in 0..4 {
+        assert!(
+            (v(Variable::WorldPrice, t) - price(t)).abs() < 1e-9,
+            "step {t}"
+        );
+    }
+    // Half cut: 0.5 t consumed, 0.5 t given up, none short.
+    assert!((v(Variable::Consumption, 1) - 0.5).abs() < 1e-12);
+    assert!((v(Variable::DemandReduction, 1) - 0.5).abs() < 1e-12);
+    assert_eq!(v(Variable::Shortfall, 1), 0.0);
+    // Full cut: wanted 10^-0.5 = 0.316228 t at the cap, none delivered.
+    let wanted = 10f64.powf(-0.5);
+    assert_eq!(v(Variable::Consumption, 3), 0.0);
+    assert!((v(Variable::Shortfall, 3) - wanted).abs() < 1e-12);
+    assert!((v(Variable::DemandReduction, 3) - (1.0 - wanted)).abs() < 1e-12);
+    // The peak is the cap.
+    assert!((ws.metric(0, Metric::PeakPriceMultiple) - 10.0).abs() < 1e-12);
 }
 
 /// Costs by hand: a stock of 10 t bought at 1000 EUR/t at the start, held 12
-/// months at 2 %/yr: 10 000 + 12 x 10 x 1000 x 0.02 / 12 = 10 200 EUR.
-/// A 1-month full cut of 1 t with lost load 5000 EUR/t and no stock: 5000 EUR.
+/// months at 2 %/yr: 10 000 + 12 x 10 x 1000 x 0.02 / 12 = 10 200 EUR; it
+/// never releases, so it sells nothing and 10 t at 1000 EUR/t are left.
+/// A 1-month full cut of 1 t with lost load 5000 EUR/t and no stock, in a
+/// market that does not clear (no demand elasticity): the users lose the
+/// value of the tonne less the price they did not pay,
+/// 1 x (5000 - 1000) = 4000 EUR, their whole welfare loss (no price
+/// change, no domestic output).
 #[test]
 fn costs_by_hand() {
     let s = scenario(&format!(
@@ -201,7 +230,12 @@ fn costs_by_hand() {
     let (_, ws) = trajectory(&s, 1, 0);
     assert!((ws.metric(0, Metric::StockpileCostEur) - 10_200.0).abs() < 1e-6);
     assert_eq!(ws.metric(0, Metric::ShortageCostEur), 0.0);
-    assert!((ws.metric(1, Metric::ShortageCostEur) - 5000.0).abs() < 1e-9);
+    assert_eq!(ws.metric(0, Metric::StockpileSalesEur), 0.0);
+    assert!((ws.metric(0, Metric::StockpileEndValueEur) - 10_000.0).abs() < 1e-6);
+    assert_eq!(ws.metric(0, Metric::WelfareLossEur), 0.0);
+    assert!((ws.metric(1, Metric::ShortageCostEur) - 4000.0).abs() < 1e-9);
+    assert!((ws.metric(1, Metric::WelfareLossEur) - 4000.0).abs() < 1e-9);
+    assert_eq!(ws.metric(1, Metric::PriceCostEur), 0.0);
     assert!((ws.metric(1, Metric::ShortfallFraction) - 1.0 / 12.0).abs() < 1e-12);
 }
 
@@ -250,7 +284,8 @@ fn overlapping_events_multiply_and_routes_hit_only_their_flows() {
 }
 
 /// Conservation in every step of every run: demand = supply + release +
-/// shortfall; shortfall never above demand; the stock never negative, and
+/// demand given up at the price + shortfall, supply + release being what
+/// the users consume; shortfall never above demand; the stock never negative, and
 /// never raised by purchases above max(previous level, current target) nor by
 /// more than one step of refill. With demand that does not fall (the target
 /// does not shrink), that is: never above the target plus one step of refill.
@@ -259,7 +294,7 @@ fn conservation_and_bounds_every_step() {
     let s = scenario(&format!(
         "{}\n[[material]]\nid = \"x\"\ndemand_tpy = {{ dist = \"lognormal\", mean = 40, sd = 10 }}\n\
          demand_growth = {{ dist = \"normal\", mean = 0.04, sd = 0.03 }}\n\
-         price_eur_per_t = 400000\nvalue_of_lost_load_eur_per_t = 4000000\ndemand_elasticity = -0.3\n\
+         price_eur_per_t = 400000\nvalue_of_lost_load_eur_per_t = 8000000\ndemand_elasticity = -0.3\n\
          [[material.source]]\nregion = \"CN\"\nshare = 0.71\nroutes = [\"Suez\"]\n\
          [[material.source]]\nregion = \"other\"\nshare = 0.29\n\
          spare_capacity = {{ dist = \"uniform\", min = 0, max = 0.5 }}\nramp_months = 6\n\
@@ -280,17 +315,23 @@ fn conservation_and_bounds_every_step() {
         let mut previous = 0.5 * 60.0 / 365.0 * v(Variable::Demand, 0) / dt;
         let mut growing = true;
         for t in 0..steps {
-            let (d, sup, rel, sh) = (
+            let (d, sup, rel, sh, given_up, used) = (
                 v(Variable::Demand, t),
                 v(Variable::Supply, t),
                 v(Variable::Release, t),
                 v(Variable::Shortfall, t),
+                v(Variable::DemandReduction, t),
+                v(Variable::Consumption, t),
             );
             assert!(
-                (d - (sup + rel + sh)).abs() <= 1e-12 * d,
+                (d - (sup + rel + given_up + sh)).abs() <= 1e-12 * d,
                 "run {run} step {t}"
             );
-            assert!(sh >= 0.0 && sh <= d && rel >= 0.0);
+            assert!(
+                (d - (used + given_up + sh)).abs() <= 1e-12 * d,
+                "run {run} step {t}"
+            );
+            assert!(sh >= 0.0 && sh <= d && rel >= 0.0 && given_up >= 0.0);
             let level = v(Variable::StockpileLevel, t);
             let target = 60.0 / 365.0 * d / dt;
             assert!(level >= 0.0, "run {run} step {t}: level {level}");

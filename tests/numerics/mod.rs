@@ -9,8 +9,9 @@ use std::path::Path;
 
 mod reference;
 
-/// Demand is met by supply, release and shortfall at every step, within a
-/// relative 1e-9, and every value is finite and not negative.
+/// Demand is met by supply, release, demand given up at the price and
+/// shortfall at every step (supply + release being what the users consume),
+/// within a relative 1e-9, and every value is finite and not negative.
 fn assert_balanced(s: &Scenario) {
     let n_mat = s.material_ids().count();
     for_each_run(s, s.seed(), s.runs(), |run, steps, ws| {
@@ -26,10 +27,20 @@ fn assert_balanced(s: &Scenario) {
                     );
                 }
                 let d = v(Variable::Demand);
-                let sum = v(Variable::Supply) + v(Variable::Release) + v(Variable::Shortfall);
+                let sum = v(Variable::Supply)
+                    + v(Variable::Release)
+                    + v(Variable::DemandReduction)
+                    + v(Variable::Shortfall);
                 assert!(
                     (d - sum).abs() <= 1e-9 * d,
                     "run {run} step {t}: demand {d} vs {sum}"
+                );
+                let used = v(Variable::Consumption)
+                    + v(Variable::DemandReduction)
+                    + v(Variable::Shortfall);
+                assert!(
+                    (d - used).abs() <= 1e-9 * d,
+                    "run {run} step {t}: demand {d} vs consumed, given up and short {used}"
                 );
                 assert!(v(Variable::Shortfall) <= d);
             }
@@ -59,7 +70,7 @@ id = "x"
 demand_tpy = {{ dist = "uniform", min = {lo:e}, max = {hi:e} }}
 demand_growth = {{ dist = "normal", mean = 0.03, sd = 0.02 }}
 price_eur_per_t = 1000
-value_of_lost_load_eur_per_t = 10000
+value_of_lost_load_eur_per_t = 20000
 demand_elasticity = -0.3
 
   [[material.source]]
@@ -98,23 +109,34 @@ release_trigger = 0.01
 
 #[test]
 fn tiny_and_huge_demands_balance_and_scale() {
-    let fractions = |demand: f64| -> Vec<f64> {
+    // The shortfall and the demand given up at the price, as fractions of
+    // demand, and the peak price multiple: none depends on the scale.
+    let fractions = |demand: f64| -> Vec<[f64; 3]> {
         let s = scenario(&market(demand));
         assert_balanced(&s);
         let mut out = Vec::new();
         for_each_run(&s, s.seed(), s.runs(), |_, _, ws| {
-            out.push(ws.metric(0, Metric::ShortfallFraction));
+            out.push([
+                ws.metric(0, Metric::ShortfallFraction),
+                ws.metric(0, Metric::DemandReductionT) / ws.metric(0, Metric::DemandT),
+                ws.metric(0, Metric::PeakPriceMultiple),
+            ]);
         });
         out
     };
     let tiny = fractions(1e-6);
     let huge = fractions(1e9);
-    assert!(tiny.iter().any(|&f| f > 0.0), "the disruptions bite");
+    assert!(tiny.iter().any(|f| f[0] > 0.0), "the disruptions bite");
+    assert!(tiny.iter().any(|f| f[1] > 0.0), "users give up demand");
     for (a, b) in tiny.iter().zip(&huge) {
-        assert!(
-            (a - b).abs() <= 1e-9 * a.max(*b).max(1e-300),
-            "shortfall fraction {a} at 1e-6 t/yr vs {b} at 1e9 t/yr"
-        );
+        for k in 0..3 {
+            assert!(
+                (a[k] - b[k]).abs() <= 1e-9 * a[k].max(b[k]).max(1e-300),
+                "fraction {k}: {} at 1e-6 t/yr vs {} at 1e9 t/yr",
+                a[k],
+                b[k]
+            );
+        }
     }
 }
 
@@ -133,7 +155,7 @@ seed = 1
 id = "x"
 demand_tpy = 0
 price_eur_per_t = 1000
-value_of_lost_load_eur_per_t = 10000
+value_of_lost_load_eur_per_t = 20000
 demand_elasticity = -0.3
 
   [[material.source]]
@@ -160,10 +182,11 @@ holding_cost_rate = 0.05
         for t in 0..steps {
             for var in Variable::ALL {
                 let x = ws.value(steps, 0, var, t);
-                // The price stays at base; feed availability is 1 without
-                // refineries; everything else is zero.
+                // The prices (the region's and the world's) stay at base;
+                // feed availability is 1 without refineries; everything
+                // else is zero.
                 let expected = match var {
-                    Variable::Price => 1000.0,
+                    Variable::Price | Variable::WorldPrice => 1000.0,
                     Variable::FeedAvailability => 1.0,
                     _ => 0.0,
                 };
@@ -171,7 +194,13 @@ holding_cost_rate = 0.05
             }
         }
         for k in Metric::ALL {
-            assert_eq!(ws.metric(0, k), 0.0, "run {run}: {}", k.name());
+            // The peak price is a multiple of the base price: 1.
+            let expected = if k == Metric::PeakPriceMultiple {
+                1.0
+            } else {
+                0.0
+            };
+            assert_eq!(ws.metric(0, k), expected, "run {run}: {}", k.name());
         }
     });
 }
@@ -319,18 +348,38 @@ duration_months = 6
 severity = 1.0
 "#,
     );
+    // In the cut the market has no supply left (L_w = 1): no price clears
+    // it, so the price is the cap, 7 x 1000, and the market rations. Users
+    // still want D 7^-0.3 at that price and get nothing: that is the
+    // shortfall; the rest, D (1 - 7^-0.3), they give up.
+    let wanted = 7f64.powf(-0.3);
     for_each_run(&s, s.seed(), s.runs(), |run, steps, ws| {
         for t in 0..steps {
             let v = |var| ws.value(steps, 0, var, t);
+            let d = v(Variable::Demand);
             let cut = (14..20).contains(&t);
-            let (supply, short, price) = if cut {
-                (0.0, v(Variable::Demand), 7000.0)
+            let (supply, short, reduction, price) = if cut {
+                (0.0, d * wanted, d * (1.0 - wanted), 7000.0)
             } else {
-                (v(Variable::Demand), 0.0, 1000.0)
+                (d, 0.0, 0.0, 1000.0)
             };
             assert_eq!(v(Variable::Supply), supply, "run {run} step {t}");
-            assert_eq!(v(Variable::Shortfall), short, "run {run} step {t}");
-            assert_eq!(v(Variable::Price), price, "run {run} step {t}");
+            assert_eq!(v(Variable::Consumption), supply, "run {run} step {t}");
+            assert!(
+                (v(Variable::Shortfall) - short).abs() <= 1e-12 * d,
+                "run {run} step {t}: shortfall {} vs {short}",
+                v(Variable::Shortfall)
+            );
+            assert!(
+                (v(Variable::DemandReduction) - reduction).abs() <= 1e-12 * d,
+                "run {run} step {t}: demand reduction {} vs {reduction}",
+                v(Variable::DemandReduction)
+            );
+            assert!(
+                (v(Variable::Price) - price).abs() <= 1e-12 * price,
+                "run {run} step {t}: price {}",
+                v(Variable::Price)
+            );
         }
         assert_eq!(ws.metric(0, Metric::ShortfallSteps), 6.0);
     });
@@ -543,10 +592,12 @@ fn per_step_means_are_the_means_of_the_runs_alone() {
         );
         compared += 1;
     }
-    // Demand, supply, imports, stock level, release, shortfall and price
-    // vary in every material; secondary supply, stock in use, end of life
-    // and collection too in the 5 with products: 240 steps of each.
-    assert_eq!(compared, (10 * 7 + 5 * 4) * 240);
+    // Demand, supply, imports, stock level, release, shortfall, price,
+    // world price, consumption and demand reduction vary in every material
+    // (all 10 have a demand elasticity); secondary supply, stock in use,
+    // end of life and collection too in the 5 with products: 240 steps of
+    // each.
+    assert_eq!(compared, (10 * 10 + 5 * 4) * 240);
 }
 
 /// A workspace keeps nothing from the runs it stepped before: run 9 gives

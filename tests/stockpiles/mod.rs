@@ -106,33 +106,64 @@ fn stockpiles_release_in_their_order() {
     );
 }
 
-/// Refill rules: no purchase while the price is above the cap; none during a
-/// gap below the release trigger when refill_in_shortage = false. A half cut
-/// with elasticity -0.5 makes the price 4 x base; the trigger 0.6 keeps the
-/// stock from releasing for a 50 % gap.
+/// Refill rules: no purchase while the world price is above the cap; none
+/// while the region is short when refill_in_shortage = false. D = 10 t a
+/// month, e = -0.5, the region the whole market (rho = 1).
+///
+/// A half cut of the only source by an event on its region (world scope,
+/// L_w = 0.5): before any purchase x0 = 0.5^-2 = 4 x base. The region is
+/// not short (users want D x0^-0.5 = 5 t and can buy them), so the stock
+/// buys B = min(target - level, replenish 12 t/yr x 1/12, max_buy_share 0.2
+/// x D / rho = 2) = 1 t a month, which raises the price further:
+/// x^-0.5 = 0.5 - rho B / D = 0.4, x = 6.25. With refill_price_cap = 2,
+/// x0 = 4 > 2: nothing bought until the price is back to base in month 3.
+///
+/// The same cut aimed at the region alone (scope = "region"): the world
+/// price stays at base, the region can reach D - X_r = 5 t of the 10 t its
+/// users want; the gap of 5 t is below the trigger 0.6 x D = 6 t, so the
+/// stock does not release. With refill_in_shortage = false it buys nothing
+/// while the region is short; by default it buys 1 t a month.
 #[test]
 fn refill_rules_hold_purchases_back() {
-    let base = "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 1\nruns = 1\nseed = 1\n\
-         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
-         value_of_lost_load_eur_per_t = 1\ndemand_elasticity = -0.5\n\
-         [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
-         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nstart = \"2025-01\"\n\
-         duration_months = 2\nseverity = 0.5\n\
-         [[stockpile]]\nmaterial = \"x\"\ntarget_t = 10\ninitial_fill = 0\nreplenish_tpy = 12\n\
-         release_trigger = 0.6\n";
-    let level = |extra: &str| {
-        let (steps, ws) = one_run(&scenario(&format!("{base}{extra}")));
-        series(steps, &ws, Variable::StockpileLevel)
+    let run = |scope: &str, extra: &str| {
+        let text = format!(
+            "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 1\nruns = 1\nseed = 1\n\
+             [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+             value_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.5\n\
+             [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+             [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nscope = \"{scope}\"\n\
+             start = \"2025-01\"\nduration_months = 2\nseverity = 0.5\n\
+             [[stockpile]]\nmaterial = \"x\"\ntarget_t = 10\ninitial_fill = 0\nreplenish_tpy = 12\n\
+             release_trigger = 0.6\nmax_buy_share = 0.2\n{extra}"
+        );
+        let (steps, ws) = one_run(&scenario(&text));
+        (
+            series(steps, &ws, Variable::StockpileLevel),
+            series(steps, &ws, Variable::WorldPrice),
+            series(steps, &ws, Variable::Price),
+            series(steps, &ws, Variable::Release),
+        )
     };
-    // Default: buys 1 t a month from the start, at 4 x the price.
-    assert_eq!(&level("")[..3], &[1.0, 2.0, 3.0]);
+    // Default: buys 1 t a month from the start, at 6.25 x the price.
+    let (level, world, price, release) = run("world", "");
+    assert_eq!(&level[..3], &[1.0, 2.0, 3.0]);
+    assert!((world[0] - 6250.0).abs() < 1e-9, "{}", world[0]);
+    assert!((price[0] - 6250.0).abs() < 1e-9, "{}", price[0]);
+    assert!(release.iter().all(|&r| r == 0.0));
     // Price cap at 2 x base: nothing bought until the price is back.
-    assert_eq!(&level("refill_price_cap = 2\n")[..3], &[0.0, 0.0, 1.0]);
-    // Not during a shortage: the same.
-    assert_eq!(
-        &level("refill_in_shortage = false\n")[..3],
-        &[0.0, 0.0, 1.0]
-    );
+    let (level, world, _, _) = run("world", "refill_price_cap = 2\n");
+    assert_eq!(&level[..3], &[0.0, 0.0, 1.0]);
+    assert!((world[0] - 4000.0).abs() < 1e-9, "{}", world[0]);
+    // A cut of the region's access: it is short, 5 t of 10.
+    let (level, _, price, release) = run("region", "");
+    assert_eq!(&level[..3], &[1.0, 2.0, 3.0]);
+    assert!(release.iter().all(|&r| r == 0.0));
+    // The region's users bid for the 5 t they can get: (5/10)^-2 = 4.
+    assert!((price[0] - 4000.0).abs() < 1e-9, "{}", price[0]);
+    // Not during a shortage: nothing bought until the cut is over.
+    let (level, world, _, _) = run("region", "refill_in_shortage = false\n");
+    assert_eq!(&level[..3], &[0.0, 0.0, 1.0]);
+    assert_eq!(world[0], 1000.0);
 }
 
 /// With one seed, a larger target never increases any run's shortfall.
@@ -142,7 +173,7 @@ fn larger_targets_never_increase_a_runs_shortfall() {
         scenario(&format!(
             "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 1\n\
              [[material]]\nid = \"x\"\ndemand_tpy = {{ dist = \"uniform\", min = 50, max = 150 }}\n\
-             price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 1\ndemand_elasticity = -0.3\n\
+             price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.3\n\
              [[material.source]]\nregion = \"A\"\nshare = 0.8\n\
              [[material.source]]\nregion = \"B\"\nshare = 0.2\nspare_capacity = 0.5\n\
              [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
