@@ -3,10 +3,12 @@
 //! The generator writes scenario files as an analyst would (1 to 3
 //! materials, 1 to 4 sources whose shares sum to 1, 0 to 3 disruptions on
 //! random targets, scheduled or Poisson, every kind of distribution, optional
-//! stockpiles with random rules, monthly, quarterly or yearly steps), then
-//! every step of every run is checked: demand is met by supply, release and
-//! shortfall; nothing is negative, infinite or NaN; and the same seed gives the
-//! same results.
+//! stockpiles with random rules, a market that clears or not, monthly,
+//! quarterly or yearly steps), then every step of every run is checked:
+//! demand is consumed, given up at the price or short; nothing is negative,
+//! infinite or NaN; the prices and the welfare loss keep to the market's
+//! contract (MARKET.md); a stock's release never raises a price and
+//! reaches users; and the same seed gives the same results.
 
 use crate::util::{on_threads, rendered};
 use crmsim::engine::{simulate, simulate_run, Prepared, Workspace};
@@ -164,6 +166,12 @@ struct StockSpec {
     replenish_tpy: Option<f64>,
     holding_cost_rate: Option<f64>,
     buy_initial: Option<bool>,
+    max_buy_share: Option<f64>,
+    refill_price_cap: Option<f64>,
+    refill_in_shortage: Option<bool>,
+    /// `release_rule = "price"` with the ceiling at this fraction of the way
+    /// from the base price to the cap, when the material's market clears.
+    price_ceiling: Option<f64>,
 }
 
 fn stockpile() -> impl Strategy<Value = StockSpec> {
@@ -178,9 +186,25 @@ fn stockpile() -> impl Strategy<Value = StockSpec> {
         prop::option::of(0.0..500.0),
         prop::option::of(0.0..0.2),
         prop::option::of(any::<bool>()),
+        prop::option::of(prop_oneof![0.001..1.0, Just(1.0)]),
+        prop::option::of(1.0..20.0),
+        prop::option::of(any::<bool>()),
+        prop::option::of(0.0..=1.0),
     )
         .prop_map(
-            |(target, initial_fill, release_trigger, max_release_tpy, replenish, holding, buy)| {
+            |(
+                target,
+                initial_fill,
+                release_trigger,
+                max_release_tpy,
+                replenish,
+                holding,
+                buy,
+                max_buy_share,
+                refill_price_cap,
+                refill_in_shortage,
+                price_ceiling,
+            )| {
                 StockSpec {
                     target,
                     initial_fill,
@@ -189,6 +213,10 @@ fn stockpile() -> impl Strategy<Value = StockSpec> {
                     replenish_tpy: replenish,
                     holding_cost_rate: holding,
                     buy_initial: buy,
+                    max_buy_share,
+                    refill_price_cap,
+                    refill_in_shortage,
+                    price_ceiling,
                 }
             },
         )
@@ -199,11 +227,31 @@ struct MaterialSpec {
     demand: String,
     growth: Option<String>,
     price: f64,
-    voll: f64,
+    /// The value of lost load over the highest price users pay: the cap
+    /// times the base price in a market that clears (validation requires
+    /// it to be above), the base price otherwise.
+    voll_over: f64,
     elasticity: Option<f64>,
+    supply_elasticity: Option<f64>,
+    market_share: Option<f64>,
     max_price_multiple: Option<f64>,
     sources: Vec<SourceSpec>,
     stockpile: Option<StockSpec>,
+}
+
+impl MaterialSpec {
+    fn cap(&self) -> f64 {
+        self.max_price_multiple.unwrap_or(10.0)
+    }
+
+    fn voll(&self) -> f64 {
+        let highest = if self.elasticity.is_some() {
+            self.cap() * self.price
+        } else {
+            self.price
+        };
+        highest * self.voll_over
+    }
 }
 
 fn material() -> impl Strategy<Value = MaterialSpec> {
@@ -211,20 +259,35 @@ fn material() -> impl Strategy<Value = MaterialSpec> {
         quantity(1000.0),
         prop::option::of(growth()),
         1.0..1e6,
-        0.0..1e7,
-        prop::option::of(-2.0..-0.05),
+        1.001..20.0,
+        prop::option::of(prop_oneof![-2.0..-0.05, Just(-1.0)]),
+        prop::option::of(prop_oneof![Just(0.0), 0.0..1.5]),
+        prop::option::of(prop_oneof![Just(1.0), 0.01..1.0]),
         prop::option::of(1.0..20.0),
         prop::collection::vec(source(), 1..=4),
         prop::option::of(stockpile()),
     )
         .prop_map(
-            |(demand, growth, price, voll, elasticity, max_price_multiple, sources, stockpile)| {
+            |(
+                demand,
+                growth,
+                price,
+                voll_over,
+                elasticity,
+                supply_elasticity,
+                market_share,
+                max_price_multiple,
+                sources,
+                stockpile,
+            )| {
                 MaterialSpec {
                     demand,
                     growth,
                     price,
-                    voll,
+                    voll_over,
                     elasticity,
+                    supply_elasticity,
+                    market_share,
                     max_price_multiple,
                     sources,
                     stockpile,
@@ -240,6 +303,8 @@ struct DisruptionSpec {
     /// Which flow the target is taken from, and whether its route is used.
     flow: (Index, Index, Index),
     by_route: bool,
+    /// "world", "region", or the default for the target.
+    scope: Option<&'static str>,
     /// Scheduled (year, month) or a Poisson rate.
     scheduled: Option<(Index, u32)>,
     rate: String,
@@ -252,20 +317,24 @@ fn disruption() -> impl Strategy<Value = DisruptionSpec> {
         prop::option::of(prop::collection::vec(any::<Index>(), 1..=3)),
         (any::<Index>(), any::<Index>(), any::<Index>()),
         any::<bool>(),
+        prop::option::of(prop::sample::select(vec!["world", "region"])),
         prop::option::of((any::<Index>(), 1u32..=12)),
         quantity(3.0),
         quantity(36.0),
         fraction(),
     )
         .prop_map(
-            |(materials, flow, by_route, scheduled, rate, duration, severity)| DisruptionSpec {
-                materials,
-                flow,
-                by_route,
-                scheduled,
-                rate,
-                duration,
-                severity,
+            |(materials, flow, by_route, scope, scheduled, rate, duration, severity)| {
+                DisruptionSpec {
+                    materials,
+                    flow,
+                    by_route,
+                    scope,
+                    scheduled,
+                    rate,
+                    duration,
+                    severity,
+                }
             },
         )
 }
@@ -320,10 +389,16 @@ fn render(s: &ScenarioSpec) -> String {
             t,
             "price_eur_per_t = {}\nvalue_of_lost_load_eur_per_t = {}",
             f(m.price),
-            f(m.voll)
+            f(m.voll())
         );
         if let Some(e) = m.elasticity {
             let _ = writeln!(t, "demand_elasticity = {}", f(e));
+        }
+        if let Some(x) = m.supply_elasticity {
+            let _ = writeln!(t, "supply_elasticity = {}", f(x));
+        }
+        if let Some(x) = m.market_share {
+            let _ = writeln!(t, "market_share = {}", f(x));
         }
         if let Some(x) = m.max_price_multiple {
             let _ = writeln!(t, "max_price_multiple = {}", f(x));
@@ -379,9 +454,12 @@ fn render(s: &ScenarioSpec) -> String {
             ),
             None => format!("rate_per_year = {}", d.rate),
         };
+        let scope = d
+            .scope
+            .map_or(String::new(), |x| format!("scope = \"{x}\"\n"));
         let _ = writeln!(
             t,
-            "[[disruption]]\nname = \"d{i}\"\nmaterials = {materials}\n{target}\n{arrival}\n\
+            "[[disruption]]\nname = \"d{i}\"\nmaterials = {materials}\n{target}\n{scope}{arrival}\n\
              duration_months = {}\nseverity = {}\n",
             d.duration, d.severity
         );
@@ -395,6 +473,8 @@ fn render(s: &ScenarioSpec) -> String {
             ("max_release_tpy", sp.max_release_tpy),
             ("replenish_tpy", sp.replenish_tpy),
             ("holding_cost_rate", sp.holding_cost_rate),
+            ("max_buy_share", sp.max_buy_share),
+            ("refill_price_cap", sp.refill_price_cap),
         ];
         for (key, v) in opt {
             if let Some(v) = v {
@@ -404,24 +484,49 @@ fn render(s: &ScenarioSpec) -> String {
         if let Some(b) = sp.buy_initial {
             let _ = writeln!(t, "buy_initial = {b}");
         }
+        if let Some(b) = sp.refill_in_shortage {
+            let _ = writeln!(t, "refill_in_shortage = {b}");
+        }
+        if let (Some(w), Some(_)) = (sp.price_ceiling, m.elasticity) {
+            let ceiling = (1.0 + w * (m.cap() - 1.0)).min(m.cap());
+            let _ = writeln!(
+                t,
+                "release_rule = \"price\"\nprice_ceiling = {}",
+                f(ceiling)
+            );
+        }
         t.push('\n');
     }
     t
 }
 
-/// Checks every step of every run of a scenario; returns the first broken
-/// invariant, naming the run, material and step.
-fn check_runs(s: &Scenario, seed: u64) -> Result<(), String> {
+/// Checks every step of every run of a scenario written from `spec`, run
+/// by run beside the same scenario without its stockpiles (the same world:
+/// the same draws); returns the first broken invariant, naming the run,
+/// material and step.
+fn check_runs(spec: &ScenarioSpec, s: &Scenario, seed: u64) -> Result<(), String> {
     let prep = Prepared::new(s, seed);
     let steps = prep.steps();
     let n_mat = s.material_ids().count();
     let mut ws = Workspace::new(s, &prep);
+    let bare = s.without_stockpiles();
+    let bare_prep = Prepared::new(&bare, seed);
+    let mut bare_ws = Workspace::new(&bare, &bare_prep);
+    // Relative slack for quantities worked out along different paths.
+    let tol = 1e-9;
     for run in 0..s.runs() {
         simulate_run(s, &prep, run, &mut ws);
+        simulate_run(&bare, &bare_prep, run, &mut bare_ws);
         for m in 0..n_mat {
+            let spec_m = &spec.materials[m];
+            let base = spec_m.price;
+            let clears = spec_m.elasticity.is_some();
+            let stock = spec_m.stockpile.as_ref();
+            let price_rule = clears && stock.is_some_and(|sp| sp.price_ceiling.is_some());
             let mut shortfall_sum = 0.0;
             for t in 0..steps {
                 let at = |v| ws.value(steps, m, v, t);
+                let without = |v| bare_ws.value(steps, m, v, t);
                 let where_ = format!("run {run}, material {m}, step {t}");
                 for v in Variable::ALL {
                     let x = at(v);
@@ -436,23 +541,96 @@ fn check_runs(s: &Scenario, seed: u64) -> Result<(), String> {
                 let supply = at(Variable::Supply);
                 let release = at(Variable::Release);
                 let shortfall = at(Variable::Shortfall);
-                let balance = supply + release + shortfall;
-                if (demand - balance).abs() > 1e-9 * demand {
+                let consumption = at(Variable::Consumption);
+                let reduction = at(Variable::DemandReduction);
+                // Demand is consumed, given up at the price, or short.
+                let balance = consumption + reduction + shortfall;
+                if (demand - balance).abs() > 1e-12 * demand {
                     return Err(format!(
-                        "{where_}: demand {demand} != supply {supply} + release {release} \
-                         + shortfall {shortfall} = {balance}"
+                        "{where_}: demand {demand} != consumption {consumption} + demand \
+                         reduction {reduction} + shortfall {shortfall} = {balance}"
+                    ));
+                }
+                // Supply is what the users consume less what the stock
+                // released, not below 0 (a market release may exceed it).
+                let from_market = (consumption - release).max(0.0);
+                if (supply - from_market).abs() > tol * demand {
+                    return Err(format!(
+                        "{where_}: supply {supply} != consumption {consumption} - release \
+                         {release}"
                     ));
                 }
                 if shortfall > demand {
                     return Err(format!("{where_}: shortfall {shortfall} > demand {demand}"));
                 }
-                if at(Variable::Price) <= 0.0 {
-                    return Err(format!("{where_}: price {}", at(Variable::Price)));
+                // No tonne released that nobody receives: under the gap
+                // rule a release goes to the region's users only, and never
+                // beyond what they lacked, so they consume all of it.
+                if !price_rule && release > consumption + tol * demand {
+                    return Err(format!(
+                        "{where_}: release {release} > consumption {consumption}"
+                    ));
+                }
+                let (price, world) = (at(Variable::Price), at(Variable::WorldPrice));
+                if clears {
+                    // The region's price is at least the world's, which is
+                    // at least the base price (a purchase raises it, a
+                    // release brings it down to a ceiling >= 1), and at most
+                    // the cap.
+                    if world < base * (1.0 - 1e-12) || price < world * (1.0 - 1e-12) {
+                        return Err(format!(
+                            "{where_}: price {price}, world price {world}, base {base}"
+                        ));
+                    }
+                    if price > spec_m.cap() * base * (1.0 + 1e-12) {
+                        return Err(format!("{where_}: price {price} above the cap"));
+                    }
+                } else {
+                    // A market that does not clear: the base price, no demand
+                    // given up, and demand met by supply, release and
+                    // shortfall, as before the market.
+                    if price != base || world != base || reduction != 0.0 {
+                        return Err(format!(
+                            "{where_}: price {price}, world {world}, reduction {reduction} \
+                             without a market that clears"
+                        ));
+                    }
+                    let sum = supply + release + shortfall;
+                    if (demand - sum).abs() > tol * demand {
+                        return Err(format!(
+                            "{where_}: demand {demand} != supply + release + shortfall {sum}"
+                        ));
+                    }
+                    // The stock's release fills the gap tonne for tonne.
+                    let gap = without(Variable::Shortfall);
+                    if (gap - (shortfall + release)).abs() > tol * demand {
+                        return Err(format!(
+                            "{where_}: shortfall {shortfall} + release {release} != the \
+                             shortfall without the stock {gap}"
+                        ));
+                    }
+                }
+                // A release never raises either price: in a step in which
+                // the stock buys nothing (it releases, or its level does not
+                // rise), both prices are at most those without the stock.
+                if stock.is_some() && t > 0 {
+                    let level = at(Variable::StockpileLevel);
+                    let before = ws.value(steps, m, Variable::StockpileLevel, t - 1);
+                    let bought = release == 0.0 && level > before;
+                    let (p0, w0) = (without(Variable::Price), without(Variable::WorldPrice));
+                    if !bought && (price > p0 * (1.0 + 1e-12) || world > w0 * (1.0 + 1e-12)) {
+                        return Err(format!(
+                            "{where_}: release {release} raised a price: region {price} vs \
+                             {p0}, world {world} vs {w0} without the stock"
+                        ));
+                    }
                 }
                 shortfall_sum += shortfall;
             }
             for metric in Metric::ALL {
                 let x = ws.metric(m, metric);
+                // Welfare loss too: no domestic output here, so no producer
+                // gain to offset the users' losses.
                 if !x.is_finite() || x < 0.0 {
                     return Err(format!("run {run}, material {m}: {} = {x}", metric.name()));
                 }
@@ -467,6 +645,15 @@ fn check_runs(s: &Scenario, seed: u64) -> Result<(), String> {
             if (total - shortfall_sum).abs() > 1e-9 * shortfall_sum {
                 return Err(format!(
                     "run {run}, material {m}: shortfall_t {total} vs the steps' sum {shortfall_sum}"
+                ));
+            }
+            let welfare = ws.metric(m, Metric::WelfareLossEur);
+            let parts = ws.metric(m, Metric::PriceCostEur) - ws.metric(m, Metric::ProducerGainEur)
+                + ws.metric(m, Metric::ShortageCostEur);
+            if (welfare - parts).abs() > 1e-9 * welfare.abs().max(parts.abs()) {
+                return Err(format!(
+                    "run {run}, material {m}: welfare loss {welfare} != price cost - producer \
+                     gain + shortage cost = {parts}"
                 ));
             }
         }
@@ -508,7 +695,7 @@ proptest! {
         let s = Scenario::from_toml(&text, Path::new("generated.toml"));
         prop_assert!(s.is_ok(), "a valid scenario was rejected: {}\n{text}", s.unwrap_err());
         let s = s.unwrap();
-        if let Err(e) = check_runs(&s, s.seed()) {
+        if let Err(e) = check_runs(&spec, &s, s.seed()) {
             prop_assert!(false, "{e}\n{text}");
         }
     }

@@ -21,7 +21,7 @@ id = "x"
 demand_tpy = { dist = "lognormal", mean = 40, sd = 10 }
 demand_growth = { dist = "normal", mean = 0.03, sd = 0.02 }
 price_eur_per_t = 1000
-value_of_lost_load_eur_per_t = 5000
+value_of_lost_load_eur_per_t = 20000
 demand_elasticity = -0.4
   [[material.source]]
   region = "CN"
