@@ -13,6 +13,7 @@ mod charts;
 mod cli;
 mod criticality;
 mod hostile_input;
+mod market;
 mod model;
 mod numerics;
 mod products;
