@@ -130,14 +130,17 @@ fn every_material_gets_its_charts() {
         [
             "x-supply",
             "x-shortfall",
+            "x-welfare",
             "x-sensitivity",
             "y-supply",
             "y-stockpile",
             "y-shortfall",
+            "y-welfare",
             "y-sensitivity"
         ],
         "a stockpile chart only where there is a stockpile; no secondary or refinery \
-         chart without such supply"
+         chart without such supply; a welfare chart where more than 5 % of the futures \
+         lose welfare (both materials are short in many)"
     );
     for id in ["x", "y"] {
         check_chart(
@@ -160,6 +163,10 @@ fn every_material_gets_its_charts() {
                 "probability of exceeding (%)",
                 "p95 = ",
             ],
+        );
+        check_chart(
+            &figure(&figs, &format!("{id}-welfare")).chart,
+            &[id, "welfare loss"],
         );
         check_chart(
             &figure(&figs, &format!("{id}-sensitivity")).chart,
