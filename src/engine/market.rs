@@ -28,6 +28,11 @@ pub(super) struct MarketLanes {
     pub(super) eta: Lanes,
     /// rho in (0, 1].
     pub(super) rho: Lanes,
+    /// 1 / rho and 1 / epsilon (the steps multiply rather than divide).
+    pub(super) inv_rho: Lanes,
+    pub(super) inv_eps: Lanes,
+    /// 1 / (1 + epsilon), where 1 + epsilon is not 0.
+    pub(super) inv_one_plus_eps: Lanes,
     /// The cap as a share of base demand wanted: cap^epsilon.
     pub(super) z_cap: Lanes,
     /// cap^eta: the market's supply at the cap, per unit not lost.
@@ -44,6 +49,9 @@ impl MarketLanes {
             eps: Lanes::splat(-1.0),
             eta: Lanes::splat(0.0),
             rho: one,
+            inv_rho: one,
+            inv_eps: Lanes::splat(-1.0),
+            inv_one_plus_eps: one,
             z_cap: one,
             cap_eta: one,
             eta_zero: true,
@@ -57,6 +65,9 @@ impl MarketLanes {
         self.z_cap = self.eps.map(|e| libm::pow(cap, e));
         self.cap_eta = self.eta.map(|h| libm::pow(cap, h));
         self.eta_zero = self.eta.0.iter().all(|&h| h == 0.0);
+        self.inv_rho = self.rho.map(|r| 1.0 / r);
+        self.inv_eps = self.eps.map(|e| 1.0 / e);
+        self.inv_one_plus_eps = self.eps.map(|e| if e == -1.0 { 1.0 } else { 1.0 / (1.0 + e) });
     }
 }
 
@@ -170,10 +181,10 @@ pub(super) fn solve_lane(a: f64, c: f64, k: f64, z_cap: f64, cap_eta: f64) -> f6
     let m = MarketLanes {
         eps: Lanes::splat(-1.0),
         eta: Lanes::splat(-k),
-        rho: Lanes::splat(1.0),
         z_cap: Lanes::splat(z_cap),
         cap_eta: Lanes::splat(cap_eta),
         eta_zero: k == 0.0,
+        ..MarketLanes::idle()
     };
     world_share(Lanes::splat(1.0 - a), Lanes::splat(c), &m).0[0]
 }
@@ -220,11 +231,11 @@ impl MarketCells {
 /// u^7 (what is left, below u^8 / 9!, is under 1e-15 relative); elsewhere
 /// the subtraction loses less than 1e-14.
 #[inline(always)]
-fn surplus_loss(xz: Lanes, ln_x: Lanes, eps: Lanes) -> Lanes {
+fn surplus_loss(xz: Lanes, ln_x: Lanes, eps: Lanes, inv_one_plus: Lanes) -> Lanes {
     let one_plus = eps + 1.0;
     let u = one_plus * ln_x;
     let near = u.lt(Lanes::splat(0.05)) & u.gt(Lanes::splat(-0.05));
-    let direct = (xz - 1.0) / one_plus;
+    let direct = (xz - 1.0) * inv_one_plus;
     if !near.any() {
         return direct;
     }
@@ -272,20 +283,20 @@ pub(super) fn prices_and_costs(
             (one, one)
         } else {
             // x = z^(1/e) = exp(ln z / e); ln 1 = 0 gives x = 1 exactly.
-            let ln_x = lane_math::ln(z) / m.eps;
+            let ln_x = lane_math::ln(z) * m.inv_eps;
             let x = lane_math::exp(ln_x);
             let same = z_r.equals(z);
             let (x_r, ln_x_r) = if same.all() {
                 (x, ln_x)
             } else {
-                let ln_x_r = lane_math::ln(z_r) / m.eps;
+                let ln_x_r = lane_math::ln(z_r) * m.inv_eps;
                 (
                     Lanes::select(same, x, lane_math::exp(ln_x_r)),
                     Lanes::select(same, ln_x, ln_x_r),
                 )
             };
             let d = cells.demand[t];
-            price_cost += d * p0 * surplus_loss(x_r * z_r, ln_x_r, m.eps) * discount;
+            price_cost += d * p0 * surplus_loss(x_r * z_r, ln_x_r, m.eps, m.inv_one_plus_eps) * discount;
             producer_gain += cells.domestic[t] * p0 * (x_r - 1.0) * discount;
             peak = peak.max(x_r);
             (x, x_r)
@@ -385,7 +396,14 @@ mod tests {
     fn surplus_loss_by_hand() {
         let at = |x: f64, e: f64| {
             let z = libm::pow(x, e);
-            surplus_loss(Lanes::splat(x * z), Lanes::splat(x.ln()), Lanes::splat(e)).0[0]
+            let inv = if e == -1.0 { 1.0 } else { 1.0 / (1.0 + e) };
+            surplus_loss(
+                Lanes::splat(x * z),
+                Lanes::splat(x.ln()),
+                Lanes::splat(e),
+                Lanes::splat(inv),
+            )
+            .0[0]
         };
         // e = -0.5, x = 1.5625: (1.25 - 1) / 0.5 = 0.5.
         assert!((at(1.5625, -0.5) - 0.5).abs() < 1e-15);

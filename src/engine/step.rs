@@ -48,7 +48,8 @@ const MAX_STOCKS_IN_STEP: usize = 8;
 #[inline(always)]
 fn stock_tonnes(x: StockTarget, basis: Lanes, dt: f64) -> Lanes {
     match x {
-        StockTarget::Days(days) => days / 365.0 * basis / dt,
+        // days / 365 x basis / dt, with one multiplication in the lanes.
+        StockTarget::Days(days) => basis * (days / 365.0 / dt),
         StockTarget::Tonnes(t) => Lanes::splat(t),
     }
 }
@@ -347,13 +348,15 @@ pub(super) fn step_material(
         // z = x^epsilon for a price multiple x.
         let has_demand = demand.gt(zero);
         // Per unit of the market's demand (D / rho), what a tonne moves.
-        let per_tonne = Lanes::select(has_demand, market.rho / demand, zero);
+        // One division a step: the rest multiply by 1 / D.
+        let per_demand = Lanes::select(has_demand, 1.0 / demand, zero);
+        let per_tonne = market.rho * per_demand;
         // 8.1 World price before the stock: the share of the market's
         // supply lost to world-scope events, and the world's z0.
         let lost_share = if !clears {
             zero
         } else if mat.market.sources.is_empty() {
-            Lanes::select(has_demand, x_world / demand, zero)
+            x_world * per_demand
         } else {
             market_lost
         };
@@ -399,7 +402,7 @@ pub(super) fn step_material(
                     continue;
                 }
                 let wanted = (th.z_ceiling - (1.0 - lost_share) * th.ceiling_eta) * demand
-                    / market.rho
+                    * market.inv_rho
                     - market_release;
                 let available = (*lvl - stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt)).max(zero);
                 let r = Lanes::select(
@@ -433,7 +436,7 @@ pub(super) fn step_material(
         let mut bought = zero;
         let mut purchase_room = if clears {
             // What keeps the world price at or below the cap.
-            ((1.0 - lost_share) * market.cap_eta - market.z_cap) * demand / market.rho
+            ((1.0 - lost_share) * market.cap_eta - market.z_cap) * demand * market.inv_rho
         } else {
             splat(f64::INFINITY)
         };
@@ -444,10 +447,10 @@ pub(super) fn step_material(
                 & lvl.lt(target)
                 & !z0.lt(stock_lanes[i].z_refill)
                 & (Mask::splat(sp.refill_in_shortage) | !short0);
-            if !buying.any() {
-                continue;
-            }
-            let cap_share = Lanes::select(has_demand, sp.max_buy_share * demand / market.rho, zero);
+            // No branch on whether any lane buys: which lanes do changes
+            // from step to step, and a wrong guess costs more than the
+            // few operations below.
+            let cap_share = sp.max_buy_share * demand * market.inv_rho;
             let b = (target - *lvl)
                 .min(splat(sp.replenish_tpy * dt))
                 .min(cap_share)
@@ -460,7 +463,7 @@ pub(super) fn step_material(
             stock_cost += b * mat.price * discount;
         }
         // 8.4 The world price with the stock's trade.
-        if clears && bought.gt(zero).any() {
+        if clears && (market.eta_zero || bought.gt(zero).any()) {
             // Lanes that released keep their release in the market.
             z = market::world_share(lost_share, (market_release - bought) * per_tonne, &market);
         }
@@ -517,8 +520,9 @@ pub(super) fn step_material(
         let (z_r, consumption, reduction, shortfall) = if clears {
             let got = access + gap_release;
             let short = wants.gt(got) & has_demand;
-            let z_r = Lanes::select(short, (got / demand).max(market.z_cap), z);
-            let region_capped = short & (got / demand).le(market.z_cap);
+            let got_share = got * per_demand;
+            let z_r = Lanes::select(short, got_share.max(market.z_cap), z);
+            let region_capped = short & got_share.le(market.z_cap);
             // Not at the cap the users get exactly what they want.
             let q = Lanes::select(short, Lanes::select(region_capped, demand * market.z_cap, got), wants);
             let delivered = q.min(got);
