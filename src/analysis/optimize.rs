@@ -107,10 +107,10 @@ impl Target {
 pub enum Objective {
     /// The smallest size that meets the target.
     Target(Target),
-    /// The size that maximizes avoided shortage cost less net stockpile cost.
+    /// The size that maximizes avoided welfare loss less net stockpile cost.
     NetBenefit,
     /// The allocation of a budget (net stockpile cost, EUR) across materials,
-    /// step by step to the material with the most avoided shortage cost per
+    /// step by step to the material with the most avoided welfare loss per
     /// extra euro.
     Budget(f64),
 }
@@ -343,7 +343,7 @@ pub fn optimize(
                 ),
                 _ => format!(
                     "greedy allocation by steps of {} days up to {}: each step to the material \
-                     with the most avoided shortage cost per extra euro",
+                     with the most avoided welfare loss per extra euro",
                     grid.step_days,
                     day(steps)
                 ),
