@@ -157,15 +157,20 @@ pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     // Newton's error is squared at each step: once a step moves z by less
     // than 1e-8 of it, what is left is of the order of 1e-16 (times
     // h'' / 2h', which is |k| / 2 near z = 1).
+    // Each lane stops at its own convergence (it keeps its value while the
+    // others go on), so that its result does not depend on the runs beside
+    // it.
+    let mut done = calm | capped;
     for _ in 0..100 {
         let zk = lane_math::exp(k * lane_math::ln(z));
         let h = z - left * zk - extra;
         let slope = 1.0 - k * left * zk / z;
         let next = (z - h / slope).max(m.z_cap);
         let step = next - z;
-        z = next;
-        let small = step.le(z * 1e-8) & (-step).le(z * 1e-8);
-        if (small | calm | capped).all() {
+        let small = step.le(next * 1e-8) & (-step).le(next * 1e-8);
+        z = Lanes::select(done, z, next);
+        done = done | small;
+        if done.all() {
             break;
         }
     }
