@@ -21,5 +21,6 @@ mod refining;
 mod samplers;
 mod scenarios;
 mod shards;
+mod simd;
 mod stability;
 mod stockpiles;
