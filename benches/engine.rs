@@ -204,9 +204,9 @@ enum LaneFn {
     Erfc,
 }
 
+crmsim::dispatched! {
 /// The lane function `f` of each of `xs` into `ys`, compiled for AVX-512
 /// and AVX2 too, as the engine's step loop is.
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn lanes_of(f: LaneFn, xs: &[Lanes], ys: &mut [Lanes]) {
     for (x, y) in xs.iter().zip(ys) {
         *y = match f {
@@ -215,6 +215,7 @@ fn lanes_of(f: LaneFn, xs: &[Lanes], ys: &mut [Lanes]) {
             LaneFn::Erfc => lane_math::erfc(*x),
         };
     }
+}
 }
 
 /// The lane function `f` and libm's `scalar` on the same 4096 arguments,

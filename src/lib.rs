@@ -28,6 +28,7 @@ pub mod output;
 pub mod report;
 pub mod sampling;
 pub mod scenario;
+pub mod simd;
 pub mod stats;
 pub mod storage;
 pub mod vocab;

@@ -22,5 +22,6 @@ mod refining;
 mod samplers;
 mod scenarios;
 mod shards;
+mod simd;
 mod stability;
 mod stockpiles;

@@ -72,6 +72,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// # Errors
 /// Any failure, with context; see [`exit_code`] for how it maps to an exit code.
 pub fn run(cli: Cli) -> Result<()> {
+    // A wrong CRMSIM_SIMD stops every command before it starts.
+    crate::simd::check().map_err(|e| InputError(e.to_string()))?;
     match cli.command {
         Command::Run(args) => run::run_scenario(&args),
         Command::Validate { scenario } => {

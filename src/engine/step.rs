@@ -28,16 +28,18 @@ use crate::vocab::{Metric, Variable, N_METRICS, N_VARIABLES};
 #[inline(never)]
 pub(super) fn rarely() {}
 
+crate::simd::dispatched! {
 /// Steps every material in every lane. Compiled three times on x86-64: for
 /// processors with AVX-512 (one instruction per lane operation, and 32
 /// vector registers, so that fewer values of a step go through memory), for
 /// processors with AVX2 (two instructions), and for the baseline; the
-/// processor picks at run time. The results are the same bits.
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
+/// processor picks at run time, capped by `CRMSIM_SIMD` ([`crate::simd`]).
+/// The results are the same bits.
 pub(super) fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Workspace) {
     for m_idx in 0..scenario.materials.len() {
         step_material(scenario, prep, m_idx, ws);
     }
+}
 }
 
 /// Stockpiles of one material whose market releases a step remembers for

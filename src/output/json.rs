@@ -18,10 +18,19 @@ impl Serialize for Materials<'_> {
     }
 }
 
+/// What made the results: crmsim's version and the vector code that ran
+/// ([`crate::simd::CodePath::name`]). The only part of `summary.json` that
+/// may differ between two machines for the same scenario, seed and runs.
+#[derive(Serialize)]
+struct Build {
+    version: &'static str,
+    simd: &'static str,
+}
+
 #[derive(Serialize)]
 struct Summary<'a> {
     scenario: &'a str,
-    crmsim_version: &'static str,
+    build: Build,
     runs: u64,
     seed: u64,
     steps: usize,
@@ -35,7 +44,10 @@ struct Summary<'a> {
 pub fn summary(scenario: &Scenario, report: &Report) -> Vec<u8> {
     let summary = Summary {
         scenario: &report.name,
-        crmsim_version: env!("CARGO_PKG_VERSION"),
+        build: Build {
+            version: env!("CARGO_PKG_VERSION"),
+            simd: crate::simd::path().name(),
+        },
         runs: report.runs,
         seed: report.seed,
         steps: report.steps,

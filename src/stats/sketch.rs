@@ -486,6 +486,7 @@ struct Scratch {
     outside: Vec<u32>,
 }
 
+crate::simd::dispatched! {
 /// Counts runs of values into several sketches at once: `rows` holds one
 /// run after another, each with one value per sketch, in the order of
 /// `sketches`. The result is the same as inserting each sketch's values one
@@ -496,8 +497,7 @@ struct Scratch {
 /// lanes; values equal to a column's extremes are counted at once; and the
 /// buckets of the columns ahead are fetched from memory while one is
 /// counted. Compiled for AVX-512, AVX2 and the x86-64 baseline, chosen at
-/// run time (integer counts: the same result).
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
+/// run time ([`crate::simd`]; integer counts: the same result).
 pub fn insert_rows(sketches: &mut [&mut Sketch], rows: &[f64]) {
     let width = sketches.len();
     if width == 0 || rows.is_empty() {
@@ -553,10 +553,11 @@ pub fn insert_rows(sketches: &mut [&mut Sketch], rows: &[f64]) {
         std::hint::black_box(touched);
     }
 }
+}
 
+crate::simd::dispatched! {
 /// [`Sketch::count_column`], kept out of line and compiled for AVX-512,
 /// AVX2 and the x86-64 baseline (integer counts: the same result).
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 #[inline(never)]
 fn count_column(
     sketch: &mut Sketch,
@@ -567,6 +568,7 @@ fn count_column(
     scratch: &mut Scratch,
 ) {
     sketch.count_column(rows, width, c, range, scratch);
+}
 }
 
 /// Has the values of `columns` of `rows` (one run after another, `width`

@@ -483,11 +483,13 @@ fn thread_count_does_not_change_a_byte() {
         let o = crmsim_process()
             .arg("run")
             .arg(&file)
-            // Several blocks of 64 runs, so that two threads share the work,
-            // and several chunks of rows of runs.csv and params.csv.
+            // Many blocks of 64 runs, so that two or three threads share
+            // the work, several chunks of rows of runs.csv and params.csv,
+            // and runs past the first 10,000, which alone feed the
+            // percentile sketches (PERCENTILE_RUNS).
             .args([
                 "--runs",
-                "2500",
+                "10300",
                 "--seed",
                 "11",
                 "--threads",
@@ -501,11 +503,14 @@ fn thread_count_does_not_change_a_byte() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         out
     };
-    let (one, two) = (run("1"), run("2"));
-    for f in ["summary.json", "timeseries.csv", "runs.csv", "params.csv"] {
-        let a = fs::read(one.join(f)).unwrap();
-        let b = fs::read(two.join(f)).unwrap();
-        assert!(a == b, "{f} differs between 1 and 2 threads");
+    let one = run("1");
+    for threads in ["2", "3"] {
+        let other = run(threads);
+        for f in ["summary.json", "timeseries.csv", "runs.csv", "params.csv"] {
+            let a = fs::read(one.join(f)).unwrap();
+            let b = fs::read(other.join(f)).unwrap();
+            assert!(a == b, "{f} differs between 1 and {threads} threads");
+        }
     }
 }
 

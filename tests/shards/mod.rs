@@ -1,8 +1,8 @@
 //! Sharded runs: merged partials equal one process, bit for bit, however the
 //! runs were split; partials of different studies are refused.
 
-use crate::util::{rendered, scenario_in};
-use crmsim::engine::{simulate, simulate_with};
+use crate::util::{on_threads, rendered, scenario_in};
+use crmsim::engine::{simulate, simulate_with, PERCENTILE_RUNS};
 use crmsim::scenario::Scenario;
 use crmsim::storage::partial::{self, Partial, PartialError};
 use crmsim::storage::Spill;
@@ -141,6 +141,63 @@ fn partials_spanning_chunks_merge_in_any_order_into_a_file() {
     let (_, plan, outcome) = partial::merge(parts, Some(spill)).unwrap();
     assert!(outcome.runs.is_spilled());
     assert_eq!(rendered(&s, &plan, &outcome), expected);
+}
+
+#[test]
+fn past_the_percentile_runs_threads_and_shards_change_no_bit() {
+    // 10,300 runs: the first 10,000 feed the percentile sketches, the rest
+    // only the means and the per-run table; a shard that straddles that
+    // point sketches part of its runs.
+    let s = scenario_in(SCENARIO, "shards.toml");
+    let total = 10_300;
+    assert!(total > PERCENTILE_RUNS);
+    let whole = RunPlan {
+        first_run: 0,
+        runs: total,
+        seed: 9,
+    };
+    let one = on_threads(1, || simulate(&s, &whole, &|_| {}));
+    let expected = rendered(&s, &whole, &one);
+    let partial = |o| Partial::new(SCENARIO.to_string(), total, whole, o).encode();
+    let expected_partial = partial(one);
+    for threads in [2, 3] {
+        let outcome = on_threads(threads, || simulate(&s, &whole, &|_| {}));
+        assert_eq!(
+            rendered(&s, &whole, &outcome),
+            expected,
+            "{threads} threads"
+        );
+        assert!(
+            partial(outcome) == expected_partial,
+            "partial, {threads} threads"
+        );
+    }
+    // Shards on 3 and 2 threads: three even ones, and by hand one of 156
+    // whole blocks (9,984 runs) and one straddling run 10,000.
+    let even: Vec<RunPlan> = (0..3).map(|k| RunPlan::shard(total, 9, k, 3)).collect();
+    let straddling = [
+        RunPlan {
+            first_run: 0,
+            runs: 9984,
+            seed: 9,
+        },
+        RunPlan {
+            first_run: 9984,
+            runs: total - 9984,
+            seed: 9,
+        },
+    ];
+    for (plans, threads) in [(&even[..], 3), (&straddling[..], 2), (&straddling[..], 3)] {
+        let parts = on_threads(threads, || shards(&s, total, plans));
+        let (_, plan, outcome) = partial::merge(parts, None).unwrap();
+        assert_eq!(plan, whole);
+        assert_eq!(
+            rendered(&s, &plan, &outcome),
+            expected,
+            "{} shards on {threads} threads",
+            plans.len()
+        );
+    }
 }
 
 #[test]

@@ -118,18 +118,20 @@ fn by_lanes(xs: &[f64], out: &mut [TailPoint], points: impl Fn(Lanes) -> (Mask, 
     }
 }
 
+crate::simd::dispatched! {
 /// `out[i]` = [`weibull_point`] of `pows[i] * c`. Compiled for AVX-512,
 /// AVX2 and the x86-64 baseline, with the same bits.
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn weibull_points_into(pows: &[f64], c: f64, out: &mut [TailPoint]) {
     by_lanes(pows, out, |x| weibull_points(x * c));
 }
+}
 
+crate::simd::dispatched! {
 /// `out[i]` = [`normal_point`] of `(xs[i] - mu) / sigma`. Compiled for
 /// AVX-512, AVX2 and the x86-64 baseline, with the same bits.
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn normal_points_into(xs: &[f64], mu: f64, sigma: f64, out: &mut [TailPoint]) {
     by_lanes(xs, out, |x| normal_points((x - mu) / sigma));
+}
 }
 
 /// Fills `out[a]` with the outflow kernel from the points `p` read on a
@@ -211,6 +213,7 @@ impl YearWeights {
     }
 }
 
+crate::simd::dispatched! {
 /// The cohort convolution of [`convolve_from_into`](super::reference::convolve_from_into) for weights constant
 /// within each year: `out[j] = sum_y W_y G[from + j - spy y]`, over the years
 /// `y` whose first step is at or before step `from + j`, with `W_y` year
@@ -224,7 +227,6 @@ impl YearWeights {
 /// years in increasing order, a fixed order. Does not allocate. Compiled
 /// for AVX-512, AVX2 and the x86-64 baseline (each output's multiply-adds
 /// are the same operations in the same order, so the same bits).
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 pub fn convolve_grouped_from_into(w: &YearWeights, window: &[f64], from: usize, out: &mut [f64]) {
     let end = from + out.len();
     assert!(window.len() >= end, "the window kernel covers every step");
@@ -246,6 +248,7 @@ pub fn convolve_grouped_from_into(w: &YearWeights, window: &[f64], from: usize, 
             *o += wy * g;
         }
     }
+}
 }
 
 /// [`convolve_from_into`](super::reference::convolve_from_into) with the kernel given reversed

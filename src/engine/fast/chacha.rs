@@ -79,6 +79,7 @@ fn quarter_round(x: &mut [Words; BLOCK_WORDS], a: usize, b: usize, c: usize, d: 
     x[b] = xor_rotate(x[b], x[c], 7);
 }
 
+crate::simd::dispatched! {
 /// Block 0 of the ChaCha8 streams `first_run ..` `first_run +` [`LANES`]
 /// (wrapping) under the key words `key`, `[lane][word]`, as `ChaCha8Rng`
 /// (rand_chacha 0.9) gives them after `set_stream(run)`: its state is the
@@ -87,7 +88,6 @@ fn quarter_round(x: &mut [Words; BLOCK_WORDS], a: usize, b: usize, c: usize, d: 
 /// first. Every state word holds all lanes, so that each operation is one
 /// vector instruction for all of them; compiled for AVX-512 (which rotates
 /// in one instruction), AVX2 and the x86-64 baseline, with the same bits.
-#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
 fn chacha8_first_blocks(key: &[u32; 8], first_run: u64) -> [Block; LANES] {
     let runs: [u64; LANES] = std::array::from_fn(|l| first_run.wrapping_add(l as u64));
     let start: [Words; BLOCK_WORDS] = std::array::from_fn(|w| match w {
@@ -110,6 +110,7 @@ fn chacha8_first_blocks(key: &[u32; 8], first_run: u64) -> [Block; LANES] {
     }
     let out: [Words; BLOCK_WORDS] = std::array::from_fn(|w| add(x[w], start[w]));
     std::array::from_fn(|l| std::array::from_fn(|w| out[w][l]))
+}
 }
 
 /// A stream's generator for one run that gives the words of its block 0,

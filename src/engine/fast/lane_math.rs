@@ -432,11 +432,11 @@ mod tests {
         }
     }
 
+    crate::simd::dispatched! {
     /// `f` of each of `xs` into `ys`, compiled for AVX-512 and AVX2 too,
     /// as the engine's step loop is (a loop, not a closure, so that the
     /// functions are inlined into each version); the processor running the
     /// test picks the version, as it does for the engine.
-    #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2", "x86_64+avx2"))]
     fn dispatched(f: Fun, xs: &[Lanes], ys: &mut [Lanes]) {
         for (x, y) in xs.iter().zip(ys) {
             *y = match f {
@@ -446,6 +446,7 @@ mod tests {
                 Fun::Erfc => erfc(*x),
             };
         }
+    }
     }
 
     /// Checks every lane of `f` against libm, LANES consecutive values of

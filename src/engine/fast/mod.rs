@@ -10,11 +10,11 @@
 //! - [`chacha`]: block 0 of the random streams of a group of runs at once
 //!   ([`FirstBlockRng`]), the same numbers as each run's own generator.
 //!
-//! The step loop, the products' lifetimes and the quantile sketches are
-//! compiled for AVX-512, AVX2 and the x86-64 baseline where they are
-//! defined (`multiversion`), and the processor picks at run time; the tests
-//! compare the paths. docs/performance.md holds the measurements behind
-//! each choice.
+//! The step loop, the products' lifetimes, the streams' first blocks and
+//! the quantile sketches are compiled for AVX-512, AVX2 and the x86-64
+//! baseline where they are defined ([`crate::simd`]), and the processor
+//! picks at run time unless `CRMSIM_SIMD` caps it; the tests compare the
+//! paths. docs/performance.md holds the measurements behind each choice.
 
 pub mod chacha;
 pub mod lane_math;
