@@ -49,12 +49,12 @@ pub const DERIVED_VARIABLES: [&str; 2] = ["price_multiple", "exports_multiple"];
 #[derive(Debug, thiserror::Error)]
 pub enum BacktestError {
     /// A file could not be read.
-    #[error("{}: cannot read the file: {source}", file.display())]
+    #[error("{}: cannot read the file: {cause}", file.display())]
     Read {
         /// The file.
         file: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The header is not `material,date,variable,value,unit,source`.
     #[error("{}:1: the header must be {}, found {found}", file.display(), OBSERVED_COLUMNS.join(","))]
@@ -263,9 +263,9 @@ impl Backtest {
 pub fn load(dir: &Path) -> anyhow::Result<Episode> {
     let scenario = Scenario::load(&dir.join("scenario.toml"))?;
     let file = dir.join("observed.csv");
-    let text = std::fs::read_to_string(&file).map_err(|source| BacktestError::Read {
+    let text = std::fs::read_to_string(&file).map_err(|cause| BacktestError::Read {
         file: file.clone(),
-        source,
+        cause,
     })?;
     let observations = parse_observed(&text, &file)?;
     Ok(episode(dir, scenario, observations, &file)?)
@@ -462,10 +462,19 @@ pub fn episode(
         let months = period_months(&o.unit);
         let offset = first_month.months_through(o.date).saturating_sub(1);
         if o.date < first_month || offset + months > horizon_months {
+            let period = if months == 1 {
+                o.date.to_string()
+            } else {
+                let end = o.date.year() * 12 + o.date.month() as i32 - 1 + months as i32 - 1;
+                let last = Month::new(end.div_euclid(12), end.rem_euclid(12) as u32 + 1)
+                    .expect("a month of the year");
+                format!(
+                    "{} to {last} (the row's unit {:?} covers {months} months)",
+                    o.date, o.unit
+                )
+            };
             return Err(bad(format!(
-                "{} ({} month(s) from {}) is outside the episode's horizon {first_month} to \
-                 {last_month}",
-                o.date, months, o.date
+                "{period} is outside the episode's horizon {first_month} to {last_month}"
             )));
         }
         let quantity = match o.variable.as_str() {
