@@ -48,6 +48,31 @@ pub enum Command {
     /// catalogue of past disruptions; print a table, or with --toml the
     /// `[[disruption]]` tables to paste into a scenario.
     Catalogue(CatalogueArgs),
+    /// Replay a past episode (a folder with scenario.toml and observed.csv)
+    /// and set the simulated bands against what was observed; write
+    /// backtest.csv, a chart per observed series and report.md, and print
+    /// the coverage and the error.
+    Backtest(BacktestArgs),
+}
+
+/// Options of `crmsim backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The episode folder, e.g. history/gallium-germanium-2023.
+    pub episode: PathBuf,
+    /// Number of runs (overrides `simulation.runs` of its scenario.toml);
+    /// every run's series are kept, so at most 100,000.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub runs: Option<u64>,
+    /// Seed (overrides `simulation.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default: `outputs/<episode folder>-backtest`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// Options of `crmsim catalogue`.

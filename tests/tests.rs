@@ -8,6 +8,7 @@
 mod util;
 
 mod analysis;
+mod backtest;
 mod catalogue;
 mod charts;
 mod cli;

@@ -4,6 +4,7 @@
 //! [`catalogue`], runs no simulation: it fits the event parameters that
 //! scenarios use from the catalogue of past disruptions.
 
+pub mod backtest;
 pub mod catalogue;
 pub mod compare;
 pub mod criticality;

@@ -4,6 +4,7 @@
 //! One file per command; what several commands share (loading a document,
 //! the thread pool, the memory budget, where results go) is here.
 
+mod backtest;
 mod catalogue;
 mod compare;
 mod criticality;
@@ -15,8 +16,8 @@ mod sweep;
 use crate::analysis;
 use crate::analysis::criticality::{DynamicError, IndicatorError, Indicators};
 use crate::cli::{
-    CatalogueArgs, Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs, OptimizeArgs,
-    RunArgs, SweepArgs,
+    BacktestArgs, CatalogueArgs, Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs,
+    OptimizeArgs, RunArgs, SweepArgs,
 };
 use crate::engine::MemoryEstimate;
 use crate::engine::{simulate, simulate_with};
@@ -59,6 +60,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<DynamicError>()
             || c.is::<crate::analysis::criticality::PublishedError>()
             || c.is::<crate::analysis::catalogue::CatalogueError>()
+            || c.is::<crate::analysis::backtest::BacktestError>()
     });
     if input {
         2
@@ -90,6 +92,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Optimize(args) => optimize::optimize_cmd(&args),
         Command::Criticality(args) => criticality::criticality_cmd(&args),
         Command::Catalogue(args) => catalogue::catalogue_cmd(&args),
+        Command::Backtest(args) => backtest::backtest_cmd(&args),
     }
 }
 

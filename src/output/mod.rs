@@ -16,6 +16,7 @@
 //! still running, and folders without the marker, are left alone.
 
 pub mod analysis;
+pub mod backtest;
 pub mod catalogue;
 pub mod charts;
 pub mod criticality;

@@ -14,11 +14,13 @@
 //! hue; the legend sits in its own strip under the plot, never over data;
 //! axes say what is measured and in which unit; time axes show whole years.
 
+mod backtest;
 mod compare;
 mod distribution;
 mod time;
 mod tornado;
 
+pub use backtest::{backtest, BacktestChart, ObservedPoint};
 pub use compare::{differences, frontier, Difference, FrontierPoint};
 pub use distribution::{shortfall, ShortfallChart};
 pub use time::{fan, Fan, FanChart, Tone};

@@ -25,7 +25,7 @@ pub enum Tone {
 
 impl Tone {
     /// (outer band, inner band, median line).
-    fn colors(self) -> (RGBColor, RGBColor, RGBColor) {
+    pub(super) fn colors(self) -> (RGBColor, RGBColor, RGBColor) {
         match self {
             Tone::Blue => (
                 RGBColor(206, 223, 241),

@@ -1,0 +1,34 @@
+//! `crmsim backtest`: a past episode replayed and set against what was
+//! observed (docs/validation.md). It reports coverage and error; it does not
+//! judge, so it exits 0 whenever it ran.
+
+use super::*;
+use crate::analysis::backtest;
+
+pub(super) fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
+    let started = Instant::now();
+    let episode = backtest::load(&args.episode)?;
+    let plan = RunPlan {
+        first_run: 0,
+        runs: args.runs.unwrap_or(episode.scenario.runs()),
+        seed: args.seed.unwrap_or(episode.scenario.seed()),
+    };
+    let name = output::backtest::episode_name(&episode);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{name}-backtest")));
+    check_destination(&out)?;
+    let sim = backtest::simulate(&episode, &plan);
+    let result = backtest::score(&episode, &episode.observations, &sim);
+    let artifacts = output::backtest::artifacts(&episode, &plan, &result, !args.no_charts)
+        .context("cannot draw the charts")?;
+    output::write_folder(&out, &artifacts)?;
+    print!("{}", output::backtest::summary(&episode, &plan, &result));
+    println!(
+        "results in {} ({:.1} s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
