@@ -70,6 +70,22 @@ rate. Each scenario's comment block (the sections on how the rates were
 estimated, and its ASSUMPTIONS) derives its own numbers from the rows it uses
 and marks every assumption: follow the link in the first column.
 
+## What moved with the market
+
+These results come from the market that clears (docs/model.md, \"The
+market\"): a physical shortfall is left only where the price reaches its
+cap and the market rations; below it, users pay more and buy less. Before
+it, every missing tonne was a shortfall, so the shortfall columns moved
+down by one to two orders of magnitude: gallium-eu's chance of a shortfall
+went from 0.941 to 0.14 and its mean shortfall from 67.9 t to 0.35 t;
+eu-stockpile-feasibility's gallium from 0.967 to 0.169; history-2023-2025's
+gallium from 1 (28.7 t) to 0.305 (1.0 t). What the disruptions cost now
+shows in the price and the welfare loss (`peak_price_multiple`,
+`welfare_loss_eur` in each run's `summary.json`), not in this table. Each
+file's market fields (demand and supply elasticities, market share, scope
+of each event) and their sources or ranges are set out in
+[scenarios-market-notes.md](scenarios-market-notes.md).
+
 ## Scenarios
 
 | scenario | question | horizon | material | shortfall t, mean | % of demand | shortfall t, p95 | P(shortfall) |

@@ -101,7 +101,11 @@ pub(super) fn draw_parameters(
 fn market_lanes(scenario: &Scenario, ws: &mut Workspace) {
     ws.stock_lanes.clear();
     for (mat, market) in scenario.materials.iter().zip(ws.market.iter_mut()) {
-        if mat.market.demand_elasticity.as_ref().is_some_and(Uncertain::is_random)
+        if mat
+            .market
+            .demand_elasticity
+            .as_ref()
+            .is_some_and(Uncertain::is_random)
             || mat.market.supply_elasticity.is_random()
             || mat.market.market_share.is_random()
         {

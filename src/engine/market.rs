@@ -13,8 +13,8 @@
 
 use super::fast::lane_math;
 use super::fast::Lanes;
-use super::step::rarely;
 use super::prepare::Prepared;
+use super::step::rarely;
 use super::workspace::Workspace;
 use crate::scenario::{Material, ReleaseRule, Scenario};
 use crate::vocab::{Metric, Variable, N_METRICS};
@@ -67,7 +67,9 @@ impl MarketLanes {
         self.eta_zero = self.eta.0.iter().all(|&h| h == 0.0);
         self.inv_rho = self.rho.map(|r| 1.0 / r);
         self.inv_eps = self.eps.map(|e| 1.0 / e);
-        self.inv_one_plus_eps = self.eps.map(|e| if e == -1.0 { 1.0 } else { 1.0 / (1.0 + e) });
+        self.inv_one_plus_eps = self
+            .eps
+            .map(|e| if e == -1.0 { 1.0 } else { 1.0 / (1.0 + e) });
     }
 }
 
@@ -87,7 +89,11 @@ pub(super) struct StockLanes {
 
 impl StockLanes {
     /// The thresholds of stockpile `sp` of a material whose market is `m`.
-    pub(super) fn new(sp: &crate::scenario::Stockpile, m: &MarketLanes, clears: bool) -> StockLanes {
+    pub(super) fn new(
+        sp: &crate::scenario::Stockpile,
+        m: &MarketLanes,
+        clears: bool,
+    ) -> StockLanes {
         let zero = Lanes::splat(0.0);
         let (z_ceiling, ceiling_eta) = match sp.release_rule {
             ReleaseRule::Price { ceiling } if clears => (
@@ -134,7 +140,8 @@ pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     rarely();
     let k = m.eta / m.eps;
     // h is increasing: no root above the cap's share where h(z_cap) >= 0.
-    let capped = (m.z_cap - left * m.cap_eta - extra).gt(zero) | (m.z_cap - left * m.cap_eta - extra).equals(zero);
+    let capped = (m.z_cap - left * m.cap_eta - extra).gt(zero)
+        | (m.z_cap - left * m.cap_eta - extra).equals(zero);
     // The root without the trade, a^(1/(1-k)) (where h' = 1 - k), moved
     // to first order by it: the error left is of the order of extra^2,
     // and each step of Newton's method squares it.
@@ -152,7 +159,11 @@ pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     // Where nothing is lost, z = 1 + w with (1 - k) w - k (k - 1) w^2 / 2
     // + O(w^3) = extra: the start is right to the order of extra^3.
     let w = extra / one_minus_k;
-    let second = Lanes::select(nothing_lost, k * (k - 1.0) / (2.0 * one_minus_k) * w * w, zero);
+    let second = Lanes::select(
+        nothing_lost,
+        k * (k - 1.0) / (2.0 * one_minus_k) * w * w,
+        zero,
+    );
     let mut z = (root + w + second).max(m.z_cap);
     // Newton's error is squared at each step: once a step moves z by less
     // than 1e-8 of it, what is left is of the order of 1e-16 (times
@@ -301,7 +312,8 @@ pub(super) fn prices_and_costs(
                 )
             };
             let d = cells.demand[t];
-            price_cost += d * p0 * surplus_loss(x_r * z_r, ln_x_r, m.eps, m.inv_one_plus_eps) * discount;
+            price_cost +=
+                d * p0 * surplus_loss(x_r * z_r, ln_x_r, m.eps, m.inv_one_plus_eps) * discount;
             producer_gain += cells.domestic[t] * p0 * (x_r - 1.0) * discount;
             peak = peak.max(x_r);
             (x, x_r)
@@ -337,7 +349,6 @@ pub(super) fn prices_and_costs(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,7 +380,13 @@ mod tests {
     fn newton_solves_the_world_equation() {
         for &a in &[1.0, 0.95, 0.8, 0.5, 0.1] {
             for &c in &[-0.05, -1e-3, -1e-6, 0.0, 1e-6, 1e-3, 0.05, 0.3] {
-                for &(e, eta) in &[(-0.1, 0.05), (-0.3, 0.1), (-0.5, 0.3), (-1.0, 1.0), (-2.0, 0.5)] {
+                for &(e, eta) in &[
+                    (-0.1, 0.05),
+                    (-0.3, 0.1),
+                    (-0.5, 0.3),
+                    (-1.0, 1.0),
+                    (-2.0, 0.5),
+                ] {
                     let cap = 1000.0f64;
                     let (z_cap, cap_eta) = (libm::pow(cap, e), libm::pow(cap, eta));
                     let k = eta / e;
@@ -416,7 +433,13 @@ mod tests {
         assert!((at(1.25, -1.0) - 1.25f64.ln()).abs() < 1e-15);
         // Against (e^u - 1) / (1 + e), u = (1 + e) ln x, from exp_m1: the
         // series (|u| < 0.05) and the quotient, near e = -1 and near x = 1.
-        for (x, e) in [(3.0, -1.0005), (3.0, -0.9995), (3.0, -1.1), (1.0001, -0.3), (1.2, -0.5)] {
+        for (x, e) in [
+            (3.0, -1.0005),
+            (3.0, -0.9995),
+            (3.0, -1.1),
+            (1.0001, -0.3),
+            (1.2, -0.5),
+        ] {
             let u = (1.0 + e) * f64::ln(x);
             let exact = u.exp_m1() / (1.0 + e);
             assert!((at(x, e) - exact).abs() < 1e-14 * exact, "{x} {e}");

@@ -9,10 +9,10 @@
 //! Per-run totals are kept in run order.
 
 pub mod cohort;
-mod market;
 mod draws;
 mod emit;
 mod fast;
+mod market;
 mod prepare;
 pub mod products;
 pub mod rng;

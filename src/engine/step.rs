@@ -1,10 +1,13 @@
 //! The model's step: one material through the horizon, in every lane.
 //!
-//! This is the model as docs/model.md states it, steps 1 to 11, in that
+//! This is the model as docs/model.md states it, steps 1 to 9, in that
 //! order: demand, secondary supply, refinery output, domestic supply,
-//! imports and losses, compensation by spare capacity, gap, stockpiles,
-//! shortfall, price, costs. A new policy rule that acts within a step goes
-//! here, in its numbered place; what it needs drawn goes in
+//! imports and losses, compensation by spare capacity, gap, the market
+//! (8.1 to 8.8: world price, market releases, purchases, the world price
+//! with the stock's trade, the region's access, gap releases, the region's
+//! price, quantities; the shares and prices in [`super::market`]), costs.
+//! A new policy rule that acts within a step goes here, in its numbered
+//! place; what it needs drawn goes in
 //! [`super::draws`], what it needs precomputed in [`super::prepare`], and
 //! its buffers in [`super::workspace`].
 //!
@@ -68,7 +71,13 @@ fn stock_basis(sp: &Stockpile, demand: Lanes, need: Lanes) -> Lanes {
 /// The world-scope availability a_w of import flow `row` in step `t`,
 /// whose availability from all events is `a`.
 #[inline(always)]
-fn world_availability(prep: &Prepared, avail_world: &[Lanes], row: usize, t: usize, a: Lanes) -> Lanes {
+fn world_availability(
+    prep: &Prepared,
+    avail_world: &[Lanes],
+    row: usize,
+    t: usize,
+    a: Lanes,
+) -> Lanes {
     match prep.world_avail[row] {
         WorldAvail::All => a,
         WorldAvail::One => Lanes::splat(1.0),
@@ -110,7 +119,7 @@ pub(super) fn first_disrupted(
 }
 
 /// Steps material `m_idx` through the horizon in every lane, into the
-/// series and totals (docs/model.md steps 1 to 11). Inlined into
+/// series and totals (docs/model.md steps 1 to 9). Inlined into
 /// [`step_materials`], so that it is compiled for each of its targets.
 #[inline(always)]
 pub(super) fn step_material(
@@ -370,29 +379,28 @@ pub(super) fn step_material(
         let at_cap0 = z0.le(market.z_cap) & Mask::splat(clears);
         let mut level = zero;
         let mut release = zero;
-        for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
-            let basis = match sp.target_basis {
-                TargetBasis::Consumption => demand,
-                TargetBasis::NetImports => need,
-            };
-            let target = stock_tonnes(sp.target, basis, dt);
-            if t == 0 {
-                rarely();
-                // A stock starts at initial_fill x its first target,
-                // bought at the base price when buy_initial is set.
-                *lvl = sp.initial_fill * target;
+        if t == 0 {
+            rarely();
+            // A stock starts at initial_fill x its first target, bought at
+            // the base price when buy_initial is set.
+            for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
+                *lvl = sp.initial_fill * stock_tonnes(sp.target, stock_basis(sp, demand, need), dt);
                 if sp.buy_initial {
                     stock_cost += *lvl * mat.price;
                 }
             }
-            let _ = i;
         }
         // 8.2 Market releases (price rule), in release order, each down to
         // its ceiling on what the ones before it left.
         let mut market_release = zero;
         let mut z = z0;
         let mut released_now = [zero; MAX_STOCKS_IN_STEP];
-        if clears && mat.stockpiles.iter().any(|sp| matches!(sp.release_rule, ReleaseRule::Price { .. })) {
+        if clears
+            && mat
+                .stockpiles
+                .iter()
+                .any(|sp| matches!(sp.release_rule, ReleaseRule::Price { .. }))
+        {
             rarely();
             for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
                 if !matches!(sp.release_rule, ReleaseRule::Price { .. }) {
@@ -403,13 +411,17 @@ pub(super) fn step_material(
                 if !above.any() {
                     continue;
                 }
-                let wanted = (th.z_ceiling - (1.0 - lost_share) * th.ceiling_eta) * demand
-                    * market.inv_rho
-                    - market_release;
-                let available = (*lvl - stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt)).max(zero);
+                let wanted =
+                    (th.z_ceiling - (1.0 - lost_share) * th.ceiling_eta) * demand * market.inv_rho
+                        - market_release;
+                let available =
+                    (*lvl - stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt)).max(zero);
                 let r = Lanes::select(
                     above,
-                    wanted.min(available).min(splat(sp.max_release_tpy * dt)).max(zero),
+                    wanted
+                        .min(available)
+                        .min(splat(sp.max_release_tpy * dt))
+                        .max(zero),
                     zero,
                 );
                 *lvl = *lvl - r;
@@ -425,7 +437,11 @@ pub(super) fn step_material(
         // refill_in_shortage) not while the region is short.
         let access0 = if clears {
             let a = demand - x_region;
-            Lanes::select(at_cap0, a.min(demand * (1.0 - lost_share) * market.cap_eta), a)
+            Lanes::select(
+                at_cap0,
+                a.min(demand * (1.0 - lost_share) * market.cap_eta),
+                a,
+            )
         } else {
             demand - gap
         };
@@ -459,7 +475,7 @@ pub(super) fn step_material(
                 .min(purchase_room)
                 .max(zero);
             let b = Lanes::select(buying, b, zero);
-            *lvl = *lvl + b;
+            *lvl += b;
             bought += b;
             purchase_room = purchase_room - b;
             stock_cost += b * mat.price * discount;
@@ -499,7 +515,11 @@ pub(super) fn step_material(
                 let floor = stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt);
                 let available = (*lvl - floor).max(zero);
                 let limit = splat(sp.max_release_tpy * dt)
-                    - if i < MAX_STOCKS_IN_STEP { released_now[i] } else { zero };
+                    - if i < MAX_STOCKS_IN_STEP {
+                        released_now[i]
+                    } else {
+                        zero
+                    };
                 let r = (remaining * sp.release_fraction)
                     .min(available)
                     .min(limit)
@@ -526,22 +546,33 @@ pub(super) fn step_material(
             let z_r = Lanes::select(short, got_share.max(market.z_cap), z);
             let region_capped = short & got_share.le(market.z_cap);
             // Not at the cap the users get exactly what they want.
-            let q = Lanes::select(short, Lanes::select(region_capped, demand * market.z_cap, got), wants);
+            let q = Lanes::select(
+                short,
+                Lanes::select(region_capped, demand * market.z_cap, got),
+                wants,
+            );
             let delivered = q.min(got);
             (z_r, delivered, demand - q, q - delivered)
         } else {
             let shortfall = remaining.max(zero);
             (one, demand - shortfall, zero, shortfall)
         };
-        let supply = if clears { (consumption - release).max(zero) } else { demand - gap };
-        let imports = if clears { (supply - domestic).max(zero) } else { need - gap };
+        let supply = if clears {
+            (consumption - release).max(zero)
+        } else {
+            demand - gap
+        };
+        let imports = if clears {
+            (supply - domestic).max(zero)
+        } else {
+            need - gap
+        };
         cells.z[t] = z;
         cells.z_r[t] = z_r;
         cells.demand[t] = demand;
         cells.domestic[t] = domestic;
         cells.shortfall[t] = shortfall;
         cells.release[t] = release;
-        let _ = at_cap;
 
         // Each value is recorded and summed as it stands, without going
         // through a list of all of them.

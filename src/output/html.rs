@@ -148,8 +148,16 @@ const TABLE_ROWS: [(&str, Metric, f64); 11] = [
         Metric::ShortfallFraction,
         100.0,
     ),
-    ("demand given up at the price (t)", Metric::DemandReductionT, 1.0),
-    ("peak price (multiple of base)", Metric::PeakPriceMultiple, 1.0),
+    (
+        "demand given up at the price (t)",
+        Metric::DemandReductionT,
+        1.0,
+    ),
+    (
+        "peak price (multiple of base)",
+        Metric::PeakPriceMultiple,
+        1.0,
+    ),
     ("welfare loss (EUR)", Metric::WelfareLossEur, 1.0),
     ("price cost (EUR)", Metric::PriceCostEur, 1.0),
     ("producer gain (EUR)", Metric::ProducerGainEur, 1.0),

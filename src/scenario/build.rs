@@ -130,7 +130,11 @@ impl At {
     }
 }
 
-pub(crate) fn uncertain(at: &At, raw: &RawUncertain, domain: Domain) -> Result<Uncertain, FieldError> {
+pub(crate) fn uncertain(
+    at: &At,
+    raw: &RawUncertain,
+    domain: Domain,
+) -> Result<Uncertain, FieldError> {
     Uncertain::build(raw, domain).map_err(|e| FieldError {
         path: match e.field {
             Some(f) => at.key(f).0,

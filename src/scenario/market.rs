@@ -110,7 +110,8 @@ pub(super) fn market(
                 .filter(|&k| sources[k].region == o.region)
                 .collect();
             if flows.is_empty() {
-                let regions: Vec<String> = sources.iter().map(|s| format!("{:?}", s.region)).collect();
+                let regions: Vec<String> =
+                    sources.iter().map(|s| format!("{:?}", s.region)).collect();
                 return at.key("region").err(format!(
                     "{:?} is not among the material's sources ({}); an origin of the market \
                      must be one of them, so that the same events hit it (a source may have \
@@ -161,7 +162,10 @@ fn negative_message(e: FieldError, at: &At) -> FieldError {
                     .map_or(String::new(), |i| format!(" {}", &e.message[i..]))
             )
         } else if too_elastic {
-            format!("must be >= -{MAX_ELASTICITY} {}", &e.message[e.message.find("(got").unwrap_or(0)..])
+            format!(
+                "must be >= -{MAX_ELASTICITY} {}",
+                &e.message[e.message.find("(got").unwrap_or(0)..]
+            )
         } else {
             e.message
         },
@@ -232,7 +236,12 @@ pub(super) fn check_stockpile(at: &At, s: &Stockpile, market: &Market) -> Result
 }
 
 /// The scope of disruption `d`, aimed at `target` and `stage`.
-pub(super) fn scope(at: &At, d: &RawDisruption, target: &Target, stage: Stage) -> Result<Scope, FieldError> {
+pub(super) fn scope(
+    at: &At,
+    d: &RawDisruption,
+    target: &Target,
+    stage: Stage,
+) -> Result<Scope, FieldError> {
     let scope = match d.scope.as_deref() {
         None => {
             return Ok(match target {

@@ -578,7 +578,11 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
         let compensation = lost.min(spare);
         // 7. Gap, split by scope in proportion to the two losses.
         let gap = (lost - compensation).max(0.0);
-        let x_w = if lost > 0.0 { gap * lost_world / lost } else { 0.0 };
+        let x_w = if lost > 0.0 {
+            gap * lost_world / lost
+        } else {
+            0.0
+        };
         let x_r = gap - x_w;
         let target = mat.stockpile.as_ref().map_or(0.0, |sp| match sp.target {
             StockTarget::Days(days) => days / 365.0 * d / dt,
@@ -590,7 +594,10 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                 add(Metric::StockpileCostEur, level * p0);
             }
         }
-        let max_release = mat.stockpile.as_ref().map_or(0.0, |sp| sp.max_release_tpy * dt);
+        let max_release = mat
+            .stockpile
+            .as_ref()
+            .map_or(0.0, |sp| sp.max_release_tpy * dt);
         // 8. The market.
         let (x, x_r_price, consumption, reduction, shortfall, release, supply);
         match mat.elasticity {
@@ -698,9 +705,11 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                         && 1.0 <= sp.refill_price_cap
                         && (sp.refill_in_shortage || gap == 0.0)
                     {
-                        let buy = (target - level)
-                            .min(sp.replenish_tpy * dt)
-                            .min(if d > 0.0 { sp.max_buy_share * d / rho } else { 0.0 });
+                        let buy = (target - level).min(sp.replenish_tpy * dt).min(if d > 0.0 {
+                            sp.max_buy_share * d / rho
+                        } else {
+                            0.0
+                        });
                         level += buy;
                         add(Metric::StockpileCostEur, buy * p0 * disc);
                     }
@@ -740,7 +749,15 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
 
         put(Variable::Demand, t, d);
         put(Variable::Supply, t, supply);
-        put(Variable::Imports, t, if mat.elasticity.is_some() { supply } else { need - gap });
+        put(
+            Variable::Imports,
+            t,
+            if mat.elasticity.is_some() {
+                supply
+            } else {
+                need - gap
+            },
+        );
         put(Variable::StockpileLevel, t, level);
         put(Variable::Release, t, release);
         put(Variable::Shortfall, t, shortfall);
