@@ -182,7 +182,8 @@ fn main() -> ExitCode {
             seed: scenario.seed(),
         };
         let outcome = simulate(&scenario, &plan, &|_| {});
-        let report = Report::new(&scenario, &plan, &outcome);
+        let report =
+            Report::new(&scenario, &plan, &outcome).expect("a per-run table in memory reads");
 
         let question =
             question(&text).unwrap_or_else(|| "(no QUESTION in the comment block)".into());

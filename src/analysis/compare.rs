@@ -126,29 +126,32 @@ pub struct Difference {
 
 /// Total cost of a run: the welfare loss, plus the stock's net cost
 /// (purchases and holding less its sales and end value) and the refinery's.
-fn total_cost(t: &RunTable, m: usize) -> Vec<f64> {
-    (0..t.runs())
-        .map(|i| {
-            t.get(i, m, Metric::WelfareLossEur) + t.get(i, m, Metric::StockpileCostEur)
-                - t.get(i, m, Metric::StockpileSalesEur)
-                - t.get(i, m, Metric::StockpileEndValueEur)
-                + t.get(i, m, Metric::RefineryCostEur)
-        })
-        .collect()
+fn total_cost(t: &RunTable, m: usize) -> std::io::Result<Vec<f64>> {
+    let welfare = t.column(m, Metric::WelfareLossEur)?;
+    let cost = t.column(m, Metric::StockpileCostEur)?;
+    let sales = t.column(m, Metric::StockpileSalesEur)?;
+    let end_value = t.column(m, Metric::StockpileEndValueEur)?;
+    let refinery = t.column(m, Metric::RefineryCostEur)?;
+    Ok((0..t.runs())
+        .map(|i| welfare[i] + cost[i] - sales[i] - end_value[i] + refinery[i])
+        .collect())
 }
 
 /// Compares a variant's runs with the base's, material by material
 /// (`materials[k]` = (id, index in base, index in variant)).
+///
+/// # Errors
+/// What reading a spilled table reported.
 pub fn compare(
     base: &RunTable,
     variant: &RunTable,
     materials: &[(String, usize, usize)],
     seed: u64,
-) -> Vec<Difference> {
+) -> std::io::Result<Vec<Difference>> {
     let mut out = Vec::new();
     for (id, mb, mv) in materials {
-        let sb = base.column(*mb, Metric::ShortfallT);
-        let sv = variant.column(*mv, Metric::ShortfallT);
+        let sb = base.column(*mb, Metric::ShortfallT)?;
+        let sv = variant.column(*mv, Metric::ShortfallT)?;
         let any =
             |xs: &[f64]| -> Vec<f64> { xs.iter().map(|&x| f64::from(u8::from(x > 0.0))).collect() };
         let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
@@ -182,13 +185,13 @@ pub fn compare(
             ("stockpile_sales_eur", Metric::StockpileSalesEur),
             ("refinery_cost_eur", Metric::RefineryCostEur),
         ] {
-            let (b, v) = (base.column(*mb, metric), variant.column(*mv, metric));
+            let (b, v) = (base.column(*mb, metric)?, variant.column(*mv, metric)?);
             push(measure, &b, &v, paired_mean(&b, &v), &mean);
         }
-        let (b, v) = (total_cost(base, *mb), total_cost(variant, *mv));
+        let (b, v) = (total_cost(base, *mb)?, total_cost(variant, *mv)?);
         push("total_cost_eur", &b, &v, paired_mean(&b, &v), &mean);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -36,6 +36,17 @@ pub enum AnalysisError {
     /// The request does not fit the scenario.
     #[error("{0}")]
     Request(String),
+    /// A per-run table could not be read back from its temporary file.
+    #[error("cannot read the per-run table back from its temporary file")]
+    Read(#[from] std::io::Error),
+}
+
+impl AnalysisError {
+    /// Whether the request or the scenario is at fault (exit code 2), not
+    /// the file system (exit code 1).
+    pub fn is_input(&self) -> bool {
+        !matches!(self, AnalysisError::Read(_))
+    }
 }
 
 /// What a stockpile policy achieves for one material, against the same
@@ -90,27 +101,34 @@ fn mean(xs: &[f64]) -> f64 {
 
 /// The policy rows of each material of `scenario`, against `baseline` (the
 /// runs of the same scenario without stockpiles, same plan).
-pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) -> Vec<PolicyRow> {
+///
+/// # Errors
+/// What reading a spilled table reported.
+pub fn policy_rows(
+    scenario: &Scenario,
+    runs: &RunTable,
+    baseline: &RunTable,
+) -> std::io::Result<Vec<PolicyRow>> {
     scenario
         .material_ids()
         .enumerate()
         .map(|(m, id)| {
-            let short = runs.column(m, Metric::ShortfallT);
+            let short = runs.column(m, Metric::ShortfallT)?;
             let summary = MetricSummary::of(&short);
-            let col = |k| mean(&runs.column(m, k));
-            let base_short = mean(&baseline.column(m, Metric::ShortfallT));
-            let base_loss = mean(&baseline.column(m, Metric::WelfareLossEur));
-            let stockpile_cost = col(Metric::StockpileCostEur);
-            let stockpile_end_value = col(Metric::StockpileEndValueEur);
-            let stockpile_sales = col(Metric::StockpileSalesEur);
-            let shortage_cost = col(Metric::ShortageCostEur);
-            let welfare = MetricSummary::of(&runs.column(m, Metric::WelfareLossEur));
-            let peak = MetricSummary::of(&runs.column(m, Metric::PeakPriceMultiple));
+            let col = |k| runs.column(m, k).map(|c| mean(&c));
+            let base_short = mean(&baseline.column(m, Metric::ShortfallT)?);
+            let base_loss = mean(&baseline.column(m, Metric::WelfareLossEur)?);
+            let stockpile_cost = col(Metric::StockpileCostEur)?;
+            let stockpile_end_value = col(Metric::StockpileEndValueEur)?;
+            let stockpile_sales = col(Metric::StockpileSalesEur)?;
+            let shortage_cost = col(Metric::ShortageCostEur)?;
+            let welfare = MetricSummary::of(&runs.column(m, Metric::WelfareLossEur)?);
+            let peak = MetricSummary::of(&runs.column(m, Metric::PeakPriceMultiple)?);
             let avoided_shortfall = base_short - summary.mean;
             let avoided_welfare_loss = base_loss - welfare.mean;
             let net = stockpile_cost - stockpile_sales - stockpile_end_value;
-            let fraction = MetricSummary::of(&runs.column(m, Metric::ShortfallFraction));
-            PolicyRow {
+            let fraction = MetricSummary::of(&runs.column(m, Metric::ShortfallFraction)?);
+            Ok(PolicyRow {
                 material: id.to_string(),
                 shortfall_mean: summary.mean,
                 shortfall_p95: summary.p95,
@@ -139,7 +157,7 @@ pub fn policy_rows(scenario: &Scenario, runs: &RunTable, baseline: &RunTable) ->
                 } else {
                     f64::NAN
                 },
-            }
+            })
         })
         .collect()
 }

@@ -206,7 +206,7 @@ pub fn optimize(
     let rows_at = |ks: &[i64]| -> Result<Vec<PolicyRow>, AnalysisError> {
         let days: Vec<Option<f64>> = ks.iter().map(|&k| Some(day(k))).collect();
         let (s, o) = evaluate(doc, file, &paths, &days, plan)?;
-        Ok(policy_rows(&s, &o.runs, &baseline.runs))
+        Ok(policy_rows(&s, &o.runs, &baseline.runs)?)
     };
     let ids: Vec<String> = base.material_ids().map(str::to_string).collect();
     let not_sized = |m: usize| -> Sizing {

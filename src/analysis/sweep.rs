@@ -70,7 +70,7 @@ pub fn sweep(
         let outcome = run(s, plan);
         out.push(SweepPoint {
             values,
-            rows: policy_rows(s, &outcome.runs, &baseline.runs),
+            rows: policy_rows(s, &outcome.runs, &baseline.runs)?,
         });
         progress(k + 1, scenarios.len());
     }

@@ -43,7 +43,13 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         let label = path.display().to_string();
         diffs.push((
             label,
-            analysis::compare::compare(&base_runs, &runs, &materials, plan.seed),
+            analysis::compare::compare(&base_runs, &runs, &materials, plan.seed).map_err(|e| {
+                output::WriteError::Io {
+                    path: out.clone(),
+                    action: "read back the per-run table from its temporary file",
+                    source: e,
+                }
+            })?,
         ));
     }
     let mut artifacts = vec![Artifact {

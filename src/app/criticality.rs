@@ -52,7 +52,12 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
             let plan = plan_of(&args.common, s);
             let pool = pool(args.common.threads)?;
             let outcome = pool.install(|| simulate(s, &plan, &|_| {}));
-            let report = Report::new(s, &plan, &outcome);
+            let report =
+                Report::new(s, &plan, &outcome).map_err(|source| output::WriteError::Io {
+                    path: out.clone(),
+                    action: "read back the per-run table from its temporary file",
+                    source,
+                })?;
             let d = pool
                 .install(|| criticality::dynamic(&ind, s, &plan, &report))
                 .map_err(|e| match e {

@@ -21,7 +21,7 @@ use crate::cli::{
 };
 use crate::engine::MemoryEstimate;
 use crate::engine::{simulate, simulate_with};
-use crate::output::{self, Artifact, MARKER};
+use crate::output::{self, Artifact};
 use crate::report::Report;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::storage::partial::{self, Partial, PartialError};
@@ -48,14 +48,26 @@ pub const MEMORY_BUDGET: u64 = 8 << 30;
 /// runs of ten materials take about 1.7 GB).
 pub const TABLE_FILE_LIMIT: u64 = 64 << 30;
 
-/// The exit code for an error: 2 when the input is wrong, 1 otherwise.
+/// The exit code for an error: 2 when the input is wrong (the scenario, a
+/// data file, an option, a destination crmsim may not write), 1 otherwise:
+/// the file system failing while crmsim reads or writes its own files (a
+/// full disk, a per-run table that cannot be read back), or an internal
+/// error. The first error of the chain that says which decides.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
+    for c in e.chain() {
+        if let Some(w) = c.downcast_ref::<output::WriteError>() {
+            return if w.is_input() { 2 } else { 1 };
+        }
+        if let Some(p) = c.downcast_ref::<PartialError>() {
+            return if p.is_input() { 2 } else { 1 };
+        }
+        if let Some(a) = c.downcast_ref::<analysis::AnalysisError>() {
+            return if a.is_input() { 2 } else { 1 };
+        }
+    }
     let input = e.chain().any(|c| {
         c.is::<ScenarioError>()
             || c.is::<InputError>()
-            || c.is::<output::WriteError>()
-            || c.is::<partial::PartialError>()
-            || c.is::<analysis::AnalysisError>()
             || c.is::<IndicatorError>()
             || c.is::<DynamicError>()
             || c.is::<crate::analysis::criticality::PublishedError>()
@@ -107,12 +119,10 @@ fn output_dir(args: &RunArgs, scenario: &Scenario) -> PathBuf {
     })
 }
 
-/// Refuses, before a long run, a destination that is not crmsim's to replace.
+/// Refuses, before a long run, a destination that is not crmsim's to
+/// replace or write (see [`output::check_destination`]).
 fn check_destination(out: &Path) -> Result<()> {
-    if out.exists() && !out.join(MARKER).is_file() {
-        return Err(output::WriteError::Foreign(out.to_path_buf()).into());
-    }
-    Ok(())
+    Ok(output::check_destination(out)?)
 }
 
 /// A size in MiB or GiB.

@@ -99,7 +99,14 @@ pub(super) fn write_results(
     out: &Path,
     charts: bool,
 ) -> Result<Report> {
-    let report = Report::new(scenario, plan, outcome);
+    // The summary and the charts read the per-run table; from a temporary
+    // file that can fail, and nothing is written then.
+    let read_back = |source| output::WriteError::Io {
+        path: out.to_path_buf(),
+        action: "read back the per-run table from its temporary file",
+        source,
+    };
+    let report = Report::new(scenario, plan, outcome).map_err(read_back)?;
     let mut artifacts = vec![
         Artifact {
             name: "summary.json".into(),
@@ -119,23 +126,16 @@ pub(super) fn write_results(
         },
     ];
     if charts {
-        let figures = output::charts::figures(scenario, &report, &outcome.runs)
-            .context("cannot draw the charts")?;
+        let figures =
+            output::charts::figures(scenario, &report, &outcome.runs).map_err(|e| match e {
+                output::charts::ChartError::Read(source) => read_back(source).into(),
+                e => anyhow::Error::from(e).context("cannot draw the charts"),
+            })?;
         artifacts.extend(figures.iter().flat_map(|f| f.artifacts()));
         artifacts.push(Artifact {
             name: "report.html".into(),
             bytes: output::html::report(scenario, &report, &figures),
         });
-    }
-    // The summary and the charts read the per-run table; from a temporary
-    // file that can fail, and nothing is written then.
-    if let Some(source) = outcome.runs.read_error() {
-        return Err(output::WriteError::Io {
-            path: out.to_path_buf(),
-            action: "read back the per-run table from its temporary file",
-            source,
-        }
-        .into());
     }
     let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
     let params_csv = |w: &mut dyn std::io::Write| output::csv::params_to(w, &outcome.runs);

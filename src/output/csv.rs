@@ -61,10 +61,13 @@ pub fn timeseries(report: &Report) -> Vec<u8> {
 /// Renders `runs.csv`: one row per run and material with every per-run total
 /// ([`Metric::ALL`] order). The numbers drawn for each run are in
 /// `params.csv` (see [`params`]); the two join on `run`.
-pub fn runs(report: &Report, table: &RunTable) -> Vec<u8> {
+///
+/// # Errors
+/// What reading a spilled table reported (writing to memory cannot fail).
+pub fn runs(report: &Report, table: &RunTable) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    runs_to(&mut out, report, table).expect("writing to memory cannot fail");
-    out
+    runs_to(&mut out, report, table)?;
+    Ok(out)
 }
 
 /// Writes `runs.csv` to `w` chunk by chunk (it has runs x materials rows, so
@@ -107,16 +110,19 @@ pub fn runs_to(w: &mut dyn io::Write, report: &Report, table: &RunTable) -> io::
 /// uncertain numbers drawn for that run (one column each, named by its field
 /// path, in [`RunTable::param_names`] order), for sensitivity analyses of
 /// one's own. A scenario that draws nothing gives the `run` column alone.
-pub fn params(table: &RunTable) -> Vec<u8> {
+///
+/// # Errors
+/// What reading a spilled table reported (writing to memory cannot fail).
+pub fn params(table: &RunTable) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    params_to(&mut out, table).expect("writing to memory cannot fail");
-    out
+    params_to(&mut out, table)?;
+    Ok(out)
 }
 
 /// Writes `params.csv` to `w` chunk by chunk.
 ///
 /// # Errors
-/// What `w` reports.
+/// What `w` reports, or what reading a spilled table reported.
 pub fn params_to(w: &mut dyn io::Write, table: &RunTable) -> io::Result<()> {
     let mut header = vec!["run"];
     header.extend(table.param_names().iter().map(String::as_str));
@@ -157,11 +163,14 @@ fn write_in_run_order(
     use rayon::prelude::*;
     /// Runs formatted per task.
     const PIECE: usize = 512;
-    let format = |chunk: Option<Chunk>, buffers: &mut Vec<Vec<u8>>| {
+    // A chunk that could not be read is formatted as nothing and its
+    // error returned, to be passed on before anything after it is written.
+    let format = |chunk: Option<io::Result<Chunk>>, buffers: &mut Vec<Vec<u8>>| -> io::Result<()> {
         let Some(chunk) = chunk else {
             buffers.clear();
-            return;
+            return Ok(());
         };
+        let chunk = chunk?;
         let runs = chunk.runs();
         buffers.resize(runs.div_ceil(PIECE), Vec::new());
         buffers.par_iter_mut().enumerate().for_each(|(k, buf)| {
@@ -170,24 +179,21 @@ fn write_in_run_order(
                 row(&chunk, i, buf);
             }
         });
+        Ok(())
     };
     let mut chunks = table.chunks();
     let mut ready: Vec<Vec<u8>> = Vec::new();
     let mut next: Vec<Vec<u8>> = Vec::new();
-    format(chunks.next(), &mut ready);
+    format(chunks.next(), &mut ready)?;
     while !ready.is_empty() {
-        if let Some(e) = table.read_error() {
-            return Err(e);
-        }
         // Formatting the next chunk on the pool while this thread writes.
+        let mut formatted = Ok(());
         rayon::in_place_scope(|s| {
-            s.spawn(|_| format(chunks.next(), &mut next));
+            s.spawn(|_| formatted = format(chunks.next(), &mut next));
             ready.iter().try_for_each(|buf| w.write_all(buf))
         })?;
+        formatted?;
         std::mem::swap(&mut ready, &mut next);
-    }
-    if let Some(e) = table.read_error() {
-        return Err(e);
     }
     w.flush()
 }
@@ -411,6 +417,7 @@ mod tests {
                     .build()
                     .unwrap();
                 let (r, p) = pool.install(|| (super::runs(&report, &table), params(&table)));
+                let (r, p) = (r.unwrap(), p.unwrap());
                 assert!(r == want_runs.as_bytes(), "runs.csv, {threads} threads");
                 assert!(p == want_params.as_bytes(), "params.csv, {threads} threads");
             }

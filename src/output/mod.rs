@@ -53,6 +53,11 @@ pub struct Stream<'a> {
 }
 
 /// Why results could not be written.
+///
+/// The first three are found by [`check_destination`] before anything is
+/// simulated, and are the user's to fix (exit code 2, see
+/// [`WriteError::is_input`]); [`WriteError::Io`] is the file system failing
+/// once the work is under way (exit code 1).
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// The destination exists and was not written by crmsim.
@@ -62,7 +67,30 @@ pub enum WriteError {
         .0.display()
     )]
     Foreign(PathBuf),
-    /// The file system refused.
+    /// Part of the destination's path exists and is not a folder.
+    #[error(
+        "{}: not a folder, so it cannot hold the output folder {}; choose another --out",
+        .path.display(),
+        .dir.display()
+    )]
+    NotAFolder {
+        /// The part of the path that is not a folder.
+        path: PathBuf,
+        /// The destination.
+        dir: PathBuf,
+    },
+    /// The folder the destination would go in does not let crmsim write.
+    #[error(
+        "{}: cannot write in this folder ({error}); choose another --out",
+        path.display()
+    )]
+    Unwritable {
+        /// The folder.
+        path: PathBuf,
+        /// What the file system said (part of the message, not a source).
+        error: io::Error,
+    },
+    /// The file system refused while writing.
     #[error("{}: cannot {action}", path.display())]
     Io {
         /// The path being written.
@@ -72,6 +100,48 @@ pub enum WriteError {
         /// The underlying error.
         source: io::Error,
     },
+}
+
+impl WriteError {
+    /// Whether the destination given is at fault (exit code 2), rather than
+    /// the file system failing while crmsim wrote (exit code 1).
+    pub fn is_input(&self) -> bool {
+        !matches!(self, WriteError::Io { .. })
+    }
+}
+
+/// Checks, before any work, that `dir` is a destination crmsim may write:
+/// not an existing folder of other files, not inside a file, and in a
+/// folder (the nearest one that exists) where crmsim may create files.
+/// Nothing is created.
+///
+/// # Errors
+/// [`WriteError::Foreign`], [`WriteError::NotAFolder`] or
+/// [`WriteError::Unwritable`].
+pub fn check_destination(dir: &Path) -> Result<(), WriteError> {
+    if dir.exists() && !dir.join(MARKER).is_file() {
+        return Err(WriteError::Foreign(dir.to_path_buf()));
+    }
+    // The nearest part of the path that exists (the current folder for a
+    // relative path none of which exists).
+    let existing = dir
+        .ancestors()
+        .skip(1)
+        .find(|a| !a.as_os_str().is_empty() && a.exists())
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(WriteError::NotAFolder {
+            path: existing.to_path_buf(),
+            dir: dir.to_path_buf(),
+        });
+    }
+    // A file without a name, gone when closed: whether a file can be
+    // created there, without leaving anything behind.
+    tempfile::tempfile_in(existing).map_err(|error| WriteError::Unwritable {
+        path: existing.to_path_buf(),
+        error,
+    })?;
+    Ok(())
 }
 
 fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'a {

@@ -113,7 +113,10 @@ pub struct Report {
 
 impl Report {
     /// Summarizes an outcome of `scenario` under `plan`.
-    pub fn new(scenario: &Scenario, plan: &RunPlan, outcome: &Outcome) -> Report {
+    ///
+    /// # Errors
+    /// What reading a spilled per-run table reported.
+    pub fn new(scenario: &Scenario, plan: &RunPlan, outcome: &Outcome) -> std::io::Result<Report> {
         use rayon::prelude::*;
         let steps = scenario.steps();
         let ids: Vec<&str> = scenario.material_ids().collect();
@@ -125,13 +128,13 @@ impl Report {
             .into_par_iter()
             .map(|k| {
                 let (m, metric) = (k / Metric::ALL.len(), Metric::ALL[k % Metric::ALL.len()]);
-                let column = outcome.runs.column(m, metric);
+                let column = outcome.runs.column(m, metric)?;
                 let share = (metric == Metric::ShortfallT).then(|| {
                     column.iter().filter(|&&x| x > 0.0).count() as f64 / column.len().max(1) as f64
                 });
-                (MetricSummary::of_vec(column), share)
+                Ok((MetricSummary::of_vec(column), share))
             })
-            .collect::<Vec<_>>()
+            .collect::<std::io::Result<Vec<_>>>()?
             .into_iter();
         let materials = ids
             .iter()
@@ -160,7 +163,7 @@ impl Report {
                 p: STEP_QUANTILES.map(|q| outcome.steps.quantile(c, q)),
             })
             .collect();
-        Report {
+        Ok(Report {
             name: scenario.name().to_string(),
             runs: plan.runs,
             seed: plan.seed,
@@ -168,7 +171,7 @@ impl Report {
             times: (0..steps).map(|t| scenario.time_of_step(t)).collect(),
             materials,
             series,
-        }
+        })
     }
 
     /// The statistics of `var` for material `m` at step `t`.

@@ -78,37 +78,46 @@ pub struct ParamCorrelation {
 /// are broken by name, so the order is reproducible. Parameters for which the
 /// coefficient is undefined (see [`spearman`]) are left out, so the result is
 /// empty when the total never varies (e.g. no run has a shortfall).
-pub fn rank_correlations(table: &RunTable, m: usize, metric: Metric) -> Vec<ParamCorrelation> {
-    let ry = ranks(&table.column(m, metric));
-    sorted(
-        table
-            .param_names()
-            .iter()
-            .enumerate()
-            .map(|(p, name)| (name, rho(&ranks(&table.param_column(p)), &ry)))
-            .collect(),
-    )
+///
+/// # Errors
+/// What reading a spilled table reported.
+pub fn rank_correlations(
+    table: &RunTable,
+    m: usize,
+    metric: Metric,
+) -> std::io::Result<Vec<ParamCorrelation>> {
+    let ry = ranks(&table.column(m, metric)?);
+    let rhos = (0..table.param_names().len())
+        .map(|p| Ok(rho(&ranks(&table.param_column(p)?), &ry)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    Ok(sorted(table.param_names().iter().zip(rhos).collect()))
 }
 
 /// [`rank_correlations`] for every material at once, in material order:
 /// each parameter and each material's `metric` is ranked once, not once per
 /// pair (the same numbers, a fraction of the sorting). Parameters are ranked
 /// in parallel on the caller's rayon pool.
-pub fn rank_correlations_all(table: &RunTable, metric: Metric) -> Vec<Vec<ParamCorrelation>> {
+///
+/// # Errors
+/// What reading a spilled table reported.
+pub fn rank_correlations_all(
+    table: &RunTable,
+    metric: Metric,
+) -> std::io::Result<Vec<Vec<ParamCorrelation>>> {
     use rayon::prelude::*;
     let ry: Vec<Vec<f64>> = (0..table.materials())
         .into_par_iter()
-        .map(|m| ranks(&table.column(m, metric)))
-        .collect();
+        .map(|m| Ok(ranks(&table.column(m, metric)?)))
+        .collect::<std::io::Result<_>>()?;
     // rhos[p][m]: parameter p against material m.
     let rhos: Vec<Vec<Option<f64>>> = (0..table.param_names().len())
         .into_par_iter()
         .map(|p| {
-            let rx = ranks(&table.param_column(p));
-            ry.iter().map(|r| rho(&rx, r)).collect()
+            let rx = ranks(&table.param_column(p)?);
+            Ok(ry.iter().map(|r| rho(&rx, r)).collect())
         })
-        .collect();
-    (0..table.materials())
+        .collect::<std::io::Result<_>>()?;
+    Ok((0..table.materials())
         .map(|m| {
             sorted(
                 table
@@ -119,7 +128,7 @@ pub fn rank_correlations_all(table: &RunTable, metric: Metric) -> Vec<Vec<ParamC
                     .collect(),
             )
         })
-        .collect()
+        .collect())
 }
 
 /// The defined correlations, strongest first (ties by name).
@@ -200,10 +209,13 @@ mod tests {
             seed: 5,
         };
         let table = simulate(&s, &plan, &|_| {}).runs;
-        let all = rank_correlations_all(&table, Metric::ShortfallT);
+        let all = rank_correlations_all(&table, Metric::ShortfallT).unwrap();
         assert_eq!(all.len(), table.materials());
         for (m, got) in all.iter().enumerate() {
-            assert_eq!(got, &rank_correlations(&table, m, Metric::ShortfallT));
+            assert_eq!(
+                got,
+                &rank_correlations(&table, m, Metric::ShortfallT).unwrap()
+            );
         }
     }
 }

@@ -45,6 +45,19 @@ pub enum PartialError {
     /// The partials do not belong to one study.
     #[error("{0}")]
     Mismatch(String),
+    /// The file system failed while merging (the per-run table could not be
+    /// written to, or read back from, its temporary file): not the
+    /// partials' fault.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl PartialError {
+    /// Whether the partials given are at fault (exit code 2), not the file
+    /// system (exit code 1).
+    pub fn is_input(&self) -> bool {
+        !matches!(self, PartialError::Io(_))
+    }
 }
 
 impl Partial {
@@ -75,12 +88,41 @@ impl Partial {
     /// # Errors
     /// What writing (or reading the table) reported.
     pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::new(w);
-        postcard::to_io(self, &mut w).map_err(|e| match self.outcome.runs.read_error() {
-            Some(read) => read,
-            None => std::io::Error::other(e),
-        })?;
-        std::io::Write::flush(&mut w)
+        /// Keeps the first error of the writer: postcard reports any as
+        /// "buffer full".
+        struct Kept<'a> {
+            w: std::io::BufWriter<&'a mut dyn std::io::Write>,
+            error: Option<std::io::Error>,
+        }
+        impl std::io::Write for Kept<'_> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.w.write(buf).inspect_err(|e| {
+                    if e.kind() != std::io::ErrorKind::Interrupted {
+                        self.error
+                            .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+                    }
+                })
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                self.w.flush()
+            }
+        }
+        let mut kept = Kept {
+            w: std::io::BufWriter::new(w),
+            error: None,
+        };
+        if let Err(e) = postcard::to_io(self, &mut kept) {
+            return Err(match (kept.error.take(), e) {
+                (Some(write), _) => write,
+                // The only error of the values themselves: a chunk of the
+                // per-run table that could not be read back.
+                (None, postcard::Error::SerdeSerCustom) => std::io::Error::other(
+                    "cannot read the per-run table back from its temporary file",
+                ),
+                (None, e) => std::io::Error::other(e),
+            });
+        }
+        std::io::Write::flush(&mut kept)
     }
 
     /// Reads a partial file's bytes; `name` is used in messages.
@@ -228,7 +270,7 @@ impl Merger {
         self.steps.merge(&p.outcome.steps);
         self.table
             .put_table(from as usize, &p.outcome.runs)
-            .map_err(|e| PartialError::Mismatch(format!("{name}: cannot read its runs: {e}")))?;
+            .map_err(|e| PartialError::Io(format!("{name}: cannot read its runs: {e}")))?;
         self.covered.push((from, runs, name));
         Ok(())
     }
@@ -262,7 +304,7 @@ impl Merger {
         let runs = self
             .table
             .finish()
-            .map_err(|e| PartialError::Mismatch(format!("cannot keep the per-run table: {e}")))?;
+            .map_err(|e| PartialError::Io(format!("cannot keep the per-run table: {e}")))?;
         let plan = RunPlan {
             first_run: 0,
             runs: self.total_runs,

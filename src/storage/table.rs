@@ -8,9 +8,9 @@
 //! each column's values are contiguous, so a column is read with one read per
 //! chunk and a chunk of rows with one read.
 //!
-//! Reading a spilled table can fail (a disk error); readers return values
-//! and remember the first error, which [`RunTable::read_error`] reports.
-//! Whoever writes results from a table checks it before writing anything.
+//! Reading a spilled table can fail (a disk error): every reader returns an
+//! [`io::Result`], and its callers pass the error on, so that no result is
+//! written from values that could not be read.
 
 use crate::vocab::{Metric, N_METRICS};
 use serde::ser::{SerializeSeq, SerializeStruct};
@@ -106,7 +106,6 @@ enum Store {
 pub struct RunTable {
     layout: Layout,
     store: Store,
-    read_error: Mutex<Option<io::Error>>,
 }
 
 /// One chunk of consecutive runs, read whole: rows are cheap to get.
@@ -211,40 +210,23 @@ impl RunTable {
         matches!(self.store, Store::File(_))
     }
 
-    /// The first error met reading a spilled table, if any: values read
-    /// after it are not to be trusted.
-    pub fn read_error(&self) -> Option<io::Error> {
-        let guard = self.read_error.lock().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .map(|e| io::Error::new(e.kind(), e.to_string()))
-    }
-
-    /// Reads `out.len()` values from position `at` (in values); on an error,
-    /// remembers it and leaves NaN.
-    fn read(&self, at: usize, out: &mut [f64], bytes: &mut Vec<u8>) {
+    /// Reads `out.len()` values from position `at` (in values).
+    fn read(&self, at: usize, out: &mut [f64], bytes: &mut Vec<u8>) -> io::Result<()> {
         match &self.store {
             Store::Memory(v) => out.copy_from_slice(&v[at..at + out.len()]),
             Store::File(file) => {
                 bytes.resize(out.len() * 8, 0);
-                match read_exact_at(file, bytes, at as u64 * 8) {
-                    Ok(()) => {
-                        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-                            *o = f64::from_le_bytes(b.try_into().expect("8 bytes"));
-                        }
-                    }
-                    Err(e) => {
-                        out.fill(f64::NAN);
-                        let mut first = self.read_error.lock().unwrap_or_else(|e| e.into_inner());
-                        first.get_or_insert(e);
-                    }
+                read_exact_at(file, bytes, at as u64 * 8)?;
+                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                    *o = f64::from_le_bytes(b.try_into().expect("8 bytes"));
                 }
             }
         }
+        Ok(())
     }
 
     /// Column `c` over all runs, in run order.
-    fn read_column(&self, c: usize) -> Vec<f64> {
+    fn read_column(&self, c: usize) -> io::Result<Vec<f64>> {
         let l = &self.layout;
         let mut out = vec![0.0; l.runs];
         let mut bytes = Vec::new();
@@ -255,37 +237,49 @@ impl RunTable {
                 l.chunk_start(k) + c * n,
                 &mut out[start..start + n],
                 &mut bytes,
-            );
+            )?;
         }
-        out
+        Ok(out)
     }
 
     /// One column: `metric` of material `m` over all runs, in run order.
-    pub fn column(&self, m: usize, metric: Metric) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// What reading a spilled table reported.
+    pub fn column(&self, m: usize, metric: Metric) -> io::Result<Vec<f64>> {
         self.read_column(m * N_METRICS + metric as usize)
     }
 
     /// One parameter's drawn values over all runs, in run order.
-    pub fn param_column(&self, p: usize) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// What reading a spilled table reported.
+    pub fn param_column(&self, p: usize) -> io::Result<Vec<f64>> {
         self.read_column(self.layout.materials * N_METRICS + p)
     }
 
     /// The total `metric` of material `m` in the `i`-th run held (one read
     /// when spilled: for many values, use [`Self::chunks`]).
-    pub fn get(&self, i: usize, m: usize, metric: Metric) -> f64 {
+    ///
+    /// # Errors
+    /// What reading a spilled table reported.
+    pub fn get(&self, i: usize, m: usize, metric: Metric) -> io::Result<f64> {
         self.value(i, m * N_METRICS + metric as usize)
     }
 
     /// The drawn values of the `i`-th run held, in [`Self::param_names`]
     /// order.
-    pub fn params(&self, i: usize) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// What reading a spilled table reported.
+    pub fn params(&self, i: usize) -> io::Result<Vec<f64>> {
         let base = self.layout.materials * N_METRICS;
         (0..self.layout.param_names.len())
             .map(|p| self.value(i, base + p))
             .collect()
     }
 
-    fn value(&self, i: usize, c: usize) -> f64 {
+    fn value(&self, i: usize, c: usize) -> io::Result<f64> {
         let l = &self.layout;
         let (k, r) = (i / CHUNK_RUNS, i % CHUNK_RUNS);
         let mut v = [0.0];
@@ -293,13 +287,14 @@ impl RunTable {
             l.chunk_start(k) + c * l.chunk_runs(k) + r,
             &mut v,
             &mut Vec::new(),
-        );
-        v[0]
+        )?;
+        Ok(v[0])
     }
 
     /// The table's chunks in run order, each read whole (a table in
-    /// memory lends them, without a copy).
-    pub fn chunks(&self) -> impl Iterator<Item = Chunk<'_>> + Send + '_ {
+    /// memory lends them, without a copy); a chunk of a spilled table that
+    /// cannot be read is an error, and the caller is to stop there.
+    pub fn chunks(&self) -> impl Iterator<Item = io::Result<Chunk<'_>>> + Send + '_ {
         let l = &self.layout;
         let mut bytes = Vec::new();
         (0..l.chunks()).map(move |k| {
@@ -309,34 +304,41 @@ impl RunTable {
                 Store::Memory(v) => Cow::Borrowed(&v[start..start + len]),
                 Store::File(_) => {
                     let mut values = vec![0.0; len];
-                    self.read(start, &mut values, &mut bytes);
+                    self.read(start, &mut values, &mut bytes)?;
                     Cow::Owned(values)
                 }
             };
-            Chunk {
+            Ok(Chunk {
                 layout: l,
                 first: k * CHUNK_RUNS,
                 runs,
                 values,
-            }
+            })
         })
     }
 
-    fn all_values(&self) -> Vec<f64> {
+    /// Every value, in storage order.
+    ///
+    /// # Errors
+    /// What reading a spilled table reported.
+    fn all_values(&self) -> io::Result<Vec<f64>> {
         let mut out = vec![0.0; self.layout.runs * self.layout.columns()];
-        self.read(0, &mut out, &mut Vec::new());
-        out
+        self.read(0, &mut out, &mut Vec::new())?;
+        Ok(out)
     }
 }
 
 impl PartialEq for RunTable {
+    /// Equal layouts and bit-for-bit equal values; a table that cannot be
+    /// read is equal to none.
     fn eq(&self, other: &RunTable) -> bool {
-        self.layout == other.layout
-            && self
-                .all_values()
-                .iter()
-                .zip(other.all_values())
-                .all(|(a, b)| a.to_bits() == b.to_bits())
+        if self.layout != other.layout {
+            return false;
+        }
+        match (self.all_values(), other.all_values()) {
+            (Ok(a), Ok(b)) => a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()),
+            _ => false,
+        }
     }
 }
 
@@ -349,12 +351,10 @@ impl Serialize for RunTable {
                 let l = &self.0.layout;
                 let mut seq = s.serialize_seq(Some(l.runs * l.columns()))?;
                 for chunk in self.0.chunks() {
+                    let chunk = chunk.map_err(serde::ser::Error::custom)?;
                     for v in chunk.values.iter() {
                         seq.serialize_element(v)?;
                     }
-                }
-                if let Some(e) = self.0.read_error() {
-                    return Err(serde::ser::Error::custom(e));
                 }
                 seq.end()
             }
@@ -383,7 +383,6 @@ impl<'de> Deserialize<'de> for RunTable {
         Ok(RunTable {
             layout: raw.layout,
             store: Store::Memory(raw.values),
-            read_error: Mutex::new(None),
         })
     }
 }
@@ -493,16 +492,14 @@ impl TableBuilder {
         debug_assert_eq!(cols, table.layout.columns());
         let mut rows = Vec::new();
         for chunk in table.chunks() {
+            let chunk = chunk?;
             rows.clear();
             for i in 0..chunk.runs {
                 rows.extend((0..cols).map(|c| chunk.values[c * chunk.runs + i]));
             }
             self.put_rows(at + chunk.first, &rows);
         }
-        match table.read_error() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// [`Self::put_rows`] for rows within one chunk.
@@ -583,7 +580,6 @@ impl TableBuilder {
         Ok(RunTable {
             layout: self.layout,
             store,
-            read_error: Mutex::new(None),
         })
     }
 }
@@ -623,24 +619,25 @@ mod tests {
         let cols = 2 * N_METRICS + 2;
         assert_eq!(t.runs(), runs);
         assert_eq!(t.first_run(), 128);
-        let col = t.column(1, Metric::ShortfallT);
+        let col = t.column(1, Metric::ShortfallT).unwrap();
         let c = N_METRICS + Metric::ShortfallT as usize;
         assert!(col
             .iter()
             .enumerate()
             .all(|(i, &v)| v == (i * 1000 + c) as f64));
-        let p = t.param_column(1);
+        let p = t.param_column(1).unwrap();
         assert!(p
             .iter()
             .enumerate()
             .all(|(i, &v)| v == (i * 1000 + cols - 1) as f64));
-        assert_eq!(t.get(5000, 0, Metric::DemandT), 5_000_000.0);
+        assert_eq!(t.get(5000, 0, Metric::DemandT).unwrap(), 5_000_000.0);
         assert_eq!(
-            t.params(7),
+            t.params(7).unwrap(),
             vec![(7000 + cols - 2) as f64, (7000 + cols - 1) as f64]
         );
         let mut seen = 0;
         for chunk in t.chunks() {
+            let chunk = chunk.unwrap();
             assert_eq!(chunk.first(), seen);
             for i in 0..chunk.runs() {
                 let run = chunk.first() + i;
@@ -650,7 +647,6 @@ mod tests {
             seen += chunk.runs();
         }
         assert_eq!(seen, runs);
-        assert!(t.read_error().is_none());
     }
 
     #[test]
@@ -673,13 +669,12 @@ mod tests {
         let file = build(Some(Spill::new_in(&std::env::temp_dir()).unwrap().above(0)));
         assert!(file.is_spilled() && !mem.is_spilled());
         assert_eq!(
-            file.column(1, Metric::ReleaseT),
-            mem.column(1, Metric::ReleaseT)
+            file.column(1, Metric::ReleaseT).unwrap(),
+            mem.column(1, Metric::ReleaseT).unwrap()
         );
-        assert_eq!(file.param_column(3), mem.param_column(3));
-        assert_eq!(file.get(9_999, 0, Metric::DemandT), 999_900.5);
+        assert_eq!(file.param_column(3).unwrap(), mem.param_column(3).unwrap());
+        assert_eq!(file.get(9_999, 0, Metric::DemandT).unwrap(), 999_900.5);
         assert!(file == mem);
-        assert!(file.read_error().is_none());
     }
 
     #[test]
@@ -699,7 +694,7 @@ mod tests {
         }
         let joined = whole.finish().unwrap();
         assert!(joined.is_spilled());
-        let col = joined.param_column(1);
+        let col = joined.param_column(1).unwrap();
         let expect = |i: usize| {
             let local = if i < 4100 {
                 i
@@ -711,5 +706,29 @@ mod tests {
             (local * 1000 + 2 * N_METRICS + 1) as f64
         };
         assert!(col.iter().enumerate().all(|(i, &v)| v == expect(i)));
+    }
+
+    #[test]
+    fn a_table_whose_file_cannot_be_read_gives_errors_not_values() {
+        // A file opened for writing only: every read of it fails.
+        let dir = tempfile::tempdir().unwrap();
+        let file = File::create(dir.path().join("table")).unwrap();
+        let t = RunTable {
+            layout: Layout {
+                first_run: 0,
+                runs: 100,
+                materials: 1,
+                param_names: vec!["a".into()],
+            },
+            store: Store::File(file),
+        };
+        assert!(t.column(0, Metric::ShortfallT).is_err());
+        assert!(t.param_column(0).is_err());
+        assert!(t.get(3, 0, Metric::DemandT).is_err());
+        assert!(t.params(3).is_err());
+        assert!(t.chunks().next().unwrap().is_err());
+        let whole = TableBuilder::with_shape(0, 100, 1, vec!["a".into()], None);
+        assert!(whole.put_table(0, &t).is_err());
+        assert!(postcard::to_stdvec(&t).is_err());
     }
 }

@@ -39,10 +39,12 @@ fn paired_interval_contains_the_closed_form_and_is_narrower() {
     };
     let a = simulate(&base, &plan, &|_| {})
         .runs
-        .column(0, Metric::ShortfallT);
+        .column(0, Metric::ShortfallT)
+        .unwrap();
     let b = simulate(&variant, &plan, &|_| {})
         .runs
-        .column(0, Metric::ShortfallT);
+        .column(0, Metric::ShortfallT)
+        .unwrap();
     let dt = 1.0 / 12.0;
     let closed: f64 = (0..120)
         .map(|t: usize| 1.0 - (-0.5 * dt * (6usize.min(t + 1)) as f64).exp())
@@ -65,7 +67,7 @@ fn paired_interval_contains_the_closed_form_and_is_narrower() {
     // compare() reports the same numbers for the mean.
     let base_runs = simulate(&base, &plan, &|_| {}).runs;
     let variant_runs = simulate(&variant, &plan, &|_| {}).runs;
-    let d = compare(&base_runs, &variant_runs, &[("x".into(), 0, 0)], 21);
+    let d = compare(&base_runs, &variant_runs, &[("x".into(), 0, 0)], 21).unwrap();
     assert_eq!(d[0].measure, "shortfall_t_mean");
     assert_eq!(d[0].diff, paired);
 }
@@ -105,7 +107,7 @@ fn optimize_agrees_with_brute_force() {
             edit::set(&mut doc, "stockpile.x.target_days", f64::from(d)).unwrap();
             let s = scenario(&toml::to_string(&doc).unwrap());
             let runs = simulate(&s, &plan, &|_| {}).runs;
-            target.met(&policy_rows(&s, &runs, &baseline)[0])
+            target.met(&policy_rows(&s, &runs, &baseline).unwrap()[0])
         })
         .map(f64::from);
     assert!(brute.is_some(), "the case has an answer within the grid");
@@ -130,7 +132,7 @@ fn optimize_agrees_with_brute_force() {
         let mut doc = doc.clone();
         edit::set(&mut doc, "stockpile.x.target_days", d).unwrap();
         let s = scenario(&toml::to_string(&doc).unwrap());
-        let r = &policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline)[0];
+        let r = &policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline).unwrap()[0];
         r.avoided_welfare_loss - r.net_stockpile_cost
     };
     let brute = [0.0, 30.0, 60.0, 90.0, 120.0]
@@ -186,7 +188,7 @@ fn budget_allocation_stays_within_budget() {
             let mut doc = doc.clone();
             edit::set(&mut doc, "stockpile.x.target_days", d).unwrap();
             let s = scenario(&toml::to_string(&doc).unwrap());
-            policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline)[0].clone()
+            policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline).unwrap()[0].clone()
         })
         .collect();
     let walk = |budget: f64| {

@@ -82,7 +82,7 @@ fn run() -> (Scenario, Report, Outcome) {
     let s = scenario_in(SCENARIO, "chart-test.toml");
     let plan = RunPlan::from_scenario(&s);
     let out = simulate_all(&s);
-    let report = Report::new(&s, &plan, &out);
+    let report = Report::new(&s, &plan, &out).unwrap();
     (s, report, out)
 }
 
@@ -176,7 +176,7 @@ fn every_material_gets_its_charts() {
     // The p95 the shortfall chart states is that of the runs' totals: the
     // order statistics interpolated at 0.95 (n - 1), worked out here.
     for (m, id) in ["x", "y"].iter().enumerate() {
-        let mut totals = out.runs.column(m, Metric::ShortfallT);
+        let mut totals = out.runs.column(m, Metric::ShortfallT).unwrap();
         totals.sort_by(f64::total_cmp);
         let at = 0.95 * (totals.len() - 1) as f64;
         let (i, frac) = (at.floor() as usize, at - at.floor());
@@ -206,7 +206,7 @@ fn every_material_gets_its_charts() {
 #[test]
 fn the_dominant_input_comes_first() {
     let (s, report, out) = run();
-    let ranking = rank_correlations(&out.runs, 0, Metric::ShortfallT);
+    let ranking = rank_correlations(&out.runs, 0, Metric::ShortfallT).unwrap();
     assert_eq!(ranking[0].name, "disruption[dominant cut].rate_per_year");
     assert!(ranking[0].rho > 0.7, "{ranking:?}");
 

@@ -407,7 +407,7 @@ fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
         assert_eq!(&row[0], i.to_string(), "row {k}");
         assert_eq!(&row[1], materials[m], "row {k}");
         for (j, &metric) in Metric::ALL.iter().enumerate() {
-            let want = table.get(i, m, metric);
+            let want = table.get(i, m, metric).unwrap();
             assert_eq!(number(&row[2 + j]).to_bits(), want.to_bits(), "row {k}");
         }
     }
@@ -421,7 +421,7 @@ fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.len(), 1 + names.len(), "run {i}");
         assert_eq!(&row[0], i.to_string());
-        for (p, &want) in table.params(i).iter().enumerate() {
+        for (p, &want) in table.params(i).unwrap().iter().enumerate() {
             assert_eq!(number(&row[1 + p]).to_bits(), want.to_bits(), "run {i}");
         }
     }
@@ -832,7 +832,7 @@ fn a_killed_run_leaves_previous_results_whole() {
 }
 
 #[test]
-fn an_output_folder_that_cannot_be_made_is_reported_with_what_failed() {
+fn an_output_folder_inside_a_file_is_refused_before_running() {
     let tmp = temp_dir();
     let file = write_small(tmp.path());
     let blocker = tmp.path().join("a-file");
@@ -841,14 +841,115 @@ fn an_output_folder_that_cannot_be_made_is_reported_with_what_failed() {
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--runs", "64", "--out"])
-        .arg(blocker.join("out"))
+        .arg(blocker.join("deeper").join("out"))
         .output()
         .unwrap();
     let err = stderr(&o);
+    // Wrong input: the destination is not a place results can go.
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("a-file: cannot create the folder: "), "{err}");
+    assert!(
+        err.contains("a-file: not a folder, so it cannot hold the output folder "),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
     assert_eq!(fs::read_to_string(&blocker).unwrap(), "not a folder");
+}
+
+#[test]
+fn a_folder_without_write_permission_is_refused_before_running() {
+    let tmp = temp_dir();
+    let file = write_small(tmp.path());
+    let locked = tmp.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    set_mode(&locked, 0o555);
+    // A privileged user (root, as in CI) writes anyway: nothing to test.
+    if fs::write(locked.join("probe"), "").is_ok() {
+        set_mode(&locked, 0o755);
+        eprintln!("skipped: this user may write in a read-only folder");
+        return;
+    }
+    let o = crmsim_process()
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--runs", "64", "--out"])
+        .arg(locked.join("out"))
+        .output()
+        .unwrap();
+    set_mode(&locked, 0o755);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("locked: cannot write in this folder"), "{err}");
+    assert!(listing(&locked).is_empty());
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A write that fails once the destination has been checked (here a file
+/// larger than the process may write, as on a full disk) is the file
+/// system's failure, not the user's: exit code 1, the file and the step
+/// named, and nothing left behind.
+#[test]
+fn a_write_that_fails_after_the_checks_exits_1() {
+    let tmp = temp_dir();
+    let file = write_small(tmp.path());
+    let out = tmp.path().join("results");
+    // A limit of 4 blocks (2 or 4 KiB, by shell) on the size of any file
+    // written, with SIGXFSZ ignored so that the write fails with EFBIG
+    // ("File too large") instead of killing the process.
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 4 && exec "$0" "$@""#)
+        .arg(crmsim_process().get_program())
+        .arg("run")
+        .arg(&file)
+        .args(["--quiet", "--runs", "64", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write the file: "), "{err}");
+    assert!(err.contains("File too large"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists());
+    assert_eq!(listing(tmp.path()), ["small.toml"]);
+}
+
+/// The rule of docs/errors.md ("Exit codes"), error type by error type:
+/// the user's input 2, the file system failing while crmsim works 1.
+#[test]
+fn input_errors_exit_2_and_file_system_failures_exit_1() {
+    use crmsim::analysis::AnalysisError;
+    use crmsim::app::exit_code;
+    use crmsim::output::WriteError;
+    use crmsim::storage::partial::PartialError;
+    let io = || std::io::Error::from(std::io::ErrorKind::StorageFull);
+    let code = |e: anyhow::Error| exit_code(&e.context("while running"));
+    assert_eq!(code(WriteError::Foreign("x".into()).into()), 2);
+    let not_a_folder = WriteError::NotAFolder {
+        path: "x".into(),
+        dir: "x/y".into(),
+    };
+    assert_eq!(code(not_a_folder.into()), 2);
+    let unwritable = WriteError::Unwritable {
+        path: "x".into(),
+        error: io(),
+    };
+    assert_eq!(code(unwritable.into()), 2);
+    let failed = WriteError::Io {
+        path: "x".into(),
+        action: "write the file",
+        source: io(),
+    };
+    assert_eq!(code(failed.into()), 1);
+    assert_eq!(code(PartialError::Mismatch("x".into()).into()), 2);
+    assert_eq!(code(PartialError::Io("x".into()).into()), 1);
+    assert_eq!(code(AnalysisError::Request("x".into()).into()), 2);
+    assert_eq!(code(AnalysisError::Read(io()).into()), 1);
+    assert_eq!(code(anyhow::anyhow!("an internal error")), 1);
 }
 
 /// docs/errors.md quotes, for every file of tests/bad/, the message crmsim

@@ -410,7 +410,7 @@ fn dyn_scenario(step: &str, years: u32, runs: u64, demand: f64, extra: &str) -> 
 fn run_dynamic(ind: &Indicators, s: &Scenario) -> Dynamic {
     let plan = RunPlan::from_scenario(s);
     let outcome = simulate(s, &plan, &|_| {});
-    let report = Report::new(s, &plan, &outcome);
+    let report = Report::new(s, &plan, &outcome).unwrap();
     dynamic(ind, s, &plan, &report).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -534,7 +534,7 @@ fn a_material_with_two_sourced_stages_needs_its_scenario_stage() {
     let ind = indicators(&HAND.replacen("scenario_stage = \"processing\"\n", "", 1));
     let s = dyn_scenario("month", 1, 1, 100.0, "");
     let plan = RunPlan::from_scenario(&s);
-    let report = Report::new(&s, &plan, &simulate(&s, &plan, &|_| {}));
+    let report = Report::new(&s, &plan, &simulate(&s, &plan, &|_| {})).unwrap();
     let e = dynamic(&ind, &s, &plan, &report).unwrap_err();
     assert!(
         matches!(e, DynamicError::StageUnclear { material: 0, .. }),

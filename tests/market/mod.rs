@@ -508,11 +508,11 @@ fn a_stock_lowers_the_welfare_loss_in_a_paired_comparison() {
     six(per_t, -309.109770);
     let mut sum_d = 0.0;
     for i in 0..200 {
-        let d = base.params(i)[k] / 12.0;
+        let d = base.params(i).unwrap()[k] / 12.0;
         sum_d += d;
         let (b, v) = (
-            base.get(i, 0, Metric::WelfareLossEur),
-            with.get(i, 0, Metric::WelfareLossEur),
+            base.get(i, 0, Metric::WelfareLossEur).unwrap(),
+            with.get(i, 0, Metric::WelfareLossEur).unwrap(),
         );
         close_eur(
             b,
@@ -521,7 +521,7 @@ fn a_stock_lowers_the_welfare_loss_in_a_paired_comparison() {
         );
         close_eur(v - b, per_t * d, &format!("run {i}: the stock's effect"));
     }
-    let diffs = compare(&base, &with, &[("x".into(), 0, 0)], 5);
+    let diffs = compare(&base, &with, &[("x".into(), 0, 0)], 5).unwrap();
     let welfare = diffs
         .iter()
         .find(|d| d.measure == "welfare_loss_eur")

@@ -35,7 +35,7 @@ fn poisson_shortfall_matches_closed_form() {
         .map(|t| 1.0 - (-rate * dt * d_months.min(t + 1) as f64).exp())
         .sum::<f64>()
         * (demand_tpy * dt);
-    let xs = out.runs.column(0, Metric::ShortfallT);
+    let xs = out.runs.column(0, Metric::ShortfallT).unwrap();
     let mean = xs.iter().sum::<f64>() / runs as f64;
     let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (runs - 1) as f64).sqrt();
     let se = sd / (runs as f64).sqrt();
@@ -373,13 +373,13 @@ fn stockpile_variant_sees_the_same_world_and_never_more_shortfall() {
     let mut strictly_better = 0;
     for i in 0..2000 {
         assert_eq!(
-            a.runs.get(i, 0, Metric::DemandT).to_bits(),
-            b.runs.get(i, 0, Metric::DemandT).to_bits(),
+            a.runs.get(i, 0, Metric::DemandT).unwrap().to_bits(),
+            b.runs.get(i, 0, Metric::DemandT).unwrap().to_bits(),
             "run {i}: same world"
         );
         let (sa, sb) = (
-            a.runs.get(i, 0, Metric::ShortfallT),
-            b.runs.get(i, 0, Metric::ShortfallT),
+            a.runs.get(i, 0, Metric::ShortfallT).unwrap(),
+            b.runs.get(i, 0, Metric::ShortfallT).unwrap(),
         );
         assert!(sb <= sa + 1e-9, "run {i}: {sb} > {sa}");
         strictly_better += usize::from(sb < sa);

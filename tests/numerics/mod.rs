@@ -483,7 +483,7 @@ fn runs_equal_a_scalar_implementation_of_the_model() {
                                 "stepped in lanes",
                                 ws.metrics(lane)[m * N_METRICS + k as usize],
                             ),
-                            ("in the run table", table.get(run as usize, m, k)),
+                            ("in the run table", table.get(run as usize, m, k).unwrap()),
                         ] {
                             let ok = match k {
                                 Metric::ShortfallSteps | Metric::LongestShortfallSteps => g == w,

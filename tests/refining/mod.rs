@@ -224,10 +224,14 @@ fn refinery_variant_shares_the_world_and_never_hurts() {
     );
     let mut better = 0;
     for i in 0..1000 {
-        assert_eq!(ra.runs.params(i), &rb.runs.params(i)[..n_world], "run {i}");
+        assert_eq!(
+            ra.runs.params(i).unwrap(),
+            &rb.runs.params(i).unwrap()[..n_world],
+            "run {i}"
+        );
         let (sa, sb) = (
-            ra.runs.get(i, 0, Metric::ShortfallT),
-            rb.runs.get(i, 0, Metric::ShortfallT),
+            ra.runs.get(i, 0, Metric::ShortfallT).unwrap(),
+            rb.runs.get(i, 0, Metric::ShortfallT).unwrap(),
         );
         assert!(sb <= sa + 1e-9, "run {i}: {sb} > {sa}");
         better += usize::from(sb < sa - 1e-9);

@@ -20,7 +20,7 @@ fn every_scenario_validates_and_runs() {
             seed: s.seed(),
         };
         let outcome = simulate_runs(&s, plan.runs, plan.seed);
-        let report = Report::new(&s, &plan, &outcome);
+        let report = Report::new(&s, &plan, &outcome).unwrap();
         for m in &report.materials {
             let demand = m.get(Metric::DemandT).mean;
             let short = m.get(Metric::ShortfallT).mean;
@@ -123,7 +123,7 @@ fn table_rows(runs: u64) -> (String, BTreeSet<u64>) {
             runs,
             seed: s.seed(),
         };
-        let report = Report::new(&s, &plan, &simulate_runs(&s, runs, s.seed()));
+        let report = Report::new(&s, &plan, &simulate_runs(&s, runs, s.seed())).unwrap();
         let question =
             question(&text).unwrap_or_else(|| "(no QUESTION in the comment block)".into());
         let horizon = format!(

@@ -87,16 +87,26 @@ fn a_small_scenario_gives_the_same_numbers() {
     let s = scenario_in(SCENARIO, "stability.toml");
     let runs = simulate_all(&s).runs;
     let got = [
-        runs.get(0, 0, Metric::DemandT),
-        runs.get(0, 0, Metric::ShortfallT),
-        runs.get(0, 0, Metric::SecondaryT),
-        runs.get(0, 0, Metric::RefineryT),
-        runs.get(0, 0, Metric::StockpileCostEur),
-        runs.column(0, Metric::ShortfallT).iter().sum::<f64>(),
-        runs.column(0, Metric::ReexportsT).iter().sum::<f64>(),
-        runs.get(0, 0, Metric::WelfareLossEur),
-        runs.column(0, Metric::DemandReductionT).iter().sum::<f64>(),
+        runs.get(0, 0, Metric::DemandT).unwrap(),
+        runs.get(0, 0, Metric::ShortfallT).unwrap(),
+        runs.get(0, 0, Metric::SecondaryT).unwrap(),
+        runs.get(0, 0, Metric::RefineryT).unwrap(),
+        runs.get(0, 0, Metric::StockpileCostEur).unwrap(),
+        runs.column(0, Metric::ShortfallT)
+            .unwrap()
+            .iter()
+            .sum::<f64>(),
+        runs.column(0, Metric::ReexportsT)
+            .unwrap()
+            .iter()
+            .sum::<f64>(),
+        runs.get(0, 0, Metric::WelfareLossEur).unwrap(),
+        runs.column(0, Metric::DemandReductionT)
+            .unwrap()
+            .iter()
+            .sum::<f64>(),
         runs.column(0, Metric::PeakPriceMultiple)
+            .unwrap()
             .iter()
             .sum::<f64>(),
     ];

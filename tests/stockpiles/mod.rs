@@ -189,6 +189,7 @@ fn larger_targets_never_increase_a_runs_shortfall() {
             simulate_runs(&with(d), 2000, 4)
                 .runs
                 .column(0, Metric::ShortfallT)
+                .unwrap()
         })
         .collect();
     for pair in columns.windows(2) {

@@ -96,12 +96,12 @@ pub fn simulate_all(s: &Scenario) -> Outcome {
 /// What `crmsim run` writes of an outcome (summary.json, timeseries.csv,
 /// runs.csv, params.csv), as bytes: what users compare.
 pub fn rendered(s: &Scenario, plan: &RunPlan, outcome: &Outcome) -> Vec<Vec<u8>> {
-    let report = Report::new(s, plan, outcome);
+    let report = Report::new(s, plan, outcome).unwrap();
     vec![
         json::summary(s, &report),
         csv::timeseries(&report),
-        csv::runs(&report, &outcome.runs),
-        csv::params(&outcome.runs),
+        csv::runs(&report, &outcome.runs).unwrap(),
+        csv::params(&outcome.runs).unwrap(),
     ]
 }
 

@@ -67,6 +67,9 @@ pub enum ChartError {
     /// The PNG encoder failed.
     #[error("encoding a PNG chart: {0}")]
     Png(#[from] png::EncodingError),
+    /// The per-run table could not be read back from its temporary file.
+    #[error("reading the per-run table back from its temporary file: {0}")]
+    Read(#[from] std::io::Error),
 }
 
 /// A chart in both formats.
@@ -118,7 +121,8 @@ const TORNADO_MAX: usize = 12;
 /// shortfall, and the sensitivity of the shortfall to each uncertain input.
 ///
 /// # Errors
-/// [`ChartError`] if drawing or encoding fails.
+/// [`ChartError`] if drawing or encoding fails, or reading a spilled
+/// table does.
 pub fn figures(
     scenario: &Scenario,
     report: &Report,
@@ -134,7 +138,7 @@ pub fn figures(
     );
     let step = scenario.step().name();
     let runs_note = format!("{} runs, seed {}", num(report.runs as f64), report.seed);
-    let sensitivity = rank_correlations_all(table, Metric::ShortfallT);
+    let sensitivity = rank_correlations_all(table, Metric::ShortfallT)?;
     let one = |m: usize| -> Result<Vec<Figure>, ChartError> {
         let mat = &report.materials[m];
         let mut out = Vec::new();
@@ -307,7 +311,7 @@ pub fn figures(
             title: format!("{id}: total shortfall over {period}"),
             unit: "t".into(),
             quantity: "total shortfall".into(),
-            values: table.column(m, Metric::ShortfallT),
+            values: table.column(m, Metric::ShortfallT)?,
             p95: summary.p95,
             cvar95: summary.cvar95,
         };
@@ -328,7 +332,7 @@ pub fn figures(
                 title: format!("{id}: welfare loss over {period}"),
                 quantity: "welfare loss".into(),
                 unit: "EUR".into(),
-                values: table.column(m, Metric::WelfareLossEur),
+                values: table.column(m, Metric::WelfareLossEur)?,
                 p95: welfare.p95,
                 cvar95: welfare.cvar95,
             };
