@@ -12,9 +12,8 @@
 //! ([`prices_and_costs`]), [`LANES`] runs at a time.
 
 use super::fast::lane_math;
-use super::fast::Lanes;
+use super::fast::{Lanes, Mask};
 use super::prepare::Prepared;
-use super::step::rarely;
 use super::workspace::Workspace;
 use crate::scenario::{Material, ReleaseRule, Scenario};
 use crate::vocab::{Metric, Variable, N_METRICS};
@@ -137,7 +136,18 @@ pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     if calm.all() {
         return one;
     }
-    rarely();
+    // The solver is a function of its own, out of the step's line, so that
+    // its values do not crowd the step's registers (docs/performance.md).
+    solve_world(left, extra, linear, calm, m)
+}
+
+crate::simd::dispatched! {
+/// The rest of [`world_share`] where eta > 0 and some lane is not calm:
+/// Newton's method, compiled for each code path like the step.
+#[inline(never)]
+fn solve_world(left: Lanes, extra: Lanes, linear: Lanes, calm: Mask, m: &MarketLanes) -> Lanes {
+    let one = Lanes::splat(1.0);
+    let zero = Lanes::splat(0.0);
     let k = m.eta / m.eps;
     // h is increasing: no root above the cap's share where h(z_cap) >= 0.
     let capped = (m.z_cap - left * m.cap_eta - extra).gt(zero)
@@ -188,6 +198,7 @@ pub(super) fn world_share(lost: Lanes, extra: Lanes, m: &MarketLanes) -> Lanes {
     let solved = Lanes::select(capped, m.z_cap, z);
     // Lanes whose eta is 0 take the linear solution, exactly.
     Lanes::select(calm, one, Lanes::select(m.eta.equals(zero), linear, solved))
+}
 }
 
 /// One lane of [`world_share`], by the same steps: the root of
