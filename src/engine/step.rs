@@ -45,10 +45,6 @@ pub(super) fn step_materials(scenario: &Scenario, prep: &Prepared, ws: &mut Work
 }
 }
 
-/// Stockpiles of one material whose market releases a step remembers for
-/// their gap releases' limit (more act without it: a rare case).
-const MAX_STOCKS_IN_STEP: usize = 8;
-
 /// The tonnes a stock target or floor stands for, on `basis` per step.
 #[inline(always)]
 fn stock_tonnes(x: StockTarget, basis: Lanes, dt: f64) -> Lanes {
@@ -185,6 +181,7 @@ pub(super) fn step_material(
         avail,
         hit,
         levels,
+        released_now,
         utilization,
         spare,
         series,
@@ -202,6 +199,7 @@ pub(super) fn step_material(
     let avail_world: &[Lanes] = avail_world;
     let hit = &hit[m_idx * steps..][..steps];
     let levels = &mut levels[stock_offset..][..mat.stockpiles.len()];
+    let released_now = &mut released_now[stock_offset..][..mat.stockpiles.len()];
     let stock_lanes: &[_] = &stock_lanes[stock_offset..][..mat.stockpiles.len()];
     let spare = &spare[offset..][..mat.sources.len()];
     let utilization: &[Lanes] = utilization;
@@ -394,7 +392,7 @@ pub(super) fn step_material(
         // its ceiling on what the ones before it left.
         let mut market_release = zero;
         let mut z = z0;
-        let mut released_now = [zero; MAX_STOCKS_IN_STEP];
+        released_now.fill(zero);
         if clears
             && mat
                 .stockpiles
@@ -426,9 +424,7 @@ pub(super) fn step_material(
                 );
                 *lvl = *lvl - r;
                 market_release += r;
-                if i < MAX_STOCKS_IN_STEP {
-                    released_now[i] = r;
-                }
+                released_now[i] = r;
                 z = market::world_share(lost_share, market_release * per_tonne, &market);
             }
         }
@@ -514,12 +510,7 @@ pub(super) fn step_material(
             if trigger.any() {
                 let floor = stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt);
                 let available = (*lvl - floor).max(zero);
-                let limit = splat(sp.max_release_tpy * dt)
-                    - if i < MAX_STOCKS_IN_STEP {
-                        released_now[i]
-                    } else {
-                        zero
-                    };
+                let limit = splat(sp.max_release_tpy * dt) - released_now[i];
                 let r = (remaining * sp.release_fraction)
                     .min(available)
                     .min(limit)

@@ -45,6 +45,9 @@ pub struct Workspace {
     pub(super) growth: Vec<Lanes>,
     /// Level of each stockpile.
     pub(super) levels: Vec<Lanes>,
+    /// What each stockpile sold into the market in the current step (its
+    /// gap releases' limit is what is left of `max_release_tpy`).
+    pub(super) released_now: Vec<Lanes>,
     /// Utilization per refinery.
     pub(super) utilization: Vec<Lanes>,
     /// Substitution (max fraction, per year) per material.
@@ -133,6 +136,7 @@ impl Workspace {
             avail: vec![Lanes::splat(1.0); prep.n_flows * prep.steps],
             hit: vec![Mask::splat(false); n_mat * prep.steps],
             levels: vec![Lanes::splat(0.0); prep.n_stockpiles],
+            released_now: vec![Lanes::splat(0.0); prep.n_stockpiles],
             utilization: scenario
                 .refineries
                 .iter()
