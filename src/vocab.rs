@@ -150,10 +150,18 @@ pub enum Metric {
     StockpileSalesEur,
     /// The largest multiple of the base price the region's price reaches.
     PeakPriceMultiple,
+    /// Tonnes called from options (reserved supply).
+    OptionCalledT,
+    /// Options' reservation fees, EUR (present value).
+    OptionFeeEur,
+    /// Options' calls at their strike prices, EUR (present value).
+    OptionCallEur,
+    /// The tonnes called, at the region's price, EUR (present value).
+    OptionSalesEur,
 }
 
 /// Number of [`Metric`]s.
-pub const N_METRICS: usize = 22;
+pub const N_METRICS: usize = 26;
 
 impl Metric {
     /// All metrics, in output order.
@@ -180,6 +188,10 @@ impl Metric {
         Metric::DemandReductionT,
         Metric::StockpileSalesEur,
         Metric::PeakPriceMultiple,
+        Metric::OptionCalledT,
+        Metric::OptionFeeEur,
+        Metric::OptionCallEur,
+        Metric::OptionSalesEur,
     ];
 
     /// The name used in `summary.json` and `runs.csv`.
@@ -207,6 +219,10 @@ impl Metric {
             Metric::DemandReductionT => "demand_reduction_t",
             Metric::StockpileSalesEur => "stockpile_sales_eur",
             Metric::PeakPriceMultiple => "peak_price_multiple",
+            Metric::OptionCalledT => "option_called_t",
+            Metric::OptionFeeEur => "option_fee_eur",
+            Metric::OptionCallEur => "option_call_eur",
+            Metric::OptionSalesEur => "option_sales_eur",
         }
     }
 }

@@ -14,6 +14,7 @@ mod charts;
 mod cli;
 mod criticality;
 mod hostile_input;
+mod instruments;
 mod market;
 mod model;
 mod numerics;

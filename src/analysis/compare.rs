@@ -125,15 +125,22 @@ pub struct Difference {
 }
 
 /// Total cost of a run: the welfare loss, plus the stock's net cost
-/// (purchases and holding less its sales and end value) and the refinery's.
+/// (purchases and holding less its sales and end value), the options' (fees
+/// and calls less their sales) and the refinery's.
 fn total_cost(t: &RunTable, m: usize) -> std::io::Result<Vec<f64>> {
     let welfare = t.column(m, Metric::WelfareLossEur)?;
     let cost = t.column(m, Metric::StockpileCostEur)?;
     let sales = t.column(m, Metric::StockpileSalesEur)?;
     let end_value = t.column(m, Metric::StockpileEndValueEur)?;
     let refinery = t.column(m, Metric::RefineryCostEur)?;
+    let fee = t.column(m, Metric::OptionFeeEur)?;
+    let call = t.column(m, Metric::OptionCallEur)?;
+    let option_sales = t.column(m, Metric::OptionSalesEur)?;
     Ok((0..t.runs())
-        .map(|i| welfare[i] + cost[i] - sales[i] - end_value[i] + refinery[i])
+        .map(|i| {
+            welfare[i] + cost[i] - sales[i] - end_value[i] + refinery[i] + fee[i] + call[i]
+                - option_sales[i]
+        })
         .collect())
 }
 
@@ -184,6 +191,9 @@ pub fn compare(
             ("stockpile_cost_eur", Metric::StockpileCostEur),
             ("stockpile_sales_eur", Metric::StockpileSalesEur),
             ("refinery_cost_eur", Metric::RefineryCostEur),
+            ("option_called_t", Metric::OptionCalledT),
+            ("option_fee_eur", Metric::OptionFeeEur),
+            ("option_call_eur", Metric::OptionCallEur),
         ] {
             let (b, v) = (base.column(*mb, metric)?, variant.column(*mv, metric)?);
             push(measure, &b, &v, paired_mean(&b, &v), &mean);

@@ -86,7 +86,11 @@ pub struct PolicyRow {
     pub avoided_shortfall: f64,
     /// Mean welfare loss avoided against the baseline: the policy's benefit.
     pub avoided_welfare_loss: f64,
-    /// Stockpile cost less its sales and the end value.
+    /// Mean cost of the options: their fees and calls.
+    pub option_cost: f64,
+    /// Mean value of the options' tonnes sold to users at the region's price.
+    pub option_sales: f64,
+    /// Stockpile and option costs less their sales and the stocks' end value.
     pub net_stockpile_cost: f64,
     /// Avoided welfare loss / net stockpile cost (NaN when the cost is not
     /// above 0).
@@ -126,7 +130,10 @@ pub fn policy_rows(
             let peak = MetricSummary::of(&runs.column(m, Metric::PeakPriceMultiple)?);
             let avoided_shortfall = base_short - summary.mean;
             let avoided_welfare_loss = base_loss - welfare.mean;
-            let net = stockpile_cost - stockpile_sales - stockpile_end_value;
+            let option_cost = col(Metric::OptionFeeEur)? + col(Metric::OptionCallEur)?;
+            let option_sales = col(Metric::OptionSalesEur)?;
+            let net = stockpile_cost - stockpile_sales - stockpile_end_value + option_cost
+                - option_sales;
             let fraction = MetricSummary::of(&runs.column(m, Metric::ShortfallFraction)?);
             Ok(PolicyRow {
                 material: id.to_string(),
@@ -141,6 +148,8 @@ pub fn policy_rows(
                 stockpile_end_value,
                 stockpile_sales,
                 shortage_cost,
+                option_cost,
+                option_sales,
                 welfare_loss_mean: welfare.mean,
                 welfare_loss_p95: welfare.p95,
                 peak_price_multiple_p95: peak.p95,

@@ -199,7 +199,7 @@ pub fn optimize(
             "no material has a [[stockpile]] with target_days to size".into(),
         ));
     }
-    let baseline = run(&base.without_stockpiles(), plan);
+    let baseline = run(&base.without_policies(), plan);
     let n = paths.len();
     let steps = (grid.max_days / grid.step_days).floor() as i64;
     let day = |k: i64| k as f64 * grid.step_days;

@@ -46,7 +46,7 @@ pub fn sweep(
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<SweepPoint>, AnalysisError> {
     let base = scenario_of(doc, file, "the scenario")?;
-    let baseline = run(&base.without_stockpiles(), plan);
+    let baseline = run(&base.without_policies(), plan);
     let points = grid(settings);
     // Check every point before the first long simulation.
     let scenarios = points

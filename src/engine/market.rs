@@ -229,6 +229,8 @@ pub(super) struct MarketCells {
     pub(super) domestic: Vec<Lanes>,
     pub(super) shortfall: Vec<Lanes>,
     pub(super) release: Vec<Lanes>,
+    /// Tonnes called from options.
+    pub(super) called: Vec<Lanes>,
     /// The prices worked out, world's and region's, EUR/t.
     pub(super) world_price: Vec<Lanes>,
     pub(super) price: Vec<Lanes>,
@@ -244,6 +246,7 @@ impl MarketCells {
             domestic: v.clone(),
             shortfall: v.clone(),
             release: v.clone(),
+            called: v.clone(),
             world_price: v.clone(),
             price: v,
         }
@@ -301,6 +304,8 @@ pub(super) fn prices_and_costs(
     let mut producer_gain = zero;
     let mut shortage_cost = zero;
     let mut sales = zero;
+    let mut option_sales = zero;
+    let has_options = !mat.options.is_empty();
     let mut peak = one;
     for t in 0..steps {
         let discount = prep.discount[t];
@@ -331,6 +336,9 @@ pub(super) fn prices_and_costs(
         };
         shortage_cost += cells.shortfall[t] * (voll - x_r * p0) * discount;
         sales += cells.release[t] * x_r * p0 * discount;
+        if has_options {
+            option_sales += cells.called[t] * x_r * p0 * discount;
+        }
         cells.world_price[t] = x * p0;
         cells.price[t] = x_r * p0;
     }
@@ -338,6 +346,7 @@ pub(super) fn prices_and_costs(
     totals[Metric::ProducerGainEur as usize] = producer_gain;
     totals[Metric::ShortageCostEur as usize] = shortage_cost;
     totals[Metric::StockpileSalesEur as usize] = sales;
+    totals[Metric::OptionSalesEur as usize] = option_sales;
     totals[Metric::WelfareLossEur as usize] = price_cost - producer_gain + shortage_cost;
     totals[Metric::PeakPriceMultiple as usize] = peak;
     if clears {

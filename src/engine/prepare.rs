@@ -88,6 +88,15 @@ pub struct Prepared {
     /// First global stockpile index of each material.
     pub(super) stock_offset: Vec<usize>,
     pub(super) n_stockpiles: usize,
+    /// Per global stockpile, its release lead time in whole steps.
+    pub(super) stock_lead: Vec<f64>,
+    /// Per global stockpile, the first step in which it may buy.
+    pub(super) stock_build_step: Vec<usize>,
+    /// First global option index of each material.
+    pub(super) option_offset: Vec<usize>,
+    pub(super) n_options: usize,
+    /// Per global option, its lead time in whole steps.
+    pub(super) option_lead: Vec<f64>,
     /// Discount factor of each step, (1 + r)^-(t dt), and at the horizon's end.
     pub(super) discount: Vec<f64>,
     pub(super) discount_end: f64,
@@ -320,10 +329,32 @@ impl Prepared {
         }
         let mut stock_offset = Vec::with_capacity(scenario.materials.len());
         let mut n_stockpiles = 0;
+        let mut option_offset = Vec::with_capacity(scenario.materials.len());
+        let mut n_options = 0;
         for m in &scenario.materials {
             stock_offset.push(n_stockpiles);
             n_stockpiles += m.stockpiles.len();
+            option_offset.push(n_options);
+            n_options += m.options.len();
         }
+        // Lead times start whole steps after an episode's first step.
+        let months_per_step = f64::from(scenario.step.months());
+        let lead_steps = |months: f64| (months / months_per_step).ceil();
+        let stocks = scenario.materials.iter().flat_map(|m| &m.stockpiles);
+        let stock_lead = stocks.clone().map(|s| lead_steps(s.release_lead_months)).collect();
+        let stock_build_step = stocks
+            .map(|s| {
+                s.build_start.map_or(0, |y| {
+                    (y - scenario.start_year) as usize * spy as usize
+                })
+            })
+            .collect();
+        let option_lead = scenario
+            .materials
+            .iter()
+            .flat_map(|m| &m.options)
+            .map(|o| lead_steps(o.lead_months))
+            .collect();
         // Which scopes hit each import flow.
         let mut world_hit = vec![false; n_sources];
         let mut region_hit = vec![false; n_sources];
@@ -371,6 +402,11 @@ impl Prepared {
         Prepared {
             stock_offset,
             n_stockpiles,
+            stock_lead,
+            stock_build_step,
+            option_offset,
+            n_options,
+            option_lead,
             discount: (0..steps).map(|t| discount_of(t as f64 * dt)).collect(),
             discount_end: discount_of(steps as f64 * dt),
             steps,

@@ -182,6 +182,8 @@ pub(super) fn step_material(
         hit,
         levels,
         released_now,
+        stock_episode,
+        option_left,
         utilization,
         spare,
         series,
@@ -200,6 +202,19 @@ pub(super) fn step_material(
     let hit = &hit[m_idx * steps..][..steps];
     let levels = &mut levels[stock_offset..][..mat.stockpiles.len()];
     let released_now = &mut released_now[stock_offset..][..mat.stockpiles.len()];
+    let stock_episode = &mut stock_episode[stock_offset..][..mat.stockpiles.len()];
+    let stock_lead = &prep.stock_lead[stock_offset..][..mat.stockpiles.len()];
+    let stock_build_step = &prep.stock_build_step[stock_offset..][..mat.stockpiles.len()];
+    // Lead times need each stock's episode counted; without them, nothing.
+    let any_lead = stock_lead.iter().any(|&l| l > 0.0);
+    let options = &mat.options;
+    let option_offset = prep.option_offset[m_idx];
+    let option_left = &mut option_left[option_offset..][..options.len()];
+    let option_lead = &prep.option_lead[option_offset..][..options.len()];
+    let steps_per_year = prep.steps_per_year as usize;
+    let mut gap_episode = zero;
+    let mut option_fee = zero;
+    let mut option_call = zero;
     let stock_lanes: &[_] = &stock_lanes[stock_offset..][..mat.stockpiles.len()];
     let spare = &spare[offset..][..mat.sources.len()];
     let utilization: &[Lanes] = utilization;
@@ -381,6 +396,7 @@ pub(super) fn step_material(
             rarely();
             // A stock starts at initial_fill x its first target, bought at
             // the base price when buy_initial is set.
+            stock_episode.fill(zero);
             for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
                 *lvl = sp.initial_fill * stock_tonnes(sp.target, stock_basis(sp, demand, need), dt);
                 if sp.buy_initial {
@@ -405,7 +421,9 @@ pub(super) fn step_material(
                     continue;
                 }
                 let th = &stock_lanes[i];
-                let above = z.lt(th.z_ceiling) & has_demand;
+                // Past its lead time: the episode's steps before this one.
+                let mobilised = !stock_episode[i].lt(splat(stock_lead[i]));
+                let above = z.lt(th.z_ceiling) & has_demand & mobilised;
                 if !above.any() {
                     continue;
                 }
@@ -460,7 +478,8 @@ pub(super) fn step_material(
                 & !at_cap0
                 & lvl.lt(target)
                 & !z0.lt(stock_lanes[i].z_refill)
-                & (Mask::splat(sp.refill_in_shortage) | !short0);
+                & (Mask::splat(sp.refill_in_shortage) | !short0)
+                & Mask::splat(t >= stock_build_step[i]);
             // No branch on whether any lane buys: which lanes do changes
             // from step to step, and a wrong guess costs more than the
             // few operations below.
@@ -506,7 +525,16 @@ pub(super) fn step_material(
         let mut remaining = gap_r;
         let mut gap_release = zero;
         for (i, (sp, lvl)) in mat.stockpiles.iter().zip(levels.iter_mut()).enumerate() {
-            let trigger = gap_r.gt(sp.release_trigger * demand);
+            let mut trigger = gap_r.gt(sp.release_trigger * demand);
+            if any_lead {
+                rarely();
+                // The stock's episode: its gap trigger crossed, or (price
+                // rule) the world price above its ceiling before any stock.
+                let episode = trigger | z0.lt(stock_lanes[i].z_ceiling);
+                let mobilised = !stock_episode[i].lt(splat(stock_lead[i]));
+                stock_episode[i] = Lanes::select(episode, stock_episode[i] + 1.0, zero);
+                trigger = trigger & mobilised;
+            }
             if trigger.any() {
                 let floor = stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt);
                 let available = (*lvl - floor).max(zero);
@@ -526,12 +554,33 @@ pub(super) fn step_material(
             level += *lvl;
         }
         release += market_release + gap_release;
+        // 8.6b Options, in file order, on what the stocks left: reserved
+        // supply outside the disrupted flows, callable up to its volume in
+        // each year, once past its lead time in the gap's episode.
+        let mut called = zero;
+        if !options.is_empty() {
+            rarely();
+            let mobilised_after = gap_episode;
+            gap_episode = Lanes::select(gap_r.gt(zero), gap_episode + 1.0, zero);
+            for (j, opt) in options.iter().enumerate() {
+                if t % steps_per_year == 0 {
+                    option_left[j] = splat(opt.volume_tpy);
+                }
+                let mobilised = !mobilised_after.lt(splat(option_lead[j]));
+                let c = Lanes::select(mobilised, remaining.min(option_left[j]).max(zero), zero);
+                option_left[j] = option_left[j] - c;
+                remaining = remaining - c;
+                called += c;
+                option_call += c * (opt.strike_multiple * mat.price) * discount;
+                option_fee += splat(opt.volume_tpy * opt.fee_eur_per_t_year * dt) * discount;
+            }
+        }
         // 8.7 The region's price: the world's, unless its users want more
         // than they can get; then they bid for what they can get.
         // 8.8 Quantities: what users want at their price (Q), get, give up,
         // and lack (only at the cap).
         let (z_r, consumption, reduction, shortfall) = if clears {
-            let got = access + gap_release;
+            let got = access + gap_release + called;
             let short = wants.gt(got) & has_demand;
             let got_share = got * per_demand;
             let z_r = Lanes::select(short, got_share.max(market.z_cap), z);
@@ -549,7 +598,7 @@ pub(super) fn step_material(
             (one, demand - shortfall, zero, shortfall)
         };
         let supply = if clears {
-            (consumption - release).max(zero)
+            (consumption - release - called).max(zero)
         } else {
             demand - gap
         };
@@ -564,6 +613,7 @@ pub(super) fn step_material(
         cells.domestic[t] = domestic;
         cells.shortfall[t] = shortfall;
         cells.release[t] = release;
+        cells.called[t] = called;
 
         // Each value is recorded and summed as it stands, without going
         // through a list of all of them.
@@ -596,6 +646,7 @@ pub(super) fn step_material(
         totals[Metric::CollectedT as usize] += collected;
         totals[Metric::ReexportsT as usize] += reexports;
         totals[Metric::DemandReductionT as usize] += reduction;
+        totals[Metric::OptionCalledT as usize] += called;
         end_level = level;
         let short = shortfall.gt(zero);
         let counted = &mut totals[Metric::ShortfallSteps as usize];
@@ -613,6 +664,8 @@ pub(super) fn step_material(
         zero,
     );
     totals[Metric::StockpileCostEur as usize] = stock_cost;
+    totals[Metric::OptionFeeEur as usize] = option_fee;
+    totals[Metric::OptionCallEur as usize] = option_call;
     totals[Metric::RefineryCostEur as usize] = refinery_cost;
     totals[Metric::StockpileEndValueEur as usize] = end_level * mat.price * prep.discount_end;
     let per_lane = ws.metrics.len() / LANES;

@@ -48,6 +48,11 @@ pub struct Workspace {
     /// What each stockpile sold into the market in the current step (its
     /// gap releases' limit is what is left of `max_release_tpy`).
     pub(super) released_now: Vec<Lanes>,
+    /// Per stockpile, the steps of the release episode so far (counted
+    /// only where a lead time is set).
+    pub(super) stock_episode: Vec<Lanes>,
+    /// Per option, the tonnes still callable in the current year.
+    pub(super) option_left: Vec<Lanes>,
     /// Utilization per refinery.
     pub(super) utilization: Vec<Lanes>,
     /// Substitution (max fraction, per year) per material.
@@ -137,6 +142,8 @@ impl Workspace {
             hit: vec![Mask::splat(false); n_mat * prep.steps],
             levels: vec![Lanes::splat(0.0); prep.n_stockpiles],
             released_now: vec![Lanes::splat(0.0); prep.n_stockpiles],
+            stock_episode: vec![Lanes::splat(0.0); prep.n_stockpiles],
+            option_left: vec![Lanes::splat(0.0); prep.n_options],
             utilization: scenario
                 .refineries
                 .iter()

@@ -11,6 +11,7 @@ use super::{
     ProductContent, Refinery, Scenario, Source, Stage, Step, StockTarget, Stockpile, Substitution,
     Target, TargetBasis,
 };
+use super::instruments::{self, Horizon};
 use crate::scenario::InflowTiming;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -278,6 +279,10 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         materials.push(material(&at, m)?);
     }
 
+    let horizon = Horizon {
+        start_year: i32::try_from(sim.start_year).expect("checked: 1800..=2300"),
+        years,
+    };
     for (i, s) in file.stockpile.iter().enumerate() {
         let at = At::root("stockpile").index(i, Some(&s.material));
         let Some(m) = materials.iter_mut().find(|m| m.id == s.material) else {
@@ -299,12 +304,13 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
             ));
         }
         let order = s.release_order.unwrap_or(m.stockpiles.len() as i64);
-        let stockpile = stockpile(&at, s, name, order)?;
+        let stockpile = stockpile(&at, s, name, order, horizon)?;
         super::market::check_stockpile(&at, &stockpile, &m.market)?;
         m.stockpiles.push(stockpile);
         // A stable sort keeps file order among equal release orders.
         m.stockpiles.sort_by_key(|x| x.release_order);
     }
+    instruments::options(&file.option, &mut materials, &ids, horizon)?;
 
     let start_year = i32::try_from(sim.start_year).expect("checked: 1800..=2300");
     let mut refineries = Vec::with_capacity(file.refinery.len());
@@ -615,7 +621,7 @@ fn product(
     })
 }
 
-fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+pub(crate) fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
     items
         .map(|s| format!("{s:?}"))
         .collect::<Vec<_>>()
@@ -774,6 +780,7 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         market,
         sources,
         stockpiles: Vec::new(),
+        options: Vec::new(),
         response_trigger: fraction(
             &at.key("response_trigger"),
             m.response_trigger.unwrap_or(0.0),
@@ -788,6 +795,7 @@ fn stockpile(
     s: &RawStockpile,
     name: String,
     release_order: i64,
+    horizon: Horizon,
 ) -> Result<Stockpile, FieldError> {
     let floor = match (s.floor_days, s.floor_t) {
         (Some(d), None) => StockTarget::Days(within(
@@ -852,14 +860,20 @@ fn stockpile(
         refill_price_cap,
         refill_in_shortage: s.refill_in_shortage.unwrap_or(true),
         target,
-        initial_fill: fraction(&at.key("initial_fill"), s.initial_fill.unwrap_or(1.0))?,
+        // A stock built up from a given year starts empty unless told.
+        initial_fill: fraction(
+            &at.key("initial_fill"),
+            s.initial_fill
+                .unwrap_or(if s.build_start.is_some() { 0.0 } else { 1.0 }),
+        )?,
         release_trigger: fraction(&at.key("release_trigger"), s.release_trigger.unwrap_or(0.0))?,
         max_release_tpy,
-        replenish_tpy: within(
-            &at.key("replenish_tpy"),
-            s.replenish_tpy.unwrap_or(0.0),
-            Domain::up_to(MAX_TONNES),
-        )?,
+        // A build-up buys as fast as max_buy_share lets it unless told.
+        replenish_tpy: match s.replenish_tpy {
+            Some(x) => within(&at.key("replenish_tpy"), x, Domain::up_to(MAX_TONNES))?,
+            None if s.build_start.is_some() => f64::INFINITY,
+            None => 0.0,
+        },
         holding_cost_rate: within(
             &at.key("holding_cost_rate"),
             s.holding_cost_rate.unwrap_or(0.0),
@@ -877,6 +891,12 @@ fn stockpile(
         },
         release_rule,
         max_buy_share,
+        release_lead_months: instruments::lead_months(
+            &at.key("release_lead_months"),
+            s.release_lead_months,
+            horizon,
+        )?,
+        build_start: instruments::build_start(&at.key("build_start"), s.build_start, horizon)?,
     })
 }
 

@@ -9,6 +9,7 @@
 
 pub(crate) mod build;
 pub(crate) mod locate;
+mod instruments;
 mod market;
 pub mod raw;
 pub mod uncertain;
@@ -118,6 +119,8 @@ pub struct Material {
     pub(crate) sources: Vec<Source>,
     /// Stockpiles in release order.
     pub(crate) stockpiles: Vec<Stockpile>,
+    /// Options, called after the stockpiles' releases, in file order.
+    pub(crate) options: Vec<SupplyOption>,
     pub(crate) response_trigger: f64,
     pub(crate) substitution: Option<Substitution>,
     pub(crate) new_capacity: Option<NewCapacity>,
@@ -332,6 +335,27 @@ pub struct Stockpile {
     pub(crate) release_rule: ReleaseRule,
     /// Purchases per step at most this share of the market's demand.
     pub(crate) max_buy_share: f64,
+    /// Months from the first step of a release episode to the first
+    /// release (docs/stockpiles.md, "Lead time").
+    pub(crate) release_lead_months: f64,
+    /// The year from whose start the stock is bought (`None`: from the
+    /// horizon's start).
+    pub(crate) build_start: Option<i32>,
+}
+
+/// Reserved supply outside the disrupted flows, bought as a contract: a
+/// virtual stockpile (docs/stockpiles.md, "Options").
+#[derive(Debug, Clone)]
+pub struct SupplyOption {
+    pub(crate) name: String,
+    /// Tonnes that may be called in each year of the horizon.
+    pub(crate) volume_tpy: f64,
+    /// EUR per reserved tonne and year.
+    pub(crate) fee_eur_per_t_year: f64,
+    /// The price of a tonne called, as a multiple of the base price.
+    pub(crate) strike_multiple: f64,
+    /// Months from the first step of a gap episode to the first call.
+    pub(crate) lead_months: f64,
 }
 
 /// A lifetime model with uncertain parameters (drawn once per run).
@@ -613,12 +637,13 @@ impl Scenario {
         self.materials.iter().map(|m| m.id.as_str())
     }
 
-    /// A copy without any stockpile: the counterfactual policy on the same
-    /// world.
-    pub fn without_stockpiles(&self) -> Scenario {
+    /// A copy without any stockpile or option: the counterfactual policy
+    /// on the same world.
+    pub fn without_policies(&self) -> Scenario {
         let mut s = self.clone();
         for m in &mut s.materials {
             m.stockpiles.clear();
+            m.options.clear();
         }
         s
     }

@@ -28,6 +28,9 @@ pub struct ScenarioFile {
     /// `[[product]]` tables: stocks of goods in use, recycled at end of life.
     #[serde(default)]
     pub product: Vec<RawProduct>,
+    /// `[[option]]` tables: reserved supply (virtual stockpiles).
+    #[serde(default)]
+    pub option: Vec<RawOption>,
 }
 
 /// `[simulation]`.
@@ -283,6 +286,35 @@ pub struct RawStockpile {
     /// (default 0.05).
     #[serde(default)]
     pub max_buy_share: Option<f64>,
+    /// Months from the first step of a release episode to the first
+    /// release (default 0).
+    #[serde(default)]
+    pub release_lead_months: Option<f64>,
+    /// The year from whose start the stock is bought; before it, none is
+    /// (default: from the start of the horizon).
+    #[serde(default)]
+    pub build_start: Option<i64>,
+}
+
+/// `[[option]]`: reserved supply bought as a contract (a virtual stockpile).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOption {
+    /// Material id.
+    pub material: String,
+    /// Name, unique among the material's options (default: option-N).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Tonnes that may be called each year.
+    pub volume_tpy: f64,
+    /// Fee per reserved tonne and year, EUR, paid whether or not it is called.
+    pub fee_eur_per_t_year: f64,
+    /// Price paid per tonne called, as a multiple of the base price.
+    pub strike_multiple: f64,
+    /// Months from the first step of a gap episode to the first call
+    /// (default 0).
+    #[serde(default)]
+    pub lead_months: Option<f64>,
 }
 
 /// One feed flow of a refinery.

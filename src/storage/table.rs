@@ -651,9 +651,9 @@ mod tests {
 
     #[test]
     fn a_spilled_table_reads_the_same_as_one_in_memory() {
-        // 2.5 chunks, kept in a file whatever their size.
+        // 2.5 chunks of 60 columns, kept in a file whatever their size.
         let runs = 10_000;
-        let names: Vec<String> = (0..50 - 2 * N_METRICS).map(|p| format!("p{p}")).collect();
+        let names: Vec<String> = (0..60 - 2 * N_METRICS).map(|p| format!("p{p}")).collect();
         let build = |spill: Option<Spill>| {
             let b = TableBuilder::with_shape(0, runs, 2, names.clone(), spill);
             let cols = b.row_len();

@@ -100,7 +100,7 @@ fn optimize_agrees_with_brute_force() {
         &|_| {},
     )
     .unwrap();
-    let baseline = simulate(&scenario(&text).without_stockpiles(), &plan, &|_| {}).runs;
+    let baseline = simulate(&scenario(&text).without_policies(), &plan, &|_| {}).runs;
     let brute = (0..=120)
         .find(|&d| {
             let mut doc = doc.clone();
@@ -181,7 +181,7 @@ fn budget_allocation_stays_within_budget() {
         row.net_stockpile_cost
     );
 
-    let baseline = simulate(&scenario(&text).without_stockpiles(), &plan, &|_| {}).runs;
+    let baseline = simulate(&scenario(&text).without_policies(), &plan, &|_| {}).runs;
     let rows: Vec<_> = [0.0, 30.0, 60.0, 90.0, 120.0]
         .into_iter()
         .map(|d| {

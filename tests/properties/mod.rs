@@ -509,7 +509,7 @@ fn check_runs(spec: &ScenarioSpec, s: &Scenario, seed: u64) -> Result<(), String
     let steps = prep.steps();
     let n_mat = s.material_ids().count();
     let mut ws = Workspace::new(s, &prep);
-    let bare = s.without_stockpiles();
+    let bare = s.without_policies();
     let bare_prep = Prepared::new(&bare, seed);
     let mut bare_ws = Workspace::new(&bare, &bare_prep);
     // Relative slack for quantities worked out along different paths.

@@ -1,0 +1,199 @@
+//! The stockpile agencies' instruments (docs/stockpiles.md) against hand
+//! calculations: release lead times, options (virtual stockpiles), a stock
+//! built up from a given year.
+
+use crate::util::{one_run, scenario, simulate_runs};
+use crmsim::engine::Workspace;
+use crmsim::scenario::Scenario;
+use crmsim::vocab::{Metric, Variable};
+
+/// D = 120 t/yr (10 t a month) from one source, whose shipments to the
+/// region are cut by `severity` (scope "region") from January of the first
+/// year for `months`; `years` long, monthly, base price 1000 EUR/t, no
+/// discounting; `market` and `extra` added to the material and the file.
+fn cut(years: u32, months: u32, severity: f64, market: &str, extra: &str) -> Scenario {
+    scenario(&format!(
+        "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = {years}\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 20000\n{market}\
+         [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nscope = \"region\"\n\
+         start = \"2026-01\"\nduration_months = {months}\nseverity = {severity}\n{extra}"
+    ))
+}
+
+fn series(steps: usize, ws: &Workspace, var: Variable) -> Vec<f64> {
+    (0..steps).map(|t| ws.value(steps, 0, var, t)).collect()
+}
+
+/// The issue's hand case: a full cut for 6 months, a 100 t stock that
+/// needs 2 months to mobilise. Months 1-2 of the cut: nothing released,
+/// shortfall 10 t each; months 3-6: 10 t released each. Shortfall 20 t,
+/// release 40 t, 60 t left.
+#[test]
+fn a_release_lead_time_holds_the_first_months_back() {
+    let s = cut(
+        1,
+        6,
+        1.0,
+        "",
+        "[[stockpile]]\nmaterial = \"x\"\ntarget_t = 100\nrelease_lead_months = 2\n",
+    );
+    let (steps, ws) = one_run(&s);
+    let release = series(steps, &ws, Variable::Release);
+    let short = series(steps, &ws, Variable::Shortfall);
+    assert_eq!(&release[..7], &[0.0, 0.0, 10.0, 10.0, 10.0, 10.0, 0.0]);
+    assert_eq!(&short[..7], &[10.0, 10.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(ws.metric(0, Metric::ShortfallT), 20.0);
+    assert_eq!(ws.metric(0, Metric::ReleaseT), 40.0);
+    assert_eq!(series(steps, &ws, Variable::StockpileLevel)[11], 60.0);
+}
+
+/// A lead time counts from each episode's first step: two cuts of 3 months
+/// apart by a calm month, lead 1 month: the first month of each is short.
+#[test]
+fn each_episode_has_its_own_lead_time() {
+    let s = scenario(
+        "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = 1\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 20000\n\
+         [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nstart = \"2026-01\"\n\
+         duration_months = 3\nseverity = 1.0\n\
+         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nstart = \"2026-05\"\n\
+         duration_months = 3\nseverity = 1.0\n\
+         [[stockpile]]\nmaterial = \"x\"\ntarget_t = 100\nrelease_lead_months = 1\n",
+    );
+    let (steps, ws) = one_run(&s);
+    let short = series(steps, &ws, Variable::Shortfall);
+    assert_eq!(&short[..8], &[10.0, 0.0, 0.0, 0.0, 10.0, 0.0, 0.0, 0.0]);
+}
+
+/// The issue's hand case: a half cut for 12 months (a gap of 5 t a
+/// month), an option on 60 t a year at a fee of 100 EUR/t/yr and a strike
+/// of 1.5 x the base price: 5 t called each month, no shortfall; fee
+/// 100 x 60 x 1 year = 6,000 EUR, calls 60 x 1.5 x 1000 = 90,000 EUR, and
+/// the 60 t sold to users at the base price (nothing clears): 60,000 EUR.
+#[test]
+fn an_option_covers_the_gap_at_its_strike() {
+    let s = cut(
+        1,
+        12,
+        0.5,
+        "",
+        "[[option]]\nmaterial = \"x\"\nvolume_tpy = 60\nfee_eur_per_t_year = 100\n\
+         strike_multiple = 1.5\n",
+    );
+    let (_, ws) = one_run(&s);
+    assert_eq!(ws.metric(0, Metric::ShortfallT), 0.0);
+    assert_eq!(ws.metric(0, Metric::OptionCalledT), 60.0);
+    assert!((ws.metric(0, Metric::OptionFeeEur) - 6000.0).abs() < 1e-9);
+    assert!((ws.metric(0, Metric::OptionCallEur) - 90_000.0).abs() < 1e-9);
+    assert!((ws.metric(0, Metric::OptionSalesEur) - 60_000.0).abs() < 1e-9);
+    // Demand = delivered + demand reduction + shortfall, every month.
+    assert_eq!(ws.metric(0, Metric::SupplyT) + 60.0, 120.0);
+}
+
+/// An option's volume is a yearly allowance and its lead time counts from
+/// the gap's first month. 30 t a year, lead 2 months, a half cut (5 t a
+/// month) for the whole of 2026-2027: in each year months 1-2 are short
+/// in 2026 only (the episode goes on into 2027), then 6 months are called
+/// (30 t) and the rest of the year is short again. 2026: 2 + 4 months
+/// short (30 t), 30 t called; 2027: 6 months called, 6 short (30 t).
+#[test]
+fn an_option_is_a_yearly_allowance_after_its_lead_time() {
+    let s = cut(
+        2,
+        24,
+        0.5,
+        "",
+        "[[option]]\nmaterial = \"x\"\nvolume_tpy = 30\nfee_eur_per_t_year = 0\n\
+         strike_multiple = 1\nlead_months = 2\n",
+    );
+    let (steps, ws) = one_run(&s);
+    let short = series(steps, &ws, Variable::Shortfall);
+    let mut want = vec![5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0];
+    want.extend([0.0; 6].iter().chain(&[5.0; 6]));
+    assert_eq!(short, want);
+    assert_eq!(ws.metric(0, Metric::OptionCalledT), 60.0);
+}
+
+/// With a market that clears, the option's tonnes reach the users the cut
+/// left short: e = -0.5, a region-scope half cut. Without the option the
+/// region's users bid for the 5 t they can get, x_r = (5/10)^(1/-0.5) = 4;
+/// with it they get 5 + 5 t and the price stays at the base.
+#[test]
+fn an_option_brings_the_regions_price_down() {
+    let with = |extra: &str| {
+        let s = cut(1, 3, 0.5, "demand_elasticity = -0.5\n", extra);
+        let (steps, ws) = one_run(&s);
+        (series(steps, &ws, Variable::Price), ws.metric(0, Metric::OptionCalledT))
+    };
+    let (price, called) = with("");
+    assert!((price[0] - 4000.0).abs() < 1e-9, "{}", price[0]);
+    assert_eq!(called, 0.0);
+    let (price, called) = with(
+        "[[option]]\nmaterial = \"x\"\nvolume_tpy = 60\nfee_eur_per_t_year = 1\n\
+         strike_multiple = 1\n",
+    );
+    assert_eq!(&price[..4], &[1000.0; 4]);
+    assert_eq!(called, 15.0);
+}
+
+/// Adding an option never raises any run's shortfall (the same random
+/// world with and without it), and lowers it in total.
+#[test]
+fn an_option_never_raises_a_runs_shortfall() {
+    let with = |extra: &str| {
+        scenario(&format!(
+            "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 10\nruns = 1\nseed = 1\n\
+             [[material]]\nid = \"x\"\ndemand_tpy = {{ dist = \"uniform\", min = 50, max = 150 }}\n\
+             price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.3\n\
+             max_price_multiple = 3\n\
+             [[material.source]]\nregion = \"A\"\nshare = 0.8\n\
+             [[material.source]]\nregion = \"B\"\nshare = 0.2\nspare_capacity = 0.5\n\
+             [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
+             duration_months = {{ dist = \"exponential\", mean = 6 }}\n\
+             severity = {{ dist = \"uniform\", min = 0.2, max = 1 }}\n\
+             [[stockpile]]\nmaterial = \"x\"\ntarget_days = 30\nreplenish_tpy = 20\n\
+             release_trigger = 0.05\n{extra}"
+        ))
+    };
+    let column = |s: &Scenario| {
+        simulate_runs(s, 2000, 4)
+            .runs
+            .column(0, Metric::ShortfallT)
+            .unwrap()
+    };
+    let without = column(&with(""));
+    let option = column(&with(
+        "[[option]]\nmaterial = \"x\"\nvolume_tpy = 20\nfee_eur_per_t_year = 50\n\
+         strike_multiple = 1.2\nlead_months = 1\n",
+    ));
+    for (run, (a, b)) in without.iter().zip(&option).enumerate() {
+        assert!(b <= &(a + 1e-9), "run {run}: {b} > {a}");
+    }
+    assert!(option.iter().sum::<f64>() < without.iter().sum::<f64>());
+}
+
+/// A stock built up from empty from 2027 at a buying cap of 10 % of the
+/// market's demand (1 t a month, the region the whole market): nothing in
+/// 2026, 1 t more each month from January 2027, its 24 t target reached
+/// in December 2028.
+#[test]
+fn a_build_up_starts_in_its_year_at_the_buying_cap() {
+    let s = scenario(
+        "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = 4\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.5\n\
+         [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+         [[stockpile]]\nmaterial = \"x\"\ntarget_t = 24\nbuild_start = 2027\nmax_buy_share = 0.1\n",
+    );
+    let (steps, ws) = one_run(&s);
+    let level = series(steps, &ws, Variable::StockpileLevel);
+    assert!(level[..12].iter().all(|&l| l == 0.0));
+    for (k, &l) in level[12..36].iter().enumerate() {
+        assert!((l - (k + 1) as f64).abs() < 1e-9, "month {k}: {l}");
+    }
+    assert!(level[36..].iter().all(|&l| (l - 24.0).abs() < 1e-9));
+}
