@@ -132,8 +132,8 @@ pub fn policy_rows(
             let avoided_welfare_loss = base_loss - welfare.mean;
             let option_cost = col(Metric::OptionFeeEur)? + col(Metric::OptionCallEur)?;
             let option_sales = col(Metric::OptionSalesEur)?;
-            let net = stockpile_cost - stockpile_sales - stockpile_end_value + option_cost
-                - option_sales;
+            let net =
+                stockpile_cost - stockpile_sales - stockpile_end_value + option_cost - option_sales;
             let fraction = MetricSummary::of(&runs.column(m, Metric::ShortfallFraction)?);
             Ok(PolicyRow {
                 material: id.to_string(),

@@ -116,6 +116,14 @@ pub(super) fn write_results(
             name: "timeseries.csv".into(),
             bytes: output::csv::timeseries(&report),
         },
+    ];
+    if report.materials.iter().any(|m| !m.stockpiles.is_empty()) {
+        artifacts.push(Artifact {
+            name: "stocks.csv".into(),
+            bytes: output::csv::stocks(&report),
+        });
+    }
+    artifacts.extend([
         Artifact {
             name: "scenario.toml".into(),
             bytes: text.into_bytes(),
@@ -124,7 +132,7 @@ pub(super) fn write_results(
             name: "resolved.txt".into(),
             bytes: output::text::describe(scenario).into_bytes(),
         },
-    ];
+    ]);
     if charts {
         let figures =
             output::charts::figures(scenario, &report, &outcome.runs).map_err(|e| match e {

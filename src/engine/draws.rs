@@ -53,6 +53,17 @@ pub(super) fn uncertain<'a>(scenario: &'a Scenario, prep: &Prepared, slot: Slot)
             .expect("a demand-elasticity slot belongs to a market that clears"),
         Slot::SupplyElasticity(m) => &mats[m].market.supply_elasticity,
         Slot::MarketShare(m) => &mats[m].market.market_share,
+        Slot::ShockMultiplier(g) | Slot::ShockMonths(g) => {
+            let m = prep.tier_offset.partition_point(|&o| o <= g) - 1;
+            let shock = mats[m].tiers[g - prep.tier_offset[m]]
+                .shock
+                .as_ref()
+                .expect("a shock slot belongs to a tier with a shock");
+            match slot {
+                Slot::ShockMultiplier(_) => &shock.multiplier,
+                _ => &shock.duration_months,
+            }
+        }
     }
 }
 
@@ -90,6 +101,8 @@ pub(super) fn draw_parameters(
                 Slot::DemandElasticity(m) => ws.market[m].eps.0[lane] = x,
                 Slot::SupplyElasticity(m) => ws.market[m].eta.0[lane] = x,
                 Slot::MarketShare(m) => ws.market[m].rho.0[lane] = x,
+                Slot::ShockMultiplier(g) => ws.shock[g].multiplier.0[lane] = x,
+                Slot::ShockMonths(g) => ws.shock[g].months.0[lane] = x,
             }
         }
     }

@@ -12,7 +12,7 @@
 //! ([`prices_and_costs`]), [`LANES`] runs at a time.
 
 use super::fast::lane_math;
-use super::fast::{Lanes, Mask};
+use super::fast::{Lanes, Mask, LANES};
 use super::prepare::Prepared;
 use super::workspace::Workspace;
 use crate::scenario::{Material, ReleaseRule, Scenario};
@@ -231,6 +231,9 @@ pub(super) struct MarketCells {
     pub(super) release: Vec<Lanes>,
     /// Tonnes called from options.
     pub(super) called: Vec<Lanes>,
+    /// What the users want at their price (written only for materials
+    /// with demand tiers).
+    pub(super) wanted: Vec<Lanes>,
     /// The prices worked out, world's and region's, EUR/t.
     pub(super) world_price: Vec<Lanes>,
     pub(super) price: Vec<Lanes>,
@@ -247,6 +250,7 @@ impl MarketCells {
             shortfall: v.clone(),
             release: v.clone(),
             called: v.clone(),
+            wanted: v.clone(),
             world_price: v.clone(),
             price: v,
         }
@@ -299,6 +303,13 @@ pub(super) fn prices_and_costs(
     let clears = mat.market.clears();
     let one = Lanes::splat(1.0);
     let zero = Lanes::splat(0.0);
+    let tiers = &mat.tiers;
+    let tier_offset = prep.tier_offset[m_idx];
+    let shocks = &ws.shock[tier_offset..][..tiers.len()];
+    let tier_shortfall = &mut ws.tier_shortfall[tier_offset..][..tiers.len()];
+    let tier_cost = &mut ws.tier_cost[tier_offset..][..tiers.len()];
+    tier_shortfall.fill(zero);
+    tier_cost.fill(zero);
     let cells = &mut ws.cells;
     let mut price_cost = zero;
     let mut producer_gain = zero;
@@ -334,13 +345,42 @@ pub(super) fn prices_and_costs(
             peak = peak.max(x_r);
             (x, x_r)
         };
-        shortage_cost += cells.shortfall[t] * (voll - x_r * p0) * discount;
+        if tiers.is_empty() {
+            shortage_cost += cells.shortfall[t] * (voll - x_r * p0) * discount;
+        } else {
+            super::tiers::split(
+                tiers,
+                shocks,
+                t,
+                prep.months_per_step,
+                cells.shortfall[t],
+                cells.wanted[t],
+                x_r * p0,
+                discount,
+                tier_shortfall,
+                tier_cost,
+            );
+        }
         sales += cells.release[t] * x_r * p0 * discount;
         if has_options {
             option_sales += cells.called[t] * x_r * p0 * discount;
         }
         cells.world_price[t] = x * p0;
         cells.price[t] = x_r * p0;
+    }
+    if !tiers.is_empty() {
+        // The material's shortage cost is its tiers'; each tier's totals
+        // go to the run's extra values.
+        let n_extra = ws.extras.len() / LANES;
+        let first = prep.extras[m_idx].tiers;
+        for (k, (short, cost)) in tier_shortfall.iter().zip(tier_cost.iter()).enumerate() {
+            shortage_cost += *cost;
+            for lane in 0..LANES {
+                let row = &mut ws.extras[lane * n_extra..][..n_extra];
+                row[first + 2 * k] = short.0[lane];
+                row[first + 2 * k + 1] = cost.0[lane];
+            }
+        }
     }
     totals[Metric::PriceCostEur as usize] = price_cost;
     totals[Metric::ProducerGainEur as usize] = producer_gain;

@@ -18,6 +18,7 @@ pub mod products;
 pub mod rng;
 mod run;
 mod step;
+mod tiers;
 mod workspace;
 
 pub use fast::lanes::LANES;
@@ -121,7 +122,7 @@ impl MemoryEstimate {
         let steps = prep.steps() as u64;
         let params = prep.param_names().len() as u64;
         let cells = n_mat * N_VARIABLES as u64 * steps;
-        let row = n_mat * N_METRICS as u64 + params;
+        let row = n_mat * N_METRICS as u64 + params + prep.extra_names().len() as u64;
         // Held once (blocks fill it in place); runs.csv is written row by
         // row, not held in memory.
         let run_table = runs.saturating_mul(8 * row);
@@ -235,15 +236,17 @@ pub fn simulate_with(
     let workers = (rayon::current_num_threads() as u64).clamp(1, n_blocks.max(1));
     let next_block = AtomicU64::new(0);
     let end = plan.first_run + plan.runs;
-    let table = TableBuilder::with_shape(
+    let table = TableBuilder::with_extras(
         plan.first_run,
         plan.runs as usize,
         n_mat,
         prep.param_names(),
+        prep.extra_names().to_vec(),
         spill,
     );
     let row = table.row_len();
     let n_metrics = n_mat * N_METRICS;
+    let n_params = prep.param_names().len();
 
     // Each worker takes the next block until none is left. Blocks are folded
     // into the worker's statistics exactly, so who ran what does not matter.
@@ -315,8 +318,11 @@ pub fn simulate_with(
                     for lane in 0..n {
                         let r = (group + lane as u64 - first) as usize;
                         let out = &mut rows[r * row..(r + 1) * row];
-                        out[..n_metrics].copy_from_slice(ws.metrics(lane));
-                        out[n_metrics..].copy_from_slice(ws.params(lane));
+                        let (metrics, rest) = out.split_at_mut(n_metrics);
+                        let (params, extras) = rest.split_at_mut(n_params);
+                        metrics.copy_from_slice(ws.metrics(lane));
+                        params.copy_from_slice(ws.params(lane));
+                        extras.copy_from_slice(ws.extras(lane));
                     }
                 }
                 stats.add_block_sums_via(&varying, &mut windows, ws.sums(), last - first);

@@ -29,6 +29,10 @@ pub(super) enum Slot {
     DemandElasticity(usize),
     SupplyElasticity(usize),
     MarketShare(usize),
+    /// The demand shock's multiplier of a global tier.
+    ShockMultiplier(usize),
+    /// The demand shock's length in months of a global tier.
+    ShockMonths(usize),
 }
 
 /// Which availability of an import flow counts for the world scope
@@ -61,6 +65,21 @@ pub(super) struct Param {
     pub(super) name: String,
     pub(super) key: StreamKey,
     pub(super) slot: Slot,
+}
+
+/// Where a material's per-run values beside the metrics go: the run
+/// table's extra columns ([`Prepared::extra_names`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ExtraColumns {
+    /// First column of its demand tiers, two each: shortfall (t) and
+    /// shortage cost (EUR).
+    pub(super) tiers: usize,
+    /// First column of its consumption in each year (when it has
+    /// stockpiles).
+    pub(super) consumption: usize,
+    /// First column of its stockpiles, each: the step in which it first
+    /// reached its target (-1: never), then its level at each year's end.
+    pub(super) stocks: usize,
 }
 
 /// What is fixed for all runs: stream keys and index tables.
@@ -97,6 +116,13 @@ pub struct Prepared {
     pub(super) n_options: usize,
     /// Per global option, its lead time in whole steps.
     pub(super) option_lead: Vec<f64>,
+    /// First global tier index of each material.
+    pub(super) tier_offset: Vec<usize>,
+    pub(super) n_tiers: usize,
+    /// Per material, where its extra per-run values go.
+    pub(super) extras: Vec<ExtraColumns>,
+    /// Names of the extra per-run values, in column order.
+    pub(super) extra_names: Vec<String>,
     /// Discount factor of each step, (1 + r)^-(t dt), and at the horizon's end.
     pub(super) discount: Vec<f64>,
     pub(super) discount_end: f64,
@@ -132,6 +158,7 @@ impl Prepared {
                 });
             }
         };
+        let mut n_tiers_seen = 0;
         for (m, mat) in scenario.materials.iter().enumerate() {
             source_offset.push(n_sources);
             let base = format!("world/material/{}", mat.id);
@@ -215,6 +242,27 @@ impl Prepared {
                 format!("{base}/market_share"),
                 Slot::MarketShare(m),
             );
+            for (k, tier) in mat.tiers.iter().enumerate() {
+                if let Some(shock) = &tier.shock {
+                    let (path, base) = (
+                        format!("{path}.tier[{}].demand_shock", tier.name),
+                        format!("{base}/tier/{k}/demand_shock"),
+                    );
+                    add(
+                        &shock.multiplier,
+                        format!("{path}.multiplier"),
+                        format!("{base}/multiplier"),
+                        Slot::ShockMultiplier(n_tiers_seen + k),
+                    );
+                    add(
+                        &shock.duration_months,
+                        format!("{path}.duration_months"),
+                        format!("{base}/duration_months"),
+                        Slot::ShockMonths(n_tiers_seen + k),
+                    );
+                }
+            }
+            n_tiers_seen += mat.tiers.len();
             n_sources += mat.sources.len();
         }
         for (d_idx, d) in scenario.disruptions.iter().enumerate() {
@@ -341,14 +389,53 @@ impl Prepared {
         let months_per_step = f64::from(scenario.step.months());
         let lead_steps = |months: f64| (months / months_per_step).ceil();
         let stocks = scenario.materials.iter().flat_map(|m| &m.stockpiles);
-        let stock_lead = stocks.clone().map(|s| lead_steps(s.release_lead_months)).collect();
+        let stock_lead = stocks
+            .clone()
+            .map(|s| lead_steps(s.release_lead_months))
+            .collect();
         let stock_build_step = stocks
             .map(|s| {
-                s.build_start.map_or(0, |y| {
-                    (y - scenario.start_year) as usize * spy as usize
-                })
+                s.build_start
+                    .map_or(0, |y| (y - scenario.start_year) as usize * spy as usize)
             })
             .collect();
+        let mut tier_offset = Vec::with_capacity(scenario.materials.len());
+        let mut n_tiers = 0;
+        let mut extras = Vec::with_capacity(scenario.materials.len());
+        let mut extra_names = Vec::new();
+        let years = scenario.years as i32;
+        for m in &scenario.materials {
+            tier_offset.push(n_tiers);
+            n_tiers += m.tiers.len();
+            let path = format!("material[{}]", m.id);
+            let tiers = extra_names.len();
+            for t in &m.tiers {
+                extra_names.push(format!("{path}.tier[{}].shortfall_t", t.name));
+                extra_names.push(format!("{path}.tier[{}].shortage_cost_eur", t.name));
+            }
+            let consumption = extra_names.len();
+            if !m.stockpiles.is_empty() {
+                for y in 0..years {
+                    extra_names.push(format!("{path}.consumption_t[{}]", scenario.start_year + y));
+                }
+            }
+            let stocks = extra_names.len();
+            for sp in &m.stockpiles {
+                extra_names.push(format!("{path}.stockpile[{}].filled_step", sp.name));
+                for y in 0..years {
+                    extra_names.push(format!(
+                        "{path}.stockpile[{}].level_t[{}]",
+                        sp.name,
+                        scenario.start_year + y
+                    ));
+                }
+            }
+            extras.push(ExtraColumns {
+                tiers,
+                consumption,
+                stocks,
+            });
+        }
         let option_lead = scenario
             .materials
             .iter()
@@ -407,6 +494,10 @@ impl Prepared {
             option_offset,
             n_options,
             option_lead,
+            tier_offset,
+            n_tiers,
+            extras,
+            extra_names,
             discount: (0..steps).map(|t| discount_of(t as f64 * dt)).collect(),
             discount_end: discount_of(steps as f64 * dt),
             steps,
@@ -478,5 +569,11 @@ impl Prepared {
     /// order of [`Workspace::params`](super::Workspace::params).
     pub fn param_names(&self) -> Vec<String> {
         self.params.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// Names of the per-run values kept beside the metrics, in column
+    /// order.
+    pub fn extra_names(&self) -> &[String] {
+        &self.extra_names
     }
 }

@@ -184,6 +184,9 @@ pub(super) fn step_material(
         released_now,
         stock_episode,
         option_left,
+        stock_filled,
+        shock,
+        extras,
         utilization,
         spare,
         series,
@@ -212,6 +215,15 @@ pub(super) fn step_material(
     let option_left = &mut option_left[option_offset..][..options.len()];
     let option_lead = &prep.option_lead[option_offset..][..options.len()];
     let steps_per_year = prep.steps_per_year as usize;
+    let stock_filled = &mut stock_filled[stock_offset..][..mat.stockpiles.len()];
+    let tiers = &mat.tiers;
+    let shocks = &shock[prep.tier_offset[m_idx]..][..tiers.len()];
+    let has_shocks = tiers.iter().any(|t| t.shock.is_some());
+    // The run's values beside the metrics: each stock's year-end levels
+    // and the material's consumption in each year.
+    let n_extra = extras.len() / LANES;
+    let extra_at = prep.extras[m_idx];
+    let mut year_consumption = zero;
     let mut gap_episode = zero;
     let mut option_fee = zero;
     let mut option_call = zero;
@@ -247,6 +259,11 @@ pub(super) fn step_material(
                     demand.0[l]
                 }
             });
+        }
+        if has_shocks {
+            rarely();
+            // A tier's demand shock (docs/stockpiles.md, "Demand tiers").
+            demand = demand * super::tiers::demand_multiple(tiers, shocks, t, prep.months_per_step);
         }
         // 2. Secondary supply from products in use.
         let (secondary, in_use, eol, collected) = if has_products {
@@ -397,6 +414,7 @@ pub(super) fn step_material(
             // A stock starts at initial_fill x its first target, bought at
             // the base price when buy_initial is set.
             stock_episode.fill(zero);
+            stock_filled.fill(splat(-1.0));
             for (sp, lvl) in mat.stockpiles.iter().zip(levels.iter_mut()) {
                 *lvl = sp.initial_fill * stock_tonnes(sp.target, stock_basis(sp, demand, need), dt);
                 if sp.buy_initial {
@@ -491,6 +509,9 @@ pub(super) fn step_material(
                 .max(zero);
             let b = Lanes::select(buying, b, zero);
             *lvl += b;
+            // The first step the stock holds its target (to the last bits).
+            let full = !lvl.lt(target * (1.0 - 1e-12)) & stock_filled[i].lt(zero) & target.gt(zero);
+            stock_filled[i] = Lanes::select(full, splat(t as f64), stock_filled[i]);
             bought += b;
             purchase_room = purchase_room - b;
             stock_cost += b * mat.price * discount;
@@ -614,6 +635,28 @@ pub(super) fn step_material(
         cells.shortfall[t] = shortfall;
         cells.release[t] = release;
         cells.called[t] = called;
+        if !tiers.is_empty() {
+            cells.wanted[t] = demand - reduction;
+        }
+        if !mat.stockpiles.is_empty() {
+            year_consumption += consumption;
+            if (t + 1) % steps_per_year == 0 {
+                rarely();
+                // The year's end: the stocks' levels and the year's
+                // consumption, for the stocks' report (stocks.csv).
+                let year = t / steps_per_year;
+                let years = steps / steps_per_year;
+                for lane in 0..LANES {
+                    let row = &mut extras[lane * n_extra..][..n_extra];
+                    row[extra_at.consumption + year] = year_consumption.0[lane];
+                    for (i, lvl) in levels.iter().enumerate() {
+                        let first = extra_at.stocks + i * (1 + years);
+                        row[first + 1 + year] = lvl.0[lane];
+                    }
+                }
+                year_consumption = zero;
+            }
+        }
 
         // Each value is recorded and summed as it stands, without going
         // through a list of all of them.
@@ -654,6 +697,12 @@ pub(super) fn step_material(
         run_length = Lanes::select(short, run_length + 1.0, zero);
         let longest = &mut totals[Metric::LongestShortfallSteps as usize];
         *longest = Lanes::select(short, longest.max(run_length), *longest);
+    }
+    let years = steps / steps_per_year;
+    for (i, filled) in stock_filled.iter().enumerate() {
+        for lane in 0..LANES {
+            extras[lane * n_extra + extra_at.stocks + i * (1 + years)] = filled.0[lane];
+        }
     }
     // 9. Prices and the costs that need them, after the steps.
     market::prices_and_costs(scenario, prep, m_idx, ws, &mut totals);

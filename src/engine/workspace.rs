@@ -6,6 +6,7 @@ use super::fast::{Lanes, Mask, LANES};
 use super::market::{MarketCells, MarketLanes, StockLanes};
 use super::prepare::Prepared;
 use super::products::ProductFlows;
+use super::tiers::Shock;
 use crate::scenario::uncertain::Uncertain;
 use crate::scenario::{Arrival, Scenario};
 use crate::vocab::{Metric, Variable, N_METRICS, N_VARIABLES};
@@ -53,6 +54,18 @@ pub struct Workspace {
     pub(super) stock_episode: Vec<Lanes>,
     /// Per option, the tonnes still callable in the current year.
     pub(super) option_left: Vec<Lanes>,
+    /// Per stockpile, the step in which it first reached its target (-1
+    /// until it does).
+    pub(super) stock_filled: Vec<Lanes>,
+    /// Per tier, its demand shock (a multiplier of 1 and no months
+    /// without one).
+    pub(super) shock: Vec<Shock>,
+    /// Per tier, its shortfall and shortage cost over the run so far.
+    pub(super) tier_shortfall: Vec<Lanes>,
+    pub(super) tier_cost: Vec<Lanes>,
+    /// Per lane, the run's values beside the metrics
+    /// ([`Prepared::extra_names`] order).
+    pub(super) extras: Vec<f64>,
     /// Utilization per refinery.
     pub(super) utilization: Vec<Lanes>,
     /// Substitution (max fraction, per year) per material.
@@ -144,6 +157,26 @@ impl Workspace {
             released_now: vec![Lanes::splat(0.0); prep.n_stockpiles],
             stock_episode: vec![Lanes::splat(0.0); prep.n_stockpiles],
             option_left: vec![Lanes::splat(0.0); prep.n_options],
+            stock_filled: vec![Lanes::splat(-1.0); prep.n_stockpiles],
+            shock: mats
+                .iter()
+                .flat_map(|m| &m.tiers)
+                .map(|t| match &t.shock {
+                    Some(s) => Shock {
+                        multiplier: splat(&s.multiplier),
+                        months: splat(&s.duration_months),
+                        start: s.start_step,
+                    },
+                    None => Shock {
+                        multiplier: Lanes::splat(1.0),
+                        months: Lanes::splat(0.0),
+                        start: usize::MAX,
+                    },
+                })
+                .collect(),
+            tier_shortfall: vec![Lanes::splat(0.0); prep.n_tiers],
+            tier_cost: vec![Lanes::splat(0.0); prep.n_tiers],
+            extras: vec![0.0; LANES * prep.extra_names.len()],
             utilization: scenario
                 .refineries
                 .iter()
@@ -304,6 +337,13 @@ impl Workspace {
     /// [`Prepared::param_names`] order.
     pub fn params(&self, lane: usize) -> &[f64] {
         &self.runs[lane].params
+    }
+
+    /// The values beside the metrics of lane `lane`'s run, in
+    /// [`Prepared::extra_names`] order.
+    pub fn extras(&self, lane: usize) -> &[f64] {
+        let n = self.extras.len() / LANES;
+        &self.extras[lane * n..(lane + 1) * n]
     }
 
     /// Availability a_s(t) of import source `k` of material `m` at step `t`,

@@ -76,8 +76,36 @@ pub fn runs(report: &Report, table: &RunTable) -> io::Result<Vec<u8>> {
 /// # Errors
 /// What `w` reports.
 pub fn runs_to(w: &mut dyn io::Write, report: &Report, table: &RunTable) -> io::Result<()> {
-    let mut header = vec!["run", "material"];
-    header.extend(Metric::ALL.iter().map(|m| m.name()));
+    let mut header: Vec<String> = vec!["run".into(), "material".into()];
+    header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
+    // Demand tiers, when there are any: two columns per tier name (the
+    // union over materials, in order), empty for a material without it.
+    let mut tier_names: Vec<&str> = Vec::new();
+    for t in report.materials.iter().flat_map(|m| &m.tiers) {
+        if !tier_names.contains(&t.name.as_str()) {
+            tier_names.push(&t.name);
+        }
+    }
+    for name in &tier_names {
+        header.push(format!("tier[{name}].shortfall_t"));
+        header.push(format!("tier[{name}].shortage_cost_eur"));
+    }
+    let tier_columns: Vec<Vec<Option<usize>>> = report
+        .materials
+        .iter()
+        .map(|mat| {
+            tier_names
+                .iter()
+                .flat_map(|name| {
+                    ["shortfall_t", "shortage_cost_eur"].map(|what| {
+                        let col = format!("material[{}].tier[{name}].{what}", mat.id);
+                        table.extra_names().iter().position(|n| *n == col)
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     write_header(w, &header)?;
     // Each material's id as a finished CSV field, once.
     let ids: Vec<Vec<u8>> = report
@@ -101,9 +129,53 @@ pub fn runs_to(w: &mut dyn io::Write, report: &Report, table: &RunTable) -> io::
                 out.push(b',');
                 num.push_f64(out, chunk.get(i, m, metric));
             }
+            for col in &tier_columns[m] {
+                out.push(b',');
+                if let Some(k) = col {
+                    num.push_f64(out, chunk.extra(i, *k));
+                }
+            }
             out.push(b'\n');
         }
     })
+}
+
+/// Renders `stocks.csv`: one row per stockpile and year, its level at the
+/// year's end in tonnes, in days of the year's consumption and as a
+/// percentage of it (the Critical Raw Materials Act's Art. 22 report),
+/// each as the mean over runs with its 5th and 95th percentiles.
+pub fn stocks(report: &Report) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["stockpile".to_string(), "material".into(), "year".into()];
+    for what in ["level_t", "days_of_cover", "percent_of_annual_consumption"] {
+        header.push(what.into());
+        header.push(format!("{what}_p5"));
+        header.push(format!("{what}_p95"));
+    }
+    w.write_record(&header).expect("writing to memory");
+    let mut num = Numbers::new();
+    for mat in &report.materials {
+        for sp in &mat.stockpiles {
+            for y in &sp.years {
+                let mut row = vec![sp.name.clone(), mat.id.clone(), y.year.to_string()];
+                for s in [
+                    &y.level_t,
+                    &y.days_of_cover,
+                    &y.percent_of_annual_consumption,
+                ] {
+                    for x in [s.mean, s.p5, s.p95] {
+                        let mut field = Vec::new();
+                        if x.is_finite() {
+                            num.push_f64(&mut field, x);
+                        }
+                        row.push(String::from_utf8(field).expect("digits are text"));
+                    }
+                }
+                w.write_record(&row).expect("writing to memory");
+            }
+        }
+    }
+    finish(w)
 }
 
 /// Renders `params.csv`: one row per run, the run's number, then the
@@ -385,6 +457,8 @@ mod tests {
                     id: id.into(),
                     metrics: Vec::new(),
                     p_shortfall: 0.0,
+                    tiers: Vec::new(),
+                    stockpiles: Vec::new(),
                 })
                 .to_vec(),
             series: Vec::new(),

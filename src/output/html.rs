@@ -355,6 +355,8 @@ mod tests {
             id: "gallium".into(),
             metrics,
             p_shortfall,
+            tiers: Vec::new(),
+            stockpiles: Vec::new(),
         }
     }
 

@@ -8,9 +8,10 @@
 
 pub mod sensitivity;
 
-use crate::scenario::Scenario;
+use crate::scenario::{Material, Scenario};
 use crate::stats::MetricSummary;
 use crate::storage::Outcome;
+use crate::storage::RunTable;
 use crate::vocab::{Metric, RunPlan, Variable, N_VARIABLES};
 use serde::Serialize;
 
@@ -53,6 +54,73 @@ pub struct MaterialReport {
     pub metrics: Vec<(Metric, MetricSummary)>,
     /// Share of runs with any shortfall.
     pub p_shortfall: f64,
+    /// Each demand tier's totals, by priority (empty without tiers).
+    pub tiers: Vec<TierReport>,
+    /// Each stockpile's fill dates and year-end levels, in release order.
+    pub stockpiles: Vec<StockReport>,
+}
+
+/// One demand tier's per-run totals, summarized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TierReport {
+    /// Tier name.
+    #[serde(skip)]
+    pub name: String,
+    /// The tier's shortfall, tonnes.
+    pub shortfall_t: MetricSummary,
+    /// The tier's shortage cost, EUR (present value).
+    pub shortage_cost_eur: MetricSummary,
+}
+
+/// One stockpile through the horizon, as the Critical Raw Materials Act
+/// (Art. 22) asks it reported: its level at each year's end in tonnes, in
+/// days of that year's consumption and as a share of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockReport {
+    /// Stockpile name.
+    pub name: String,
+    /// Its release rule in words.
+    pub rule: String,
+    /// Per year of the horizon, the share of runs in which the stock has
+    /// reached its target by the year's end.
+    pub filled_by: Vec<(i32, f64)>,
+    /// Per year of the horizon, the year-end figures.
+    pub years: Vec<StockYear>,
+}
+
+/// A stockpile at one year's end, over the runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockYear {
+    /// Calendar year.
+    pub year: i32,
+    /// Level, tonnes.
+    pub level_t: MetricSummary,
+    /// Level in days of the year's consumption (runs with consumption).
+    pub days_of_cover: MetricSummary,
+    /// Level as a percentage of the year's consumption (runs with
+    /// consumption).
+    pub percent_of_annual_consumption: MetricSummary,
+}
+
+/// `{"filled_year": {"2026": share, ...}}`: the share of runs in which
+/// the stock has reached its target by each year's end.
+impl Serialize for StockReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Filled<'a>(&'a [(i32, f64)]);
+        impl Serialize for Filled<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (year, share) in self.0 {
+                    map.serialize_entry(&year.to_string(), share)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry("filled_year", &Filled(&self.filled_by))?;
+        map.end()
+    }
 }
 
 impl MaterialReport {
@@ -67,7 +135,39 @@ impl MaterialReport {
     }
 }
 
-/// Written as `{ "demand_t": {...}, ..., "p_shortfall": x }`.
+/// Items written as a JSON object keyed by their names, in order.
+struct Named<'a, T>(&'a [T]);
+
+/// What has a name to be keyed by.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for TierReport {
+    fn key(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Keyed for StockReport {
+    fn key(&self) -> &str {
+        &self.name
+    }
+}
+
+impl<T: Serialize + Keyed> Serialize for Named<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for item in self.0 {
+            map.serialize_entry(item.key(), item)?;
+        }
+        map.end()
+    }
+}
+
+/// Written as `{ "demand_t": {...}, ..., "p_shortfall": x }`, then the
+/// tiers and stockpiles when there are any.
 impl Serialize for MaterialReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -76,6 +176,12 @@ impl Serialize for MaterialReport {
             map.serialize_entry(m.name(), summary)?;
         }
         map.serialize_entry("p_shortfall", &self.p_shortfall)?;
+        if !self.tiers.is_empty() {
+            map.serialize_entry("tiers", &Named(&self.tiers))?;
+        }
+        if !self.stockpiles.is_empty() {
+            map.serialize_entry("stockpiles", &Named(&self.stockpiles))?;
+        }
         map.end()
     }
 }
@@ -152,9 +258,16 @@ impl Report {
                     id: id.to_string(),
                     metrics,
                     p_shortfall: p_shortfall.expect("the shortfall is one of the metrics"),
+                    tiers: Vec::new(),
+                    stockpiles: Vec::new(),
                 }
             })
             .collect::<Vec<_>>();
+        let mut materials = materials;
+        for (mat, report) in scenario.materials.iter().zip(&mut materials) {
+            report.tiers = tier_reports(mat, &outcome.runs)?;
+            report.stockpiles = stock_reports(scenario, mat, &outcome.runs)?;
+        }
         let cells = materials.len() * N_VARIABLES * steps;
         let series = (0..cells)
             .into_par_iter()
@@ -175,7 +288,89 @@ impl Report {
     }
 
     /// The statistics of `var` for material `m` at step `t`.
+    ///
+    /// (See [`StockReport`] for the stockpiles' year-end figures.)
     pub fn step_row(&self, m: usize, var: Variable, t: usize) -> &StepRow {
         &self.series[(m * N_VARIABLES + var as usize) * self.steps + t]
     }
+}
+
+/// The extra per-run column named `name` (`None` when the table has none).
+fn extra(runs: &RunTable, name: &str) -> std::io::Result<Option<Vec<f64>>> {
+    match runs.extra_names().iter().position(|n| n == name) {
+        Some(k) => runs.extra_column(k).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Material `mat`'s tiers' totals, summarized.
+fn tier_reports(mat: &Material, runs: &RunTable) -> std::io::Result<Vec<TierReport>> {
+    let mut out = Vec::with_capacity(mat.tiers.len());
+    for tier in &mat.tiers {
+        let path = format!("material[{}].tier[{}]", mat.id, tier.name);
+        let (Some(short), Some(cost)) = (
+            extra(runs, &format!("{path}.shortfall_t"))?,
+            extra(runs, &format!("{path}.shortage_cost_eur"))?,
+        ) else {
+            continue;
+        };
+        out.push(TierReport {
+            name: tier.name.clone(),
+            shortfall_t: MetricSummary::of_vec(short),
+            shortage_cost_eur: MetricSummary::of_vec(cost),
+        });
+    }
+    Ok(out)
+}
+
+/// Material `mat`'s stockpiles' fill dates and year-end levels.
+fn stock_reports(
+    scenario: &Scenario,
+    mat: &Material,
+    runs: &RunTable,
+) -> std::io::Result<Vec<StockReport>> {
+    let path = format!("material[{}]", mat.id);
+    let steps_per_year = scenario.step.per_year() as f64;
+    let mut out = Vec::with_capacity(mat.stockpiles.len());
+    for sp in &mat.stockpiles {
+        let at = format!("{path}.stockpile[{}]", sp.name);
+        let Some(filled) = extra(runs, &format!("{at}.filled_step"))? else {
+            continue;
+        };
+        let n = filled.len().max(1) as f64;
+        let mut filled_by = Vec::with_capacity(scenario.years as usize);
+        let mut years = Vec::with_capacity(scenario.years as usize);
+        for k in 0..scenario.years as i32 {
+            let year = scenario.start_year + k;
+            let end = f64::from(k + 1) * steps_per_year;
+            let share = filled.iter().filter(|&&s| s >= 0.0 && s < end).count() as f64 / n;
+            filled_by.push((year, share));
+            let (Some(level), Some(used)) = (
+                extra(runs, &format!("{at}.level_t[{year}]"))?,
+                extra(runs, &format!("{path}.consumption_t[{year}]"))?,
+            ) else {
+                continue;
+            };
+            // Cover is counted in runs whose users consumed anything.
+            let (days, percent): (Vec<f64>, Vec<f64>) = level
+                .iter()
+                .zip(&used)
+                .filter(|(_, &c)| c > 0.0)
+                .map(|(&l, &c)| (l / c * 365.0, 100.0 * l / c))
+                .unzip();
+            years.push(StockYear {
+                year,
+                level_t: MetricSummary::of_vec(level),
+                days_of_cover: MetricSummary::of_vec(days),
+                percent_of_annual_consumption: MetricSummary::of_vec(percent),
+            });
+        }
+        out.push(StockReport {
+            name: sp.name.clone(),
+            rule: sp.release_in_words(),
+            filled_by,
+            years,
+        });
+    }
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! From the raw file to the validated [`Scenario`]: every check, every default,
 //! every name resolved to an index. Each error carries the path of the field.
 
+use super::instruments::{self, Horizon};
 use super::raw::{
     RawDisruption, RawLifetime, RawMaterial, RawMaterialSelection, RawProduct, RawRefinery,
     RawStockpile, ScenarioFile,
@@ -11,7 +12,6 @@ use super::{
     ProductContent, Refinery, Scenario, Source, Stage, Step, StockTarget, Stockpile, Substitution,
     Target, TargetBasis,
 };
-use super::instruments::{self, Horizon};
 use crate::scenario::InflowTiming;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -260,6 +260,11 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         MAX_DISRUPTIONS,
         "[[disruption]] tables",
     )?;
+    let horizon = Horizon {
+        start_year: i32::try_from(sim.start_year).expect("checked: 1800..=2300"),
+        years,
+        step_months: step.months(),
+    };
     let mut materials = Vec::with_capacity(file.material.len());
     let mut ids = BTreeSet::new();
     for (i, m) in file.material.iter().enumerate() {
@@ -276,13 +281,11 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
                 .key("id")
                 .err(format!("duplicate material id {:?}", m.id));
         }
-        materials.push(material(&at, m)?);
+        let mut mat = material(&at, m)?;
+        mat.tiers = instruments::tiers(&at, &m.tier, &mat, horizon)?;
+        materials.push(mat);
     }
 
-    let horizon = Horizon {
-        start_year: i32::try_from(sim.start_year).expect("checked: 1800..=2300"),
-        years,
-    };
     for (i, s) in file.stockpile.iter().enumerate() {
         let at = At::root("stockpile").index(i, Some(&s.material));
         let Some(m) = materials.iter_mut().find(|m| m.id == s.material) else {
@@ -781,6 +784,7 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
         sources,
         stockpiles: Vec::new(),
         options: Vec::new(),
+        tiers: Vec::new(),
         response_trigger: fraction(
             &at.key("response_trigger"),
             m.response_trigger.unwrap_or(0.0),
@@ -901,7 +905,7 @@ fn stockpile(
 }
 
 /// Parses "YYYY-MM" (or "YYYY-MM-DD", day ignored) into (year, month).
-fn parse_month(s: &str) -> Option<(i64, u32)> {
+pub(crate) fn parse_month(s: &str) -> Option<(i64, u32)> {
     let mut parts = s.split('-');
     let y = parts.next()?;
     let m = parts.next()?;

@@ -3,10 +3,13 @@
 //! options (virtual stockpiles). Each is checked here, with the file's line
 //! and field in its error.
 
-use super::build::{check, within, At, FieldError, MAX_EUR_PER_T, MAX_PRICE_MULTIPLE, MAX_TONNES};
-use super::raw::RawOption;
-use super::uncertain::Domain;
-use super::{Material, SupplyOption};
+use super::build::{
+    check, parse_month, uncertain, within, At, FieldError, MAX_EUR_PER_T, MAX_PRICE_MULTIPLE,
+    MAX_TONNES, SHARE_TOLERANCE,
+};
+use super::raw::{RawOption, RawTier};
+use super::uncertain::{show, Domain};
+use super::{DemandShock, Material, SupplyOption, Tier};
 use std::collections::BTreeSet;
 
 /// What a scenario's horizon allows: lead times shorter than it, years
@@ -15,6 +18,7 @@ use std::collections::BTreeSet;
 pub(crate) struct Horizon {
     pub(crate) start_year: i32,
     pub(crate) years: u32,
+    pub(crate) step_months: u32,
 }
 
 impl Horizon {
@@ -27,9 +31,136 @@ impl Horizon {
     }
 }
 
+/// Largest multiple of a tier's demand in a shock.
+const MAX_SHOCK_MULTIPLE: f64 = 100.0;
+
+/// The `[[material.tier]]` tables of material `mat` (`at` is the
+/// material's place), by priority: shares that sum to 1, one tier a
+/// priority, names unique, values of lost load that price only rationed
+/// tonnes when the market clears, shocks within the horizon.
+pub(crate) fn tiers(
+    at: &At,
+    raw: &[RawTier],
+    mat: &Material,
+    horizon: Horizon,
+) -> Result<Vec<Tier>, FieldError> {
+    let mut tiers: Vec<Tier> = Vec::with_capacity(raw.len());
+    let mut total = 0.0;
+    for (i, t) in raw.iter().enumerate() {
+        let at = at.key("tier").index(i, Some(&t.name));
+        if t.name.is_empty() {
+            return at.key("name").err("must not be empty");
+        }
+        if tiers.iter().any(|x| x.name == t.name) {
+            return at.key("name").err(format!(
+                "{:?} is used twice: name each tier of {:?} differently",
+                t.name, mat.id
+            ));
+        }
+        let share = check(
+            &at.key("share"),
+            t.share > 0.0 && t.share <= 1.0,
+            t.share,
+            "a share of the material's demand in (0, 1]",
+        )?;
+        total += share;
+        if t.priority < 1 {
+            return at.key("priority").err(format!(
+                "must be a whole number >= 1, 1 served first (got {})",
+                t.priority
+            ));
+        }
+        if let Some(other) = tiers.iter().find(|x| x.priority == t.priority) {
+            return at.key("priority").err(format!(
+                "{} is also the priority of tier {:?}: give each tier its own",
+                t.priority, other.name
+            ));
+        }
+        let voll = match t.value_of_lost_load_eur_per_t {
+            Some(v) => within(
+                &at.key("value_of_lost_load_eur_per_t"),
+                v,
+                Domain::up_to(MAX_EUR_PER_T),
+            )?,
+            None => mat.value_of_lost_load,
+        };
+        let cap = mat.market.max_price_multiple * mat.price;
+        if mat.market.clears() && voll <= cap {
+            return at.key("value_of_lost_load_eur_per_t").err(format!(
+                "must be above the capped price, max_price_multiple x price_eur_per_t = {} EUR/t \
+                 (got {}): it prices only the tonnes rationed at the cap",
+                show(cap),
+                show(voll)
+            ));
+        }
+        let shock = match &t.demand_shock {
+            None => None,
+            Some(s) => {
+                let at = at.key("demand_shock");
+                let multiplier = uncertain(
+                    &at.key("multiplier"),
+                    &s.multiplier,
+                    Domain::up_to(MAX_SHOCK_MULTIPLE),
+                )?;
+                let duration_months = uncertain(
+                    &at.key("duration_months"),
+                    &s.duration_months,
+                    Domain::up_to(horizon.months()),
+                )?;
+                let Some((y, mo)) = parse_month(&s.start) else {
+                    return at.key("start").err(format!(
+                        "{:?} is not a month: write \"YYYY-MM\", e.g. \"2027-01\"",
+                        s.start
+                    ));
+                };
+                let months = (y - i64::from(horizon.start_year)) * 12 + i64::from(mo) - 1;
+                if !(0..horizon.months() as i64).contains(&months) {
+                    return at.key("start").err(format!(
+                        "{:?} is outside the horizon {}-01 to {}-12",
+                        s.start,
+                        horizon.start_year,
+                        horizon.last_year()
+                    ));
+                }
+                Some(DemandShock {
+                    multiplier,
+                    start_step: (months / i64::from(horizon.step_months)) as usize,
+                    duration_months,
+                })
+            }
+        };
+        tiers.push(Tier {
+            name: t.name.clone(),
+            share,
+            priority: t.priority,
+            value_of_lost_load: voll,
+            shock,
+        });
+    }
+    if !raw.is_empty() && (total - 1.0).abs() > SHARE_TOLERANCE {
+        return at.key("tier").err(format!(
+            "the shares of the tiers must sum to 1 (got {}: {})",
+            show(total),
+            raw.iter()
+                .map(|t| format!("{} {}", t.name, show(t.share)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for t in &mut tiers {
+        t.share /= total;
+    }
+    tiers.sort_by_key(|t| t.priority);
+    Ok(tiers)
+}
+
 /// A lead time in months: at least 0, and shorter than the horizon (a lead
 /// past it would never let the instrument act).
-pub(crate) fn lead_months(at: &At, months: Option<f64>, horizon: Horizon) -> Result<f64, FieldError> {
+pub(crate) fn lead_months(
+    at: &At,
+    months: Option<f64>,
+    horizon: Horizon,
+) -> Result<f64, FieldError> {
     let Some(x) = months else { return Ok(0.0) };
     let h = horizon.months();
     check(
@@ -41,7 +172,11 @@ pub(crate) fn lead_months(at: &At, months: Option<f64>, horizon: Horizon) -> Res
 }
 
 /// The year a stock's build-up starts: within the horizon.
-pub(crate) fn build_start(at: &At, year: Option<i64>, horizon: Horizon) -> Result<Option<i32>, FieldError> {
+pub(crate) fn build_start(
+    at: &At,
+    year: Option<i64>,
+    horizon: Horizon,
+) -> Result<Option<i32>, FieldError> {
     let Some(y) = year else { return Ok(None) };
     let (first, last) = (horizon.start_year, horizon.last_year());
     if !(i64::from(first)..=i64::from(last)).contains(&y) {
@@ -80,7 +215,12 @@ pub(crate) fn options(
         }
         let volume_tpy = within(
             &at.key("volume_tpy"),
-            check(&at.key("volume_tpy"), o.volume_tpy > 0.0, o.volume_tpy, "tonnes a year > 0")?,
+            check(
+                &at.key("volume_tpy"),
+                o.volume_tpy > 0.0,
+                o.volume_tpy,
+                "tonnes a year > 0",
+            )?,
             Domain::up_to(MAX_TONNES),
         )?;
         let fee_eur_per_t_year = within(

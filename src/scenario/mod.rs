@@ -8,8 +8,8 @@
 //! that, nothing downstream re-checks or fails.
 
 pub(crate) mod build;
-pub(crate) mod locate;
 mod instruments;
+pub(crate) mod locate;
 mod market;
 pub mod raw;
 pub mod uncertain;
@@ -121,6 +121,8 @@ pub struct Material {
     pub(crate) stockpiles: Vec<Stockpile>,
     /// Options, called after the stockpiles' releases, in file order.
     pub(crate) options: Vec<SupplyOption>,
+    /// Demand tiers by priority, first served first (empty: one group).
+    pub(crate) tiers: Vec<Tier>,
     pub(crate) response_trigger: f64,
     pub(crate) substitution: Option<Substitution>,
     pub(crate) new_capacity: Option<NewCapacity>,
@@ -341,6 +343,84 @@ pub struct Stockpile {
     /// The year from whose start the stock is bought (`None`: from the
     /// horizon's start).
     pub(crate) build_start: Option<i32>,
+}
+
+/// A group of a material's users, served in priority order
+/// (docs/stockpiles.md, "Demand tiers").
+#[derive(Debug, Clone)]
+pub struct Tier {
+    pub(crate) name: String,
+    /// Share of the material's demand (the tiers' shares sum to 1).
+    pub(crate) share: f64,
+    /// 1 is served first.
+    pub(crate) priority: i64,
+    /// EUR per tonne of this tier's unmet demand.
+    pub(crate) value_of_lost_load: f64,
+    pub(crate) shock: Option<DemandShock>,
+}
+
+/// A surge of a tier's demand: times `multiplier` for `duration_months`
+/// from step `start_step`.
+#[derive(Debug, Clone)]
+pub struct DemandShock {
+    pub(crate) multiplier: Uncertain,
+    pub(crate) start_step: usize,
+    pub(crate) duration_months: Uncertain,
+}
+
+impl StockTarget {
+    /// In words: "60 days" or "1 200 t".
+    fn in_words(self) -> String {
+        match self {
+            StockTarget::Days(d) => format!("{} days", crate::report::num(d)),
+            StockTarget::Tonnes(t) => format!("{} t", crate::report::num(t)),
+        }
+    }
+}
+
+impl Stockpile {
+    /// Its size and release rule in words, for reports (docs/stockpiles.md).
+    pub fn release_in_words(&self) -> String {
+        let pct = |x: f64| format!("{} %", crate::report::num(100.0 * x));
+        let mut s = format!("target {}", self.target.in_words());
+        if let Some(y) = self.build_start {
+            s += &format!(", bought from {y}");
+        }
+        if let ReleaseRule::Price { ceiling } = self.release_rule {
+            s += &format!(
+                "; sells into the market while the world price is above {} x the base \
+                 price, down to it",
+                crate::report::num(ceiling)
+            );
+        }
+        s += &if self.release_trigger > 0.0 {
+            format!(
+                "; releases to users once their gap exceeds {} of demand",
+                pct(self.release_trigger)
+            )
+        } else {
+            "; releases to users whenever they are short".to_string()
+        };
+        if self.release_fraction < 1.0 {
+            s += &format!(", covering {} of it", pct(self.release_fraction));
+        }
+        if self.release_lead_months > 0.0 {
+            s += &format!(
+                ", {} months after an episode's first month",
+                crate::report::num(self.release_lead_months)
+            );
+        }
+        if self.max_release_tpy.is_finite() {
+            s += &format!(
+                ", at most {} t a year",
+                crate::report::num(self.max_release_tpy)
+            );
+        }
+        if !matches!(self.floor, StockTarget::Tonnes(t) if t == 0.0) {
+            s += &format!(", keeping a floor of {}", self.floor.in_words());
+        }
+        s
+    }
 }
 
 /// Reserved supply outside the disrupted flows, bought as a contract: a

@@ -112,6 +112,9 @@ pub struct RawMaterial {
     /// `[[material.source]]` tables.
     #[serde(default)]
     pub source: Vec<RawSource>,
+    /// `[[material.tier]]` tables: groups of users served in priority order.
+    #[serde(default)]
+    pub tier: Vec<RawTier>,
 }
 
 /// One origin of `market_sources`.
@@ -294,6 +297,38 @@ pub struct RawStockpile {
     /// (default: from the start of the horizon).
     #[serde(default)]
     pub build_start: Option<i64>,
+}
+
+/// `[[material.tier]]`: a group of the material's users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    /// Name, unique among the material's tiers.
+    pub name: String,
+    /// Share of the material's demand; a material's tiers' shares sum to 1.
+    pub share: f64,
+    /// 1 is served first; each tier of a material has its own.
+    pub priority: i64,
+    /// Cost of one tonne of this tier's unmet demand, EUR (default: the
+    /// material's).
+    #[serde(default)]
+    pub value_of_lost_load_eur_per_t: Option<f64>,
+    /// A surge of this tier's demand over a period.
+    #[serde(default)]
+    pub demand_shock: Option<RawDemandShock>,
+}
+
+/// `demand_shock` of a tier: its demand times `multiplier` from `start`
+/// for `duration_months`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDemandShock {
+    /// The multiple of the tier's demand during the shock (uncertain).
+    pub multiplier: RawUncertain,
+    /// First month, "YYYY-MM".
+    pub start: String,
+    /// Length in months (uncertain).
+    pub duration_months: RawUncertain,
 }
 
 /// `[[option]]`: reserved supply bought as a contract (a virtual stockpile).

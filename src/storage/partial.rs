@@ -183,11 +183,12 @@ impl Merger {
     /// [`PartialError::Mismatch`] when the partial's runs do not fit its study.
     pub fn new(name: String, first: Partial, spill: Option<Spill>) -> Result<Merger, PartialError> {
         let table = &first.outcome.runs;
-        let builder = TableBuilder::with_shape(
+        let builder = TableBuilder::with_extras(
             0,
             usize::try_from(first.total_runs).unwrap_or(usize::MAX),
             table.materials(),
             table.param_names().to_vec(),
+            table.extra_names().to_vec(),
             spill,
         );
         let mut merger = Merger {
@@ -244,6 +245,7 @@ impl Merger {
         if !self.steps.same_cells(&p.outcome.steps)
             || table.materials() != self.table.materials()
             || table.param_names() != self.table.param_names()
+            || table.extra_names() != self.table.extra_names()
         {
             return mismatch(format!(
                 "{name}: its results do not have the shape of {}'s (a damaged file?)",

@@ -68,11 +68,20 @@ struct Layout {
     runs: usize,
     materials: usize,
     param_names: Vec<String>,
+    /// The per-run values kept beside the metrics (demand tiers, stocks'
+    /// fill dates and year-end levels), after the parameters.
+    #[serde(default)]
+    extra_names: Vec<String>,
 }
 
 impl Layout {
     fn columns(&self) -> usize {
-        self.materials * N_METRICS + self.param_names.len()
+        self.materials * N_METRICS + self.param_names.len() + self.extra_names.len()
+    }
+
+    /// Column of extra value `k`.
+    fn extra(&self, k: usize) -> usize {
+        self.materials * N_METRICS + self.param_names.len() + k
     }
 
     fn chunks(&self) -> usize {
@@ -133,6 +142,11 @@ impl Chunk<'_> {
     /// The total `metric` of material `m` in the chunk's `i`-th run.
     pub fn get(&self, i: usize, m: usize, metric: Metric) -> f64 {
         self.values[(m * N_METRICS + metric as usize) * self.runs + i]
+    }
+
+    /// Extra value `k` of the chunk's `i`-th run.
+    pub fn extra(&self, i: usize, k: usize) -> f64 {
+        self.values[self.layout.extra(k) * self.runs + i]
     }
 
     /// Drawn parameter `p` of the chunk's `i`-th run.
@@ -203,6 +217,20 @@ impl RunTable {
     /// Names (field paths) of the uncertain numbers drawn once per run.
     pub fn param_names(&self) -> &[String] {
         &self.layout.param_names
+    }
+
+    /// Names of the per-run values kept beside the metrics (e.g.
+    /// `material[x].tier[defence].shortfall_t`).
+    pub fn extra_names(&self) -> &[String] {
+        &self.layout.extra_names
+    }
+
+    /// Extra value `k`'s column over all runs, in run order.
+    ///
+    /// # Errors
+    /// What reading a spilled table reported.
+    pub fn extra_column(&self, k: usize) -> io::Result<Vec<f64>> {
+        self.read_column(self.layout.extra(k))
     }
 
     /// Whether the table is kept in a temporary file.
@@ -420,12 +448,26 @@ impl TableBuilder {
         param_names: Vec<String>,
         spill: Option<Spill>,
     ) -> TableBuilder {
+        TableBuilder::with_extras(first_run, runs, materials, param_names, Vec::new(), spill)
+    }
+
+    /// The same, with the extra per-run values `extra_names` after the
+    /// parameters.
+    pub fn with_extras(
+        first_run: u64,
+        runs: usize,
+        materials: usize,
+        param_names: Vec<String>,
+        extra_names: Vec<String>,
+        spill: Option<Spill>,
+    ) -> TableBuilder {
         TableBuilder::new(
             Layout {
                 first_run,
                 runs,
                 materials,
                 param_names,
+                extra_names,
             },
             spill,
         )
@@ -458,8 +500,13 @@ impl TableBuilder {
         &self.layout.param_names
     }
 
+    /// Names of the extra per-run values of the table being built.
+    pub fn extra_names(&self) -> &[String] {
+        &self.layout.extra_names
+    }
+
     /// Number of values in one row: every material's totals, then the
-    /// drawn parameters.
+    /// drawn parameters, then the extra values.
     pub fn row_len(&self) -> usize {
         self.layout.columns()
     }
@@ -719,6 +766,7 @@ mod tests {
                 runs: 100,
                 materials: 1,
                 param_names: vec!["a".into()],
+                extra_names: Vec::new(),
             },
             store: Store::File(file),
         };

@@ -127,7 +127,10 @@ fn an_option_brings_the_regions_price_down() {
     let with = |extra: &str| {
         let s = cut(1, 3, 0.5, "demand_elasticity = -0.5\n", extra);
         let (steps, ws) = one_run(&s);
-        (series(steps, &ws, Variable::Price), ws.metric(0, Metric::OptionCalledT))
+        (
+            series(steps, &ws, Variable::Price),
+            ws.metric(0, Metric::OptionCalledT),
+        )
     };
     let (price, called) = with("");
     assert!((price[0] - 4000.0).abs() < 1e-9, "{}", price[0]);
@@ -196,4 +199,170 @@ fn a_build_up_starts_in_its_year_at_the_buying_cap() {
         assert!((l - (k + 1) as f64).abs() < 1e-9, "month {k}: {l}");
     }
     assert!(level[36..].iter().all(|&l| (l - 24.0).abs() < 1e-9));
+}
+
+/// Per-run extra values of run 0 by name (tiers, stocks).
+fn extras(s: &Scenario) -> impl Fn(&str) -> f64 {
+    let runs = simulate_runs(s, 1, 1).runs;
+    move |name: &str| {
+        let k = runs
+            .extra_names()
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no {name} in {:?}", runs.extra_names()));
+        runs.extra_column(k).unwrap()[0]
+    }
+}
+
+/// Two tiers of D = 10 t a month: defence (share 0.1, priority 1, VoLL
+/// 200,000 EUR/t) and civil (0.9, priority 2, VoLL 20,000 EUR/t).
+const TIERS: &str = "[[material.tier]]\nname = \"defence\"\nshare = 0.1\npriority = 1\n\
+     value_of_lost_load_eur_per_t = 200000\n\
+     [[material.tier]]\nname = \"civil\"\nshare = 0.9\npriority = 2\n";
+
+/// The issue's hand case: one month of a region-scope cut, no stock, a
+/// market that does not clear. A cut of 0.5 leaves 5 t short, all civil
+/// (it wants 9); a cut of 0.95 leaves 9.5 t: civil 9, defence 0.5. Costs at
+/// the tier's VoLL less the base price not paid: 9 x 19,000 and
+/// 0.5 x 199,000.
+#[test]
+fn the_last_priority_is_short_first() {
+    let run = |severity: f64| {
+        let s = cut(1, 1, severity, TIERS, "");
+        let get = extras(&s);
+        let (_, ws) = one_run(&s);
+        (
+            get("material[x].tier[civil].shortfall_t"),
+            get("material[x].tier[defence].shortfall_t"),
+            get("material[x].tier[civil].shortage_cost_eur"),
+            get("material[x].tier[defence].shortage_cost_eur"),
+            ws.metric(0, Metric::ShortageCostEur),
+        )
+    };
+    let (civil, defence, civil_cost, defence_cost, total) = run(0.5);
+    assert_eq!((civil, defence), (5.0, 0.0));
+    assert!((civil_cost - 5.0 * 19_000.0).abs() < 1e-6);
+    assert_eq!(defence_cost, 0.0);
+    assert!((total - civil_cost).abs() < 1e-6);
+    let (civil, defence, civil_cost, defence_cost, total) = run(0.95);
+    assert!((civil - 9.0).abs() < 1e-12 && (defence - 0.5).abs() < 1e-12);
+    assert!((civil_cost - 9.0 * 19_000.0).abs() < 1e-6);
+    assert!((defence_cost - 0.5 * 199_000.0).abs() < 1e-6);
+    assert!((total - civil_cost - defence_cost).abs() < 1e-6);
+}
+
+/// At the price cap of a market that clears: e = -0.5, the cap 4 x the
+/// base (z_cap = 4^-0.5 = 0.5). A region-scope cut of 0.9 leaves the users
+/// 1 t of the 10 they want at base: their price goes to the cap, where they
+/// want D z_cap = 5 t and get 1: 4 t short. Civil wants 0.9 x 5 = 4.5 t, so
+/// it takes all 4. A cut of 0.99 leaves 0.1 t: 4.9 short, civil 4.5,
+/// defence 0.4.
+#[test]
+fn tiers_split_what_is_rationed_at_the_cap() {
+    let run = |severity: f64| {
+        let s = cut(
+            1,
+            1,
+            severity,
+            &format!("demand_elasticity = -0.5\nmax_price_multiple = 4\n{TIERS}"),
+            "",
+        );
+        let get = extras(&s);
+        (
+            get("material[x].tier[civil].shortfall_t"),
+            get("material[x].tier[defence].shortfall_t"),
+        )
+    };
+    let (civil, defence) = run(0.9);
+    assert!(
+        (civil - 4.0).abs() < 1e-9 && defence == 0.0,
+        "{civil} {defence}"
+    );
+    let (civil, defence) = run(0.99);
+    assert!((civil - 4.5).abs() < 1e-9, "{civil}");
+    assert!((defence - 0.4).abs() < 1e-9, "{defence}");
+}
+
+/// A wartime surge: the defence tier's demand x3 in March and April. The
+/// material's demand is then 10 x (0.9 + 0.1 x 3) = 12 t; a full-month cut
+/// of 0.95 in March leaves 11.4 t short: civil (9 t wanted) 9, defence 2.4.
+#[test]
+fn a_demand_shock_raises_its_tiers_demand() {
+    // The shock's table follows its tier's.
+    let tiers = "[[material.tier]]\nname = \"defence\"\nshare = 0.1\npriority = 1\n\
+         value_of_lost_load_eur_per_t = 200000\n\
+         [material.tier.demand_shock]\nmultiplier = 3\nstart = \"2026-03\"\nduration_months = 2\n\
+         [[material.tier]]\nname = \"civil\"\nshare = 0.9\npriority = 2\n";
+    let text = format!(
+        "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = 1\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 20000\n{tiers}\
+         [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nscope = \"region\"\n\
+         start = \"2026-03\"\nduration_months = 1\nseverity = 0.95\n"
+    );
+    let s = scenario(&text);
+    let (steps, ws) = one_run(&s);
+    let demand = series(steps, &ws, Variable::Demand);
+    assert_eq!(&demand[..6], &[10.0, 10.0, 12.0, 12.0, 10.0, 10.0]);
+    let get = extras(&s);
+    let civil = get("material[x].tier[civil].shortfall_t");
+    let defence = get("material[x].tier[defence].shortfall_t");
+    assert!((civil - 9.0).abs() < 1e-9, "{civil}");
+    assert!((defence - 2.4).abs() < 1e-9, "{defence}");
+}
+
+/// The tiers' shortfalls sum to the material's in every run (each step's
+/// split sums to the step's shortfall), with stocks, options, a market
+/// that clears and a drawn surge.
+#[test]
+fn the_tiers_shortfalls_sum_to_the_materials() {
+    let s = scenario(
+        "[simulation]\nname = \"s\"\nstart_year = 2025\nyears = 5\nruns = 1\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = { dist = \"uniform\", min = 50, max = 150 }\n\
+         price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.3\n\
+         max_price_multiple = 3\n\
+         [[material.tier]]\nname = \"defence\"\nshare = 0.2\npriority = 1\n\
+         [material.tier.demand_shock]\nmultiplier = { dist = \"uniform\", min = 1, max = 4 }\n\
+         start = \"2026-01\"\nduration_months = { dist = \"uniform\", min = 1, max = 24 }\n\
+         [[material.tier]]\nname = \"health\"\nshare = 0.3\npriority = 2\n\
+         [[material.tier]]\nname = \"civil\"\nshare = 0.5\npriority = 3\n\
+         [[material.source]]\nregion = \"A\"\nshare = 0.8\n\
+         [[material.source]]\nregion = \"B\"\nshare = 0.2\n\
+         [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nscope = \"region\"\nrate_per_year = 1\n\
+         duration_months = { dist = \"exponential\", mean = 6 }\n\
+         severity = { dist = \"uniform\", min = 0.5, max = 1 }\n\
+         [[stockpile]]\nmaterial = \"x\"\ntarget_days = 20\nreplenish_tpy = 20\n\
+         [[option]]\nmaterial = \"x\"\nvolume_tpy = 5\nfee_eur_per_t_year = 10\nstrike_multiple = 1\n",
+    );
+    let runs = simulate_runs(&s, 500, 9).runs;
+    let column = |name: &str| {
+        let k = runs.extra_names().iter().position(|n| n == name).unwrap();
+        runs.extra_column(k).unwrap()
+    };
+    let tiers = ["defence", "health", "civil"]
+        .map(|t| column(&format!("material[x].tier[{t}].shortfall_t")));
+    let costs = ["defence", "health", "civil"]
+        .map(|t| column(&format!("material[x].tier[{t}].shortage_cost_eur")));
+    let total = runs.column(0, Metric::ShortfallT).unwrap();
+    let cost = runs.column(0, Metric::ShortageCostEur).unwrap();
+    let mut short_runs = 0;
+    for i in 0..500 {
+        let sum: f64 = tiers.iter().map(|c| c[i]).sum();
+        assert!(
+            (sum - total[i]).abs() <= 1e-9 * total[i].max(1.0),
+            "run {i}"
+        );
+        let sum: f64 = costs.iter().map(|c| c[i]).sum();
+        assert!(
+            (sum - cost[i]).abs() <= 1e-9 * cost[i].abs().max(1.0),
+            "run {i}"
+        );
+        // Nobody in a higher priority is short while a lower one is not.
+        if tiers[0][i] > 0.0 {
+            assert!(tiers[1][i] > 0.0 && tiers[2][i] > 0.0, "run {i}");
+        }
+        short_runs += usize::from(total[i] > 0.0);
+    }
+    assert!(short_runs > 50, "{short_runs}");
 }

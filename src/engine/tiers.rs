@@ -1,0 +1,97 @@
+//! Demand tiers (docs/stockpiles.md, "Demand tiers"): a material's users in
+//! groups served in priority order. A tier's demand is its share of the
+//! material's, times its demand shock's multiplier while the shock lasts;
+//! the material's shortfall falls on the last priority first, so releases
+//! and options, which lower it, serve the first priority first.
+
+use super::fast::{Lanes, Mask};
+use crate::scenario::Tier;
+
+/// A tier's demand shock, as the step sees it: the multiplier and length
+/// in months drawn for each lane, and the step it starts in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shock {
+    pub(super) multiplier: Lanes,
+    pub(super) months: Lanes,
+    pub(super) start: usize,
+}
+
+impl Shock {
+    /// The lanes in which the shock lasts at step `t` (steps of
+    /// `months_per_step` months): from its start for its length in months,
+    /// rounded up to whole steps.
+    #[inline(always)]
+    fn on(&self, t: usize, months_per_step: f64) -> Mask {
+        if t < self.start {
+            return Mask::splat(false);
+        }
+        let elapsed = (t - self.start) as f64 * months_per_step;
+        Lanes::splat(elapsed).lt(self.months)
+    }
+
+    /// The tier's demand multiple at step `t`: the multiplier while the
+    /// shock lasts, else 1.
+    #[inline(always)]
+    pub(super) fn multiple(&self, t: usize, months_per_step: f64) -> Lanes {
+        Lanes::select(
+            self.on(t, months_per_step),
+            self.multiplier,
+            Lanes::splat(1.0),
+        )
+    }
+}
+
+/// The material's demand multiple at step `t` from its tiers' shocks:
+/// 1 + sum of share x (multiple - 1), exactly 1 where no shock lasts.
+#[inline(always)]
+pub(super) fn demand_multiple(
+    tiers: &[Tier],
+    shocks: &[Shock],
+    t: usize,
+    months_per_step: f64,
+) -> Lanes {
+    let mut f = Lanes::splat(1.0);
+    for (tier, shock) in tiers.iter().zip(shocks) {
+        if tier.shock.is_some() {
+            f += tier.share * (shock.multiple(t, months_per_step) - 1.0);
+        }
+    }
+    f
+}
+
+/// Splits step `t`'s shortfall `short` over the tiers, last priority
+/// first, each up to what it wants: its part of `wanted` (what the
+/// material's users want at their price), in proportion to its demand.
+/// Adds each tier's part to `shortfall[k]` and its cost at the tier's value
+/// of lost load less the price `price` (EUR/t), discounted, to `cost[k]`.
+/// The first priority takes what is left, so the parts sum to `short`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn split(
+    tiers: &[Tier],
+    shocks: &[Shock],
+    t: usize,
+    months_per_step: f64,
+    short: Lanes,
+    wanted: Lanes,
+    price: Lanes,
+    discount: f64,
+    shortfall: &mut [Lanes],
+    cost: &mut [Lanes],
+) {
+    let zero = Lanes::splat(0.0);
+    // Each tier's part of demand: share x multiple / the material's multiple.
+    let per_multiple = 1.0 / demand_multiple(tiers, shocks, t, months_per_step);
+    let mut left = short;
+    for k in (0..tiers.len()).rev() {
+        let part = if k == 0 {
+            left.max(zero)
+        } else {
+            let weight = tiers[k].share * shocks[k].multiple(t, months_per_step) * per_multiple;
+            left.min(wanted * weight).max(zero)
+        };
+        left = left - part;
+        shortfall[k] += part;
+        cost[k] += part * (tiers[k].value_of_lost_load - price) * discount;
+    }
+}
