@@ -298,6 +298,7 @@ pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u
                 caption = esc(&f.caption)
             );
         }
+        super::stocks::section(&mut o, mat);
         let _ = writeln!(o, "</section>");
     }
 

@@ -24,6 +24,7 @@ pub mod criticality_chart;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod stocks;
 pub mod text;
 
 use rayon::prelude::*;

@@ -6,7 +6,7 @@ use super::raw::{
     RawDisruption, RawLifetime, RawMaterial, RawMaterialSelection, RawProduct, RawRefinery,
     RawStockpile, ScenarioFile,
 };
-use super::uncertain::{show, Domain, RawUncertain, Uncertain};
+use super::uncertain::{show, show_sum, Domain, RawUncertain, Uncertain};
 use super::{
     Arrival, Disruption, Feed, FlowRef, LifetimeSpec, Material, NewCapacity, Product,
     ProductContent, Refinery, Scenario, Source, Stage, Step, StockTarget, Stockpile, Substitution,
@@ -440,7 +440,7 @@ fn refinery(
     }
     if !feed.is_empty() && (total - 1.0).abs() > SHARE_TOLERANCE {
         return at.key("feed").err(format!(
-            "the shares of the feed must sum to 1 (got {total}); leave feed out for a feed that is not at risk"
+            "the shares of the feed must sum to 1 (got {}); leave feed out for a feed that is not at risk", show_sum(total)
         ));
     }
     for f in &mut feed {
@@ -761,7 +761,8 @@ fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError> {
     }
     if (total - 1.0).abs() > SHARE_TOLERANCE {
         return at.key("source").err(format!(
-            "the shares of the sources must sum to 1 (got {total}: {})",
+            "the shares of the sources must sum to 1 (got {}: {})",
+            show_sum(total),
             m.source
                 .iter()
                 .map(|s| format!("{} {}", s.region, s.share))

@@ -8,7 +8,7 @@ use super::build::{
     MAX_TONNES, SHARE_TOLERANCE,
 };
 use super::raw::{RawOption, RawTier};
-use super::uncertain::{show, Domain};
+use super::uncertain::{show, show_sum, Domain};
 use super::{DemandShock, Material, SupplyOption, Tier};
 use std::collections::BTreeSet;
 
@@ -140,7 +140,7 @@ pub(crate) fn tiers(
     if !raw.is_empty() && (total - 1.0).abs() > SHARE_TOLERANCE {
         return at.key("tier").err(format!(
             "the shares of the tiers must sum to 1 (got {}: {})",
-            show(total),
+            show_sum(total),
             raw.iter()
                 .map(|t| format!("{} {}", t.name, show(t.share)))
                 .collect::<Vec<_>>()

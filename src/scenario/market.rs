@@ -5,7 +5,7 @@
 
 use super::build::{check, uncertain, within, At, FieldError, MAX_PRICE_MULTIPLE, SHARE_TOLERANCE};
 use super::raw::{RawDisruption, RawMaterial, RawStockpile};
-use super::uncertain::{show, Domain, Uncertain};
+use super::uncertain::{show, show_sum, Domain, Uncertain};
 use super::{Market, ReleaseRule, Scope, Source, Stage, Stockpile, Target};
 
 /// Largest |elasticity| accepted, of demand or of supply.
@@ -135,7 +135,7 @@ pub(super) fn market(
             return at.err(format!(
                 "the shares must sum to at most 1 (got {}); the rest of the market is not \
                  hit by any event",
-                show(total)
+                show_sum(total)
             ));
         }
     }

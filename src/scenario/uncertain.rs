@@ -87,6 +87,15 @@ pub(crate) fn show(x: f64) -> String {
     }
 }
 
+/// A sum of shares for an error message: to 12 significant digits, so that
+/// 0.2 + 0.7 shows as 0.9, not 0.8999999999999999.
+pub(crate) fn show_sum(x: f64) -> String {
+    match format!("{x:.11e}").parse::<f64>() {
+        Ok(rounded) => show(rounded),
+        Err(_) => show(x),
+    }
+}
+
 /// A distribution table exactly as written in the scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]

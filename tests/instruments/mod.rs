@@ -366,3 +366,104 @@ fn the_tiers_shortfalls_sum_to_the_materials() {
     }
     assert!(short_runs > 50, "{short_runs}");
 }
+
+/// Reads a CSV file into its header and rows of fields.
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The Art. 22 report of a stock built up from empty from 2027 (as in
+/// `a_build_up_starts_in_its_year_at_the_buying_cap`): 1 t bought a month,
+/// which moves the price (the region is the whole market): users want
+/// D z = 10 x (1 - 1/10) = 9 t a month while it buys, 10 t after. Year
+/// ends: 2026 0 t; 2027 12 t of 108 t consumed (40.56 days, 11.1 %); 2028
+/// 24 t of 108 t (81.1 days, 22.2 %); 2029 24 t of 120 t (73 days, 20 %).
+/// Filled in December 2028 in every run. The levels match timeseries.csv's
+/// stockpile_level in each December.
+#[test]
+fn stocks_csv_reports_levels_cover_and_fill_dates() {
+    let tmp = crate::util::temp_dir();
+    let file = tmp.path().join("s.toml");
+    std::fs::write(
+        &file,
+        "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = 4\nruns = 3\nseed = 1\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.5\n\
+         [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+         [[stockpile]]\nmaterial = \"x\"\nname = \"eu\"\ntarget_t = 24\nbuild_start = 2027\n\
+         max_buy_share = 0.1\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = crate::util::crmsim_process()
+        .args(["run", "--no-charts", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", crate::util::stderr(&o));
+    let (header, rows) = read_csv(&out.join("stocks.csv"));
+    assert_eq!(
+        header,
+        [
+            "stockpile",
+            "material",
+            "year",
+            "level_t",
+            "level_t_p5",
+            "level_t_p95",
+            "days_of_cover",
+            "days_of_cover_p5",
+            "days_of_cover_p95",
+            "percent_of_annual_consumption",
+            "percent_of_annual_consumption_p5",
+            "percent_of_annual_consumption_p95"
+        ]
+    );
+    let want = [
+        (2026, 0.0, 0.0, 0.0),
+        (2027, 12.0, 12.0 / 108.0 * 365.0, 100.0 * 12.0 / 108.0),
+        (2028, 24.0, 24.0 / 108.0 * 365.0, 100.0 * 24.0 / 108.0),
+        (2029, 24.0, 73.0, 20.0),
+    ];
+    assert_eq!(rows.len(), want.len());
+    let (ts_header, ts) = read_csv(&out.join("timeseries.csv"));
+    assert_eq!(
+        ts_header[..5],
+        ["material", "step", "time", "variable", "mean"]
+    );
+    for (row, (year, level, days, percent)) in rows.iter().zip(want) {
+        assert_eq!(row[..3], ["eu".to_string(), "x".into(), year.to_string()]);
+        let f = |k: usize| row[k].parse::<f64>().unwrap();
+        for (k, x) in [(3, level), (6, days), (9, percent)] {
+            for j in k..k + 3 {
+                assert!(
+                    (f(j) - x).abs() < 1e-9 * x.max(1.0),
+                    "{year} column {j}: {}",
+                    f(j)
+                );
+            }
+        }
+        // The same level as timeseries.csv's in December of that year.
+        let december = ((year - 2026) * 12 + 11).to_string();
+        let ts_level = ts
+            .iter()
+            .find(|r| r[1] == december && r[3] == "stockpile_level")
+            .map(|r| r[4].parse::<f64>().unwrap())
+            .unwrap();
+        assert_eq!(f(3), ts_level, "{year}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let filled = &summary["materials"]["x"]["stockpiles"]["eu"]["filled_year"];
+    assert_eq!(
+        filled,
+        &serde_json::json!({"2026": 0.0, "2027": 0.0, "2028": 1.0, "2029": 1.0})
+    );
+}
