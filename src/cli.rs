@@ -154,9 +154,14 @@ pub struct SweepArgs {
 /// Options of `crmsim compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The base scenario, then one or more variants.
-    #[arg(required = true, num_args = 2..)]
+    /// The base scenario, then any variant scenarios.
+    #[arg(required = true, num_args = 1..)]
     pub scenarios: Vec<PathBuf>,
+    /// A policy file: the base with this file's [[stockpile]] and [[option]]
+    /// tables in place of its own is one more variant (repeatable;
+    /// docs/stockpiles.md, "Comparing designs").
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
     /// Skip the paired-difference charts.
     #[arg(long)]
     pub no_charts: bool,

@@ -10,10 +10,20 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         .split_first()
         .expect("clap requires at least two scenarios");
     let base = Scenario::load(base_path)?;
-    let variants = variant_paths
+    let mut variants = variant_paths
         .iter()
-        .map(|p| Scenario::load(p).map(|s| (p, s)))
+        .map(|p| Scenario::load(p).map(|s| (p.display().to_string(), s)))
         .collect::<Result<Vec<_>, _>>()?;
+    for p in &args.policies {
+        let (s, name) = scenario::with_policy(base_path, p)?;
+        variants.push((name, s));
+    }
+    if variants.is_empty() {
+        return Err(InputError(
+            "nothing to compare: give a variant scenario after the base, or --policy FILE".into(),
+        )
+        .into());
+    }
     let plan = plan_of(&args.common, &base);
     let out = analysis_dir(&args.common, &base, "compare");
     check_destination(&out)?;
@@ -32,15 +42,14 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
             .collect();
         if materials.is_empty() {
             return Err(InputError(format!(
-                "{}: has no material in common with {}",
-                path.display(),
+                "{path}: has no material in common with {}",
                 base_path.display()
             ))
             .into());
         }
         let runs = pool.install(|| simulate(v, &plan, &|_| {})).runs;
-        note(args.common.quiet, &format!("{} done", path.display()));
-        let label = path.display().to_string();
+        note(args.common.quiet, &format!("{path} done"));
+        let label = path.clone();
         diffs.push((
             label,
             analysis::compare::compare(&base_runs, &runs, &materials, plan.seed).map_err(|e| {

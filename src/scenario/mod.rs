@@ -11,6 +11,7 @@ pub(crate) mod build;
 mod instruments;
 pub(crate) mod locate;
 mod market;
+mod policy;
 pub mod raw;
 pub mod uncertain;
 
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use uncertain::Uncertain;
 
 pub use build::FieldError;
+pub use policy::with_policy;
 
 /// When, within its install step, a cohort enters the stock; this fixes the
 /// ages at which the survival function is evaluated.
