@@ -7,28 +7,13 @@
 //! without their `xmlns` attribute, which HTML does not need.
 
 use crate::output::charts::Figure;
+use crate::output::esc;
 use crate::output::text::describe;
 use crate::report::num;
 use crate::report::{MaterialReport, Report};
 use crate::scenario::Scenario;
 use crate::vocab::Metric;
 use std::fmt::Write;
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 /// A share (0..1) as a percentage for reading: one decimal from 1 % up, and
 /// up to 4 significant digits below (so 0.03 % does not read as 0).
