@@ -6,7 +6,7 @@
 //! script, no stylesheet, font or image from elsewhere; the SVGs are inlined
 //! without their `xmlns` attribute, which HTML does not need.
 
-use crate::output::charts::Figure;
+use crate::output::charts::{Figure, FlowFigure};
 use crate::output::esc;
 use crate::output::text::describe;
 use crate::report::num;
@@ -216,8 +216,14 @@ pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 
 /// Renders `report.html` for `report` of `scenario`, with `figures` (from
 /// [`charts::figures`](crate::output::charts::figures)) inlined under their
-/// material.
-pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u8> {
+/// material, after its flows diagram from `flows` (from
+/// [`charts::flow_figures`](crate::output::charts::flow_figures)).
+pub fn report(
+    scenario: &Scenario,
+    report: &Report,
+    figures: &[Figure],
+    flows: &[FlowFigure],
+) -> Vec<u8> {
     let period = period(scenario);
     let ids: Vec<&str> = report.materials.iter().map(|m| m.id.as_str()).collect();
     let mut o = String::new();
@@ -273,6 +279,15 @@ pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u
             id = esc(&mat.id)
         );
         table(&mut o, mat, &period, report.runs);
+        for f in flows.iter().filter(|f| f.material == mat.id) {
+            let _ = writeln!(
+                o,
+                "<figure id=\"flows-{id}\">\n{svg}<figcaption>{caption}</figcaption>\n</figure>",
+                id = esc(&mat.id),
+                svg = inline_svg(&f.svg, &f.description),
+                caption = esc(&f.caption)
+            );
+        }
         for f in figures.iter().filter(|f| f.material == mat.id) {
             let _ = writeln!(
                 o,

@@ -229,7 +229,8 @@ fn the_dominant_input_comes_first() {
 fn report_holds_every_material_and_nothing_from_the_network() {
     let (s, report, out) = run();
     let figs = charts::figures(&s, &report, &out.runs).unwrap();
-    let page = String::from_utf8(html::report(&s, &report, &figs)).unwrap();
+    let flows = charts::flow_figures(&s, &report).unwrap();
+    let page = String::from_utf8(html::report(&s, &report, &figs, &flows)).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(
         !page.to_lowercase().contains("http"),
@@ -244,10 +245,13 @@ fn report_holds_every_material_and_nothing_from_the_network() {
     for f in &figs {
         assert!(page.contains(&format!("<figure id=\"chart-{}\">", f.name)));
     }
+    for id in ["x", "y"] {
+        assert!(page.contains(&format!("<figure id=\"flows-{id}\">")));
+    }
     assert_eq!(
         page.matches("<svg ").count(),
-        figs.len(),
-        "every chart inline"
+        figs.len() + 2,
+        "every chart inline, and a flows diagram per material"
     );
     assert!(page.contains("over 2030-2035"));
     assert!(
