@@ -2,6 +2,9 @@
 //! size, that the SVGs carry their axis labels and material names, that the
 //! report holds every material and nothing from the network, and that the
 //! sensitivity chart puts first the input that the scenario makes dominant.
+//! The flows diagram has its own module (`flows`).
+
+mod flows;
 
 use crate::util::{crmsim, scenario_in, simulate_all, temp_dir};
 use crmsim::output::charts::{
