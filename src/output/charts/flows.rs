@@ -108,8 +108,8 @@ pub const DEMAND: &str = "demand";
 pub const ZERO: f64 = 1e-9;
 
 /// Imports of `total` tonnes split over `sources` (region, share of
-/// imports) in proportion to their shares: one flow "imports from
-/// <region>" per region, in the order given, shares of a region named
+/// imports) in proportion to their shares: one flow `imports from
+/// <region>` per region, in the order given, shares of a region named
 /// twice added up. The split is nominal: it is the scenario's import mix,
 /// not what each source delivered.
 pub fn imports_by_source<'a>(
@@ -235,10 +235,29 @@ pub fn flow_figures(scenario: &Scenario, report: &Report) -> Result<Vec<FlowFigu
                 num(report.runs as f64)
             );
             if flows.not_used > ZERO * scale {
-                caption.push_str(
-                    " Domestic output above what users take leaves the region; it is drawn \
-                     from refinery output and recycling in proportion to their tonnes.",
-                );
+                caption.push_str(" Domestic output above what users take leaves the region.");
+                let domestic = flows
+                    .inflows
+                    .iter()
+                    .filter(|f| f.family == Family::Domestic && f.tonnes > ZERO * scale)
+                    .count();
+                if domestic > 1 {
+                    caption.push_str(
+                        " The model does not say whose output that is: it is drawn from each \
+                         domestic source in proportion to its tonnes.",
+                    );
+                }
+            }
+            if let Some(n) = graph(&flows)
+                .nodes
+                .iter()
+                .find(|n| n.paint == Paint::Unaccounted)
+            {
+                caption.push_str(&format!(
+                    " What comes in and what users get differ by {} t that these flows do not \
+                     explain (dashed, \"{UNACCOUNTED}\").",
+                    num(n.tonnes)
+                ));
             }
             let reexports = report.materials[m].get(Metric::ReexportsT).mean;
             if reexports > 0.0 {
