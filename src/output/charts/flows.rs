@@ -162,7 +162,10 @@ pub fn material_flows(scenario: &Scenario, report: &Report, m: usize) -> Flows {
         .sources
         .iter()
         .map(|s| (s.region.as_str(), s.share));
-    // One entry per inflow, top down.
+    // One entry per inflow, top down: an instrument that delivers to users
+    // is one more entry. (If supply counts what it delivers and imports do
+    // not, subtract it from supply in `not_used` below; a mismatch would
+    // show as "not accounted for", not vanish.)
     let mut inflows = imports_by_source(imports, sources);
     inflows.extend([
         Flow::new(
