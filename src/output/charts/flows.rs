@@ -582,8 +582,6 @@ const NODE_W: f64 = 16.0;
 /// Gaps between nodes: the left column's labels sit beside its nodes,
 /// the middle column's above theirs.
 const GAP: [f64; 3] = [12.0, 34.0, 0.0];
-/// Font size of labels, in plotters' units (as the other charts' legends).
-const LABEL: f64 = 14.0;
 /// Rows of the left labels, pixels apart at least.
 const LABEL_ROW: f64 = 18.0;
 /// Widest label of the left column, pixels (longer ones end in "…").
@@ -628,20 +626,44 @@ fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
 }
 
-/// A `<text>` element; `anchor` is `start` or `end`; `dy` places the
-/// baseline (as plotters does: `0.76em` for a top, `0.5ex` for a middle).
-#[allow(clippy::too_many_arguments)]
-fn text_el(
-    o: &mut String,
-    (x, y): (f64, f64),
-    anchor: &str,
-    dy: &str,
+/// How a text is set: size (in plotters' units, as the other charts give
+/// it), colour, and whether a white halo keeps it legible over bands.
+#[derive(Debug, Clone, Copy)]
+struct Type {
     size: f64,
     color: RGBColor,
     halo: bool,
-    content: &str,
-) {
-    let halo = if halo {
+}
+
+/// The title, as the other charts' titles.
+const TITLE: Type = Type {
+    size: 22.0,
+    color: INK,
+    halo: false,
+};
+/// The subtitle.
+const SUBTITLE: Type = Type {
+    size: 15.0,
+    color: MUTED,
+    halo: false,
+};
+/// A label beside a bar.
+const LABEL: Type = Type {
+    size: 14.0,
+    color: INK,
+    halo: false,
+};
+/// A label over bands.
+const LABEL_OVER: Type = Type {
+    halo: true,
+    ..LABEL
+};
+
+/// A `<text>` element at `(x, y)`; `anchor` is `start`, `middle` or `end`;
+/// `dy` places the baseline (as plotters does: `0.76em` for a top, `0.5ex`
+/// for a middle).
+fn text_el(o: &mut String, (x, y): (f64, f64), anchor: &str, dy: &str, t: Type, content: &str) {
+    let halo = if t.halo {
         " paint-order=\"stroke\" stroke=\"#FFFFFF\" stroke-width=\"4\" stroke-linejoin=\"round\""
     } else {
         ""
@@ -650,8 +672,8 @@ fn text_el(
         o,
         "<text x=\"{x:.1}\" y=\"{y:.1}\" dy=\"{dy}\" text-anchor=\"{anchor}\" \
          font-family=\"{FONT}\" font-size=\"{}\" fill=\"{}\"{halo}>{}</text>",
-        size / 1.24,
-        hex(color),
+        t.size / 1.24,
+        hex(t.color),
         esc(content)
     );
 }
@@ -677,11 +699,14 @@ pub fn sankey(flows: &Flows) -> Result<String, ChartError> {
     // Columns: x of each bar, left labels' room measured.
     let mut left_w = 0;
     for n in g.nodes.iter().filter(|n| n.column == 0) {
-        left_w = left_w.max(text_width(&fit_said(n, LABEL, MAX_LEFT_LABEL)?, LABEL)?);
+        left_w = left_w.max(text_width(
+            &fit_said(n, LABEL.size, MAX_LEFT_LABEL)?,
+            LABEL.size,
+        )?);
     }
     let mut right_w = 0;
     for n in g.nodes.iter().filter(|n| n.column == 2) {
-        right_w = right_w.max(text_width(&said(n), LABEL)?);
+        right_w = right_w.max(text_width(&said(n), LABEL.size)?);
     }
     let x0 = 16.0 + f64::from(left_w.max(80)) + 12.0;
     let x2 = WIDTH - 16.0 - f64::from(right_w.max(60)) - 10.0 - NODE_W;
@@ -756,25 +781,14 @@ pub fn sankey(flows: &Flows) -> Result<String, ChartError> {
          <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{height}\" fill=\"#FFFFFF\" stroke=\"none\"/>",
         esc(&describe_flows(flows))
     );
-    text_el(
-        &mut o,
-        (16.0, 12.0),
-        "start",
-        "0.76em",
-        22.0,
-        INK,
-        false,
-        &flows.title,
-    );
+    text_el(&mut o, (16.0, 12.0), "start", "0.76em", TITLE, &flows.title);
     if !flows.subtitle.is_empty() {
         text_el(
             &mut o,
             (16.0, 40.0),
             "start",
             "0.76em",
-            15.0,
-            MUTED,
-            false,
+            SUBTITLE,
             &flows.subtitle,
         );
     }
@@ -784,9 +798,10 @@ pub fn sankey(flows: &Flows) -> Result<String, ChartError> {
             (WIDTH / 2.0, top),
             "middle",
             "0.5ex",
-            LABEL,
-            MUTED,
-            false,
+            Type {
+                color: MUTED,
+                ..LABEL
+            },
             "no flows over the horizon",
         );
     }
@@ -844,17 +859,8 @@ pub fn sankey(flows: &Flows) -> Result<String, ChartError> {
     }
     // Labels: left of the inflows, above the middle bars, right of demand.
     for &(i, y, mid) in &label_y {
-        let label = fit_said(&g.nodes[i], LABEL, MAX_LEFT_LABEL)?;
-        text_el(
-            &mut o,
-            (x0 - 10.0, y),
-            "end",
-            "0.5ex",
-            LABEL,
-            INK,
-            false,
-            &label,
-        );
+        let label = fit_said(&g.nodes[i], LABEL.size, MAX_LEFT_LABEL)?;
+        text_el(&mut o, (x0 - 10.0, y), "end", "0.5ex", LABEL, &label);
         if (y - mid).abs() > 1.0 {
             let _ = writeln!(
                 o,
@@ -868,17 +874,8 @@ pub fn sankey(flows: &Flows) -> Result<String, ChartError> {
     }
     let middle_room = (x2 - x1 - 12.0).max(40.0) as u32;
     for (i, n) in g.nodes.iter().enumerate().filter(|(_, n)| n.column == 1) {
-        let label = fit_said(n, LABEL, middle_room)?;
-        text_el(
-            &mut o,
-            (x1, ys[i] - 8.0),
-            "start",
-            "0",
-            LABEL,
-            INK,
-            true,
-            &label,
-        );
+        let label = fit_said(n, LABEL.size, middle_room)?;
+        text_el(&mut o, (x1, ys[i] - 8.0), "start", "0", LABEL_OVER, &label);
     }
     for (i, n) in g.nodes.iter().enumerate().filter(|(_, n)| n.column == 2) {
         let mid = ys[i] + n.tonnes * scale / 2.0;
@@ -888,8 +885,6 @@ pub fn sankey(flows: &Flows) -> Result<String, ChartError> {
             "start",
             "0.5ex",
             LABEL,
-            INK,
-            false,
             &said(n),
         );
     }
