@@ -139,10 +139,12 @@ pub(super) fn write_results(
                 output::charts::ChartError::Read(source) => read_back(source).into(),
                 e => anyhow::Error::from(e).context("cannot draw the charts"),
             })?;
+        let flows = output::charts::flow_figures(scenario, &report)
+            .context("cannot draw the flows diagrams")?;
         artifacts.extend(figures.iter().flat_map(|f| f.artifacts()));
         artifacts.push(Artifact {
             name: "report.html".into(),
-            bytes: output::html::report(scenario, &report, &figures),
+            bytes: output::html::report(scenario, &report, &figures, &flows),
         });
     }
     let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);

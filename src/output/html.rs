@@ -6,29 +6,14 @@
 //! script, no stylesheet, font or image from elsewhere; the SVGs are inlined
 //! without their `xmlns` attribute, which HTML does not need.
 
-use crate::output::charts::Figure;
+use crate::output::charts::{Figure, FlowFigure};
+use crate::output::esc;
 use crate::output::text::describe;
 use crate::report::num;
 use crate::report::{MaterialReport, Report};
 use crate::scenario::Scenario;
 use crate::vocab::Metric;
 use std::fmt::Write;
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 /// A share (0..1) as a percentage for reading: one decimal from 1 % up, and
 /// up to 4 significant digits below (so 0.03 % does not read as 0).
@@ -231,8 +216,14 @@ pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 
 /// Renders `report.html` for `report` of `scenario`, with `figures` (from
 /// [`charts::figures`](crate::output::charts::figures)) inlined under their
-/// material.
-pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u8> {
+/// material, after its flows diagram from `flows` (from
+/// [`charts::flow_figures`](crate::output::charts::flow_figures)).
+pub fn report(
+    scenario: &Scenario,
+    report: &Report,
+    figures: &[Figure],
+    flows: &[FlowFigure],
+) -> Vec<u8> {
     let period = period(scenario);
     let ids: Vec<&str> = report.materials.iter().map(|m| m.id.as_str()).collect();
     let mut o = String::new();
@@ -288,6 +279,15 @@ pub fn report(scenario: &Scenario, report: &Report, figures: &[Figure]) -> Vec<u
             id = esc(&mat.id)
         );
         table(&mut o, mat, &period, report.runs);
+        for f in flows.iter().filter(|f| f.material == mat.id) {
+            let _ = writeln!(
+                o,
+                "<figure id=\"flows-{id}\">\n{svg}<figcaption>{caption}</figcaption>\n</figure>",
+                id = esc(&mat.id),
+                svg = inline_svg(&f.svg, &f.description),
+                caption = esc(&f.caption)
+            );
+        }
         for f in figures.iter().filter(|f| f.material == mat.id) {
             let _ = writeln!(
                 o,

@@ -53,6 +53,22 @@ pub struct Stream<'a> {
     pub write: &'a (dyn Fn(&mut dyn io::Write) -> io::Result<()> + Sync),
 }
 
+/// Escapes text for HTML and SVG element content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// Why results could not be written.
 ///
 /// The first three are found by [`check_destination`] before anything is

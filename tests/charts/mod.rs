@@ -2,6 +2,9 @@
 //! size, that the SVGs carry their axis labels and material names, that the
 //! report holds every material and nothing from the network, and that the
 //! sensitivity chart puts first the input that the scenario makes dominant.
+//! The flows diagram has its own module (`flows`).
+
+mod flows;
 
 use crate::util::{crmsim, scenario_in, simulate_all, temp_dir};
 use crmsim::output::charts::{
@@ -229,7 +232,8 @@ fn the_dominant_input_comes_first() {
 fn report_holds_every_material_and_nothing_from_the_network() {
     let (s, report, out) = run();
     let figs = charts::figures(&s, &report, &out.runs).unwrap();
-    let page = String::from_utf8(html::report(&s, &report, &figs)).unwrap();
+    let flows = charts::flow_figures(&s, &report).unwrap();
+    let page = String::from_utf8(html::report(&s, &report, &figs, &flows)).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(
         !page.to_lowercase().contains("http"),
@@ -244,10 +248,13 @@ fn report_holds_every_material_and_nothing_from_the_network() {
     for f in &figs {
         assert!(page.contains(&format!("<figure id=\"chart-{}\">", f.name)));
     }
+    for id in ["x", "y"] {
+        assert!(page.contains(&format!("<figure id=\"flows-{id}\">")));
+    }
     assert_eq!(
         page.matches("<svg ").count(),
-        figs.len(),
-        "every chart inline"
+        figs.len() + 2,
+        "every chart inline, and a flows diagram per material"
     );
     assert!(page.contains("over 2030-2035"));
     assert!(

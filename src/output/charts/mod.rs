@@ -13,16 +13,26 @@
 //! printed in grey: series differ in lightness and dash pattern, not only in
 //! hue; the legend sits in its own strip under the plot, never over data;
 //! axes say what is measured and in which unit; time axes show whole years.
+//!
+//! One chart is not drawn with plotters: the flows diagram of the report
+//! ([`sankey`]), written as SVG by hand (bands of any shape, and a
+//! `data-` attribute per band so that its widths can be checked), with the
+//! same font, colours and title strip.
 
 mod backtest;
 mod compare;
 mod distribution;
+mod flows;
 mod time;
 mod tornado;
 
 pub use backtest::{backtest, BacktestChart, ObservedPoint};
 pub use compare::{differences, frontier, Difference, FrontierPoint};
 pub use distribution::{shortfall, ShortfallChart};
+pub use flows::{
+    describe_flows, flow_figures, imports_by_source, material_flows, sankey, Family, Flow,
+    FlowFigure, Flows, CONSUMPTION, DEMAND, NOT_USED, UNACCOUNTED, ZERO,
+};
 pub use time::{fan, Fan, FanChart, Tone};
 pub use tornado::tornado;
 
