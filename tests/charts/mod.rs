@@ -251,10 +251,12 @@ fn report_holds_every_material_and_nothing_from_the_network() {
     for id in ["x", "y"] {
         assert!(page.contains(&format!("<figure id=\"flows-{id}\">")));
     }
+    // A level chart per stockpile.
+    let stocks: usize = report.materials.iter().map(|m| m.stockpiles.len()).sum();
     assert_eq!(
         page.matches("<svg ").count(),
-        figs.len() + 2,
-        "every chart inline, and a flows diagram per material"
+        figs.len() + 2 + stocks,
+        "every chart inline, a flows diagram per material and a chart per stock"
     );
     assert!(page.contains("over 2030-2035"));
     assert!(

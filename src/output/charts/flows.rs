@@ -179,6 +179,8 @@ pub fn material_flows(scenario: &Scenario, report: &Report, m: usize) -> Flows {
             Family::Domestic,
         ),
         Flow::new("stockpile releases", mean(Metric::ReleaseT), Family::Stock),
+        // Options deliver outside supply, like releases.
+        Flow::new("option calls", mean(Metric::OptionCalledT), Family::Stock),
     ]);
     let domestic = mean(Metric::RefineryT) + mean(Metric::SecondaryT);
     Flows {
