@@ -143,10 +143,10 @@ fn optimize_agrees_with_brute_force() {
 }
 
 /// A budget allocation never spends more than the budget, and for one
-/// material it is the greedy walk up the grid done by hand: the next size
-/// while it avoids more welfare loss and its net cost stays within the
-/// budget. (Within the budget alone would pass for an allocation of
-/// nothing.) The stock is bought at the start (buy_initial): with
+/// material it is found by trying every size of the grid: of the sizes whose
+/// net cost is within the budget, the one that avoids the most welfare loss
+/// (the cheaper of equals). (Within the budget alone would pass for an
+/// allocation of nothing.) The stock is bought at the start (buy_initial): with
 /// purchases, sales and the stock left at the end all at the base price
 /// and no discounting, its net cost is its holding cost, 5 %/yr of the
 /// stock held at 1000 EUR/t, which grows with the target; a stock given
@@ -191,24 +191,28 @@ fn budget_allocation_stays_within_budget() {
             policy_rows(&s, &simulate(&s, &plan, &|_| {}).runs, &baseline).unwrap()[0].clone()
         })
         .collect();
-    let walk = |budget: f64| {
-        let mut k = 0;
-        while k + 1 < rows.len()
-            && rows[k + 1].avoided_welfare_loss > rows[k].avoided_welfare_loss
-            && rows[k + 1].net_stockpile_cost <= budget
-        {
-            k += 1;
-        }
-        k
+    let best = |budget: f64| {
+        (0..rows.len())
+            .filter(|&k| rows[k].net_stockpile_cost <= budget)
+            .fold(None, |best: Option<usize>, k| match best {
+                Some(b)
+                    if (rows[b].avoided_welfare_loss, -rows[b].net_stockpile_cost)
+                        >= (rows[k].avoided_welfare_loss, -rows[k].net_stockpile_cost) =>
+                {
+                    Some(b)
+                }
+                _ => Some(k),
+            })
+            .expect("0 days costs nothing here")
     };
-    let k = walk(budget);
+    let k = best(budget);
     assert!(k > 0, "the budget buys some stock in this case");
     assert_eq!(out[0].days, Some(30.0 * k as f64));
     assert_eq!(row.net_stockpile_cost, rows[k].net_stockpile_cost);
-    // A budget between the net costs of 30 and 60 days stops the walk at 30.
+    // A budget between the net costs of 30 and 60 days buys 30.
     assert!(rows[1].net_stockpile_cost < rows[2].net_stockpile_cost);
     let tight = 0.5 * (rows[1].net_stockpile_cost + rows[2].net_stockpile_cost);
-    assert_eq!(walk(tight), 1, "the case has a binding budget");
+    assert_eq!(best(tight), 1, "the case has a binding budget");
     let out = optimize(
         &doc,
         Path::new("a.toml"),
