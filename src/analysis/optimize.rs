@@ -150,13 +150,16 @@ pub struct Choice {
     pub gain: f64,
 }
 
-/// A partial allocation: the choices of the first materials and the sums of
-/// their costs and gains, added in material order.
-#[derive(Debug, Clone)]
+/// A partial allocation of the first materials: the sums of their costs and
+/// gains, added in material order, the partial of the materials before the
+/// last that it extends (its index in their frontier) and the last one's
+/// choice.
+#[derive(Debug, Clone, Copy)]
 struct Partial {
     cost: f64,
     gain: f64,
-    picks: Vec<usize>,
+    parent: usize,
+    choice: usize,
 }
 
 /// The choice for each material (an index into its list) whose total gain
@@ -178,9 +181,10 @@ struct Partial {
 /// summed in material order, and the maximum (and the cost that breaks its
 /// ties) is exact for those sums: rounding is monotone, so adding the same
 /// choices cannot turn a dominated partial into a better one. The work is
-/// the frontier's size times the next material's choices, per material; the
-/// frontier holds at most one partial per distinct total cost reached, and
-/// no more than the product of the list lengths so far.
+/// the frontier's size times the next material's choices, per material, and
+/// the memory the frontiers' sizes; a frontier holds at most one partial
+/// per distinct total cost reached, and no more than the product of the
+/// list lengths so far.
 pub fn allocate_budget(choices: &[Vec<Choice>], budget: f64) -> Option<Vec<usize>> {
     let usable = |c: &Choice| c.cost.is_finite() && c.gain.is_finite();
     // The cheapest cost of each material, to drop a partial that cannot fit.
@@ -194,48 +198,87 @@ pub fn allocate_budget(choices: &[Vec<Choice>], budget: f64) -> Option<Vec<usize
         })
         .collect::<Option<_>>()?;
     let fits = |cost: f64, next: usize| cheapest[next..].iter().fold(cost, |t, c| t + c) <= budget;
+    // frontiers[m] is the frontier before material m, in increasing cost
+    // (and so gain); rank[j] is the place of the frontier's partial j when
+    // they are sorted by their choices, to break ties without storing them.
     // Sums that start from +0.0 are never -0.0 and, the choices being
     // finite, never NaN: `total_cmp` orders them as `<=` does.
-    let mut frontier = vec![Partial {
+    let mut frontiers: Vec<Vec<Partial>> = vec![vec![Partial {
         cost: 0.0,
         gain: 0.0,
-        picks: Vec::new(),
-    }];
+        parent: 0,
+        choice: 0,
+    }]];
+    let mut rank = vec![0];
+    let (mut kept, mut merged, mut extended) = (Vec::new(), Vec::new(), Vec::new());
     for (m, list) in choices.iter().enumerate() {
-        // (cost, gain, partial, choice) of every extension that can still fit.
-        let mut next: Vec<(f64, f64, usize, usize)> = Vec::new();
-        for (p, partial) in frontier.iter().enumerate() {
-            for (i, c) in list.iter().enumerate().filter(|(_, c)| usable(c)) {
-                let cost = partial.cost + c.cost;
-                if fits(cost, m + 1) {
-                    next.push((cost, partial.gain + c.gain, p, i));
+        let frontier = frontiers.last().expect("the first frontier is there");
+        // Cheapest first; at equal cost the larger gain, then the smaller
+        // choices.
+        let order = |a: &Partial, b: &Partial| {
+            a.cost
+                .total_cmp(&b.cost)
+                .then(b.gain.total_cmp(&a.gain))
+                .then(rank[a.parent].cmp(&rank[b.parent]))
+                .then(a.choice.cmp(&b.choice))
+        };
+        // The frontier extended by one choice at a time, merged in order
+        // into those kept so far: a partial is kept only if it gains more
+        // than every one before it, so the rest are dominated and of equals
+        // the first stays. This holds the frontier, never all the
+        // extensions at once.
+        kept.clear();
+        for (i, c) in list.iter().enumerate().filter(|(_, c)| usable(c)) {
+            extended.clear();
+            extended.extend(
+                frontier
+                    .iter()
+                    .enumerate()
+                    .map(|(p, f)| Partial {
+                        cost: f.cost + c.cost,
+                        gain: f.gain + c.gain,
+                        parent: p,
+                        choice: i,
+                    })
+                    .filter(|e| fits(e.cost, m + 1)),
+            );
+            // In order already but where rounding makes two costs equal.
+            extended.sort_by(order);
+            merged.clear();
+            let (mut a, mut b) = (kept.iter().peekable(), extended.iter().peekable());
+            while let Some(next) = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if order(x, y).is_gt() => b.next(),
+                (Some(_), _) => a.next(),
+                (None, _) => b.next(),
+            } {
+                if merged.last().is_none_or(|k: &Partial| next.gain > k.gain) {
+                    merged.push(*next);
                 }
             }
+            std::mem::swap(&mut kept, &mut merged);
         }
-        // Cheapest first; at equal cost the larger gain, then the smaller
-        // picks. Sweeping in that order, a partial is kept only if it gains
-        // more than every one kept before it: the rest are dominated, and
-        // of equals the first (smallest picks) stays.
-        next.sort_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(b.1.total_cmp(&a.1))
-                .then_with(|| frontier[a.2].picks.cmp(&frontier[b.2].picks))
-                .then(a.3.cmp(&b.3))
-        });
-        let mut kept: Vec<Partial> = Vec::new();
-        for (cost, gain, p, i) in next {
-            if kept.last().is_none_or(|k| gain > k.gain) {
-                let mut picks = Vec::with_capacity(choices.len());
-                picks.extend_from_slice(&frontier[p].picks);
-                picks.push(i);
-                kept.push(Partial { cost, gain, picks });
-            }
+        let mut by_choices: Vec<usize> = (0..kept.len()).collect();
+        by_choices.sort_by_key(|&j| (rank[kept[j].parent], kept[j].choice));
+        rank = vec![0; kept.len()];
+        for (r, &j) in by_choices.iter().enumerate() {
+            rank[j] = r;
         }
-        frontier = kept;
+        frontiers.push(kept.clone());
     }
-    // The partials left are in increasing cost and gain: the last is best.
+    // The last frontier is in increasing cost and gain: its last is best.
     // (With no materials the one empty partial costs 0, which may not fit.)
-    frontier.pop().filter(|p| p.cost <= budget).map(|p| p.picks)
+    let last = frontiers.last().expect("the first frontier is there");
+    let mut j = last
+        .len()
+        .checked_sub(1)
+        .filter(|&j| last[j].cost <= budget)?;
+    let mut picks = vec![0; choices.len()];
+    for m in (0..choices.len()).rev() {
+        let partial = frontiers[m + 1][j];
+        picks[m] = partial.choice;
+        j = partial.parent;
+    }
+    Some(picks)
 }
 
 /// Materials that can be sized: those whose first stockpile has a target
