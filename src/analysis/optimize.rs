@@ -109,9 +109,11 @@ pub enum Objective {
     Target(Target),
     /// The size that maximizes avoided welfare loss less net stockpile cost.
     NetBenefit,
-    /// The allocation of a budget (net stockpile cost, EUR) across materials,
-    /// step by step to the material with the most avoided welfare loss per
-    /// extra euro.
+    /// The allocation of a budget (net stockpile cost, EUR) across materials:
+    /// the sizes of the grid, one per material, with the most avoided welfare
+    /// loss in total among those whose total net cost is within the budget,
+    /// found exactly by [`allocate_budget`]. When none is (even the cheapest
+    /// sizes cost more), every material is left at 0 days.
     Budget(f64),
 }
 
@@ -136,6 +138,147 @@ pub struct Sizing {
     pub row: Option<PolicyRow>,
     /// How exact the answer is, or why there is none.
     pub note: String,
+}
+
+/// One size a material can be given, as [`allocate_budget`] weighs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Choice {
+    /// Net stockpile cost, EUR: purchases and holding less sales and end
+    /// value, so below zero when the stock ends up worth more than it cost.
+    pub cost: f64,
+    /// Avoided welfare loss, EUR.
+    pub gain: f64,
+}
+
+/// A partial allocation of the first materials: the sums of their costs and
+/// gains, added in material order, the partial of the materials before the
+/// last that it extends (its index in their frontier) and the last one's
+/// choice.
+#[derive(Debug, Clone, Copy)]
+struct Partial {
+    cost: f64,
+    gain: f64,
+    parent: usize,
+    choice: usize,
+}
+
+/// The choice for each material (an index into its list) whose total gain
+/// is largest among the combinations whose total cost is at most `budget`,
+/// or `None` when no combination fits (also when a material has no choice).
+///
+/// Ties go to the lower total cost, then to the lexicographically smallest
+/// indices, first material first: with each list in increasing size, the
+/// first material takes the smaller size. Costs may be below zero. A choice
+/// whose cost or gain is not finite is never taken.
+///
+/// The gain is separable across materials, so this is dynamic programming
+/// over the materials, exact with real-valued costs (no rounding of euros
+/// to a grid). After each material it keeps the Pareto frontier of partial
+/// allocations: a partial that costs at least as much as another and gains
+/// no more is dropped, since any completion of it does no better than the
+/// same completion of the other; so is one that cannot fit the budget even
+/// with the cheapest choice of every material still to come. Totals are
+/// summed in material order, and the maximum (and the cost that breaks its
+/// ties) is exact for those sums: rounding is monotone, so adding the same
+/// choices cannot turn a dominated partial into a better one. The work is
+/// the frontier's size times the next material's choices, per material, and
+/// the memory the frontiers' sizes; a frontier holds at most one partial
+/// per distinct total cost reached, and no more than the product of the
+/// list lengths so far.
+pub fn allocate_budget(choices: &[Vec<Choice>], budget: f64) -> Option<Vec<usize>> {
+    let usable = |c: &Choice| c.cost.is_finite() && c.gain.is_finite();
+    // The cheapest cost of each material, to drop a partial that cannot fit.
+    let cheapest: Vec<f64> = choices
+        .iter()
+        .map(|list| {
+            list.iter()
+                .filter(|c| usable(c))
+                .map(|c| c.cost)
+                .min_by(f64::total_cmp)
+        })
+        .collect::<Option<_>>()?;
+    let fits = |cost: f64, next: usize| cheapest[next..].iter().fold(cost, |t, c| t + c) <= budget;
+    // frontiers[m] is the frontier before material m, in increasing cost
+    // (and so gain); rank[j] is the place of the frontier's partial j when
+    // they are sorted by their choices, to break ties without storing them.
+    // Sums that start from +0.0 are never -0.0 and, the choices being
+    // finite, never NaN: `total_cmp` orders them as `<=` does.
+    let mut frontiers: Vec<Vec<Partial>> = vec![vec![Partial {
+        cost: 0.0,
+        gain: 0.0,
+        parent: 0,
+        choice: 0,
+    }]];
+    let mut rank = vec![0];
+    let (mut kept, mut merged, mut extended) = (Vec::new(), Vec::new(), Vec::new());
+    for (m, list) in choices.iter().enumerate() {
+        let frontier = frontiers.last().expect("the first frontier is there");
+        // Cheapest first; at equal cost the larger gain, then the smaller
+        // choices.
+        let order = |a: &Partial, b: &Partial| {
+            a.cost
+                .total_cmp(&b.cost)
+                .then(b.gain.total_cmp(&a.gain))
+                .then(rank[a.parent].cmp(&rank[b.parent]))
+                .then(a.choice.cmp(&b.choice))
+        };
+        // The frontier extended by one choice at a time, merged in order
+        // into those kept so far: a partial is kept only if it gains more
+        // than every one before it, so the rest are dominated and of equals
+        // the first stays. This holds the frontier, never all the
+        // extensions at once.
+        kept.clear();
+        for (i, c) in list.iter().enumerate().filter(|(_, c)| usable(c)) {
+            extended.clear();
+            extended.extend(
+                frontier
+                    .iter()
+                    .enumerate()
+                    .map(|(p, f)| Partial {
+                        cost: f.cost + c.cost,
+                        gain: f.gain + c.gain,
+                        parent: p,
+                        choice: i,
+                    })
+                    .filter(|e| fits(e.cost, m + 1)),
+            );
+            // In order already but where rounding makes two costs equal.
+            extended.sort_by(order);
+            merged.clear();
+            let (mut a, mut b) = (kept.iter().peekable(), extended.iter().peekable());
+            while let Some(next) = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if order(x, y).is_gt() => b.next(),
+                (Some(_), _) => a.next(),
+                (None, _) => b.next(),
+            } {
+                if merged.last().is_none_or(|k: &Partial| next.gain > k.gain) {
+                    merged.push(*next);
+                }
+            }
+            std::mem::swap(&mut kept, &mut merged);
+        }
+        let mut by_choices: Vec<usize> = (0..kept.len()).collect();
+        by_choices.sort_by_key(|&j| (rank[kept[j].parent], kept[j].choice));
+        rank = vec![0; kept.len()];
+        for (r, &j) in by_choices.iter().enumerate() {
+            rank[j] = r;
+        }
+        frontiers.push(kept.clone());
+    }
+    // The last frontier is in increasing cost and gain: its last is best.
+    // (With no materials the one empty partial costs 0, which may not fit.)
+    let last = frontiers.last().expect("the first frontier is there");
+    let mut j = last
+        .len()
+        .checked_sub(1)
+        .filter(|&j| last[j].cost <= budget)?;
+    let mut picks = vec![0; choices.len()];
+    for m in (0..choices.len()).rev() {
+        let partial = frontiers[m + 1][j];
+        picks[m] = partial.choice;
+        j = partial.parent;
+    }
+    Some(picks)
 }
 
 /// Materials that can be sized: those whose first stockpile has a target
@@ -291,62 +434,56 @@ pub fn optimize(
                 table.push(rows_at(&vec![k; n])?);
                 progress(&format!("{} days evaluated", day(k)));
             }
-            let net = |r: &PolicyRow| r.avoided_welfare_loss - r.net_stockpile_cost;
-            let choice: Vec<i64> = match objective {
-                Objective::NetBenefit => (0..n)
-                    .map(|m| {
-                        (0..=steps).fold(0, |best, k| {
-                            if net(&table[k as usize][m]) > net(&table[best as usize][m]) {
-                                k
-                            } else {
-                                best
-                            }
+            let grid_text = format!("the grid 0..{} days by {} days", day(steps), grid.step_days);
+            let (choice, note): (Vec<i64>, String) = match objective {
+                Objective::NetBenefit => {
+                    let net = |r: &PolicyRow| r.avoided_welfare_loss - r.net_stockpile_cost;
+                    let choice = (0..n)
+                        .map(|m| {
+                            (0..=steps).fold(0, |best, k| {
+                                if net(&table[k as usize][m]) > net(&table[best as usize][m]) {
+                                    k
+                                } else {
+                                    best
+                                }
+                            })
                         })
-                    })
-                    .collect(),
+                        .collect();
+                    (choice, format!("best of {grid_text}, for these runs"))
+                }
                 Objective::Budget(budget) => {
-                    let mut k = vec![0i64; n];
-                    let mut spent: f64 = (0..n).map(|m| table[0][m].net_stockpile_cost).sum();
-                    loop {
-                        let mut pick: Option<(usize, f64)> = None;
-                        for m in (0..n).filter(|&m| paths[m].is_ok() && k[m] < steps) {
-                            let (now, next) =
-                                (&table[k[m] as usize][m], &table[k[m] as usize + 1][m]);
-                            let extra = next.net_stockpile_cost - now.net_stockpile_cost;
-                            let gain = next.avoided_welfare_loss - now.avoided_welfare_loss;
-                            if gain <= 0.0 || spent + extra > budget {
-                                continue;
-                            }
-                            let ratio = if extra > 0.0 {
-                                gain / extra
-                            } else {
-                                f64::INFINITY
-                            };
-                            if pick.is_none_or(|(_, r)| ratio > r) {
-                                pick = Some((m, ratio));
-                            }
-                        }
-                        let Some((m, _)) = pick else { break };
-                        spent += table[k[m] as usize + 1][m].net_stockpile_cost
-                            - table[k[m] as usize][m].net_stockpile_cost;
-                        k[m] += 1;
+                    // A material that cannot be sized has its one row, so
+                    // that its other stocks' net cost counts against the
+                    // budget, as it always has.
+                    let choices: Vec<Vec<Choice>> = (0..n)
+                        .map(|m| {
+                            let sizes = if paths[m].is_ok() { steps } else { 0 };
+                            (0..=sizes as usize)
+                                .map(|k| Choice {
+                                    cost: table[k][m].net_stockpile_cost,
+                                    gain: table[k][m].avoided_welfare_loss,
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    match allocate_budget(&choices, budget) {
+                        Some(picks) => (
+                            picks.into_iter().map(|k| k as i64).collect(),
+                            format!(
+                                "the most avoided welfare loss within the budget, exact over \
+                                 {grid_text}, for these runs"
+                            ),
+                        ),
+                        None => (
+                            vec![0; n],
+                            format!(
+                                "left at 0 days: no allocation over {grid_text} has a net \
+                                 cost within the budget"
+                            ),
+                        ),
                     }
-                    k
                 }
                 Objective::Target(_) => unreachable!("handled above"),
-            };
-            let note = match objective {
-                Objective::NetBenefit => format!(
-                    "best of the grid 0..{} days by {} days, for these runs",
-                    day(steps),
-                    grid.step_days
-                ),
-                _ => format!(
-                    "greedy allocation by steps of {} days up to {}: each step to the material \
-                     with the most avoided welfare loss per extra euro",
-                    grid.step_days,
-                    day(steps)
-                ),
             };
             Ok((0..n)
                 .map(|m| {
