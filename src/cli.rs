@@ -162,6 +162,11 @@ pub struct CompareArgs {
     /// docs/stockpiles.md, "Comparing designs").
     #[arg(long = "policy", value_name = "FILE")]
     pub policies: Vec<PathBuf>,
+    /// A policy file for the base itself: its tables in place of the
+    /// base's own stockpiles and options (e.g. a file with none, so that
+    /// every design is measured against no stock).
+    #[arg(long, value_name = "FILE")]
+    pub base_policy: Option<PathBuf>,
     /// Skip the paired-difference charts.
     #[arg(long)]
     pub no_charts: bool,

@@ -198,10 +198,65 @@ pub fn compare(
             let (b, v) = (base.column(*mb, metric)?, variant.column(*mv, metric)?);
             push(measure, &b, &v, paired_mean(&b, &v), &mean);
         }
+        let (b, v) = (outlay(base, *mb)?, outlay(variant, *mv)?);
+        push("policy_outlay_eur", &b, &v, paired_mean(&b, &v), &mean);
         let (b, v) = (total_cost(base, *mb)?, total_cost(variant, *mv)?);
         push("total_cost_eur", &b, &v, paired_mean(&b, &v), &mean);
     }
     Ok(out)
+}
+
+/// What the stockpiles and options pay out in a run, before anything comes
+/// back: purchases and holding, fees and calls (sales and the stocks' end
+/// value left out).
+fn outlay(t: &RunTable, m: usize) -> std::io::Result<Vec<f64>> {
+    let cost = t.column(m, Metric::StockpileCostEur)?;
+    let fee = t.column(m, Metric::OptionFeeEur)?;
+    let call = t.column(m, Metric::OptionCallEur)?;
+    Ok((0..t.runs()).map(|i| cost[i] + fee[i] + call[i]).collect())
+}
+
+/// One variant at a glance, over all the materials it shares with the base
+/// (sums of the mean paired differences).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glance {
+    /// The variant's name.
+    pub variant: String,
+    /// Mean welfare loss avoided against the base, EUR.
+    pub avoided_welfare_loss: f64,
+    /// Mean extra outlay on stockpiles and options, EUR.
+    pub extra_outlay: f64,
+    /// Mean shortfall avoided, tonnes.
+    pub avoided_shortfall: f64,
+}
+
+impl Glance {
+    /// Welfare loss avoided per euro of extra outlay (NaN when the outlay
+    /// is not above 0).
+    pub fn per_euro(&self) -> f64 {
+        if self.extra_outlay > 0.0 {
+            self.avoided_welfare_loss / self.extra_outlay
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// Sums `diffs`' mean differences over materials.
+    pub fn of(variant: &str, diffs: &[Difference]) -> Glance {
+        let sum = |measure: &str| -> f64 {
+            diffs
+                .iter()
+                .filter(|d| d.measure == measure)
+                .map(|d| d.diff.estimate)
+                .sum()
+        };
+        Glance {
+            variant: variant.to_string(),
+            avoided_welfare_loss: -sum("welfare_loss_eur"),
+            extra_outlay: sum("policy_outlay_eur"),
+            avoided_shortfall: -sum("shortfall_t_mean"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,13 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         .scenarios
         .split_first()
         .expect("clap requires at least two scenarios");
-    let base = Scenario::load(base_path)?;
+    let (base, base_label) = match &args.base_policy {
+        Some(p) => {
+            let (s, name) = scenario::with_policy(base_path, p)?;
+            (s, format!("{} with {name}", base_path.display()))
+        }
+        None => (Scenario::load(base_path)?, base_path.display().to_string()),
+    };
     let mut variants = variant_paths
         .iter()
         .map(|p| Scenario::load(p).map(|s| (p.display().to_string(), s)))
@@ -74,7 +80,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         print!("{}", output::analysis::compare_table(&diffs));
         println!(
             "base {}: {} runs, seed {}, every variant on the same runs; results in {} ({:.1} s)",
-            base_path.display(),
+            base_label,
             plan.runs,
             plan.seed,
             out.display(),

@@ -220,6 +220,43 @@ pub fn compare_table(diffs: &[(String, Vec<Difference>)]) -> String {
         );
         o.push('\n');
     }
+    o += &glance_table(diffs);
+    o
+}
+
+/// Each variant at a glance: welfare loss avoided, extra outlay on
+/// stockpiles and options, and their ratio, summed over the materials.
+pub fn glance_table(diffs: &[(String, Vec<Difference>)]) -> String {
+    let rows: Vec<Vec<String>> = diffs
+        .iter()
+        .map(|(variant, ds)| {
+            let g = crate::analysis::compare::Glance::of(variant, ds);
+            let per_euro = g.per_euro();
+            vec![
+                variant.clone(),
+                num(g.avoided_welfare_loss),
+                num(g.extra_outlay),
+                if per_euro.is_finite() {
+                    num(per_euro)
+                } else {
+                    "-".into()
+                },
+                num(g.avoided_shortfall),
+            ]
+        })
+        .collect();
+    let mut o = "Each variant against the base, all materials (means of the paired differences):\n"
+        .to_string();
+    o += &table(
+        &[
+            "variant",
+            "welfare loss avoided, EUR",
+            "extra outlay, EUR",
+            "avoided per euro",
+            "shortfall avoided, t",
+        ],
+        &rows,
+    );
     o
 }
 
