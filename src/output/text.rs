@@ -281,6 +281,75 @@ pub fn describe(s: &Scenario) -> String {
             num(sp.holding_cost_rate),
             if sp.buy_initial { "paid" } else { "not paid" }
         );
+        if sp.release_lead_months > 0.0 || sp.build_start.is_some() {
+            let mut extra = Vec::new();
+            if sp.release_lead_months > 0.0 {
+                extra.push(format!(
+                    "releases {} months after an episode starts",
+                    num(sp.release_lead_months)
+                ));
+            }
+            if let Some(y) = sp.build_start {
+                extra.push(format!(
+                    "bought from {y}, at most {} of the market's demand a step",
+                    num(sp.max_buy_share)
+                ));
+            }
+            let _ = writeln!(o, "    {}", extra.join("; "));
+        }
+    }
+    let options: Vec<_> = s
+        .materials
+        .iter()
+        .flat_map(|m| m.options.iter().map(move |op| (m, op)))
+        .collect();
+    if !options.is_empty() {
+        let _ = writeln!(
+            o,
+            "
+options ({}):",
+            options.len()
+        );
+        for (m, op) in options {
+            let _ = writeln!(
+                o,
+                "  {} ({}): {} t a year callable, fee {} EUR/t/yr on all of it, strike {} x base \
+                 price, lead {} months",
+                op.name,
+                m.id,
+                num(op.volume_tpy),
+                num(op.fee_eur_per_t_year),
+                num(op.strike_multiple),
+                num(op.lead_months)
+            );
+        }
+    }
+    for m in s.materials.iter().filter(|m| !m.tiers.is_empty()) {
+        let _ = writeln!(
+            o,
+            "
+demand tiers of {} (served in priority order):",
+            m.id
+        );
+        for t in &m.tiers {
+            let shock = match &t.shock {
+                Some(sh) => format!(
+                    "; demand x {} from step {} for {} months",
+                    uncertain(&sh.multiplier),
+                    sh.start_step,
+                    uncertain(&sh.duration_months)
+                ),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                o,
+                "  {} (priority {}): share {}, value of lost load {} EUR/t{shock}",
+                t.name,
+                t.priority,
+                num(t.share),
+                num(t.value_of_lost_load)
+            );
+        }
     }
     if s.discount_rate != 0.0 {
         let _ = writeln!(

@@ -539,8 +539,7 @@ fn validate_prints_what_it_understood() {
 
 #[test]
 fn every_sample_scenario_validates() {
-    for entry in fs::read_dir(root().join("scenarios")).unwrap() {
-        let path = entry.unwrap().path();
+    for path in crate::util::library() {
         let o = crmsim_process()
             .arg("validate")
             .arg(&path)
@@ -554,6 +553,24 @@ fn every_sample_scenario_validates() {
             stderr(&o)
         );
     }
+    // Every policy file of scenarios/policies/ fits the scenario it names.
+    let base = root()
+        .join("scenarios")
+        .join("eu-stockpile-feasibility.toml");
+    let mut policies = 0;
+    for entry in fs::read_dir(root().join("scenarios").join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("eu-stockpile-feasibility.toml"),
+            "{}",
+            path.display()
+        );
+        crmsim::scenario::with_policy(&base, &path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        policies += 1;
+    }
+    assert_eq!(policies, 6);
 }
 
 #[test]

@@ -467,3 +467,103 @@ fn stocks_csv_reports_levels_cover_and_fill_dates() {
         &serde_json::json!({"2026": 0.0, "2027": 0.0, "2028": 1.0, "2029": 1.0})
     );
 }
+
+/// A policy file replaces the scenario's stockpiles and options: the base's
+/// own stock written as a policy gives the base's numbers exactly (every
+/// difference 0), the empty policy gives the scenario without any, and an
+/// error in a policy's table names the policy file and its line.
+#[test]
+fn policy_files_swap_the_design_on_the_same_world() {
+    let tmp = crate::util::temp_dir();
+    let stock = "[[stockpile]]\nmaterial = \"x\"\ntarget_days = 30\nrelease_trigger = 0.02\n\
+                 replenish_tpy = 20\n";
+    let base = tmp.path().join("base.toml");
+    std::fs::write(
+        &base,
+        format!(
+            "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = 5\nruns = 300\nseed = 3\n\
+             [[material]]\nid = \"x\"\ndemand_tpy = {{ dist = \"uniform\", min = 50, max = 150 }}\n\
+             price_eur_per_t = 1000\nvalue_of_lost_load_eur_per_t = 20000\n\
+             demand_elasticity = -0.3\nmax_price_multiple = 3\n\
+             [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
+             [[disruption]]\nmaterials = [\"x\"]\nregion = \"A\"\nrate_per_year = 0.5\n\
+             duration_months = 4\nseverity = 0.8\n{stock}"
+        ),
+    )
+    .unwrap();
+    let same = tmp.path().join("same.toml");
+    std::fs::write(&same, format!("name = \"same\"\n{stock}")).unwrap();
+    let none = tmp.path().join("none.toml");
+    std::fs::write(&none, "name = \"none\"\n").unwrap();
+    let out = tmp.path().join("cmp");
+    let o = crate::util::crmsim_process()
+        .args(["compare", "--no-charts", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&base)
+        .arg("--policy")
+        .arg(&same)
+        .arg("--policy")
+        .arg(&none)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", crate::util::stderr(&o));
+    let (header, rows) = read_csv(&out.join("compare.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (variant, measure, difference) = (col("variant"), col("measure"), col("difference"));
+    let mut seen = 0;
+    for r in &rows {
+        let d: f64 = r[difference].parse().unwrap();
+        if r[variant] == "same" {
+            assert_eq!(d, 0.0, "{}", r[measure]);
+            seen += 1;
+        }
+        // Without the stock: no stock cost, and the base's whole outlay
+        // saved.
+        if r[variant] == "none" && r[measure] == "stockpile_cost_eur" {
+            assert!(d < 0.0);
+        }
+    }
+    assert!(seen > 10);
+    // The same check by the library: the empty policy is the scenario
+    // without policies.
+    let (plain, name) = crmsim::scenario::with_policy(&base, &none).unwrap();
+    assert_eq!(name, "none");
+    let bare = crmsim::scenario::Scenario::load(&base)
+        .unwrap()
+        .without_policies();
+    let a = simulate_runs(&plain, 128, 3)
+        .runs
+        .column(0, Metric::ShortfallT)
+        .unwrap();
+    let b = simulate_runs(&bare, 128, 3)
+        .runs
+        .column(0, Metric::ShortfallT)
+        .unwrap();
+    assert_eq!(a, b);
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"bad\"\n\n[[option]]\nmaterial = \"y\"\nvolume_tpy = 1\nfee_eur_per_t_year = 1\n\
+         strike_multiple = 1\n",
+    )
+    .unwrap();
+    let o = crate::util::crmsim_process()
+        .args(["compare", "--quiet", "--out"])
+        .arg(tmp.path().join("cmp2"))
+        .arg(&base)
+        .arg("--policy")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = crate::util::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:4: option[y].material: unknown material \"y\"",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(!tmp.path().join("cmp2").exists());
+}
