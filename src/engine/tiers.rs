@@ -95,3 +95,83 @@ pub(super) fn split(
         cost[k] += part * (tiers[k].value_of_lost_load - price) * discount;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::StreamKey;
+    use crate::scenario::uncertain::{Domain, Uncertain};
+    use crate::scenario::DemandShock;
+    use rand::Rng;
+
+    fn tier(share: f64, shock: bool) -> Tier {
+        Tier {
+            name: String::new(),
+            share,
+            priority: 0,
+            value_of_lost_load: 1.0,
+            shock: shock.then(|| DemandShock {
+                multiplier: Uncertain::fixed(2.0, Domain::REAL),
+                start_step: 0,
+                duration_months: Uncertain::fixed(1.0, Domain::REAL),
+            }),
+        }
+    }
+
+    /// In every step the tiers' parts sum to the step's shortfall (to the
+    /// last bits), no tier gets more than it wants except the first, which
+    /// takes the rest, and a tier is short only once every tier after it
+    /// is short of all it wants: over random steps, three tiers, one with a
+    /// shock on.
+    #[test]
+    fn each_steps_parts_sum_to_its_shortfall_last_priority_first() {
+        let mut rng = StreamKey::new(7, "test/tiers").rng(0);
+        let tiers = [tier(0.2, true), tier(0.3, false), tier(0.5, false)];
+        for _ in 0..2000 {
+            let shocks = [0, 1, 2].map(|k| Shock {
+                multiplier: Lanes::from_fn(|_| 1.0 + 3.0 * rng.random::<f64>()),
+                months: Lanes::splat(if k == 0 { 12.0 } else { 0.0 }),
+                start: if k == 0 { 0 } else { usize::MAX },
+            });
+            let wanted = Lanes::from_fn(|_| 100.0 * rng.random::<f64>());
+            let short = Lanes::from_fn(|l| wanted.0[l] * rng.random::<f64>());
+            let mut parts = [Lanes::splat(0.0); 3];
+            let mut cost = [Lanes::splat(0.0); 3];
+            split(
+                &tiers,
+                &shocks,
+                0,
+                1.0,
+                short,
+                wanted,
+                Lanes::splat(0.0),
+                1.0,
+                &mut parts,
+                &mut cost,
+            );
+            let f = demand_multiple(&tiers, &shocks, 0, 1.0);
+            for l in 0..crate::engine::fast::LANES {
+                let sum: f64 = parts.iter().map(|p| p.0[l]).sum();
+                assert!((sum - short.0[l]).abs() <= 1e-12 * short.0[l].max(1.0));
+                // What each tier wants: wanted x share x multiple / f.
+                let want = |k: usize| {
+                    let m = if k == 0 {
+                        shocks[0].multiplier.0[l]
+                    } else {
+                        1.0
+                    };
+                    wanted.0[l] * tiers[k].share * m / f.0[l]
+                };
+                for k in 1..3 {
+                    assert!(parts[k].0[l] <= want(k) * (1.0 + 1e-12));
+                }
+                if parts[0].0[l] > 1e-9 {
+                    assert!((parts[1].0[l] - want(1)).abs() <= 1e-9 * want(1).max(1.0));
+                }
+                if parts[1].0[l] > 1e-9 {
+                    assert!((parts[2].0[l] - want(2)).abs() <= 1e-9 * want(2).max(1.0));
+                }
+            }
+        }
+    }
+}

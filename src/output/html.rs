@@ -205,6 +205,7 @@ table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-
 caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
 th, td { border-bottom: 1px solid #d0d0d0; padding: 0.3em 0.8em; }
 td { text-align: right; }
+td.range { white-space: nowrap; }
 thead th { border-bottom: 2px solid #212121; text-align: right; }
 tbody th { text-align: left; font-weight: normal; }
 figure { margin: 1.5em 0; }

@@ -89,7 +89,8 @@ fn table(o: &mut String, mat: &MaterialReport, sp: &StockReport) {
     for (y, (_, filled)) in sp.years.iter().zip(&sp.filled_by) {
         let _ = writeln!(
             o,
-            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{} %</td></tr>",
+            "<tr><th>{}</th><td class=\"range\">{}</td><td class=\"range\">{}</td>\
+             <td class=\"range\">{}</td><td>{} %</td></tr>",
             y.year,
             with_range(y.level_t.mean, y.level_t.p5, y.level_t.p95),
             with_range(
