@@ -162,8 +162,8 @@ mod tests {
                     };
                     wanted.0[l] * tiers[k].share * m / f.0[l]
                 };
-                for k in 1..3 {
-                    assert!(parts[k].0[l] <= want(k) * (1.0 + 1e-12));
+                for (k, part) in parts.iter().enumerate().skip(1) {
+                    assert!(part.0[l] <= want(k) * (1.0 + 1e-12));
                 }
                 if parts[0].0[l] > 1e-9 {
                     assert!((parts[1].0[l] - want(1)).abs() <= 1e-9 * want(1).max(1.0));
