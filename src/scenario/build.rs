@@ -166,7 +166,7 @@ pub(crate) fn fraction(at: &At, x: f64) -> Result<f64, FieldError> {
 }
 
 /// At most `max` items of `what` under `at`.
-fn count(at: &At, n: usize, max: usize, what: &str) -> Result<(), FieldError> {
+pub(crate) fn count(at: &At, n: usize, max: usize, what: &str) -> Result<(), FieldError> {
     if n > max {
         at.err(format!("{n} {what}: at most {max} are supported"))
     } else {

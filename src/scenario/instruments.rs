@@ -4,8 +4,8 @@
 //! and field in its error.
 
 use super::build::{
-    check, parse_month, uncertain, within, At, FieldError, MAX_EUR_PER_T, MAX_PRICE_MULTIPLE,
-    MAX_TONNES, SHARE_TOLERANCE,
+    check, count, parse_month, uncertain, within, At, FieldError, MAX_EUR_PER_T,
+    MAX_PRICE_MULTIPLE, MAX_TONNES, SHARE_TOLERANCE,
 };
 use super::raw::{RawOption, RawTier};
 use super::uncertain::{show, show_sum, Domain};
@@ -34,6 +34,12 @@ impl Horizon {
 /// Largest multiple of a tier's demand in a shock.
 const MAX_SHOCK_MULTIPLE: f64 = 100.0;
 
+/// Most demand tiers of one material: priority groups, not users.
+pub(crate) const MAX_TIERS: usize = 20;
+
+/// Most `[[option]]` tables in a scenario.
+pub(crate) const MAX_OPTIONS: usize = 1000;
+
 /// The `[[material.tier]]` tables of material `mat` (`at` is the
 /// material's place), by priority: shares that sum to 1, one tier a
 /// priority, names unique, values of lost load that price only rationed
@@ -44,6 +50,12 @@ pub(crate) fn tiers(
     mat: &Material,
     horizon: Horizon,
 ) -> Result<Vec<Tier>, FieldError> {
+    count(
+        &at.key("tier"),
+        raw.len(),
+        MAX_TIERS,
+        "tiers of one material",
+    )?;
     let mut tiers: Vec<Tier> = Vec::with_capacity(raw.len());
     let mut total = 0.0;
     for (i, t) in raw.iter().enumerate() {
@@ -194,6 +206,12 @@ pub(crate) fn options(
     ids: &BTreeSet<String>,
     horizon: Horizon,
 ) -> Result<(), FieldError> {
+    count(
+        &At::root("option"),
+        raw.len(),
+        MAX_OPTIONS,
+        "[[option]] tables",
+    )?;
     for (i, o) in raw.iter().enumerate() {
         let at = At::root("option").index(i, Some(&o.material));
         let Some(m) = materials.iter_mut().find(|m| m.id == o.material) else {

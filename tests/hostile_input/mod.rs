@@ -390,6 +390,9 @@ fn random_token_soup_never_panics() {
         "mean", "sd", "min", "max", "mode", "\"normal\"", "\"pert\"", "\"weibull\"",
         "\"all\"", "\"x\"", "\"CN\"", "\"2026-07\"", "\"month\"", "0", "1", "-1", "0.5",
         "1e308", "nan", "inf", "-inf", "2025", "12", "true", "1979-05-27",
+        "[[material.tier]]", "[material.tier.demand_shock]", "[[option]]", "priority",
+        "multiplier", "volume_tpy", "fee_eur_per_t_year", "strike_multiple", "lead_months",
+        "release_lead_months", "build_start",
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut failures = Vec::new();

@@ -567,3 +567,44 @@ fn policy_files_swap_the_design_on_the_same_world() {
     );
     assert!(!tmp.path().join("cmp2").exists());
 }
+
+/// A file cannot ask for unbounded tiers or options: 21 tiers of one
+/// material and 1,001 options are refused, naming the limit.
+#[test]
+fn tiers_and_options_are_limited_in_number() {
+    let head = "[simulation]\nname = \"s\"\nstart_year = 2026\nyears = 1\nruns = 1\nseed = 1\n\
+                [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
+                value_of_lost_load_eur_per_t = 20000\n\
+                [[material.source]]\nregion = \"A\"\nshare = 1.0\n";
+    let tiers: String = (1..=21)
+        .map(|k| {
+            format!(
+                "[[material.tier]]\nname = \"t{k}\"\nshare = {}\npriority = {k}\n",
+                1.0 / 21.0
+            )
+        })
+        .collect();
+    let err = crmsim::scenario::Scenario::from_toml(
+        &format!("{head}{tiers}"),
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("21 tiers of one material: at most 20"),
+        "{err}"
+    );
+    let options: String = (0..1001)
+        .map(|_| "[[option]]\nmaterial = \"x\"\nvolume_tpy = 1\nfee_eur_per_t_year = 1\nstrike_multiple = 1\n")
+        .collect();
+    let err = crmsim::scenario::Scenario::from_toml(
+        &format!("{head}{options}"),
+        std::path::Path::new("o.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("1001 [[option]] tables: at most 1000"),
+        "{err}"
+    );
+}
