@@ -16,6 +16,7 @@ mod criticality;
 mod hostile_input;
 mod instruments;
 mod market;
+mod memory;
 mod model;
 mod numerics;
 mod products;
