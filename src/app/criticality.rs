@@ -51,15 +51,10 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
         Some((_, s)) => {
             let plan = plan_of(&args.common, s);
             let pool = pool(args.common.threads)?;
-            let outcome = pool.install(|| simulate(s, &plan, &|_| {}));
-            let report =
-                Report::new(s, &plan, &outcome).map_err(|source| output::WriteError::Io {
-                    path: out.clone(),
-                    action: "read back the per-run table from its temporary file",
-                    source,
-                })?;
-            let d = pool
-                .install(|| criticality::dynamic(&ind, s, &plan, &report))
+            // One simulation: the dynamic assessment reads every run as it
+            // is stepped.
+            let (_, _, d) = pool
+                .install(|| criticality::simulate_dynamic(&ind, s, &plan))
                 .map_err(|e| match e {
                     DynamicError::StageUnclear {
                         material, message, ..

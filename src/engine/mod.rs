@@ -214,6 +214,39 @@ pub fn simulate(scenario: &Scenario, plan: &RunPlan, progress: &(dyn Fn(u64) + S
         .expect("a per-run table held in memory has no file to fail")
 }
 
+/// What a command reads of every run as the engine steps it, beside the
+/// engine's own statistics, so that it need not simulate the runs again
+/// (`criticality --scenario` reads each year's sourcing and recycling): a
+/// fixed number of values per run, handed back in run order.
+pub trait Observer: Sync {
+    /// Values per run.
+    fn values_per_run(&self) -> usize;
+
+    /// Whether [`Self::observe`] reads the per-step series of the
+    /// workspace (they are then recorded for every run).
+    fn needs_series(&self) -> bool;
+
+    /// Writes the values of run `lane` of the group just stepped in `ws`
+    /// into `out` (`values_per_run` long).
+    fn observe(&self, prep: &Prepared, ws: &Workspace, lane: usize, out: &mut [f64]);
+}
+
+/// [`simulate`] with `observer` reading every run: the outcome, and the
+/// observer's values, run after run (`values_per_run` each).
+pub fn simulate_observed(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    observer: &dyn Observer,
+) -> (Outcome, Vec<f64>) {
+    let observed = std::sync::Mutex::new(vec![0.0; plan.runs as usize * observer.values_per_run()]);
+    let outcome = simulate_inner(scenario, plan, &|_| {}, None, Some((observer, &observed)))
+        .expect("a per-run table held in memory has no file to fail");
+    let values = observed
+        .into_inner()
+        .expect("no worker panics while holding the observed values");
+    (outcome, values)
+}
+
 /// [`simulate`], keeping the per-run table in `spill` when it is large
 /// (above [`table::SPILL_ABOVE_BYTES`]), so that memory does not grow with
 /// the runs.
@@ -225,6 +258,21 @@ pub fn simulate_with(
     plan: &RunPlan,
     progress: &(dyn Fn(u64) + Sync),
     spill: Option<Spill>,
+) -> std::io::Result<Outcome> {
+    simulate_inner(scenario, plan, progress, spill, None)
+}
+
+/// An observer and where its values go (runs from the plan's first).
+type Observed<'a> = (&'a dyn Observer, &'a std::sync::Mutex<Vec<f64>>);
+
+/// The one group-stepping loop behind [`simulate_with`] and
+/// [`simulate_observed`].
+fn simulate_inner(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    progress: &(dyn Fn(u64) + Sync),
+    spill: Option<Spill>,
+    observer: Option<Observed>,
 ) -> std::io::Result<Outcome> {
     assert!(
         plan.first_run % BLOCK_RUNS == 0,
@@ -265,6 +313,10 @@ pub fn simulate_with(
             let mut windows = vec![Window::default(); varying.len()];
             // The block's rows of the per-run table.
             let mut rows = vec![0.0; BLOCK_RUNS as usize * row];
+            // The block's observed values, when a command observes the runs.
+            let per_run = observer.map_or(0, |(o, _)| o.values_per_run());
+            let mut seen = vec![0.0; BLOCK_RUNS as usize * per_run];
+            let series_for_observer = observer.is_some_and(|(o, _)| o.needs_series());
             // The sketched runs' values of the varying cells, one run after
             // another, until a batch is full: the more runs reach a sketch
             // at once, the fewer times its counts are fetched from memory.
@@ -285,7 +337,7 @@ pub fn simulate_with(
                     // runs are in order), whose series are sketched; the
                     // others need only their sums and totals.
                     let sketched = (PERCENTILE_RUNS.saturating_sub(group) as usize).min(n);
-                    ws.record_series(sketched > 0 && width > 0);
+                    ws.record_series((sketched > 0 && width > 0) || series_for_observer);
                     simulate_runs(scenario, &prep, group, n, &mut ws);
                     if sketched > 0 && width > 0 {
                         let series = ws.series();
@@ -323,11 +375,19 @@ pub fn simulate_with(
                         metrics.copy_from_slice(ws.metrics(lane));
                         params.copy_from_slice(ws.params(lane));
                         extras.copy_from_slice(ws.extras(lane));
+                        if let Some((o, _)) = observer {
+                            o.observe(&prep, &ws, lane, &mut seen[r * per_run..][..per_run]);
+                        }
                     }
                 }
                 stats.add_block_sums_via(&varying, &mut windows, ws.sums(), last - first);
                 let n = (last - first) as usize;
                 table.put_rows((b * BLOCK_RUNS) as usize, &rows[..n * row]);
+                if let Some((_, all)) = observer {
+                    let at = (b * BLOCK_RUNS) as usize * per_run;
+                    let mut all = all.lock().expect("no worker panics while holding it");
+                    all[at..at + n * per_run].copy_from_slice(&seen[..n * per_run]);
+                }
                 progress(last - first);
             }
             stats.sketch_runs(&batch);

@@ -5,14 +5,14 @@
 
 use crate::util::{on_threads, scenario_in};
 use crmsim::analysis::criticality::{
-    assess, compare, dynamic, rank, Dynamic, DynamicError, Indicators, Published, SrBasis,
+    assess, compare, rank, simulate_dynamic, Dynamic, DynamicError, Indicators, Published, SrBasis,
     StageKind,
 };
 use crmsim::engine::simulate;
 use crmsim::output::criticality::dynamic_csv;
 use crmsim::report::Report;
 use crmsim::scenario::Scenario;
-use crmsim::vocab::RunPlan;
+use crmsim::vocab::{Metric, RunPlan};
 use std::path::Path;
 
 /// A made-up case, worked out by hand (WGI A 6, B 2, C 4; t_A = 1.25 at
@@ -409,9 +409,16 @@ fn dyn_scenario(step: &str, years: u32, runs: u64, demand: f64, extra: &str) -> 
 
 fn run_dynamic(ind: &Indicators, s: &Scenario) -> Dynamic {
     let plan = RunPlan::from_scenario(s);
-    let outcome = simulate(s, &plan, &|_| {});
-    let report = Report::new(s, &plan, &outcome).unwrap();
-    dynamic(ind, s, &plan, &report).unwrap_or_else(|e| panic!("{e}"))
+    let (outcome, report, d) = simulate_dynamic(ind, s, &plan).unwrap_or_else(|e| panic!("{e}"));
+    // The one simulation gives the scenario's own study: the same outcome
+    // and report as simulating it alone.
+    let alone = simulate(s, &plan, &|_| {});
+    assert_eq!(
+        outcome.runs.column(0, Metric::ShortfallT).unwrap(),
+        alone.runs.column(0, Metric::ShortfallT).unwrap()
+    );
+    assert_eq!(report, Report::new(s, &plan, &alone).unwrap());
+    d
 }
 
 fn yearly_sr(d: &Dynamic) -> Vec<(f64, f64, f64)> {
@@ -534,8 +541,7 @@ fn a_material_with_two_sourced_stages_needs_its_scenario_stage() {
     let ind = indicators(&HAND.replacen("scenario_stage = \"processing\"\n", "", 1));
     let s = dyn_scenario("month", 1, 1, 100.0, "");
     let plan = RunPlan::from_scenario(&s);
-    let report = Report::new(&s, &plan, &simulate(&s, &plan, &|_| {})).unwrap();
-    let e = dynamic(&ind, &s, &plan, &report).unwrap_err();
+    let e = simulate_dynamic(&ind, &s, &plan).unwrap_err();
     assert!(
         matches!(e, DynamicError::StageUnclear { material: 0, .. }),
         "{e}"

@@ -13,19 +13,20 @@
 //!   recycling of it and the file's EoL-RIR is kept;
 //! - global supply, IR, SI_SR and export restrictions stay those of the file.
 //!
-//! Runs are simulated in fixed blocks in parallel; each run's values are kept
-//! in run order and reduced in that order, so the results do not depend on the
-//! number of threads.
+//! The runs are those of the scenario's own study: the engine's one
+//! group-stepping loop hands every run to this module as it steps it
+//! ([`crate::engine::Observer`]), so nothing is simulated twice; each run's
+//! values are kept in run order and reduced in that order, so the results do
+//! not depend on the number of threads.
 
 use super::input::{Indicators, MaterialInputs, StageKind, OTHER};
 use super::method::{hhi_wgi_t, supply_risk};
-use crate::engine::LANES;
-use crate::engine::{simulate_runs, Prepared, Workspace};
+use crate::engine::{simulate_observed, Observer, Prepared, Workspace};
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::stats::quantile_sorted;
-use crate::vocab::{Metric, RunPlan, Variable, BLOCK_RUNS};
-use rayon::prelude::*;
+use crate::storage::Outcome;
+use crate::vocab::{Metric, RunPlan, Variable};
 use std::collections::BTreeMap;
 
 /// Why the dynamic assessment could not be made.
@@ -368,19 +369,56 @@ fn spec(
     }
 }
 
-/// The dynamic assessment of the materials `ind` and `scenario` share, over
-/// the runs of `plan`, on the current rayon pool; `report` is the scenario's
-/// ordinary report under the same plan.
+/// What the dynamic assessment reads of every run, as the engine steps it
+/// ([`Observer`]): for each material it can assess, each year's SR, EU HHI
+/// and EoL-RIR.
+struct Reader<'a> {
+    scenario: &'a Scenario,
+    specs: &'a [Spec],
+    years: usize,
+    spy: usize,
+}
+
+impl Observer for Reader<'_> {
+    fn values_per_run(&self) -> usize {
+        self.specs.len() * self.years * PER_YEAR
+    }
+
+    fn needs_series(&self) -> bool {
+        true
+    }
+
+    fn observe(&self, prep: &Prepared, ws: &Workspace, lane: usize, out: &mut [f64]) {
+        let mut at = 0;
+        for s in self.specs {
+            for y in 0..self.years {
+                out[at..at + PER_YEAR].copy_from_slice(&s.year(
+                    self.scenario,
+                    prep,
+                    ws,
+                    lane,
+                    y,
+                    self.spy,
+                ));
+                at += PER_YEAR;
+            }
+        }
+    }
+}
+
+/// Simulates `plan` of `scenario` once, on the current rayon pool, with the
+/// dynamic assessment of the materials `ind` and `scenario` share reading
+/// every run: the scenario's outcome and report (as `run` gives them), and
+/// the assessment.
 ///
 /// # Errors
 /// [`DynamicError`] when no material is shared or a material's stage is
-/// unclear.
-pub fn dynamic(
+/// unclear (before anything is simulated).
+pub fn simulate_dynamic(
     ind: &Indicators,
     scenario: &Scenario,
     plan: &RunPlan,
-    report: &Report,
-) -> Result<Dynamic, DynamicError> {
+) -> Result<(Outcome, Report, Dynamic), DynamicError> {
     let pairs: Vec<(usize, usize)> = ind
         .materials
         .iter()
@@ -405,6 +443,7 @@ pub fn dynamic(
     }
     let mut specs = Vec::new();
     let mut materials = Vec::new();
+    let mut scenario_index = Vec::new();
     for &(k, m) in &pairs {
         let mat = &ind.materials[k];
         let stage = scenario_stage(mat).map_err(|message| DynamicError::StageUnclear {
@@ -412,7 +451,6 @@ pub fn dynamic(
             id: mat.id.clone(),
             message,
         })?;
-        let r = &report.materials[m];
         let missing = match spec(ind, k, stage, scenario, m) {
             Ok(s) => {
                 specs.push(s);
@@ -420,6 +458,7 @@ pub fn dynamic(
             }
             Err(missing) => missing,
         };
+        scenario_index.push(m);
         materials.push(DynamicMaterial {
             id: mat.id.clone(),
             stage,
@@ -431,45 +470,29 @@ pub fn dynamic(
             years: Vec::new(),
             sr_mean: None,
             missing,
-            p_shortfall: r.p_shortfall,
-            shortfall_fraction: r.get(Metric::ShortfallFraction).mean,
-            shortfall_cvar95_t: r.get(Metric::ShortfallT).cvar95,
+            p_shortfall: 0.0,
+            shortfall_fraction: 0.0,
+            shortfall_cvar95_t: 0.0,
         });
     }
 
-    let prep = Prepared::new(scenario, plan.seed);
-    let spy = scenario.step().per_year() as usize;
     let years = scenario.years() as usize;
-    let per_run = specs.len() * years * PER_YEAR;
-    let end = plan.first_run + plan.runs;
-    let n_blocks = plan.runs.div_ceil(BLOCK_RUNS);
-    // values[run][spec][year][PER_YEAR], blocks collected in order.
-    let values: Vec<f64> = if specs.is_empty() {
-        Vec::new()
-    } else {
-        (0..n_blocks)
-            .into_par_iter()
-            .map(|b| {
-                let mut ws = Workspace::new(scenario, &prep);
-                let first = plan.first_run + b * BLOCK_RUNS;
-                let last = (first + BLOCK_RUNS).min(end);
-                let mut out = Vec::with_capacity((last - first) as usize * per_run);
-                for group in (first..last).step_by(LANES) {
-                    let n = (last - group).min(LANES as u64) as usize;
-                    simulate_runs(scenario, &prep, group, n, &mut ws);
-                    for lane in 0..n {
-                        for s in &specs {
-                            for y in 0..years {
-                                out.extend(s.year(scenario, &prep, &ws, lane, y, spy));
-                            }
-                        }
-                    }
-                }
-                out
-            })
-            .collect::<Vec<Vec<f64>>>()
-            .concat()
+    let reader = Reader {
+        scenario,
+        specs: &specs,
+        years,
+        spy: scenario.step().per_year() as usize,
     };
+    let per_run = reader.values_per_run();
+    let (outcome, values) = simulate_observed(scenario, plan, &reader);
+    let report = Report::new(scenario, plan, &outcome)
+        .expect("a per-run table held in memory reads without error");
+    for (dm, &m) in materials.iter_mut().zip(&scenario_index) {
+        let r = &report.materials[m];
+        dm.p_shortfall = r.p_shortfall;
+        dm.shortfall_fraction = r.get(Metric::ShortfallFraction).mean;
+        dm.shortfall_cvar95_t = r.get(Metric::ShortfallT).cvar95;
+    }
     let runs = plan.runs as usize;
     for (i, s) in specs.iter().enumerate() {
         let at =
@@ -500,11 +523,12 @@ pub fn dynamic(
         .filter(|id| !ind.materials.iter().any(|m| m.id == *id))
         .map(str::to_string)
         .collect();
-    Ok(Dynamic {
+    let dynamic = Dynamic {
         scenario: scenario.name().to_string(),
         runs: plan.runs,
         seed: plan.seed,
         materials,
         unmatched,
-    })
+    };
+    Ok((outcome, report, dynamic))
 }

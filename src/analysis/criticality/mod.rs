@@ -16,7 +16,7 @@ pub mod published;
 pub mod ranking;
 pub mod raw;
 
-pub use dynamic::{dynamic, Dynamic, DynamicError};
+pub use dynamic::{simulate_dynamic, Dynamic, DynamicError};
 pub use input::{IndicatorError, Indicators, SrBasis, StageKind};
 pub use method::{assess, Assessment};
 pub use published::{compare, Comparison, Published, PublishedError};
