@@ -157,7 +157,7 @@ pub struct CompareArgs {
     /// The base scenario, then any variant scenarios.
     #[arg(required = true, num_args = 1..)]
     pub scenarios: Vec<PathBuf>,
-    /// A policy file: the base with this file's [[stockpile]] and [[option]]
+    /// A policy file: the base with this file's `[[stockpile]]` and `[[option]]`
     /// tables in place of its own is one more variant (repeatable;
     /// docs/stockpiles.md, "Comparing designs").
     #[arg(long = "policy", value_name = "FILE")]

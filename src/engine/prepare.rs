@@ -396,7 +396,7 @@ impl Prepared {
         let stock_build_step = stocks
             .map(|s| {
                 s.build_start
-                    .map_or(0, |y| (y - scenario.start_year) as usize * spy as usize)
+                    .map_or(0, |y| (y - scenario.start_year) as usize * spy)
             })
             .collect();
         let mut tier_offset = Vec::with_capacity(scenario.materials.len());
