@@ -107,33 +107,41 @@ pub(super) fn write_results(
         source,
     };
     let report = Report::new(scenario, plan, outcome).map_err(read_back)?;
-    let mut artifacts = vec![
-        Artifact {
-            name: "summary.json".into(),
-            bytes: output::json::summary(scenario, &report),
-        },
-        Artifact {
-            name: "timeseries.csv".into(),
-            bytes: output::csv::timeseries(&report),
-        },
-    ];
-    if report.materials.iter().any(|m| !m.stockpiles.is_empty()) {
-        artifacts.push(Artifact {
-            name: "stocks.csv".into(),
-            bytes: output::csv::stocks(&report),
-        });
-    }
-    artifacts.extend([
-        Artifact {
-            name: "scenario.toml".into(),
-            bytes: text.into_bytes(),
-        },
-        Artifact {
-            name: "resolved.txt".into(),
-            bytes: output::text::describe(scenario).into_bytes(),
-        },
-    ]);
-    if charts {
+    // The text files and the charts are rendered side by side on the pool:
+    // neither reads the other, and each keeps its own order.
+    let text_files = || {
+        let mut files = vec![
+            Artifact {
+                name: "summary.json".into(),
+                bytes: output::json::summary(scenario, &report),
+            },
+            Artifact {
+                name: "timeseries.csv".into(),
+                bytes: output::csv::timeseries(&report),
+            },
+        ];
+        if report.materials.iter().any(|m| !m.stockpiles.is_empty()) {
+            files.push(Artifact {
+                name: "stocks.csv".into(),
+                bytes: output::csv::stocks(&report),
+            });
+        }
+        files.extend([
+            Artifact {
+                name: "scenario.toml".into(),
+                bytes: text.into_bytes(),
+            },
+            Artifact {
+                name: "resolved.txt".into(),
+                bytes: output::text::describe(scenario).into_bytes(),
+            },
+        ]);
+        files
+    };
+    let drawn = || -> Result<Vec<Artifact>> {
+        if !charts {
+            return Ok(Vec::new());
+        }
         let figures =
             output::charts::figures(scenario, &report, &outcome.runs).map_err(|e| match e {
                 output::charts::ChartError::Read(source) => read_back(source).into(),
@@ -141,12 +149,15 @@ pub(super) fn write_results(
             })?;
         let flows = output::charts::flow_figures(scenario, &report)
             .context("cannot draw the flows diagrams")?;
-        artifacts.extend(figures.iter().flat_map(|f| f.artifacts()));
-        artifacts.push(Artifact {
+        let mut files: Vec<Artifact> = figures.iter().flat_map(|f| f.artifacts()).collect();
+        files.push(Artifact {
             name: "report.html".into(),
             bytes: output::html::report(scenario, &report, &figures, &flows),
         });
-    }
+        Ok(files)
+    };
+    let (mut artifacts, drawn) = rayon::join(text_files, drawn);
+    artifacts.extend(drawn?);
     let runs_csv = |w: &mut dyn std::io::Write| output::csv::runs_to(w, &report, &outcome.runs);
     let params_csv = |w: &mut dyn std::io::Write| output::csv::params_to(w, &outcome.runs);
     output::write_folder_with(

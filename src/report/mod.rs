@@ -263,11 +263,17 @@ impl Report {
                 }
             })
             .collect::<Vec<_>>();
+        // Each material's tiers and stockpiles read and order their own
+        // columns: side by side, collected in order.
         let mut materials = materials;
-        for (mat, report) in scenario.materials.iter().zip(&mut materials) {
-            report.tiers = tier_reports(mat, &outcome.runs)?;
-            report.stockpiles = stock_reports(scenario, mat, &outcome.runs)?;
-        }
+        materials
+            .par_iter_mut()
+            .zip(&scenario.materials)
+            .try_for_each(|(report, mat)| -> std::io::Result<()> {
+                report.tiers = tier_reports(mat, &outcome.runs)?;
+                report.stockpiles = stock_reports(scenario, mat, &outcome.runs)?;
+                Ok(())
+            })?;
         let cells = materials.len() * N_VARIABLES * steps;
         let series = (0..cells)
             .into_par_iter()
