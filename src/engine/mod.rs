@@ -56,9 +56,9 @@ const _: () = assert!(table::CHUNK_RUNS as u64 % BLOCK_RUNS == 0);
 /// Varying cells per run of a batch of sketched runs. With few sketches,
 /// their counts stay in cache from one batch to the next, and so does a
 /// small batch; with many, a batch holds more runs, so that each sketch's
-/// counts are fetched from memory fewer times (docs/performance.md: 192
-/// runs suit the reference's 21,600 varying cells; 64 to 128 the 7,680 of
-/// `benches/products.toml`, where 256 are slower).
+/// counts are fetched from memory fewer times (the batch sizes measured on
+/// the reference and on `benches/products.toml` are in docs/performance.md,
+/// "Quantile sketches").
 const CELLS_PER_SKETCH_BATCH_RUN: usize = 112;
 
 /// Memory a worker's batch of sketched runs takes, in bytes, at most

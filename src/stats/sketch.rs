@@ -383,8 +383,8 @@ impl Sketch {
     /// On x86-64, a prefetch instruction, which does not wait for the
     /// lines; elsewhere, a read of one count in each line, which does (a
     /// read that misses the cache holds up the instructions after it once
-    /// the processor's window is full: counting a reference batch took
-    /// 9.1 ms with reads, 7.2 ms with prefetches; docs/performance.md).
+    /// the processor's window is full; what each costs on a reference batch
+    /// is in docs/performance.md, "Quantile sketches").
     fn fetch(&self, range: (f64, f64)) -> u16 {
         let lines = self.counts[self.count_range(range)]
             .iter()
@@ -573,11 +573,10 @@ fn count_column(
 
 /// Has the values of `columns` of `rows` (one run after another, `width`
 /// values a run) fetched into the cache, without waiting for them (on
-/// x86-64; elsewhere it does nothing). A batch, 33 MB for the reference,
-/// comes from memory: read a tile ahead, 10,000 reference runs on one
-/// thread took 1.07 s instead of 1.14 (docs/performance.md; the criterion
-/// batch, which stays in cache from one iteration to the next, is 2 %
-/// slower for it).
+/// x86-64; elsewhere it does nothing). A batch of the reference comes from
+/// memory, so reading a tile ahead saves time on a whole study (the
+/// figures, and why the criterion batch, which stays in cache, does not
+/// show it, are in docs/performance.md, "Quantile sketches").
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
 fn prefetch_columns(rows: &[f64], width: usize, columns: std::ops::Range<usize>) {
