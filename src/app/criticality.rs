@@ -63,7 +63,7 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
                 .map_err(|e| match e {
                     DynamicError::StageUnclear {
                         material, message, ..
-                    } => anyhow::Error::from(ind.material_error(
+                    } => Error::from(ind.material_error(
                         &text,
                         &args.input,
                         material,

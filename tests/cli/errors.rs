@@ -276,11 +276,11 @@ fn runs_beyond_the_table_file_limit_are_refused_up_front() {
 #[test]
 fn input_errors_exit_2_and_file_system_failures_exit_1() {
     use crmsim::analysis::AnalysisError;
-    use crmsim::app::exit_code;
+    use crmsim::app::Error;
     use crmsim::output::WriteError;
     use crmsim::storage::partial::PartialError;
     let io = || std::io::Error::from(std::io::ErrorKind::StorageFull);
-    let code = |e: anyhow::Error| exit_code(&e.context("while running"));
+    let code = |e: Error| e.context("while running").exit_code();
     assert_eq!(code(WriteError::Foreign("x".into()).into()), 2);
     let not_a_folder = WriteError::NotAFolder {
         path: "x".into(),
@@ -302,7 +302,10 @@ fn input_errors_exit_2_and_file_system_failures_exit_1() {
     assert_eq!(code(PartialError::Io("x".into()).into()), 1);
     assert_eq!(code(AnalysisError::Request("x".into()).into()), 2);
     assert_eq!(code(AnalysisError::Read(io()).into()), 1);
-    assert_eq!(code(anyhow::anyhow!("an internal error")), 1);
+    assert_eq!(
+        code(Error::Failure(anyhow::anyhow!("an internal error"))),
+        1
+    );
 }
 
 /// docs/errors.md quotes, for every file of tests/bad/, the message crmsim
