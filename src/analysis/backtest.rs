@@ -266,7 +266,7 @@ impl Backtest {
 pub fn load(dir: &Path) -> Result<Episode, BacktestError> {
     let scenario = Scenario::load(&dir.join("scenario.toml"))?;
     let file = dir.join("observed.csv");
-    let text = std::fs::read_to_string(&file).map_err(|cause| BacktestError::Read {
+    let text = crate::scenario::read_input(&file).map_err(|cause| BacktestError::Read {
         file: file.clone(),
         cause,
     })?;

@@ -333,10 +333,7 @@ fn pool(threads: Option<u64>) -> Result<rayon::ThreadPool> {
 
 /// A scenario file: its text, the validated scenario, and the parsed document.
 fn load_document(path: &Path) -> Result<(String, Scenario, toml::Table)> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = scenario::read_text(path)?;
     let scenario = Scenario::from_toml(&text, path)?;
     let doc: toml::Table = text.parse().expect("a validated scenario parses");
     Ok((text, scenario, doc))

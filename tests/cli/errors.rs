@@ -246,6 +246,47 @@ fn an_endless_file_is_refused_by_size() {
     );
 }
 
+/// Every input file a command reads is held to the scenario's size limit,
+/// and refused with exit code 2 naming it, before anything is written.
+#[cfg(unix)]
+#[test]
+fn endless_input_files_of_every_command_are_refused_by_size() {
+    let tmp = temp_dir();
+    let out = tmp.path().join("x");
+    let sub = |args: &[&str]| {
+        let mut cmd = crmsim_process();
+        cmd.args(args);
+        if args[0] != "catalogue" {
+            cmd.arg("--out").arg(&out);
+        }
+        let o = cmd.output().unwrap();
+        (o.status.code(), stderr(&o))
+    };
+    let limit = "larger than 16 MiB, the most crmsim reads from one input file";
+    let (code, err) = sub(&["catalogue", "--data", "/dev/zero"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("/dev/zero: cannot read the catalogue: {limit}")),
+        "{err}"
+    );
+    let (code, err) = sub(&["criticality", "/dev/zero"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("/dev/zero") && err.contains(limit), "{err}");
+    let input = root().join("criticality").join("eu-2023.toml");
+    let (code, err) = sub(&[
+        "criticality",
+        input.to_str().unwrap(),
+        "--scenario",
+        "/dev/zero",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("/dev/zero: larger than 16 MiB, the most a scenario file may be"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn runs_beyond_the_table_file_limit_are_refused_up_front() {
     let tmp = temp_dir();

@@ -559,7 +559,7 @@ impl Catalogue {
     /// # Errors
     /// [`CatalogueError`] naming the file, the line and the field.
     pub fn load(path: &Path) -> Result<Catalogue, CatalogueError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogueError::Read {
+        let text = crate::scenario::read_input(path).map_err(|source| CatalogueError::Read {
             file: path.to_path_buf(),
             source,
         })?;

@@ -258,7 +258,7 @@ impl Indicators {
     /// # Errors
     /// [`IndicatorError`] naming the file, the line and the field.
     pub fn load(path: &Path) -> Result<Indicators, IndicatorError> {
-        let text = std::fs::read_to_string(path).map_err(|source| IndicatorError::Read {
+        let text = crate::scenario::read_input(path).map_err(|source| IndicatorError::Read {
             file: path.to_path_buf(),
             source,
         })?;
