@@ -47,7 +47,9 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
     let dynamic = match &scenario {
         Some((_, s)) => {
             let plan = plan_of(&args.common, s);
-            let pool = pool(args.common.threads)?;
+            let file = args.scenario.as_deref().expect("a scenario was given");
+            let threads = analysis_threads(file, s, plan.runs, args.common.threads)?;
+            let pool = pool(Some(threads))?;
             let outcome = pool.install(|| simulate(s, &plan, &|_| {}));
             let report =
                 Report::new(s, &plan, &outcome).map_err(|source| output::WriteError::Io {

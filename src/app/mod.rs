@@ -260,6 +260,38 @@ fn workers_within_budget(
         ))
         .into());
     }
+    let fit = workers_within(file, scenario, runs, &estimate)?;
+    Ok((fit, estimate))
+}
+
+/// The worker threads an analysis (sweep, compare, optimize, criticality
+/// with a scenario, backtest) runs `runs` runs of `scenario` with: the
+/// number asked for (default: one per core), fewer when that is what fits
+/// in [`MEMORY_BUDGET`]. Analyses keep each per-run table in memory.
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn analysis_threads(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+    threads: Option<u64>,
+) -> Result<u64> {
+    let estimate = MemoryEstimate::new(scenario, runs);
+    let fit = workers_within(file, scenario, runs, &estimate)?;
+    Ok(threads.unwrap_or_else(cores).min(fit))
+}
+
+/// The most worker threads that fit `estimate` in [`MEMORY_BUDGET`].
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn workers_within(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+    estimate: &MemoryEstimate,
+) -> Result<u64> {
     let fit = estimate.workers_within(MEMORY_BUDGET);
     if fit == 0 {
         return Err(InputError(format!(
@@ -278,7 +310,7 @@ fn workers_within_budget(
         ))
         .into());
     }
-    Ok((fit, estimate))
+    Ok(fit)
 }
 
 /// A temporary file beside the output folder `out` for the per-run table,

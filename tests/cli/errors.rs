@@ -287,6 +287,68 @@ fn endless_input_files_of_every_command_are_refused_by_size() {
     assert!(!out.exists());
 }
 
+/// Every command that simulates checks the memory its runs need before it
+/// starts, as `run` does: too many runs are refused with exit code 2, the
+/// file and the limit named, and nothing is written.
+#[test]
+fn every_simulating_command_refuses_runs_beyond_the_memory_budget() {
+    let gallium = scenario("gallium-eu.toml");
+    let gallium = gallium.to_str().unwrap();
+    let input = root().join("criticality").join("eu-2023.toml");
+    // `backtest --runs` stops at 100,000: the episode's own file asks for more.
+    let history = temp_dir();
+    let episode = history.path().join("episode");
+    fs::create_dir(&episode).unwrap();
+    let shipped = root().join("history").join("gallium-germanium-2023");
+    fs::copy(shipped.join("observed.csv"), episode.join("observed.csv")).unwrap();
+    let text = fs::read_to_string(shipped.join("scenario.toml")).unwrap();
+    assert!(text.contains("\nruns = 2000\n"));
+    fs::write(
+        episode.join("scenario.toml"),
+        text.replace("\nruns = 2000\n", "\nruns = 1000000000\n"),
+    )
+    .unwrap();
+    let commands: [(&str, Vec<&str>); 5] = [
+        (
+            "sweep",
+            vec![gallium, "--set", "stockpile.gallium.target_days=0,30"],
+        ),
+        ("compare", vec![gallium, gallium]),
+        ("optimize", vec![gallium, "--target", "p_shortfall<=0.05"]),
+        (
+            "criticality",
+            vec![input.to_str().unwrap(), "--scenario", gallium],
+        ),
+        ("backtest", vec![episode.to_str().unwrap()]),
+    ];
+    for (command, args) in commands {
+        let tmp = temp_dir();
+        let started = std::time::Instant::now();
+        let mut cmd = crmsim_process();
+        cmd.arg(command).args(args);
+        if command != "backtest" {
+            cmd.args(["--runs", "1000000000"]);
+        }
+        let o = cmd.arg("--out").arg(tmp.path().join("x")).output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{command}: {err}");
+        assert!(err.contains("1000000000 runs of"), "{command}: {err}");
+        assert!(err.contains("of memory"), "{command}: {err}");
+        assert!(
+            err.contains("above the limit of 8.0 GiB"),
+            "{command}: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{command}: refused up front"
+        );
+        assert!(
+            std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+            "{command} wrote something"
+        );
+    }
+}
+
 #[test]
 fn runs_beyond_the_table_file_limit_are_refused_up_front() {
     let tmp = temp_dir();
