@@ -9,7 +9,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(crmsim::app::exit_code(&e))
+            ExitCode::from(e.exit_code())
         }
     }
 }

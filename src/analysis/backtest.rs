@@ -48,6 +48,9 @@ pub const DERIVED_VARIABLES: [&str; 2] = ["price_multiple", "exports_multiple"];
 /// for a row, its line.
 #[derive(Debug, thiserror::Error)]
 pub enum BacktestError {
+    /// The episode's scenario is wrong.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     /// A file could not be read.
     #[error("{}: cannot read the file: {cause}", file.display())]
     Read {
@@ -260,15 +263,15 @@ impl Backtest {
 /// # Errors
 /// [`crate::scenario::ScenarioError`] for the scenario; [`BacktestError`]
 /// for the observed rows.
-pub fn load(dir: &Path) -> anyhow::Result<Episode> {
+pub fn load(dir: &Path) -> Result<Episode, BacktestError> {
     let scenario = Scenario::load(&dir.join("scenario.toml"))?;
     let file = dir.join("observed.csv");
-    let text = std::fs::read_to_string(&file).map_err(|cause| BacktestError::Read {
+    let text = crate::scenario::read_input(&file).map_err(|cause| BacktestError::Read {
         file: file.clone(),
         cause,
     })?;
     let observations = parse_observed(&text, &file)?;
-    Ok(episode(dir, scenario, observations, &file)?)
+    episode(dir, scenario, observations, &file)
 }
 
 /// The rows of an `observed.csv` text; `file` names it in messages.

@@ -19,6 +19,9 @@ pub(super) fn backtest_cmd(args: &BacktestArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("{name}-backtest")));
     check_destination(&out)?;
+    let file = args.episode.join("scenario.toml");
+    // The replay is sequential: refused only when one worker would not fit.
+    analysis_threads(&file, &episode.scenario, plan.runs, Some(1))?;
     let sim = backtest::simulate(&episode, &plan);
     let result = backtest::score(&episode, &episode.observations, &sim);
     let artifacts = output::backtest::artifacts(&episode, &plan, &result, !args.no_charts)

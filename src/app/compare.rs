@@ -31,9 +31,15 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         .into());
     }
     let plan = plan_of(&args.common, &base);
+    // Every scenario must fit; the largest decides the threads.
+    let mut threads = analysis_threads(base_path, &base, plan.runs, args.common.threads)?;
+    for (path, v) in &variants {
+        let t = analysis_threads(Path::new(path), v, plan.runs, args.common.threads)?;
+        threads = threads.min(t);
+    }
     let out = analysis_dir(&args.common, &base, "compare");
     check_destination(&out)?;
-    let pool = pool(args.common.threads)?;
+    let pool = pool(Some(threads))?;
     let base_runs = pool.install(|| simulate(&base, &plan, &|_| {})).runs;
     let mut diffs = Vec::with_capacity(variants.len());
     for (path, v) in &variants {

@@ -7,17 +7,14 @@ use crate::analysis::criticality;
 pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
     let started = Instant::now();
     let quiet = args.common.quiet;
-    let text = std::fs::read_to_string(&args.input).map_err(|source| IndicatorError::Read {
+    let text = crate::scenario::read_input(&args.input).map_err(|source| IndicatorError::Read {
         file: args.input.clone(),
         source,
     })?;
     let ind = Indicators::from_toml(&text, &args.input)?;
     let scenario = match &args.scenario {
         Some(path) => {
-            let s_text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-                file: path.clone(),
-                source,
-            })?;
+            let s_text = scenario::read_text(path)?;
             let s = Scenario::from_toml(&s_text, path)?;
             Some((s_text, s))
         }
@@ -50,7 +47,9 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
     let dynamic = match &scenario {
         Some((_, s)) => {
             let plan = plan_of(&args.common, s);
-            let pool = pool(args.common.threads)?;
+            let file = args.scenario.as_deref().expect("a scenario was given");
+            let threads = analysis_threads(file, s, plan.runs, args.common.threads)?;
+            let pool = pool(Some(threads))?;
             // One simulation: the dynamic assessment reads every run as it
             // is stepped.
             let (_, _, d) = pool
@@ -58,7 +57,7 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
                 .map_err(|e| match e {
                     DynamicError::StageUnclear {
                         material, message, ..
-                    } => anyhow::Error::from(ind.material_error(
+                    } => Error::from(ind.material_error(
                         &text,
                         &args.input,
                         material,

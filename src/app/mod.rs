@@ -1,5 +1,6 @@
 //! Orchestration of each command: load, validate, simulate, summarize, write.
-//! Errors get their context here, at the edge; exit codes are decided here.
+//! Errors get their context here, at the edge; each becomes an [`Error`],
+//! input or failure, which gives the exit code.
 //!
 //! One file per command; what several commands share (loading a document,
 //! the thread pool, the memory budget, where results go) is here.
@@ -27,7 +28,6 @@ use crate::scenario::{self, Scenario, ScenarioError};
 use crate::storage::partial::{self, Partial, PartialError};
 use crate::storage::{Outcome, Spill};
 use crate::vocab::{RunPlan, BLOCK_RUNS};
-use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -48,43 +48,145 @@ pub const MEMORY_BUDGET: u64 = 8 << 30;
 /// runs of ten materials take about 1.7 GB).
 pub const TABLE_FILE_LIMIT: u64 = 64 << 30;
 
-/// The exit code for an error: 2 when the input is wrong (the scenario, a
-/// data file, an option, a destination crmsim may not write), 1 otherwise:
-/// the file system failing while crmsim reads or writes its own files (a
-/// full disk, a per-run table that cannot be read back), or an internal
-/// error. The first error of the chain that says which decides.
-pub fn exit_code(e: &anyhow::Error) -> u8 {
-    for c in e.chain() {
-        if let Some(w) = c.downcast_ref::<output::WriteError>() {
-            return if w.is_input() { 2 } else { 1 };
-        }
-        if let Some(p) = c.downcast_ref::<PartialError>() {
-            return if p.is_input() { 2 } else { 1 };
-        }
-        if let Some(a) = c.downcast_ref::<analysis::AnalysisError>() {
-            return if a.is_input() { 2 } else { 1 };
+/// What went wrong in a command, sorted by whose it is, which decides the
+/// exit code (docs/errors.md, "Exit codes"). Each error type of the crate
+/// says which it is ([`Classify`]) when it becomes an `Error`, so the kind
+/// is known from the first error and kept as context is added.
+#[derive(Debug)]
+pub enum Error {
+    /// The input is wrong: the scenario, a data file, an option, a
+    /// destination crmsim may not write. Exit code 2.
+    Input(anyhow::Error),
+    /// The file system failed while crmsim read or wrote its own files (a
+    /// full disk, a per-run table that cannot be read back), or an internal
+    /// error. Exit code 1.
+    Failure(anyhow::Error),
+}
+
+impl Error {
+    /// The exit code: 2 for [`Error::Input`], 1 for [`Error::Failure`].
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input(_) => 2,
+            Error::Failure(_) => 1,
         }
     }
-    let input = e.chain().any(|c| {
-        c.is::<ScenarioError>()
-            || c.is::<InputError>()
-            || c.is::<IndicatorError>()
-            || c.is::<DynamicError>()
-            || c.is::<crate::analysis::criticality::PublishedError>()
-            || c.is::<crate::analysis::catalogue::CatalogueError>()
-            || c.is::<crate::analysis::backtest::BacktestError>()
-    });
-    if input {
-        2
-    } else {
-        1
+
+    /// The same error, with `what` said first.
+    pub fn context(self, what: &'static str) -> Error {
+        match self {
+            Error::Input(e) => Error::Input(e.context(what)),
+            Error::Failure(e) => Error::Failure(e.context(what)),
+        }
+    }
+}
+
+/// With `{:#}`, the whole chain, outermost first, joined by ": ".
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (Error::Input(e) | Error::Failure(e)) = self;
+        if f.alternate() {
+            write!(f, "{e:#}")
+        } else {
+            write!(f, "{e}")
+        }
+    }
+}
+
+/// Whether an error is the user's input (exit code 2) or a failure while
+/// crmsim works (1): implemented by every error type a command can meet.
+pub trait Classify {
+    /// True when the input is wrong.
+    fn is_input(&self) -> bool;
+}
+
+impl<E> From<E> for Error
+where
+    E: Classify + std::error::Error + Send + Sync + 'static,
+{
+    fn from(e: E) -> Error {
+        if e.is_input() {
+            Error::Input(e.into())
+        } else {
+            Error::Failure(e.into())
+        }
+    }
+}
+
+/// Errors that are always the input's.
+macro_rules! input_errors {
+    ($($t:ty),* $(,)?) => {
+        $(impl Classify for $t {
+            fn is_input(&self) -> bool {
+                true
+            }
+        })*
+    };
+}
+
+input_errors!(
+    ScenarioError,
+    InputError,
+    IndicatorError,
+    DynamicError,
+    crate::analysis::criticality::PublishedError,
+    crate::analysis::catalogue::CatalogueError,
+    crate::analysis::backtest::BacktestError,
+);
+
+/// Errors that are never the input's.
+macro_rules! failures {
+    ($($t:ty),* $(,)?) => {
+        $(impl Classify for $t {
+            fn is_input(&self) -> bool {
+                false
+            }
+        })*
+    };
+}
+
+failures!(
+    output::charts::ChartError,
+    output::criticality_chart::ChartError,
+    rayon::ThreadPoolBuildError,
+);
+
+impl Classify for output::WriteError {
+    fn is_input(&self) -> bool {
+        output::WriteError::is_input(self)
+    }
+}
+
+impl Classify for PartialError {
+    fn is_input(&self) -> bool {
+        PartialError::is_input(self)
+    }
+}
+
+impl Classify for analysis::AnalysisError {
+    fn is_input(&self) -> bool {
+        analysis::AnalysisError::is_input(self)
+    }
+}
+
+/// A command's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Adds what was being done to an error, keeping its kind.
+trait Context<T> {
+    fn context(self, what: &'static str) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| e.into().context(what))
     }
 }
 
 /// Runs the command line's command.
 ///
 /// # Errors
-/// Any failure, with context; see [`exit_code`] for how it maps to an exit code.
+/// Any failure, with context, as an [`Error`] that gives the exit code.
 pub fn run(cli: Cli) -> Result<()> {
     // A wrong CRMSIM_SIMD stops every command before it starts.
     crate::simd::check().map_err(|e| InputError(e.to_string()))?;
@@ -158,6 +260,38 @@ fn workers_within_budget(
         ))
         .into());
     }
+    let fit = workers_within(file, scenario, runs, &estimate)?;
+    Ok((fit, estimate))
+}
+
+/// The worker threads an analysis (sweep, compare, optimize, criticality
+/// with a scenario, backtest) runs `runs` runs of `scenario` with: the
+/// number asked for (default: one per core), fewer when that is what fits
+/// in [`MEMORY_BUDGET`]. Analyses keep each per-run table in memory.
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn analysis_threads(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+    threads: Option<u64>,
+) -> Result<u64> {
+    let estimate = MemoryEstimate::new(scenario, runs);
+    let fit = workers_within(file, scenario, runs, &estimate)?;
+    Ok(threads.unwrap_or_else(cores).min(fit))
+}
+
+/// The most worker threads that fit `estimate` in [`MEMORY_BUDGET`].
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn workers_within(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+    estimate: &MemoryEstimate,
+) -> Result<u64> {
     let fit = estimate.workers_within(MEMORY_BUDGET);
     if fit == 0 {
         return Err(InputError(format!(
@@ -176,7 +310,7 @@ fn workers_within_budget(
         ))
         .into());
     }
-    Ok((fit, estimate))
+    Ok(fit)
 }
 
 /// A temporary file beside the output folder `out` for the per-run table,
@@ -231,10 +365,7 @@ fn pool(threads: Option<u64>) -> Result<rayon::ThreadPool> {
 
 /// A scenario file: its text, the validated scenario, and the parsed document.
 fn load_document(path: &Path) -> Result<(String, Scenario, toml::Table)> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = scenario::read_text(path)?;
     let scenario = Scenario::from_toml(&text, path)?;
     let doc: toml::Table = text.parse().expect("a validated scenario parses");
     Ok((text, scenario, doc))

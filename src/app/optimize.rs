@@ -8,6 +8,7 @@ pub(super) fn optimize_cmd(args: &OptimizeArgs) -> Result<()> {
     let started = Instant::now();
     let (text, scenario, doc) = load_document(&args.scenario)?;
     let plan = plan_of(&args.common, &scenario);
+    let threads = analysis_threads(&args.scenario, &scenario, plan.runs, args.common.threads)?;
     let out = analysis_dir(&args.common, &scenario, "optimize");
     check_destination(&out)?;
     let objective = match (args.target, args.objective, args.budget_eur) {
@@ -25,7 +26,7 @@ pub(super) fn optimize_cmd(args: &OptimizeArgs) -> Result<()> {
     };
     let quiet = args.common.quiet;
     let progress = |m: &str| note(quiet, m);
-    let sizings = pool(args.common.threads)?
+    let sizings = pool(Some(threads))?
         .install(|| optimize::optimize(&doc, &args.scenario, objective, grid, &plan, &progress))?;
     output::write_folder(
         &out,

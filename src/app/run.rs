@@ -145,7 +145,7 @@ pub(super) fn write_results(
         let figures =
             output::charts::figures(scenario, &report, &outcome.runs).map_err(|e| match e {
                 output::charts::ChartError::Read(source) => read_back(source).into(),
-                e => anyhow::Error::from(e).context("cannot draw the charts"),
+                e => Error::from(e).context("cannot draw the charts"),
             })?;
         let flows = output::charts::flow_figures(scenario, &report)
             .context("cannot draw the flows diagrams")?;

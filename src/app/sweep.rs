@@ -6,11 +6,12 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<()> {
     let started = Instant::now();
     let (text, scenario, doc) = load_document(&args.scenario)?;
     let plan = plan_of(&args.common, &scenario);
+    let threads = analysis_threads(&args.scenario, &scenario, plan.runs, args.common.threads)?;
     let out = analysis_dir(&args.common, &scenario, "sweep");
     check_destination(&out)?;
     let quiet = args.common.quiet;
     let progress = |done: usize, total: usize| note(quiet, &format!("point {done}/{total} done"));
-    let points = pool(args.common.threads)?.install(|| {
+    let points = pool(Some(threads))?.install(|| {
         analysis::sweep::sweep(&doc, &args.scenario, &args.settings, &plan, &progress)
     })?;
     let mut artifacts = vec![

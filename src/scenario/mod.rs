@@ -597,26 +597,31 @@ pub enum ScenarioError {
 /// the limit keeps a wrong path (a data dump, `/dev/zero`) from filling memory.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
+/// Reads at most [`MAX_FILE_BYTES`] of a file the user named: `Ok(None)`
+/// when it holds more.
+fn read_limited(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
+}
+
 /// Reads a scenario file's text.
 ///
 /// # Errors
 /// [`ScenarioError::Read`] if it cannot be read, [`ScenarioError::TooLarge`]
 /// beyond [`MAX_FILE_BYTES`], [`ScenarioError::Syntax`] if it is not UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
-    use std::io::Read;
-    let read_err = |source| ScenarioError::Read {
-        file: path.to_path_buf(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(ScenarioError::TooLarge {
+    let bytes = read_limited(path)
+        .map_err(|source| ScenarioError::Read {
             file: path.to_path_buf(),
-        });
-    }
+            source,
+        })?
+        .ok_or_else(|| ScenarioError::TooLarge {
+            file: path.to_path_buf(),
+        })?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..valid]);
@@ -628,6 +633,33 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
             message: "not UTF-8 text: save the scenario as UTF-8".into(),
             snippet: String::new(),
         }
+    })
+}
+
+/// Reads the text of an input file other than a scenario (an indicator
+/// file, published values, a catalogue, observed series), within the same
+/// [`MAX_FILE_BYTES`]. Each caller wraps the error in its own type, which
+/// names the file and what it is.
+///
+/// # Errors
+/// The file system's error, as [`std::fs::read_to_string`] gives it (a
+/// file that is not UTF-8 included), or one of kind `FileTooLarge` beyond
+/// the limit.
+pub fn read_input(path: &Path) -> std::io::Result<String> {
+    let bytes = read_limited(path)?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most crmsim reads from one input file",
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
     })
 }
 

@@ -66,7 +66,7 @@ impl Published {
     /// # Errors
     /// [`PublishedError`] naming the file and the line.
     pub fn load(path: &Path) -> Result<Published, PublishedError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PublishedError::Read {
+        let text = crate::scenario::read_input(path).map_err(|source| PublishedError::Read {
             file: path.to_path_buf(),
             source,
         })?;
