@@ -8,7 +8,7 @@
 
 pub mod sensitivity;
 
-use crate::scenario::{Material, Scenario};
+use crate::scenario::{Material, ReleaseRule, Scenario, StockTarget, Stockpile};
 use crate::stats::MetricSummary;
 use crate::storage::Outcome;
 use crate::storage::RunTable;
@@ -373,10 +373,59 @@ fn stock_reports(
         }
         out.push(StockReport {
             name: sp.name.clone(),
-            rule: sp.release_in_words(),
+            rule: release_in_words(sp),
             filled_by,
             years,
         });
     }
     Ok(out)
+}
+
+/// A stock target in words: "60 days" or "1 200 t".
+fn target_in_words(x: StockTarget) -> String {
+    match x {
+        StockTarget::Days(d) => format!("{} days", num(d)),
+        StockTarget::Tonnes(t) => format!("{} t", num(t)),
+    }
+}
+
+/// A stockpile's size and release rule in words, for reports
+/// (docs/stockpiles.md).
+pub fn release_in_words(sp: &Stockpile) -> String {
+    let pct = |x: f64| format!("{} %", num(100.0 * x));
+    let mut s = format!("target {}", target_in_words(sp.target));
+    if let Some(y) = sp.build_start {
+        s += &format!(", bought from {y}");
+    }
+    if let ReleaseRule::Price { ceiling } = sp.release_rule {
+        s += &format!(
+            "; sells into the market while the world price is above {} x the base \
+                 price, down to it",
+            num(ceiling)
+        );
+    }
+    s += &if sp.release_trigger > 0.0 {
+        format!(
+            "; releases to users once their gap exceeds {} of demand",
+            pct(sp.release_trigger)
+        )
+    } else {
+        "; releases to users whenever they are short".to_string()
+    };
+    if sp.release_fraction < 1.0 {
+        s += &format!(", covering {} of it", pct(sp.release_fraction));
+    }
+    if sp.release_lead_months > 0.0 {
+        s += &format!(
+            ", {} months after an episode's first month",
+            num(sp.release_lead_months)
+        );
+    }
+    if sp.max_release_tpy.is_finite() {
+        s += &format!(", at most {} t a year", num(sp.max_release_tpy));
+    }
+    if !matches!(sp.floor, StockTarget::Tonnes(t) if t == 0.0) {
+        s += &format!(", keeping a floor of {}", target_in_words(sp.floor));
+    }
+    s
 }

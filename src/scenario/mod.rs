@@ -370,61 +370,6 @@ pub struct DemandShock {
     pub(crate) duration_months: Uncertain,
 }
 
-impl StockTarget {
-    /// In words: "60 days" or "1 200 t".
-    fn in_words(self) -> String {
-        match self {
-            StockTarget::Days(d) => format!("{} days", crate::report::num(d)),
-            StockTarget::Tonnes(t) => format!("{} t", crate::report::num(t)),
-        }
-    }
-}
-
-impl Stockpile {
-    /// Its size and release rule in words, for reports (docs/stockpiles.md).
-    pub fn release_in_words(&self) -> String {
-        let pct = |x: f64| format!("{} %", crate::report::num(100.0 * x));
-        let mut s = format!("target {}", self.target.in_words());
-        if let Some(y) = self.build_start {
-            s += &format!(", bought from {y}");
-        }
-        if let ReleaseRule::Price { ceiling } = self.release_rule {
-            s += &format!(
-                "; sells into the market while the world price is above {} x the base \
-                 price, down to it",
-                crate::report::num(ceiling)
-            );
-        }
-        s += &if self.release_trigger > 0.0 {
-            format!(
-                "; releases to users once their gap exceeds {} of demand",
-                pct(self.release_trigger)
-            )
-        } else {
-            "; releases to users whenever they are short".to_string()
-        };
-        if self.release_fraction < 1.0 {
-            s += &format!(", covering {} of it", pct(self.release_fraction));
-        }
-        if self.release_lead_months > 0.0 {
-            s += &format!(
-                ", {} months after an episode's first month",
-                crate::report::num(self.release_lead_months)
-            );
-        }
-        if self.max_release_tpy.is_finite() {
-            s += &format!(
-                ", at most {} t a year",
-                crate::report::num(self.max_release_tpy)
-            );
-        }
-        if !matches!(self.floor, StockTarget::Tonnes(t) if t == 0.0) {
-            s += &format!(", keeping a floor of {}", self.floor.in_words());
-        }
-        s
-    }
-}
-
 /// Reserved supply outside the disrupted flows, bought as a contract: a
 /// virtual stockpile (docs/stockpiles.md, "Options").
 #[derive(Debug, Clone)]
