@@ -32,7 +32,7 @@
 //! it does not judge.
 
 use crate::analysis::catalogue::Month;
-use crate::engine::{simulate_runs, Prepared, Workspace, LANES};
+use crate::engine::{simulate_observed, Observer, Prepared, Workspace};
 use crate::report::{StepRow, STEP_QUANTILES};
 use crate::scenario::{Scenario, Target as EventTarget};
 use crate::vocab::{RunPlan, Variable};
@@ -542,45 +542,71 @@ pub fn episode(
     })
 }
 
-/// Simulates the runs of `plan` and keeps, per run, each series the
-/// episode needs.
-pub fn simulate(episode: &Episode, plan: &RunPlan) -> Simulated {
-    let s = &episode.scenario;
-    let prep = Prepared::new(s, plan.seed);
-    let steps = prep.steps();
-    let runs = usize::try_from(plan.runs).expect("runs fit in memory");
-    let mut values = vec![vec![0.0; runs * steps]; episode.series.len()];
-    let mut ws = Workspace::new(s, &prep);
-    let mut done = 0usize;
-    while done < runs {
-        let n = (runs - done).min(LANES);
-        simulate_runs(s, &prep, plan.first_run + done as u64, n, &mut ws);
-        for (key, out) in episode.series.iter().zip(&mut values) {
+/// What the backtest reads of every run as the engine steps it: each series
+/// the episode needs, step by step.
+struct Reader<'a> {
+    episode: &'a Episode,
+    steps: usize,
+}
+
+impl Observer for Reader<'_> {
+    fn values_per_run(&self) -> usize {
+        self.episode.series.len() * self.steps
+    }
+
+    fn needs_series(&self) -> bool {
+        true
+    }
+
+    fn observe(&self, prep: &Prepared, ws: &Workspace, lane: usize, out: &mut [f64]) {
+        let steps = self.steps;
+        for (key, row) in self.episode.series.iter().zip(out.chunks_exact_mut(steps)) {
             let m = key.material;
-            for lane in 0..n {
-                let row = &mut out[(done + lane) * steps..(done + lane + 1) * steps];
-                match key.quantity {
-                    Quantity::Series(v) => {
-                        for (t, x) in row.iter_mut().enumerate() {
-                            *x = ws.value_in(lane, steps, m, v, t);
-                        }
+            match key.quantity {
+                Quantity::Series(v) => {
+                    for (t, x) in row.iter_mut().enumerate() {
+                        *x = ws.value_in(lane, steps, m, v, t);
                     }
-                    Quantity::PriceMultiple => {
-                        let p0 = ws.value_in(lane, steps, m, Variable::Price, 0);
-                        for (t, x) in row.iter_mut().enumerate() {
-                            *x = ws.value_in(lane, steps, m, Variable::Price, t) / p0;
-                        }
+                }
+                Quantity::PriceMultiple => {
+                    let p0 = ws.value_in(lane, steps, m, Variable::Price, 0);
+                    for (t, x) in row.iter_mut().enumerate() {
+                        *x = ws.value_in(lane, steps, m, Variable::Price, t) / p0;
                     }
-                    Quantity::ExportsMultiple { source } => {
-                        for (t, x) in row.iter_mut().enumerate() {
-                            *x = ws.availability_in(lane, &prep, m, source, t);
-                        }
+                }
+                Quantity::ExportsMultiple { source } => {
+                    for (t, x) in row.iter_mut().enumerate() {
+                        *x = ws.availability_in(lane, prep, m, source, t);
                     }
                 }
             }
         }
-        done += n;
     }
+}
+
+/// Simulates the runs of `plan` (on the current rayon pool, through the
+/// engine's one group-stepping loop) and keeps, per run, each series the
+/// episode needs. The same numbers whatever the number of threads. The plan
+/// starts on a block boundary (a multiple of [`crate::vocab::BLOCK_RUNS`]),
+/// as every run plan does.
+pub fn simulate(episode: &Episode, plan: &RunPlan) -> Simulated {
+    let s = &episode.scenario;
+    let steps = s.steps();
+    let runs = usize::try_from(plan.runs).expect("runs fit in memory");
+    let reader = Reader { episode, steps };
+    let (_, observed) = simulate_observed(s, plan, &reader);
+    // Run after run, each run's series one after another: regrouped series
+    // by series, each run's row in run order.
+    let per_run = reader.values_per_run();
+    let values = (0..episode.series.len())
+        .map(|k| {
+            let mut out = Vec::with_capacity(runs * steps);
+            for run in 0..runs {
+                out.extend_from_slice(&observed[run * per_run + k * steps..][..steps]);
+            }
+            out
+        })
+        .collect();
     Simulated {
         runs: plan.runs,
         seed: plan.seed,

@@ -86,7 +86,8 @@ fn draws_from_the_model_are_covered_about_ninety_percent() {
     let truth = backtest::simulate(
         &ep,
         &RunPlan {
-            first_run: 1000,
+            // The next block boundary after the band's runs.
+            first_run: 1024,
             runs: draws,
             seed: 7,
         },
