@@ -485,7 +485,7 @@ pub struct Fit {
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
     /// The file could not be read.
-    #[error("{}: cannot read the catalogue: {source}", file.display())]
+    #[error("{}: cannot read the catalogue", file.display())]
     Read {
         /// The file.
         file: PathBuf,

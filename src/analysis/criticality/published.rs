@@ -38,7 +38,7 @@ pub struct Published {
 #[derive(Debug, thiserror::Error)]
 pub enum PublishedError {
     /// The file could not be read.
-    #[error("{}: cannot read the published values: {source}", file.display())]
+    #[error("{}: cannot read the published values", file.display())]
     Read {
         /// The file.
         file: PathBuf,

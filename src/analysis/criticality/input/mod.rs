@@ -219,7 +219,7 @@ pub struct Indicators {
 #[derive(Debug, thiserror::Error)]
 pub enum IndicatorError {
     /// The file could not be read.
-    #[error("{}: cannot read the indicator file: {source}", file.display())]
+    #[error("{}: cannot read the indicator file", file.display())]
     Read {
         /// The file.
         file: PathBuf,
