@@ -4,16 +4,9 @@
 //! share of futures in which it has reached its target, and a chart of its
 //! level; and the demand tiers' shortfalls.
 
+use super::esc;
 use crate::report::{num, MaterialReport, StockReport};
 use std::fmt::Write;
-
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// `x` with its 5th-95th percentile range, or a dash when not a number.
 fn with_range(mean: f64, p5: f64, p95: f64) -> String {
