@@ -4,7 +4,7 @@
 //! and field in its error.
 
 use super::build::{
-    check, count, parse_month, uncertain, within, At, FieldError, MAX_EUR_PER_T,
+    check, count, month_in_horizon, uncertain, within, At, FieldError, MAX_EUR_PER_T,
     MAX_PRICE_MULTIPLE, MAX_TONNES, SHARE_TOLERANCE,
 };
 use super::raw::{RawOption, RawTier};
@@ -96,14 +96,12 @@ pub(crate) fn tiers(
             )?,
             None => mat.value_of_lost_load,
         };
-        let cap = mat.market.max_price_multiple * mat.price;
-        if mat.market.clears() && voll <= cap {
-            return at.key("value_of_lost_load_eur_per_t").err(format!(
-                "must be above the capped price, max_price_multiple x price_eur_per_t = {} EUR/t \
-                 (got {}): it prices only the tonnes rationed at the cap",
-                show(cap),
-                show(voll)
-            ));
+        if mat.market.clears() {
+            super::market::voll_above_cap(
+                &at.key("value_of_lost_load_eur_per_t"),
+                voll,
+                mat.market.max_price_multiple * mat.price,
+            )?;
         }
         let shock = match &t.demand_shock {
             None => None,
@@ -119,21 +117,12 @@ pub(crate) fn tiers(
                     &s.duration_months,
                     Domain::up_to(horizon.months()),
                 )?;
-                let Some((y, mo)) = parse_month(&s.start) else {
-                    return at.key("start").err(format!(
-                        "{:?} is not a month: write \"YYYY-MM\", e.g. \"2027-01\"",
-                        s.start
-                    ));
-                };
-                let months = (y - i64::from(horizon.start_year)) * 12 + i64::from(mo) - 1;
-                if !(0..horizon.months() as i64).contains(&months) {
-                    return at.key("start").err(format!(
-                        "{:?} is outside the horizon {}-01 to {}-12",
-                        s.start,
-                        horizon.start_year,
-                        horizon.last_year()
-                    ));
-                }
+                let months = month_in_horizon(
+                    &at.key("start"),
+                    &s.start,
+                    i64::from(horizon.start_year),
+                    horizon.months() as i64,
+                )?;
                 Some(DemandShock {
                     multiplier,
                     start_step: (months / i64::from(horizon.step_months)) as usize,

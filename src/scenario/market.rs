@@ -18,6 +18,20 @@ pub const MIN_MARKET_SHARE: f64 = 1e-6;
 
 /// The market of material `m` (base price `price`, value of lost load
 /// `voll`, import sources `sources` as validated).
+/// A value of lost load `voll` (at `at`) prices only the tonnes rationed at
+/// the price cap `cap` (EUR/t) when the market clears: it must be above it.
+pub(super) fn voll_above_cap(at: &At, voll: f64, cap: f64) -> Result<(), FieldError> {
+    if voll <= cap {
+        return at.err(format!(
+            "must be above the capped price, max_price_multiple x price_eur_per_t = {} EUR/t \
+             (got {}): it prices only the tonnes rationed at the cap",
+            show(cap),
+            show(voll)
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn market(
     at: &At,
     m: &RawMaterial,
@@ -77,13 +91,12 @@ pub(super) fn market(
         )?,
         None => 10.0,
     };
-    if demand_elasticity.is_some() && voll <= max_price_multiple * price {
-        return at.key("value_of_lost_load_eur_per_t").err(format!(
-            "must be above the capped price, max_price_multiple x price_eur_per_t = {} EUR/t \
-             (got {}): it prices only the tonnes rationed at the cap",
-            show(max_price_multiple * price),
-            show(voll)
-        ));
+    if demand_elasticity.is_some() {
+        voll_above_cap(
+            &at.key("value_of_lost_load_eur_per_t"),
+            voll,
+            max_price_multiple * price,
+        )?;
     }
     let mut market_sources = Vec::new();
     if let Some(list) = &m.market_sources {

@@ -608,6 +608,31 @@ pub fn read_input(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// Parses `text` (the file `file`) as `T`, a syntax or schema error with
+/// its line and column.
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, ScenarioError> {
+    toml::from_str(text).map_err(|e| {
+        let site = locate::syntax_site(text, &e);
+        ScenarioError::Syntax {
+            file: file.to_path_buf(),
+            line: site.line,
+            column: site.column,
+            message: site.message,
+            snippet: site.snippet,
+        }
+    })
+}
+
+/// A validation error of the file `file` (text `text`), at the line of its
+/// field.
+fn invalid(text: &str, file: &Path, error: FieldError) -> ScenarioError {
+    ScenarioError::Invalid {
+        file: file.to_path_buf(),
+        line: locate::line_of_path(text, &error.path),
+        error,
+    }
+}
+
 impl RunPlan {
     /// All runs the scenario asks for, with its seed.
     pub fn from_scenario(s: &Scenario) -> RunPlan {
@@ -634,21 +659,8 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError`] naming the file, the line and the field.
     pub fn from_toml(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
-        let raw: raw::ScenarioFile = toml::from_str(text).map_err(|e| {
-            let site = locate::syntax_site(text, &e);
-            ScenarioError::Syntax {
-                file: file.to_path_buf(),
-                line: site.line,
-                column: site.column,
-                message: site.message,
-                snippet: site.snippet,
-            }
-        })?;
-        build::build(&raw).map_err(|error| ScenarioError::Invalid {
-            file: file.to_path_buf(),
-            line: locate::line_of_path(text, &error.path),
-            error,
-        })
+        let raw: raw::ScenarioFile = parse_toml(text, file)?;
+        build::build(&raw).map_err(|error| invalid(text, file, error))
     }
 
     /// The scenario's name (also the default output folder name).

@@ -9,7 +9,7 @@
 
 use super::build::{self, Segment};
 use super::raw::{RawOption, RawStockpile, ScenarioFile};
-use super::{locate, read_text, Scenario, ScenarioError};
+use super::{invalid, parse_toml, read_text, Scenario, ScenarioError};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -26,20 +26,6 @@ struct RawPolicy {
     option: Vec<RawOption>,
 }
 
-/// Parses `text` (the file `file`) as `T`, with the error's line.
-fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, ScenarioError> {
-    toml::from_str(text).map_err(|e| {
-        let site = locate::syntax_site(text, &e);
-        ScenarioError::Syntax {
-            file: file.to_path_buf(),
-            line: site.line,
-            column: site.column,
-            message: site.message,
-            snippet: site.snippet,
-        }
-    })
-}
-
 /// The scenario `base` with the stockpiles and options of the policy file
 /// `policy` in place of its own, and the policy's name.
 ///
@@ -48,9 +34,9 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, S
 /// scenario's), the line and the field.
 pub fn with_policy(base: &Path, policy: &Path) -> Result<(Scenario, String), ScenarioError> {
     let base_text = read_text(base)?;
-    let mut raw: ScenarioFile = parse(&base_text, base)?;
+    let mut raw: ScenarioFile = parse_toml(&base_text, base)?;
     let policy_text = read_text(policy)?;
-    let p: RawPolicy = parse(&policy_text, policy)?;
+    let p: RawPolicy = parse_toml(&policy_text, policy)?;
     raw.stockpile = p.stockpile;
     raw.option = p.option;
     let scenario = build::build(&raw).map_err(|error| {
@@ -58,15 +44,10 @@ pub fn with_policy(base: &Path, policy: &Path) -> Result<(Scenario, String), Sce
             error.path.first(),
             Some(Segment::Key(k)) if k == "stockpile" || k == "option"
         );
-        let (file, text) = if in_policy {
-            (policy, &policy_text)
+        if in_policy {
+            invalid(&policy_text, policy, error)
         } else {
-            (base, &base_text)
-        };
-        ScenarioError::Invalid {
-            file: file.to_path_buf(),
-            line: locate::line_of_path(text, &error.path),
-            error,
+            invalid(&base_text, base, error)
         }
     })?;
     let name = p.name.unwrap_or_else(|| policy.display().to_string());

@@ -136,19 +136,8 @@ pub(super) fn disruption(
             Arrival::Poisson(u)
         }
         (None, Some(start)) => {
-            let Some((y, mo)) = parse_month(start) else {
-                return at
-                    .key("start")
-                    .err(format!("{start:?} is not a month: write \"YYYY-MM\", e.g. \"2026-07\""));
-            };
-            let months = (y - start_year) * 12 + i64::from(mo) - 1;
             let horizon_months = steps as i64 * i64::from(step.months());
-            if !(0..horizon_months).contains(&months) {
-                let last_year = start_year + horizon_months / 12 - 1;
-                return at.key("start").err(format!(
-                    "{start:?} is outside the horizon {start_year}-01 to {last_year}-12"
-                ));
-            }
+            let months = month_in_horizon(&at.key("start"), start, start_year, horizon_months)?;
             Arrival::Scheduled {
                 step: usize::try_from(months / i64::from(step.months()))
                     .expect("checked: inside the horizon"),

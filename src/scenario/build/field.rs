@@ -147,7 +147,7 @@ pub(crate) fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
 }
 
 /// Parses "YYYY-MM" (or "YYYY-MM-DD", day ignored) into (year, month).
-pub(crate) fn parse_month(s: &str) -> Option<(i64, u32)> {
+fn parse_month(s: &str) -> Option<(i64, u32)> {
     let mut parts = s.split('-');
     let y = parts.next()?;
     let m = parts.next()?;
@@ -163,4 +163,28 @@ pub(crate) fn parse_month(s: &str) -> Option<(i64, u32)> {
     let year: i64 = y.parse().ok()?;
     let month: u32 = m.parse().ok()?;
     (1..=12).contains(&month).then_some((year, month))
+}
+
+/// The month `start` ("YYYY-MM") as months from the start of a horizon of
+/// `horizon_months` beginning in January `start_year`; an error at `at`
+/// when it is not a month or lies outside the horizon.
+pub(crate) fn month_in_horizon(
+    at: &At,
+    start: &str,
+    start_year: i64,
+    horizon_months: i64,
+) -> Result<i64, FieldError> {
+    let Some((y, mo)) = parse_month(start) else {
+        return at.err(format!(
+            "{start:?} is not a month: write \"YYYY-MM\", e.g. \"2026-07\""
+        ));
+    };
+    let months = (y - start_year) * 12 + i64::from(mo) - 1;
+    if !(0..horizon_months).contains(&months) {
+        let last_year = start_year + horizon_months / 12 - 1;
+        return at.err(format!(
+            "{start:?} is outside the horizon {start_year}-01 to {last_year}-12"
+        ));
+    }
+    Ok(months)
 }

@@ -15,7 +15,8 @@ mod stockpile;
 
 use disruption::disruption;
 pub(crate) use field::{
-    check, count, fraction, is_identifier, is_safe_name, list, parse_month, uncertain, within, At,
+    check, count, fraction, is_identifier, is_safe_name, list, month_in_horizon, uncertain, within,
+    At,
 };
 pub use field::{FieldError, Segment};
 use material::material;
