@@ -3,6 +3,7 @@
 use crate::analysis::catalogue::Month;
 use crate::analysis::edit::{parse_setting, Setting};
 use crate::analysis::optimize::Target;
+use crate::output::Format;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -227,6 +228,10 @@ pub struct MergeArgs {
     /// Skip the charts (charts/*.png, *.svg) and report.html.
     #[arg(long)]
     pub no_charts: bool,
+    /// How the per-run, drawn-number and per-step tables are written: csv
+    /// (runs.csv, params.csv, timeseries.csv) or parquet (runs.parquet, ...).
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
 }
 
 /// One shard of a study: the `index`-th (from 0) of `count`.
@@ -285,4 +290,8 @@ pub struct RunArgs {
     /// Skip the charts (charts/*.png, *.svg) and report.html.
     #[arg(long)]
     pub no_charts: bool,
+    /// How the per-run, drawn-number and per-step tables are written: csv
+    /// (runs.csv, params.csv, timeseries.csv) or parquet (runs.parquet, ...).
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
 }

@@ -13,6 +13,7 @@ mod catalogue;
 mod charts;
 mod cli;
 mod criticality;
+mod formats;
 mod hostile_input;
 mod instruments;
 mod market;

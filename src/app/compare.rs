@@ -24,55 +24,19 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         let (s, name) = scenario::with_policy(base_path, p)?;
         variants.push((name, s));
     }
-    if variants.is_empty() {
-        return Err(InputError(
-            "nothing to compare: give a variant scenario after the base, or --policy FILE".into(),
-        )
-        .into());
-    }
     let plan = plan_of(&args.common, &base);
-    // Every scenario must fit; the largest decides the threads.
-    let mut threads = analysis_threads(base_path, &base, plan.runs, args.common.threads)?;
-    for (path, v) in &variants {
-        let t = analysis_threads(Path::new(path), v, plan.runs, args.common.threads)?;
-        threads = threads.min(t);
-    }
     let out = analysis_dir(&args.common, &base, "compare");
     check_destination(&out)?;
-    let pool = pool(Some(threads))?;
-    let base_runs = pool.install(|| simulate(&base, &plan, &|_| {})).runs;
-    let mut diffs = Vec::with_capacity(variants.len());
-    for (path, v) in &variants {
-        let materials: Vec<(String, usize, usize)> = base
-            .material_ids()
-            .enumerate()
-            .filter_map(|(mb, id)| {
-                v.material_ids()
-                    .position(|x| x == id)
-                    .map(|mv| (id.to_string(), mb, mv))
-            })
-            .collect();
-        if materials.is_empty() {
-            return Err(InputError(format!(
-                "{path}: has no material in common with {}",
-                base_path.display()
-            ))
-            .into());
-        }
-        let runs = pool.install(|| simulate(v, &plan, &|_| {})).runs;
-        note(args.common.quiet, &format!("{path} done"));
-        let label = path.clone();
-        diffs.push((
-            label,
-            analysis::compare::compare(&base_runs, &runs, &materials, plan.seed).map_err(|e| {
-                output::WriteError::Io {
-                    path: out.clone(),
-                    action: "read back the per-run table from its temporary file",
-                    source: e,
-                }
-            })?,
-        ));
-    }
+    let quiet = args.common.quiet;
+    let diffs = differences(
+        base_path,
+        &base,
+        &variants,
+        &plan,
+        args.common.threads,
+        &out,
+        &|path| note(quiet, &format!("{path} done")),
+    )?;
     let mut artifacts = vec![Artifact {
         name: "compare.csv".into(),
         bytes: output::analysis::compare_csv(&diffs),
@@ -94,4 +58,58 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Each variant's paired differences with `base` (the file `base_path`),
+/// on the same runs; `out` names the folder in a read-back error, `done`
+/// hears of each variant finished.
+pub(super) fn differences(
+    base_path: &Path,
+    base: &Scenario,
+    variants: &[(String, Scenario)],
+    plan: &RunPlan,
+    threads: Option<u64>,
+    out: &Path,
+    done: &dyn Fn(&str),
+) -> Result<study::Differences> {
+    if variants.is_empty() {
+        return Err(InputError(
+            "nothing to compare: give a variant scenario after the base, or --policy FILE".into(),
+        )
+        .into());
+    }
+    // Every scenario must fit; the largest decides the threads.
+    let mut fit = analysis_threads(base_path, base, plan.runs, threads)?;
+    for (path, v) in variants {
+        fit = fit.min(analysis_threads(Path::new(path), v, plan.runs, threads)?);
+    }
+    let pool = pool(Some(fit))?;
+    let base_runs = pool.install(|| simulate(base, plan, &|_| {})).runs;
+    let mut diffs = Vec::with_capacity(variants.len());
+    for (path, v) in variants {
+        let materials: Vec<(String, usize, usize)> = base
+            .material_ids()
+            .enumerate()
+            .filter_map(|(mb, id)| {
+                v.material_ids()
+                    .position(|x| x == id)
+                    .map(|mv| (id.to_string(), mb, mv))
+            })
+            .collect();
+        if materials.is_empty() {
+            return Err(InputError(format!(
+                "{path}: has no material in common with {}",
+                base_path.display()
+            ))
+            .into());
+        }
+        let runs = pool.install(|| simulate(v, plan, &|_| {})).runs;
+        done(path);
+        diffs.push((
+            path.clone(),
+            analysis::compare::compare(&base_runs, &runs, &materials, plan.seed)
+                .map_err(|e| run::read_back(out, e))?,
+        ));
+    }
+    Ok(diffs)
 }

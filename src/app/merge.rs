@@ -38,6 +38,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(scenario.name()));
     check_destination(&out)?;
+    args.format.check_available().map_err(InputError)?;
     // The study's size is checked as a run of it would be: a damaged
     // partial may claim any number of runs.
     let (_, estimate) = workers_within_budget(Path::new(&name), &scenario, first.total_runs)?;
@@ -48,7 +49,15 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         merger.add(name, p)?;
     }
     let (text, plan, outcome) = merger.finish()?;
-    let report = write_results(&scenario, text, &plan, &outcome, &out, !args.no_charts)?;
+    let report = write_results(
+        &scenario,
+        text,
+        &plan,
+        &outcome,
+        &out,
+        !args.no_charts,
+        args.format,
+    )?;
     if !args.quiet {
         print_results(&scenario, &report, &out, started);
     }

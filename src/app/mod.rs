@@ -12,6 +12,7 @@ mod criticality;
 mod merge;
 mod optimize;
 mod run;
+pub mod study;
 mod sweep;
 
 use crate::analysis;

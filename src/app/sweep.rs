@@ -11,9 +11,14 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<()> {
     check_destination(&out)?;
     let quiet = args.common.quiet;
     let progress = |done: usize, total: usize| note(quiet, &format!("point {done}/{total} done"));
-    let points = pool(Some(threads))?.install(|| {
-        analysis::sweep::sweep(&doc, &args.scenario, &args.settings, &plan, &progress)
-    })?;
+    let points = points(
+        &doc,
+        &args.scenario,
+        &args.settings,
+        &plan,
+        threads,
+        &progress,
+    )?;
     let mut artifacts = vec![
         Artifact {
             name: "sweep.csv".into(),
@@ -43,4 +48,17 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The sweep's points on a pool of `threads`.
+pub(super) fn points(
+    doc: &toml::Table,
+    file: &Path,
+    settings: &[crate::analysis::edit::Setting],
+    plan: &RunPlan,
+    threads: u64,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<study::Points> {
+    Ok(pool(Some(threads))?
+        .install(|| analysis::sweep::sweep(doc, file, settings, plan, progress))?)
 }

@@ -42,7 +42,7 @@ use crate::storage::table::{self, Spill, TableBuilder};
 use crate::storage::Outcome;
 use crate::vocab::{RunPlan, BLOCK_RUNS, N_METRICS, N_VARIABLES};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Per-step percentiles (`timeseries.csv`) are estimated from the runs with
 /// index below this (all runs when there are fewer); means use every run.
@@ -239,8 +239,16 @@ pub fn simulate_observed(
     observer: &dyn Observer,
 ) -> (Outcome, Vec<f64>) {
     let observed = std::sync::Mutex::new(vec![0.0; plan.runs as usize * observer.values_per_run()]);
-    let outcome = simulate_inner(scenario, plan, &|_| {}, None, Some((observer, &observed)))
-        .expect("a per-run table held in memory has no file to fail");
+    let outcome = simulate_inner(
+        scenario,
+        plan,
+        &|_| {},
+        None,
+        Some((observer, &observed)),
+        None,
+    )
+    .expect("a per-run table held in memory has no file to fail")
+    .expect("a study without a stop signal runs to its end");
     let values = observed
         .into_inner()
         .expect("no worker panics while holding the observed values");
@@ -259,21 +267,41 @@ pub fn simulate_with(
     progress: &(dyn Fn(u64) + Sync),
     spill: Option<Spill>,
 ) -> std::io::Result<Outcome> {
-    simulate_inner(scenario, plan, progress, spill, None)
+    simulate_inner(scenario, plan, progress, spill, None, None)
+        .map(|o| o.expect("a study without a stop signal runs to its end"))
+}
+
+/// [`simulate_with`] that stops early when `stop` is set (from another
+/// thread: a caller that waits for an interrupt, such as Ctrl-C in Python):
+/// no block is started after it is seen, and `Ok(None)` is returned. A study
+/// that runs to its end is the same, bit for bit, as [`simulate_with`]'s.
+///
+/// # Errors
+/// What writing the temporary file reported.
+pub fn simulate_until(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    progress: &(dyn Fn(u64) + Sync),
+    spill: Option<Spill>,
+    stop: &AtomicBool,
+) -> std::io::Result<Option<Outcome>> {
+    simulate_inner(scenario, plan, progress, spill, None, Some(stop))
 }
 
 /// An observer and where its values go (runs from the plan's first).
 type Observed<'a> = (&'a dyn Observer, &'a std::sync::Mutex<Vec<f64>>);
 
-/// The one group-stepping loop behind [`simulate_with`] and
-/// [`simulate_observed`].
+/// The one group-stepping loop behind [`simulate_with`],
+/// [`simulate_observed`] and [`simulate_until`]: `None` when `stop` was
+/// set before the last block was taken.
 fn simulate_inner(
     scenario: &Scenario,
     plan: &RunPlan,
     progress: &(dyn Fn(u64) + Sync),
     spill: Option<Spill>,
     observer: Option<Observed>,
-) -> std::io::Result<Outcome> {
+    stop: Option<&AtomicBool>,
+) -> std::io::Result<Option<Outcome>> {
     assert!(
         plan.first_run % BLOCK_RUNS == 0,
         "a run plan starts on a block boundary"
@@ -324,6 +352,9 @@ fn simulate_inner(
             let batch_len = sketch_batch_runs(width) * width;
             let mut batch: Vec<f64> = Vec::new();
             loop {
+                if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    break;
+                }
                 let b = next_block.fetch_add(1, Ordering::Relaxed);
                 if b >= n_blocks {
                     break;
@@ -396,6 +427,10 @@ fn simulate_inner(
         })
         .collect();
 
+    // Stopped: some blocks may not have run.
+    if next_block.load(Ordering::Relaxed) < n_blocks {
+        return Ok(None);
+    }
     // The first worker's statistics take the others'.
     let mut parts = parts.into_iter();
     let mut stats = parts
@@ -404,10 +439,10 @@ fn simulate_inner(
     for s in parts {
         stats.merge(&s);
     }
-    Ok(Outcome {
+    Ok(Some(Outcome {
         steps: stats,
         runs: table.finish()?,
-    })
+    }))
 }
 
 #[cfg(test)]

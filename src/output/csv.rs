@@ -6,6 +6,7 @@
 //! not depend on the number of threads. Numbers are written with the fewest
 //! digits that read back to the same `f64`, and whole numbers as integers.
 
+use super::columns::RunsLayout;
 use crate::report::Report;
 use crate::storage::table::Chunk;
 use crate::storage::RunTable;
@@ -76,47 +77,20 @@ pub fn runs(report: &Report, table: &RunTable) -> io::Result<Vec<u8>> {
 /// # Errors
 /// What `w` reports.
 pub fn runs_to(w: &mut dyn io::Write, report: &Report, table: &RunTable) -> io::Result<()> {
-    let mut header: Vec<String> = vec!["run".into(), "material".into()];
-    header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
-    // Demand tiers, when there are any: two columns per tier name (the
-    // union over materials, in order), empty for a material without it.
-    let mut tier_names: Vec<&str> = Vec::new();
-    for t in report.materials.iter().flat_map(|m| &m.tiers) {
-        if !tier_names.contains(&t.name.as_str()) {
-            tier_names.push(&t.name);
-        }
-    }
-    for name in &tier_names {
-        header.push(format!("tier[{name}].shortfall_t"));
-        header.push(format!("tier[{name}].shortage_cost_eur"));
-    }
-    let tier_columns: Vec<Vec<Option<usize>>> = report
-        .materials
-        .iter()
-        .map(|mat| {
-            tier_names
-                .iter()
-                .flat_map(|name| {
-                    ["shortfall_t", "shortage_cost_eur"].map(|what| {
-                        let col = format!("material[{}].tier[{name}].{what}", mat.id);
-                        table.extra_names().iter().position(|n| *n == col)
-                    })
-                })
-                .collect()
-        })
-        .collect();
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let layout = RunsLayout::new(report, table);
+    let header: Vec<&str> = layout.header.iter().map(String::as_str).collect();
     write_header(w, &header)?;
     // Each material's id as a finished CSV field, once.
-    let ids: Vec<Vec<u8>> = report
+    let ids: Vec<Vec<u8>> = layout
         .materials
         .iter()
-        .map(|mat| {
+        .map(|id| {
             let mut field = Vec::new();
-            push_text(&mut field, &mat.id);
+            push_text(&mut field, id);
             field
         })
         .collect();
+    let tier_columns = &layout.tier_columns;
     let first_run = table.first_run();
     write_in_run_order(w, table, |chunk, i, out| {
         let mut num = Numbers::new();

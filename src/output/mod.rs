@@ -19,11 +19,14 @@ pub mod analysis;
 pub mod backtest;
 pub mod catalogue;
 pub mod charts;
+pub mod columns;
 pub mod criticality;
 pub mod criticality_chart;
 pub mod csv;
 pub mod html;
 pub mod json;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod stocks;
 pub mod text;
 
@@ -31,6 +34,44 @@ use rayon::prelude::*;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// How the large tables of a study (per run, per drawn number, per step)
+/// are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// `runs.csv`, `params.csv`, `timeseries.csv`.
+    #[default]
+    Csv,
+    /// `runs.parquet`, `params.parquet`, `timeseries.parquet` (typed,
+    /// compressed; needs the `parquet` cargo feature, on by default).
+    Parquet,
+}
+
+impl Format {
+    /// Whether this build can write the format: why not, when it cannot.
+    ///
+    /// # Errors
+    /// A message for the user when the format is not built in.
+    pub fn check_available(self) -> Result<(), String> {
+        if self == Format::Parquet && !cfg!(feature = "parquet") {
+            return Err(
+                "--format parquet: this crmsim was built without Parquet support \
+                        (the cargo feature `parquet`, on by default); rebuild with it, or use \
+                        --format csv"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The file name extension of its tables.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+}
 
 /// The marker file that identifies a folder written by crmsim.
 pub const MARKER: &str = ".crmsim-output";
@@ -50,7 +91,7 @@ pub struct Stream<'a> {
     /// File name inside the output folder.
     pub name: &'a str,
     /// Writes the file's contents.
-    pub write: &'a (dyn Fn(&mut dyn io::Write) -> io::Result<()> + Sync),
+    pub write: &'a (dyn Fn(&mut (dyn io::Write + Send)) -> io::Result<()> + Sync),
 }
 
 /// Escapes text for HTML and SVG element content and attribute values.

@@ -77,3 +77,65 @@ pub(crate) fn line_of_path(text: &str, path: &[Segment]) -> Option<usize> {
     }
     best.map(|offset| line_col(text, offset).0)
 }
+
+/// The path of the innermost key whose value holds byte `offset` of `text`
+/// (`material[0].demand_tpy`; array elements by index), when the text
+/// parses as TOML.
+pub(crate) fn field_at(text: &str, offset: usize) -> Option<String> {
+    /// Whether `offset` is in `value` (a leaf's span, or one of a table's
+    /// or an array's elements: the spans of tables made by headers do not
+    /// cover their keys); `path` is extended to the innermost key found.
+    fn walk(value: &Spanned<DeValue>, offset: usize, path: &mut String) -> bool {
+        let inside = |span: std::ops::Range<usize>| span.contains(&offset);
+        match value.get_ref() {
+            DeValue::Table(t) => t.iter().any(|(key, v)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key.get_ref());
+                if walk(v, offset, path) || inside(key.span()) {
+                    return true;
+                }
+                path.truncate(len);
+                false
+            }),
+            DeValue::Array(a) => {
+                let found = a.iter().enumerate().any(|(i, v)| {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    if walk(v, offset, path) {
+                        return true;
+                    }
+                    path.truncate(len);
+                    false
+                });
+                found || inside(value.span())
+            }
+            _ => inside(value.span()),
+        }
+    }
+    let root = DeTable::parse(text).ok()?;
+    let mut path = String::new();
+    let root = Spanned::new(0..text.len(), DeValue::Table(root.into_inner()));
+    walk(&root, offset, &mut path).then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_value_is_found_under_its_key_and_table() {
+        let text = "[simulation]\nname = \"t\"\n[[material]]\nid = \"a\"\n\
+                    [[material]]\nid = \"b\"\ndemand_tpy = \"forty\"\n";
+        let at = text.find("\"forty\"").unwrap();
+        assert_eq!(
+            field_at(text, at).as_deref(),
+            Some("material[1].demand_tpy")
+        );
+        let at = text.find("\"t\"").unwrap();
+        assert_eq!(field_at(text, at).as_deref(), Some("simulation.name"));
+        assert_eq!(field_at("a = [", 0), None);
+    }
+}

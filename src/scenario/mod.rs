@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use uncertain::Uncertain;
 
 pub use build::FieldError;
-pub use policy::with_policy;
+pub use policy::{with_policy, with_policy_text};
 
 /// When, within its install step, a cohort enters the stock; this fixes the
 /// ages at which the survival function is evaluated.
@@ -515,6 +515,9 @@ pub enum ScenarioError {
         message: String,
         /// The offending line with a caret, prefixed by a newline.
         snippet: String,
+        /// The field the error is in, as a path (`material[0].demand_tpy`),
+        /// when the text parses as TOML and the error is inside a value.
+        field: Option<String>,
     },
     /// The file is larger than [`MAX_FILE_BYTES`].
     #[error(
@@ -577,6 +580,7 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
             column,
             message: "not UTF-8 text: save the scenario as UTF-8".into(),
             snippet: String::new(),
+            field: None,
         }
     })
 }
@@ -619,6 +623,7 @@ fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result
             column: site.column,
             message: site.message,
             snippet: site.snippet,
+            field: e.span().and_then(|span| locate::field_at(text, span.start)),
         }
     })
 }
@@ -630,6 +635,38 @@ fn invalid(text: &str, file: &Path, error: FieldError) -> ScenarioError {
         file: file.to_path_buf(),
         line: locate::line_of_path(text, &error.path),
         error,
+    }
+}
+
+impl ScenarioError {
+    /// The field the error is about, as a path such as
+    /// `material[gallium].demand_tpy` (a validation error) or
+    /// `material[0].demand_tpy` (a value of the wrong type), when known.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            ScenarioError::Syntax { field, .. } => field.clone(),
+            ScenarioError::Invalid { error, .. } => Some(error.path_string()),
+            ScenarioError::Read { .. } | ScenarioError::TooLarge { .. } => None,
+        }
+    }
+
+    /// The 1-based line the error is on, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ScenarioError::Syntax { line, .. } => Some(*line),
+            ScenarioError::Invalid { line, .. } => *line,
+            ScenarioError::Read { .. } | ScenarioError::TooLarge { .. } => None,
+        }
+    }
+
+    /// The file the error is in.
+    pub fn file(&self) -> &Path {
+        match self {
+            ScenarioError::Read { file, .. }
+            | ScenarioError::Syntax { file, .. }
+            | ScenarioError::TooLarge { file }
+            | ScenarioError::Invalid { file, .. } => file,
+        }
     }
 }
 

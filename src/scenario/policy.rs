@@ -33,8 +33,20 @@ struct RawPolicy {
 /// [`ScenarioError`] naming the file (the policy's for its tables, else the
 /// scenario's), the line and the field.
 pub fn with_policy(base: &Path, policy: &Path) -> Result<(Scenario, String), ScenarioError> {
-    let base_text = read_text(base)?;
-    let mut raw: ScenarioFile = parse_toml(&base_text, base)?;
+    with_policy_text(&read_text(base)?, base, policy)
+}
+
+/// [`with_policy`] for a base scenario given as text (`base` names it in
+/// messages).
+///
+/// # Errors
+/// As [`with_policy`].
+pub fn with_policy_text(
+    base_text: &str,
+    base: &Path,
+    policy: &Path,
+) -> Result<(Scenario, String), ScenarioError> {
+    let mut raw: ScenarioFile = parse_toml(base_text, base)?;
     let policy_text = read_text(policy)?;
     let p: RawPolicy = parse_toml(&policy_text, policy)?;
     raw.stockpile = p.stockpile;
@@ -47,7 +59,7 @@ pub fn with_policy(base: &Path, policy: &Path) -> Result<(Scenario, String), Sce
         if in_policy {
             invalid(&policy_text, policy, error)
         } else {
-            invalid(&base_text, base, error)
+            invalid(base_text, base, error)
         }
     })?;
     let name = p.name.unwrap_or_else(|| policy.display().to_string());

@@ -319,6 +319,16 @@ impl RunTable {
         Ok(v[0])
     }
 
+    /// A chunk of no runs (for the columns of a table without rows).
+    pub fn empty_chunk(&self) -> Chunk<'_> {
+        Chunk {
+            layout: &self.layout,
+            first: 0,
+            runs: 0,
+            values: Cow::Borrowed(&[]),
+        }
+    }
+
     /// The table's chunks in run order, each read whole (a table in
     /// memory lends them, without a copy); a chunk of a spilled table that
     /// cannot be read is an error, and the caller is to stop there.
