@@ -194,6 +194,12 @@ impl Metric {
         Metric::OptionSalesEur,
     ];
 
+    /// Whether the total counts steps (a whole number in every run): an
+    /// integer column in the typed tables (Parquet, data frames).
+    pub fn is_count(self) -> bool {
+        matches!(self, Metric::ShortfallSteps | Metric::LongestShortfallSteps)
+    }
+
     /// The name used in `summary.json` and `runs.csv`.
     pub fn name(self) -> &'static str {
         match self {

@@ -136,8 +136,15 @@ def _frame(columns: list) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
+# pandas reads every number back to its bits from version 3 on; before, only
+# with the round-trip parser (which version 3 deprecates).
+_ROUND_TRIP: dict = (
+    {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+)
+
+
 def _csv_frame(text: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text), float_precision="round_trip")
+    return pd.read_csv(io.StringIO(text), **_ROUND_TRIP)
 
 
 class Result:
@@ -276,6 +283,7 @@ def sweep(
 def compare(
     base: Scenario,
     *variants: Scenario,
+    labels: Optional[Sequence[str]] = None,
     policies: Sequence[Union[str, "os.PathLike[str]"]] = (),
     base_policy: Optional[Union[str, "os.PathLike[str]"]] = None,
     runs: Optional[int] = None,
@@ -284,12 +292,17 @@ def compare(
 ) -> pd.DataFrame:
     """Compares scenarios run by run on the same random world, as ``crmsim
     compare`` does; returns compare.csv's table (paired differences with
-    95 % intervals). ``policies`` are policy files applied to the base
-    (each one more variant); ``base_policy`` replaces the base's own
-    stockpiles and options. ``runs`` and ``seed`` default to the base's.
+    95 % intervals). ``labels`` name the variants in the table's
+    ``variant`` column (by default their paths, ``<dict>`` or ``<text>``);
+    ``policies`` are policy files applied to the base (each one more
+    variant); ``base_policy`` replaces the base's own stockpiles and
+    options. ``runs`` and ``seed`` default to the base's.
     """
+    if labels is not None and len(labels) != len(variants):
+        raise InputError(f"labels: {len(labels)} given for {len(variants)} variant(s)")
     kind, value = _source(base)
-    others = [_source(v) for v in variants]
+    names = list(labels) if labels is not None else [None] * len(variants)
+    others = [(*_source(v), name) for v, name in zip(variants, names)]
     return _csv_frame(
         _native(
             _crmsim.compare,

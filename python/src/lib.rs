@@ -315,7 +315,8 @@ fn sweep(
     Ok(String::from_utf8(bytes.map_err(to_py)?).expect("CSV is text"))
 }
 
-/// compare.csv's text. `variants` are `(kind, scenario)` pairs.
+/// compare.csv's text. `variants` are `(kind, scenario, label)`, the label
+/// `None` for the default (the path, `<dict>` or `<text>`).
 #[pyfunction]
 #[pyo3(signature = (kind, base, variants, policies, base_policy=None, runs=None, seed=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
@@ -323,7 +324,7 @@ fn compare(
     py: Python<'_>,
     kind: &str,
     base: &Bound<'_, PyAny>,
-    variants: Vec<(String, Bound<'_, PyAny>)>,
+    variants: Vec<(String, Bound<'_, PyAny>, Option<String>)>,
     policies: Vec<PathBuf>,
     base_policy: Option<PathBuf>,
     runs: Option<u64>,
@@ -333,7 +334,7 @@ fn compare(
     let base = source(kind, base)?;
     let variants = variants
         .iter()
-        .map(|(k, v)| source(k, v))
+        .map(|(k, v, label)| Ok((label.clone(), source(k, v)?)))
         .collect::<PyResult<Vec<_>>>()?;
     let options = Options {
         runs,

@@ -30,8 +30,8 @@ pub enum AnalysisError {
     Scenario {
         /// Which variant.
         context: String,
-        /// The validation error.
-        source: ScenarioError,
+        /// The validation error (boxed: it is large, and rare).
+        source: Box<ScenarioError>,
     },
     /// The request does not fit the scenario.
     #[error("{0}")]
@@ -176,7 +176,7 @@ fn scenario_of(doc: &toml::Table, file: &Path, context: &str) -> Result<Scenario
     let text = toml::to_string(doc).expect("a parsed document serializes");
     Scenario::from_toml(&text, file).map_err(|source| AnalysisError::Scenario {
         context: context.to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 

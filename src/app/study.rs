@@ -217,17 +217,17 @@ pub fn sweep(source: &Source, settings: &[String], options: &Options) -> Result<
     Ok(output::analysis::sweep_csv(&settings, &points))
 }
 
-/// `crmsim compare`: `base` against each of `variants` and of the base with
-/// each policy file of `policies` (the base itself with `base_policy`'s
-/// tables, when given), run by run on the same random world;
-/// `compare.csv`'s bytes.
+/// `crmsim compare`: `base` against each of `variants` (each with its label
+/// in compare.csv, by default its path) and the base with each policy file
+/// of `policies` (the base itself with `base_policy`'s tables, when given),
+/// run by run on the same random world; `compare.csv`'s bytes.
 ///
 /// # Errors
 /// A scenario's, a policy's, the options' or the memory budget's error;
 /// nothing to compare.
 pub fn compare(
     base: &Source,
-    variants: &[Source],
+    variants: &[(Option<String>, Source)],
     policies: &[PathBuf],
     base_policy: Option<&Path>,
     options: &Options,
@@ -238,8 +238,11 @@ pub fn compare(
         None => base_scenario,
     };
     let mut others = Vec::new();
-    for v in variants {
-        others.push((v.path().display().to_string(), v.load()?.1));
+    for (label, v) in variants {
+        let label = label
+            .clone()
+            .unwrap_or_else(|| v.path().display().to_string());
+        others.push((label, v.load()?.1));
     }
     for p in policies {
         let (s, name) = scenario::with_policy_text(&base_text, base.path(), p)?;

@@ -127,7 +127,8 @@ impl Table {
 }
 
 /// The columns of the per-run table (`runs.csv`): `run`, `material`, each
-/// total of [`Metric::ALL`], and two columns per demand tier name (the union
+/// total of [`Metric::ALL`] (the counts of steps, [`Metric::is_count`], as
+/// integers), and two columns per demand tier name (the union
 /// over materials, in order), empty for a material without that tier.
 #[derive(Debug, Clone)]
 pub struct RunsLayout {
@@ -206,10 +207,14 @@ impl RunsLayout {
                 .collect()
         };
         for metric in Metric::ALL {
-            out.push(
-                metric.name(),
-                Values::Float(each(&|i, m| chunk.get(i, m, metric))),
-            );
+            let values = each(&|i, m| chunk.get(i, m, metric));
+            let values = if metric.is_count() {
+                // Whole numbers of steps, exact in an i64.
+                Values::Int(values.into_iter().map(|x| x as i64).collect())
+            } else {
+                Values::Float(values)
+            };
+            out.push(metric.name(), values);
         }
         for (k, name) in self.header[2 + Metric::ALL.len()..].iter().enumerate() {
             let values = (0..chunk.runs())

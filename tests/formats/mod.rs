@@ -20,8 +20,11 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// A column's name, physical type and whether it holds strings.
+type ColumnType = (String, Physical, bool);
+
 /// A Parquet file's column names and physical types, and its rows.
-fn read_parquet(path: &Path) -> (Vec<(String, Physical, bool)>, Vec<Vec<Field>>) {
+fn read_parquet(path: &Path) -> (Vec<ColumnType>, Vec<Vec<Field>>) {
     let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     let columns = schema
@@ -116,12 +119,21 @@ fn parquet_tables_hold_the_csv_values_typed() {
         }
         assert!(!pq_dir.join(format!("{name}.csv")).exists());
     }
-    // The types: run INT64, material a string, totals DOUBLE; the tier
-    // columns are null for the materials without that tier.
+    // The types: run and the counts of steps INT64, material a string, the
+    // other totals DOUBLE; the tier columns are null for the materials
+    // without that tier.
     let (columns, rows) = read_parquet(&pq_dir.join("runs.parquet"));
     assert_eq!(columns[0], ("run".into(), Physical::INT64, false));
     assert_eq!(columns[1], ("material".into(), Physical::BYTE_ARRAY, true));
-    assert!(columns[2..].iter().all(|c| c.1 == Physical::DOUBLE));
+    for (name, physical, _) in &columns[2..] {
+        let count = name == "shortfall_steps" || name == "longest_shortfall_steps";
+        let want = if count {
+            Physical::INT64
+        } else {
+            Physical::DOUBLE
+        };
+        assert_eq!(*physical, want, "{name}");
+    }
     let tier = columns
         .iter()
         .position(|c| c.0.starts_with("tier["))
