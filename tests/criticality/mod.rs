@@ -586,7 +586,7 @@ fn ranking_normalizes_and_weighs_by_hand() {
 #[test]
 fn the_chart_labels_plotted_materials_and_names_the_others() {
     let ind = Indicators::load(Path::new("criticality/example-assumed.toml")).unwrap();
-    let svg = crmsim::output::criticality_chart::chart_svg(&assess(&ind)).unwrap();
+    let svg = crmsim::output::criticality_chart::chart_svg(&assess(&ind), None).unwrap();
     let svg = String::from_utf8(svg).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..60]);
     for id in ["gallium", "germanium", "magnesium", "natural_graphite"] {
@@ -599,7 +599,7 @@ fn the_chart_labels_plotted_materials_and_names_the_others() {
 #[test]
 fn the_chart_is_also_a_png_of_the_chart_size() {
     let ind = Indicators::load(Path::new("criticality/example-assumed.toml")).unwrap();
-    let bytes = crmsim::output::criticality_chart::chart_png(&assess(&ind)).unwrap();
+    let bytes = crmsim::output::criticality_chart::chart_png(&assess(&ind), None).unwrap();
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes.as_slice()));
     let reader = decoder.read_info().expect("a PNG");
     let info = reader.info();
