@@ -178,14 +178,14 @@ mod tests {
         (a - b).abs() <= tol
     }
 
-    /// Wilson at 95 %, by hand: 3 of 3 gives (0.43849, 1); 0 of 10 gives
+    /// Wilson at 95 %, by hand: 3 of 3 gives (3 / (3 + z^2), 1) = (0.43850, 1); 0 of 10 gives
     /// (0, z^2/(n + z^2)) = (0, 0.27753); 1 of 2 gives (0.09453, 0.90547).
     #[test]
     fn wilson_by_hand() {
         let w = wilson(3, 3);
         let (lo, hi) = w.bounds.unwrap();
         assert_eq!(w.estimate, 1.0);
-        assert!(close(lo, 0.438_49, 1e-5) && hi == 1.0, "{w:?}");
+        assert!(close(lo, 0.438_50, 1e-5) && hi == 1.0, "{w:?}");
         let (lo, hi) = wilson(0, 10).bounds.unwrap();
         assert!(lo == 0.0 && close(hi, 0.277_53, 1e-5), "{hi}");
         let (lo, hi) = wilson(1, 2).bounds.unwrap();
