@@ -4,7 +4,8 @@
 //! under the plot). With a simulation, each point also gets its simulated
 //! spread: a whisker from the p5 to the p95 of the dynamic SR over all
 //! simulated years and runs (the planned sourcing mix with the simulated
-//! EoL-RIR), and an open circle at its mean. SVG and PNG, drawn by one function on either backend,
+//! EoL-RIR), an open circle at its mean, and under its name the lowest and
+//! highest probability of a shortfall over the simulated years. SVG and PNG, drawn by one function on either backend,
 //! with the text in the font embedded for all charts (see [`super::charts`]):
 //! no system font is needed.
 
@@ -62,13 +63,14 @@ pub fn chart_png(a: &Assessment, dynamic: Option<&Dynamic>) -> Result<Vec<u8>, C
     Ok(bytes)
 }
 
-/// A plotted material's simulated spread: EI, and the dynamic SR's p5,
-/// mean and p95.
+/// A plotted material's simulated spread: EI, the dynamic SR's p5, mean
+/// and p95 (when its inputs are known), and the lowest and highest yearly
+/// probability of a shortfall.
 struct Spread {
     ei: f64,
-    p5: f64,
-    mean: f64,
-    p95: f64,
+    sr: Option<(f64, f64, f64)>,
+    sr_static: f64,
+    p_shortfall: (f64, f64),
 }
 
 /// Draws the chart of `a` (with the spreads of `dynamic`) on `root` and
@@ -85,14 +87,17 @@ fn draw<DB: DrawingBackend>(
         .collect();
     let spreads: Vec<Spread> = points
         .iter()
-        .filter_map(|&(id, ei, _)| {
+        .filter_map(|&(id, ei, sr_static)| {
             let d = dynamic?.materials.iter().find(|d| d.id == id)?;
-            let s = d.sr_spread?;
+            let p = d.risk.iter().map(|r| r.p_shortfall.estimate);
             Some(Spread {
                 ei,
-                p5: s.p5,
-                mean: s.mean,
-                p95: s.p95,
+                sr: d.sr_spread.map(|s| (s.p5, s.mean, s.p95)),
+                sr_static,
+                p_shortfall: (
+                    p.clone().fold(f64::INFINITY, f64::min),
+                    p.fold(f64::NEG_INFINITY, f64::max),
+                ),
             })
         })
         .collect();
@@ -111,10 +116,10 @@ fn draw<DB: DrawingBackend>(
     let y_max = points
         .iter()
         .map(|p| p.2 * 1.15)
-        .chain(spreads.iter().map(|s| s.p95 * 1.15))
+        .chain(spreads.iter().filter_map(|s| s.sr).map(|s| s.2 * 1.15))
         .fold((a.sr_threshold * 2.0).max(1.0), f64::max);
-    // Room for the note under the plot: two lines with a simulation.
-    let note_height = if dynamic.is_some() { 62 } else { 40 };
+    // Room for the note under the plot: three lines with a simulation.
+    let note_height = if dynamic.is_some() { 80 } else { 40 };
 
     {
         root.fill(&WHITE).map_err(err)?;
@@ -181,24 +186,41 @@ fn draw<DB: DrawingBackend>(
         // p5 to p95, an open circle at the mean.
         let spread_colour = RGBColor(215, 110, 20);
         for s in &spreads {
+            if let Some((p5, mean, p95)) = s.sr {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        [(s.ei, p5), (s.ei, p95)],
+                        spread_colour.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+                chart
+                    .draw_series([p5, p95].into_iter().map(|y| {
+                        EmptyElement::at((s.ei, y))
+                            + PathElement::new([(-6, 0), (6, 0)], spread_colour.stroke_width(2))
+                    }))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (s.ei, mean),
+                        6,
+                        spread_colour.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+            }
             chart
-                .draw_series(std::iter::once(PathElement::new(
-                    [(s.ei, s.p5), (s.ei, s.p95)],
-                    spread_colour.stroke_width(2),
-                )))
-                .map_err(err)?;
-            chart
-                .draw_series([s.p5, s.p95].into_iter().map(|y| {
-                    EmptyElement::at((s.ei, y))
-                        + PathElement::new([(-6, 0), (6, 0)], spread_colour.stroke_width(2))
-                }))
-                .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Circle::new(
-                    (s.ei, s.mean),
-                    6,
-                    spread_colour.stroke_width(2),
-                )))
+                .draw_series(std::iter::once(
+                    EmptyElement::at((s.ei, s.sr_static))
+                        + Text::new(
+                            format!(
+                                "P {:.2}-{:.2}",
+                                s.p_shortfall.0, s.p_shortfall.1
+                            ),
+                            (9, 3),
+                            (super::charts::FONT, 13)
+                                .into_font()
+                                .color(&RGBColor(150, 75, 10)),
+                        ),
+                ))
                 .map_err(err)?;
         }
         chart
@@ -219,14 +241,24 @@ fn draw<DB: DrawingBackend>(
         note.draw(&Text::new(message, (15, 10), (super::charts::FONT, 16)))
             .map_err(err)?;
         if let Some(d) = dynamic {
-            let caption = format!(
-                "Orange: dynamic SR of the stage the scenario stands for, p5-p95 over the \
-                 simulated years and {} runs of {} (whisker) and mean (circle); planned \
-                 sourcing mix, simulated EoL-RIR",
-                d.runs, d.scenario
-            );
-            note.draw(&Text::new(caption, (15, 32), (super::charts::FONT, 14)))
+            let lines = [
+                format!(
+                    "Orange: dynamic SR (planned sourcing mix, simulated EoL-RIR), p5-p95 over the \
+                     years and {} runs of {}",
+                    d.runs, d.scenario
+                ),
+                "(whisker) and mean (circle); P under each name: the lowest and highest yearly \
+                 probability of a shortfall."
+                    .to_string(),
+            ];
+            for (k, line) in lines.into_iter().enumerate() {
+                note.draw(&Text::new(
+                    line,
+                    (15, 32 + 20 * k as i32),
+                    (super::charts::FONT, 14),
+                ))
                 .map_err(err)?;
+            }
         }
         root.present().map_err(err)?;
     }

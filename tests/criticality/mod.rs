@@ -682,6 +682,16 @@ fn the_ranking_per_year_of_a_hand_worked_two_material_case() {
          welfare_loss_per_eur_high,peak_price_p95,"
     ));
     assert!(lines[3].starts_with("2026,1,q,"), "{}", lines[3]);
+    // The chart: each point's SR whisker and, under its name, the lowest
+    // and highest yearly P(shortfall): p 0 and 0, q 0 and 1.
+    let svg = String::from_utf8(chart_svg(&a, Some(&d)).unwrap()).unwrap();
+    for text in [
+        "P 0.00-0.00",
+        "P 0.00-1.00",
+        "p5-p95 over the years and 3 runs of two",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
 }
 
 /// x's sources A and B (0.5 each) in a market that clears, with a price
