@@ -193,18 +193,21 @@ mod tests {
     }
 
     /// n = 2000, q = 0.95: B has mean 1900 and sd sqrt(95) = 9.75, so the
-    /// ranks are about 1900 -+ 1.96 x 9.75 = 1881 and 1920 (+1 for the upper
-    /// order statistic); the exact binomial gives the coverage at least 95 %.
-    /// Too few runs clamp to the sample's extremes.
+    /// normal approximation puts the ranks near 1900 -+ 1.96 x 9.75, 1881
+    /// and 1919 (+1 for the upper order statistic: 1920); the exact binomial
+    /// gives 1880 and 1920, with coverage at least 95 %. A few runs: of 3,
+    /// P(B <= 1) = 0.00725, so the second is a lower bound and the largest
+    /// the (clamped) upper one; 72 runs are the fewest whose largest value
+    /// is an upper bound (1 - 0.95^72 = 0.9751).
     #[test]
     fn order_statistic_ranks_cover_the_quantile() {
         let (l, u) = quantile_ranks(2000, 0.95);
-        assert!((1879..=1882).contains(&l) && (1919..=1922).contains(&u), "{l} {u}");
+        assert_eq!((l, u), (1880, 1920));
         let b = Binomial::new(0.95, 2000).unwrap();
         let coverage = b.cdf(u as u64 - 1) - b.cdf(l as u64 - 1);
         assert!(coverage >= 0.95, "{coverage}");
-        // Of 3 runs, P(B <= 1) = 0.00725: the second is a lower bound.
         assert_eq!(quantile_ranks(3, 0.95), (2, 3));
+        assert_eq!(quantile_ranks(72, 0.95).1, 72);
         assert_eq!(quantile_ranks(1, 0.95), (1, 1));
     }
 
