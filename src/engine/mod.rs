@@ -175,9 +175,7 @@ impl MemoryEstimate {
     pub fn with_observed(self, runs: u64, values_per_run: u64) -> MemoryEstimate {
         let per_run = values_per_run.saturating_mul(8);
         MemoryEstimate {
-            run_table: self
-                .run_table
-                .saturating_add(runs.saturating_mul(per_run)),
+            run_table: self.run_table.saturating_add(runs.saturating_mul(per_run)),
             workspace: self
                 .workspace
                 .saturating_add(BLOCK_RUNS.saturating_mul(per_run)),

@@ -218,7 +218,11 @@ pub fn yearly_ranking_csv(r: &YearlyRanking) -> Vec<u8> {
             format!("{name}_high"),
         ]);
     }
-    header.extend(strings(&["ei", "welfare_loss_eur_mean", "demand_value_eur_mean"]));
+    header.extend(strings(&[
+        "ei",
+        "welfare_loss_eur_mean",
+        "demand_value_eur_mean",
+    ]));
     header.extend(
         YearlyIndicator::ALL
             .iter()

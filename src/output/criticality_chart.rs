@@ -211,10 +211,7 @@ fn draw<DB: DrawingBackend>(
                 .draw_series(std::iter::once(
                     EmptyElement::at((s.ei, s.sr_static))
                         + Text::new(
-                            format!(
-                                "P {:.2}-{:.2}",
-                                s.p_shortfall.0, s.p_shortfall.1
-                            ),
+                            format!("P {:.2}-{:.2}", s.p_shortfall.0, s.p_shortfall.1),
                             (9, 3),
                             (super::charts::FONT, 13)
                                 .into_font()

@@ -5,8 +5,8 @@
 
 use crate::util::{on_threads, scenario_in};
 use crmsim::analysis::criticality::{
-    assess, compare, rank, rank_years, simulate_dynamic, Dynamic, DynamicError, Indicators, Published, SrBasis,
-    StageKind,
+    assess, compare, rank, rank_years, simulate_dynamic, Dynamic, DynamicError, Indicators,
+    Published, SrBasis, StageKind,
 };
 use crmsim::engine::simulate;
 use crmsim::output::criticality::{dynamic_csv, yearly_ranking_csv};
@@ -515,7 +515,10 @@ fn dynamic_sr_keeps_the_planned_mix_when_the_dominant_supplier_is_cut() {
     assert_eq!(p, [0.0, 1.0, 0.0]);
     assert_eq!(cut.materials[0].p_shortfall, 1.0);
     assert_eq!(calm.materials[0].p_shortfall, 0.0);
-    assert!(calm.materials[0].risk.iter().all(|r| r.p_shortfall.estimate == 0.0));
+    assert!(calm.materials[0]
+        .risk
+        .iter()
+        .all(|r| r.p_shortfall.estimate == 0.0));
 }
 
 /// Two materials for the ranking per year, p and q, each with a processing
@@ -578,6 +581,7 @@ end_use = { shares = { C26 = 0.3, other = 0.7 }, source = "made up", year = 2020
 ///   price cost 10,000 x (1.25^0.5 - 1) / 0.5 = 2,360.67977;
 ///   shortage cost 0.94427191 x (5,000 - 1,250) = 3,541.01966;
 ///   welfare loss 5,901.69944.
+///
 /// So, with the year's demand worth 10 x 1000 = 10,000 EUR:
 ///
 /// | year | material | WL per EUR | peak p95 | P(short) | EI |
@@ -642,15 +646,26 @@ fn the_ranking_per_year_of_a_hand_worked_two_material_case() {
             assert!(near(r.demand_value_eur_mean, 10_000.0));
             assert!(near(r.peak_price_p95.estimate, peak), "{id}: {r:?}");
             let (lo, hi) = r.peak_price_p95.bounds.unwrap();
-            assert_eq!((lo, hi), (r.peak_price_p95.estimate, r.peak_price_p95.estimate));
+            assert_eq!(
+                (lo, hi),
+                (r.peak_price_p95.estimate, r.peak_price_p95.estimate)
+            );
             assert_eq!(r.p_shortfall.estimate, p);
             let (lo, hi) = r.p_shortfall.bounds.unwrap();
-            let want = if p == 1.0 { (0.438_50, 1.0) } else { (0.0, 0.561_50) };
-            assert!((lo - want.0).abs() < 1e-5 && (hi - want.1).abs() < 1e-5, "{lo} {hi}");
+            let want = if p == 1.0 {
+                (0.438_50, 1.0)
+            } else {
+                (0.0, 0.561_50)
+            };
+            assert!(
+                (lo - want.0).abs() < 1e-5 && (hi - want.1).abs() < 1e-5,
+                "{lo} {hi}"
+            );
         }
     }
     let y = rank_years(&ind, &a, &d);
-    let ranks: Vec<(i32, Vec<(&str, Option<usize>, f64)>)> = y
+    type Placed<'a> = (&'a str, Option<usize>, f64);
+    let ranks: Vec<(i32, Vec<Placed>)> = y
         .years
         .iter()
         .map(|(year, rows)| {
@@ -676,7 +691,11 @@ fn the_ranking_per_year_of_a_hand_worked_two_material_case() {
     }
     let csv = String::from_utf8(crmsim::output::criticality::yearly_ranking_csv(&y)).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 1 + 4, "a header and a row per year and material");
+    assert_eq!(
+        lines.len(),
+        1 + 4,
+        "a header and a row per year and material"
+    );
     assert!(lines[0].starts_with(
         "year,rank,material,score,welfare_loss_per_eur,welfare_loss_per_eur_low,\
          welfare_loss_per_eur_high,peak_price_p95,"

@@ -393,8 +393,15 @@ impl Observer for Reader<'_> {
         let mut at = 0;
         for &m in self.risk {
             for y in 0..self.years {
-                out[at..at + RISK_PER_YEAR]
-                    .copy_from_slice(&risk_year(self.scenario, prep, ws, lane, m, y, self.spy));
+                out[at..at + RISK_PER_YEAR].copy_from_slice(&risk_year(
+                    self.scenario,
+                    prep,
+                    ws,
+                    lane,
+                    m,
+                    y,
+                    self.spy,
+                ));
                 at += RISK_PER_YEAR;
             }
         }

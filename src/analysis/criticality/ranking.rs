@@ -187,8 +187,10 @@ pub fn rank(ind: &Indicators, assessment: &Assessment, dynamic: Option<&Dynamic>
             ]
         })
         .collect();
-    let columns: Vec<(usize, &str, f64)> =
-        used.iter().map(|&(i, w)| (i.index(), i.name(), w)).collect();
+    let columns: Vec<(usize, &str, f64)> = used
+        .iter()
+        .map(|&(i, w)| (i.index(), i.name(), w))
+        .collect();
     let combined = combine(&values, &columns);
     let scores: Vec<Option<f64>> = combined.iter().map(|c| c.score).collect();
     let mut combined: Vec<Option<Combined<4>>> = combined.into_iter().map(Some).collect();

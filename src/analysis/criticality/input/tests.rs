@@ -337,7 +337,12 @@ fn yearly_weights_default_to_1_and_are_checked() {
     let ind = parse(&file("", "")).unwrap();
     let w = ind.yearly_weights;
     assert_eq!(
-        (w.welfare_loss_per_eur, w.peak_price_p95, w.p_shortfall, w.ei),
+        (
+            w.welfare_loss_per_eur,
+            w.peak_price_p95,
+            w.p_shortfall,
+            w.ei
+        ),
         (1.0, 1.0, 1.0, 1.0)
     );
     let text = file("", "")
