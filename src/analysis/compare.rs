@@ -29,7 +29,7 @@ pub struct Interval {
 }
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom.
-fn t975(df: f64) -> f64 {
+pub(crate) fn t975(df: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df.max(1.0))
         .map(|t| t.inverse_cdf(0.975))
         .unwrap_or(1.959_963_984_540_054)

@@ -48,7 +48,9 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
         Some((_, s)) => {
             let plan = plan_of(&args.common, s);
             let file = args.scenario.as_deref().expect("a scenario was given");
-            let threads = analysis_threads(file, s, plan.runs, args.common.threads)?;
+            let observed = criticality::dynamic::values_per_run(&ind, s);
+            let threads =
+                analysis_threads_observed(file, s, plan.runs, args.common.threads, observed)?;
             let pool = pool(Some(threads))?;
             // One simulation: the dynamic assessment reads every run as it
             // is stepped.
@@ -71,6 +73,9 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
         None => None,
     };
     let ranking = criticality::rank(&ind, &assessment, dynamic.as_ref());
+    let yearly = dynamic
+        .as_ref()
+        .map(|d| criticality::rank_years(&ind, &assessment, d));
 
     let mut artifacts = vec![
         Artifact {
@@ -79,11 +84,11 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
         },
         Artifact {
             name: "criticality.svg".into(),
-            bytes: output::criticality_chart::chart_svg(&assessment)?,
+            bytes: output::criticality_chart::chart_svg(&assessment, dynamic.as_ref())?,
         },
         Artifact {
             name: "criticality.png".into(),
-            bytes: output::criticality_chart::chart_png(&assessment)?,
+            bytes: output::criticality_chart::chart_png(&assessment, dynamic.as_ref())?,
         },
         Artifact {
             name: "criticality_ranking.csv".into(),
@@ -99,6 +104,12 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
             name: "criticality_dynamic.csv".into(),
             bytes: output::criticality::dynamic_csv(&assessment, d),
         });
+        if let Some(y) = &yearly {
+            artifacts.push(Artifact {
+                name: "criticality_dynamic_ranking.csv".into(),
+                bytes: output::criticality::yearly_ranking_csv(y),
+            });
+        }
         artifacts.push(Artifact {
             name: "scenario.toml".into(),
             bytes: s_text.clone().into_bytes(),
@@ -137,6 +148,10 @@ pub(super) fn criticality_cmd(args: &CriticalityArgs) -> Result<()> {
                 "dynamic SR from {}: {} runs, seed {}",
                 d.scenario, d.runs, d.seed
             );
+            if let Some(y) = &yearly {
+                println!("ranking per year (criticality_dynamic_ranking.csv):");
+                print!("{}", output::criticality::yearly_ranking_table(y));
+            }
         }
         println!(
             "results in {} ({:.1} s)",

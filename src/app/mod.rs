@@ -278,7 +278,22 @@ fn analysis_threads(
     runs: u64,
     threads: Option<u64>,
 ) -> Result<u64> {
-    let estimate = MemoryEstimate::new(scenario, runs);
+    analysis_threads_observed(file, scenario, runs, threads, 0)
+}
+
+/// [`analysis_threads`] for a simulation whose [`crate::engine::Observer`]
+/// keeps `observed` values of every run.
+///
+/// # Errors
+/// [`InputError`] naming the limit when even one thread would exceed it.
+fn analysis_threads_observed(
+    file: &Path,
+    scenario: &Scenario,
+    runs: u64,
+    threads: Option<u64>,
+    observed: u64,
+) -> Result<u64> {
+    let estimate = MemoryEstimate::new(scenario, runs).with_observed(runs, observed);
     let fit = workers_within(file, scenario, runs, &estimate)?;
     Ok(threads.unwrap_or_else(cores).min(fit))
 }

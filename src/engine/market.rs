@@ -318,10 +318,15 @@ pub(super) fn prices_and_costs(
     let mut option_sales = zero;
     let has_options = !mat.options.is_empty();
     let mut peak = one;
+    // Each step's welfare loss, for the commands that observe the runs.
+    let record = ws.record;
+    let step_welfare = &mut ws.welfare_loss[m_idx * steps..][..steps];
+    let step_multiple = &mut ws.price_multiple[m_idx * steps..][..steps];
     for t in 0..steps {
         let discount = prep.discount[t];
         let (z, z_r) = (cells.z[t], cells.z_r[t]);
         let calm = !clears || (z.equals(one) & z_r.equals(one)).all();
+        let mut welfare = zero;
         let (x, x_r) = if calm {
             (one, one)
         } else {
@@ -339,14 +344,17 @@ pub(super) fn prices_and_costs(
                 )
             };
             let d = cells.demand[t];
-            price_cost +=
+            let price_step =
                 d * p0 * surplus_loss(x_r * z_r, ln_x_r, m.eps, m.inv_one_plus_eps) * discount;
-            producer_gain += cells.domestic[t] * p0 * (x_r - 1.0) * discount;
+            let gain_step = cells.domestic[t] * p0 * (x_r - 1.0) * discount;
+            price_cost += price_step;
+            producer_gain += gain_step;
+            welfare = price_step - gain_step;
             peak = peak.max(x_r);
             (x, x_r)
         };
-        if tiers.is_empty() {
-            shortage_cost += cells.shortfall[t] * (voll - x_r * p0) * discount;
+        let shortage_step = if tiers.is_empty() {
+            cells.shortfall[t] * (voll - x_r * p0) * discount
         } else {
             super::tiers::split(
                 tiers,
@@ -359,7 +367,14 @@ pub(super) fn prices_and_costs(
                 discount,
                 tier_shortfall,
                 tier_cost,
-            );
+            )
+        };
+        if tiers.is_empty() {
+            shortage_cost += shortage_step;
+        }
+        if record {
+            step_welfare[t] = welfare + shortage_step;
+            step_multiple[t] = x_r;
         }
         sales += cells.release[t] * x_r * p0 * discount;
         if has_options {

@@ -90,8 +90,9 @@ pub fn sketch_batch_runs(cells: usize) -> usize {
 /// what grows with runs, and what each worker thread holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryEstimate {
-    /// Per-run totals and drawn parameters, in bytes; `runs.csv` is written
-    /// row by row.
+    /// Per-run totals and drawn parameters, in bytes, and the values an
+    /// [`Observer`] keeps of every run ([`Self::with_observed`]); `runs.csv`
+    /// is written row by row.
     pub run_table: u64,
     /// One set of per-step statistics (exact sums and quantile sketches of
     /// every material, variable and step, at their largest), in bytes.
@@ -141,8 +142,9 @@ impl MemoryEstimate {
             .count();
         let batch = (sketch_batch_runs(varying) * varying) as u64;
         // A material's market cells: eight values a step, for its prices
-        // and costs after the steps.
-        let market_cells = lanes * steps * 8;
+        // and costs after the steps; and every material's welfare loss and
+        // price multiple a step, kept for observers.
+        let market_cells = lanes * steps * (8 + 2 * n_mat);
         // Availability, the lanes' series, the block sums, the batch, the
         // lanes' rows, the market cells, the exact sums' windows (three
         // words a varying cell).
@@ -164,6 +166,20 @@ impl MemoryEstimate {
             cells,
             table_file: 0,
             row_values: row,
+        }
+    }
+
+    /// The estimate when an [`Observer`] keeps `values_per_run` values of
+    /// each of `runs` runs ([`simulate_observed`]): held once, and a block's
+    /// worth in each worker.
+    pub fn with_observed(self, runs: u64, values_per_run: u64) -> MemoryEstimate {
+        let per_run = values_per_run.saturating_mul(8);
+        MemoryEstimate {
+            run_table: self.run_table.saturating_add(runs.saturating_mul(per_run)),
+            workspace: self
+                .workspace
+                .saturating_add(BLOCK_RUNS.saturating_mul(per_run)),
+            ..self
         }
     }
 

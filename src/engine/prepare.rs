@@ -527,6 +527,12 @@ impl Prepared {
         self.steps
     }
 
+    /// The discount factor of step `t` (1 without a discount rate), by
+    /// which the runs' money totals are present values.
+    pub fn discount(&self, t: usize) -> f64 {
+        self.discount[t]
+    }
+
     /// For each recorded cell (`[material][variable][step]`), the value it
     /// has in every run when it cannot vary, e.g. no secondary supply for a
     /// material without products; `None` for cells that vary.

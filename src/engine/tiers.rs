@@ -65,6 +65,7 @@ pub(super) fn demand_multiple(
 /// Adds each tier's part to `shortfall[k]` and its cost at the tier's value
 /// of lost load less the price `price` (EUR/t), discounted, to `cost[k]`.
 /// The first priority takes what is left, so the parts sum to `short`.
+/// Returns the step's shortage cost, the sum of the tiers' costs added.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn split(
@@ -78,8 +79,9 @@ pub(super) fn split(
     discount: f64,
     shortfall: &mut [Lanes],
     cost: &mut [Lanes],
-) {
+) -> Lanes {
     let zero = Lanes::splat(0.0);
+    let mut step_cost = zero;
     // Each tier's part of demand: share x multiple / the material's multiple.
     let per_multiple = 1.0 / demand_multiple(tiers, shocks, t, months_per_step);
     let mut left = short;
@@ -92,8 +94,11 @@ pub(super) fn split(
         };
         left = left - part;
         shortfall[k] += part;
-        cost[k] += part * (tiers[k].value_of_lost_load - price) * discount;
+        let c = part * (tiers[k].value_of_lost_load - price) * discount;
+        cost[k] += c;
+        step_cost += c;
     }
+    step_cost
 }
 
 #[cfg(test)]

@@ -82,6 +82,13 @@ pub struct Workspace {
     pub(super) flows: ProductFlows,
     /// The runs' recorded series, `[material][variable][step]`.
     pub(super) series: Vec<Lanes>,
+    /// Each step's welfare loss, `[material][step]`, written with the
+    /// series (for the commands that observe the runs; no statistics of
+    /// the study's own are kept of it).
+    pub(super) welfare_loss: Vec<Lanes>,
+    /// Each step's price multiple x_r (the region's price over the base
+    /// price), `[material][step]`, written as [`Self::welfare_loss`].
+    pub(super) price_multiple: Vec<Lanes>,
     /// The runs' totals, `[lane][material][metric]`.
     pub(super) metrics: Vec<f64>,
     /// Whether the steps write [`Self::series`]; when they do not, only the
@@ -221,6 +228,8 @@ impl Workspace {
                 .collect(),
             flows: prep.products.buffers(),
             series: vec![Lanes::splat(0.0); n_mat * N_VARIABLES * prep.steps],
+            welfare_loss: vec![Lanes::splat(0.0); n_mat * prep.steps],
+            price_multiple: vec![Lanes::splat(1.0); n_mat * prep.steps],
             metrics: vec![0.0; LANES * n_mat * N_METRICS],
             record: true,
             sums: Vec::new(),
@@ -344,6 +353,22 @@ impl Workspace {
     pub fn extras(&self, lane: usize) -> &[f64] {
         let n = self.extras.len() / LANES;
         &self.extras[lane * n..(lane + 1) * n]
+    }
+
+    /// The welfare loss of material `m` in step `t` of lane `lane`'s run,
+    /// EUR, discounted as the run's `welfare_loss_eur` (of which it is the
+    /// step's part: price cost less producer gain plus shortage cost).
+    /// Written only while the series are recorded ([`Self::record_series`]).
+    pub fn welfare_loss_in(&self, lane: usize, steps: usize, m: usize, t: usize) -> f64 {
+        self.welfare_loss[m * steps + t].0[lane]
+    }
+
+    /// The price multiple x_r of material `m` in step `t` of lane `lane`'s
+    /// run: the region's price over the base price, as the run's
+    /// `peak_price_multiple` takes it (1 where the market does not clear).
+    /// Written only while the series are recorded ([`Self::record_series`]).
+    pub fn price_multiple_in(&self, lane: usize, steps: usize, m: usize, t: usize) -> f64 {
+        self.price_multiple[m * steps + t].0[lane]
     }
 
     /// Availability a_s(t) of import source `k` of material `m` at step `t`,

@@ -1,12 +1,13 @@
 //! `criticality.csv`, `criticality_dynamic.csv`, `criticality_ranking.csv`,
-//! `criticality_comparison.csv` and the readable tables of `crmsim
-//! criticality`. An empty cell is a value that could not be computed; the
+//! `criticality_dynamic_ranking.csv`, `criticality_comparison.csv` and the
+//! readable tables of `crmsim criticality`. An empty cell is a value that could not be computed; the
 //! row's `missing_inputs` says why.
 
 use super::text::table;
 use crate::analysis::criticality::dynamic::Dynamic;
 use crate::analysis::criticality::published::Pair;
-use crate::analysis::criticality::ranking::{Indicator, Ranking};
+use crate::analysis::criticality::ranking::{Indicator, Ranking, YearlyIndicator, YearlyRanking};
+use crate::analysis::criticality::risk::Interval;
 use crate::analysis::criticality::{Assessment, Comparison};
 use crate::report::num;
 
@@ -189,6 +190,94 @@ pub fn ranking_csv(r: &Ranking) -> Vec<u8> {
         write(&mut w, &rec);
     }
     finish(w)
+}
+
+/// An interval's estimate, lower and upper bound (empty cells where not
+/// known).
+fn interval(x: Option<Interval>) -> [String; 3] {
+    let bounds = x.and_then(|i| i.bounds);
+    [
+        cell(x.map(|i| i.estimate)),
+        cell(bounds.map(|b| b.0)),
+        cell(bounds.map(|b| b.1)),
+    ]
+}
+
+/// `criticality_dynamic_ranking.csv`: per simulated year, the materials
+/// found in both files in rank order, each risk measure with its 95 %
+/// Monte Carlo interval (`_low`, `_high`), the EI, the year's mean welfare
+/// loss and value of demand behind the ratio, the normalized values, the
+/// score and the weights used.
+pub fn yearly_ranking_csv(r: &YearlyRanking) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = strings(&["year", "rank", "material", "score"]);
+    for name in ["welfare_loss_per_eur", "peak_price_p95", "p_shortfall"] {
+        header.extend([
+            name.to_string(),
+            format!("{name}_low"),
+            format!("{name}_high"),
+        ]);
+    }
+    header.extend(strings(&[
+        "ei",
+        "welfare_loss_eur_mean",
+        "demand_value_eur_mean",
+    ]));
+    header.extend(
+        YearlyIndicator::ALL
+            .iter()
+            .map(|i| format!("{}_norm", i.name())),
+    );
+    header.extend(strings(&["weights_used", "missing_indicators"]));
+    write(&mut w, &header);
+    let weights = r
+        .used
+        .iter()
+        .map(|(i, w)| format!("{}={w}", i.name()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    for (year, rows) in &r.years {
+        for row in rows {
+            let mut rec = vec![
+                year.to_string(),
+                row.rank.map_or_else(String::new, |n| n.to_string()),
+                row.material.clone(),
+                cell(row.score),
+            ];
+            rec.extend(interval(row.risk.welfare_loss_per_eur));
+            rec.extend(interval(Some(row.risk.peak_price_p95)));
+            rec.extend(interval(Some(row.risk.p_shortfall)));
+            rec.push(cell(row.ei));
+            rec.push(row.risk.welfare_loss_eur_mean.to_string());
+            rec.push(row.risk.demand_value_eur_mean.to_string());
+            rec.extend(row.normalized.iter().map(|&x| cell(x)));
+            rec.push(weights.clone());
+            rec.push(row.missing.join("; "));
+            write(&mut w, &rec);
+        }
+    }
+    finish(w)
+}
+
+/// The readable top of the ranking per year: each year's first three
+/// materials with their scores.
+pub fn yearly_ranking_table(r: &YearlyRanking) -> String {
+    let rows: Vec<Vec<String>> = r
+        .years
+        .iter()
+        .map(|(year, rows)| {
+            let mut row = vec![year.to_string()];
+            for k in 0..3 {
+                row.push(
+                    rows.get(k)
+                        .and_then(|x| Some(format!("{} {:.2}", x.material, x.score?)))
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+            row
+        })
+        .collect();
+    table(&["year", "1st (score)", "2nd", "3rd"], &rows)
 }
 
 fn opt(x: Option<f64>) -> String {

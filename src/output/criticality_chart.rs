@@ -1,11 +1,15 @@
 //! The classic criticality chart: economic importance on x, supply risk on y,
 //! the two thresholds as dashed lines bounding the critical area, and one
 //! labelled point per material that has both values (the others are named
-//! under the plot). SVG and PNG, drawn by one function on either backend,
+//! under the plot). With a simulation, each point also gets its simulated
+//! spread: a whisker from the p5 to the p95 of the dynamic SR over all
+//! simulated years and runs (the planned sourcing mix with the simulated
+//! EoL-RIR), an open circle at its mean, and under its name the lowest and
+//! highest probability of a shortfall over the simulated years. SVG and PNG, drawn by one function on either backend,
 //! with the text in the font embedded for all charts (see [`super::charts`]):
 //! no system font is needed.
 
-use crate::analysis::criticality::Assessment;
+use crate::analysis::criticality::{Assessment, Dynamic};
 use plotters::prelude::*;
 
 /// Why the chart could not be drawn.
@@ -21,16 +25,16 @@ fn err<E: std::fmt::Display>(e: E) -> ChartError {
 pub const SIZE: (u32, u32) = (900, 650);
 
 /// The chart of `a` as SVG bytes: each material at (EI, SR of its bottleneck
-/// stage).
+/// stage), with the dynamic SR's spread from `dynamic` when given.
 ///
 /// # Errors
 /// [`ChartError`] if plotters fails to draw.
-pub fn chart_svg(a: &Assessment) -> Result<Vec<u8>, ChartError> {
+pub fn chart_svg(a: &Assessment, dynamic: Option<&Dynamic>) -> Result<Vec<u8>, ChartError> {
     super::charts::font_ready().map_err(err)?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        draw(a, &root)?;
+        draw(a, dynamic, &root)?;
     }
     Ok(svg.into_bytes())
 }
@@ -40,12 +44,12 @@ pub fn chart_svg(a: &Assessment) -> Result<Vec<u8>, ChartError> {
 ///
 /// # Errors
 /// [`ChartError`] if plotters fails to draw or the PNG cannot be encoded.
-pub fn chart_png(a: &Assessment) -> Result<Vec<u8>, ChartError> {
+pub fn chart_png(a: &Assessment, dynamic: Option<&Dynamic>) -> Result<Vec<u8>, ChartError> {
     super::charts::font_ready().map_err(err)?;
     let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        draw(a, &root)?;
+        draw(a, dynamic, &root)?;
     }
     let mut bytes = Vec::new();
     {
@@ -59,15 +63,43 @@ pub fn chart_png(a: &Assessment) -> Result<Vec<u8>, ChartError> {
     Ok(bytes)
 }
 
-/// Draws the chart of `a` on `root` and presents it.
+/// A plotted material's simulated spread: EI, the dynamic SR's p5, mean
+/// and p95 (when its inputs are known), and the lowest and highest yearly
+/// probability of a shortfall.
+struct Spread {
+    ei: f64,
+    sr: Option<(f64, f64, f64)>,
+    sr_static: f64,
+    p_shortfall: (f64, f64),
+}
+
+/// Draws the chart of `a` (with the spreads of `dynamic`) on `root` and
+/// presents it.
 fn draw<DB: DrawingBackend>(
     a: &Assessment,
+    dynamic: Option<&Dynamic>,
     root: &DrawingArea<DB, plotters::coord::Shift>,
 ) -> Result<(), ChartError> {
     let points: Vec<(&str, f64, f64)> = a
         .materials
         .iter()
         .filter_map(|m| Some((m.id.as_str(), m.ei?, m.sr?)))
+        .collect();
+    let spreads: Vec<Spread> = points
+        .iter()
+        .filter_map(|&(id, ei, sr_static)| {
+            let d = dynamic?.materials.iter().find(|d| d.id == id)?;
+            let p = d.risk.iter().map(|r| r.p_shortfall.estimate);
+            Some(Spread {
+                ei,
+                sr: d.sr_spread.map(|s| (s.p5, s.mean, s.p95)),
+                sr_static,
+                p_shortfall: (
+                    p.clone().fold(f64::INFINITY, f64::min),
+                    p.fold(f64::NEG_INFINITY, f64::max),
+                ),
+            })
+        })
         .collect();
     let not_plotted: Vec<&str> = a
         .materials
@@ -84,11 +116,14 @@ fn draw<DB: DrawingBackend>(
     let y_max = points
         .iter()
         .map(|p| p.2 * 1.15)
+        .chain(spreads.iter().filter_map(|s| s.sr).map(|s| s.2 * 1.15))
         .fold((a.sr_threshold * 2.0).max(1.0), f64::max);
+    // Room for the note under the plot: three lines with a simulation.
+    let note_height = if dynamic.is_some() { 80 } else { 40 };
 
     {
         root.fill(&WHITE).map_err(err)?;
-        let (plot, note) = root.split_vertically(SIZE.1 - 40);
+        let (plot, note) = root.split_vertically(SIZE.1 - note_height);
         let mut chart = ChartBuilder::on(&plot)
             .caption(
                 format!("{}: supply risk and economic importance", a.name),
@@ -147,6 +182,44 @@ fn draw<DB: DrawingBackend>(
                     ),
             ))
             .map_err(err)?;
+        // The simulated spreads, under the points: a whisker with caps from
+        // p5 to p95, an open circle at the mean.
+        let spread_colour = RGBColor(215, 110, 20);
+        for s in &spreads {
+            if let Some((p5, mean, p95)) = s.sr {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        [(s.ei, p5), (s.ei, p95)],
+                        spread_colour.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+                chart
+                    .draw_series([p5, p95].into_iter().map(|y| {
+                        EmptyElement::at((s.ei, y))
+                            + PathElement::new([(-6, 0), (6, 0)], spread_colour.stroke_width(2))
+                    }))
+                    .map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (s.ei, mean),
+                        6,
+                        spread_colour.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+            }
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((s.ei, s.sr_static))
+                        + Text::new(
+                            format!("P {:.2}-{:.2}", s.p_shortfall.0, s.p_shortfall.1),
+                            (9, 3),
+                            (super::charts::FONT, 13)
+                                .into_font()
+                                .color(&RGBColor(150, 75, 10)),
+                        ),
+                ))
+                .map_err(err)?;
+        }
         chart
             .draw_series(points.iter().map(|&(id, ei, sr)| {
                 EmptyElement::at((ei, sr))
@@ -164,6 +237,26 @@ fn draw<DB: DrawingBackend>(
         };
         note.draw(&Text::new(message, (15, 10), (super::charts::FONT, 16)))
             .map_err(err)?;
+        if let Some(d) = dynamic {
+            let lines = [
+                format!(
+                    "Orange: dynamic SR (planned sourcing mix, simulated EoL-RIR), p5-p95 over the \
+                     years and {} runs of {}",
+                    d.runs, d.scenario
+                ),
+                "(whisker) and mean (circle); P under each name: the lowest and highest yearly \
+                 probability of a shortfall."
+                    .to_string(),
+            ];
+            for (k, line) in lines.into_iter().enumerate() {
+                note.draw(&Text::new(
+                    line,
+                    (15, 32 + 20 * k as i32),
+                    (super::charts::FONT, 14),
+                ))
+                .map_err(err)?;
+            }
+        }
         root.present().map_err(err)?;
     }
     Ok(())

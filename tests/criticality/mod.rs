@@ -5,11 +5,12 @@
 
 use crate::util::{on_threads, scenario_in};
 use crmsim::analysis::criticality::{
-    assess, compare, rank, simulate_dynamic, Dynamic, DynamicError, Indicators, Published, SrBasis,
-    StageKind,
+    assess, compare, rank, rank_years, simulate_dynamic, Dynamic, DynamicError, Indicators,
+    Published, SrBasis, StageKind,
 };
 use crmsim::engine::simulate;
-use crmsim::output::criticality::dynamic_csv;
+use crmsim::output::criticality::{dynamic_csv, yearly_ranking_csv};
+use crmsim::output::criticality_chart::chart_svg;
 use crmsim::report::Report;
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, RunPlan};
@@ -464,29 +465,297 @@ fn dynamic_sr_equals_static_sr_without_disruptions_or_recycling() {
     }
 }
 
-/// Source A loses half its flow through 2026: the year's mix is A 0.25 / 0.75
-/// = 1/3, B 2/3, so HHI_EU = (1/9) x 6 x 1.25 + (4/9) x 2 = 15.5/9 and
-/// SR = (2.92 x 0.4 + 15.5/9 x 0.6) x 0.81 = 0.94608 + 0.837 = 1.78308.
-/// Both sources are cut completely through 2027: the mix is undefined and the
-/// nominal one is used, so SR is the static 2.10033.
+/// The planned mix: x's EU sourcing becomes A 0.8, B 0.2 in the file and in
+/// the scenario, so HHI_EU = 0.64 x 6 x 1.25 + 0.04 x 2 = 4.88 and the
+/// static SR = (2.92 x 0.4 + 4.88 x 0.6) x 0.81 = 4.096 x 0.81 = 3.31776.
+/// The dominant supplier A is cut completely through 2026. The SR is
+/// computed on the mix the region plans for, so it stays 3.31776 in every
+/// year (the flows that still arrive, B alone, would give HHI_EU = 2 and
+/// SR = (1.168 + 1.2) x 0.81 = 1.91808 in 2026). Nothing clears (no
+/// elasticity) and B has no spare capacity, so 80 % of demand is short in
+/// every step of 2026 and none in the other years: P(shortfall) by year is
+/// 0, 1, 0 and over the horizon 1.
 #[test]
-fn dynamic_sr_follows_the_simulated_sourcing_mix() {
-    let ind = indicators(HAND);
-    let cuts = "[[disruption]]\nname = \"half-a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
-                start = \"2026-01\"\nduration_months = 12\nseverity = 0.5\n\
-                [[disruption]]\nname = \"all-a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
-                start = \"2027-01\"\nduration_months = 12\nseverity = 1.0\n\
-                [[disruption]]\nname = \"all-b\"\nmaterials = [\"x\"]\nregion = \"B\"\n\
-                start = \"2027-01\"\nduration_months = 12\nseverity = 1.0\n";
-    let d = run_dynamic(&ind, &dyn_scenario("month", 3, 4, 100.0, cuts));
-    let sr = yearly_sr(&d);
-    let expected = [SR_X, 1.78308, SR_X];
-    for ((p5, mean, p95), e) in sr.iter().zip(expected) {
-        assert!(close(*mean, e) && close(*p5, e) && close(*p95, e), "{sr:?}");
+fn dynamic_sr_keeps_the_planned_mix_when_the_dominant_supplier_is_cut() {
+    let planned = HAND.replacen(
+        "eu_sourcing = { shares = { A = 0.5, B = 0.5 }",
+        "eu_sourcing = { shares = { A = 0.8, B = 0.2 }",
+        1,
+    );
+    let ind = indicators(&planned);
+    let static_sr = assess(&ind).materials[0].stages[1].sr.unwrap();
+    assert!(close(static_sr, 3.31776), "{static_sr}");
+    let s = |extra: &str| {
+        scenario(&format!(
+            "[simulation]\nname = \"dyn\"\nstart_year = 2025\nyears = 3\nstep = \"month\"\n\
+             runs = 4\nseed = 7\n\
+             [[material]]\nid = \"x\"\ndemand_tpy = 100\nprice_eur_per_t = 1\n\
+             value_of_lost_load_eur_per_t = 1\n\
+             [[material.source]]\nregion = \"A\"\nshare = 0.8\n\
+             [[material.source]]\nregion = \"B\"\nshare = 0.2\n{extra}"
+        ))
+    };
+    let cut = "[[disruption]]\nname = \"all-a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
+               start = \"2026-01\"\nduration_months = 12\nseverity = 1.0\n";
+    let calm = run_dynamic(&ind, &s(""));
+    let cut = run_dynamic(&ind, &s(cut));
+    for d in [&calm, &cut] {
+        for (p5, mean, p95) in yearly_sr(d) {
+            for v in [p5, mean, p95] {
+                assert!(close(v, static_sr), "{v} vs {static_sr}");
+            }
+        }
+        assert!(close(d.materials[0].years[1].hhi_eu_mean, 4.88));
     }
-    let x = &d.materials[0];
-    assert!(close(x.years[1].hhi_eu_mean, 15.5 / 9.0));
-    assert!(x.p_shortfall == 1.0 && x.shortfall_fraction > 0.0);
+    let p: Vec<f64> = cut.materials[0]
+        .risk
+        .iter()
+        .map(|r| r.p_shortfall.estimate)
+        .collect();
+    assert_eq!(p, [0.0, 1.0, 0.0]);
+    assert_eq!(cut.materials[0].p_shortfall, 1.0);
+    assert_eq!(calm.materials[0].p_shortfall, 0.0);
+    assert!(calm.materials[0]
+        .risk
+        .iter()
+        .all(|r| r.p_shortfall.estimate == 0.0));
+}
+
+/// Two materials for the ranking per year, p and q, each with a processing
+/// stage sourced from A alone (WGI 6): HHI = 6, SR = 6 x (1 - 0) x 1 = 6 for
+/// both. EI = 10 x A_C26 x Q_C26 / Q_ref x SI_EI with Q_C26 = Q_ref:
+/// p 10 x 0.6 = 6, q 10 x 0.3 = 3. The ranking per year weighs the
+/// probability of a shortfall twice (five weights in all).
+const TWO: &str = r#"
+[criticality]
+name = "two"
+ei_reference_meur = { value = 100000, source = "made up", year = 2020 }
+
+[yearly_weights]
+p_shortfall = 2.0
+
+[[criticality.governance]]
+source = "made up"
+year = 2020
+scores = { A = 6.0 }
+
+[[criticality.sector]]
+nace = "C26"
+value_added_meur = { value = 100000, source = "made up", year = 2020 }
+
+[[criticality.material]]
+id = "p"
+eol_rir = { value = 0.0, source = "made up", year = 2020 }
+si_sr = { value = 1.0, source = "made up", year = 2020 }
+si_ei = { value = 1.0, source = "made up", year = 2020 }
+end_use = { shares = { C26 = 0.6, other = 0.4 }, source = "made up", year = 2020 }
+
+  [criticality.material.processing]
+  global_supply = { shares = { A = 1.0 }, source = "made up", year = 2020 }
+  eu_sourcing = { shares = { A = 1.0 }, source = "made up", year = 2020 }
+  ir = { value = 1.0, source = "made up", year = 2020 }
+  export_restrictions = { factors = {}, source = "made up", year = 2020 }
+
+[[criticality.material]]
+id = "q"
+eol_rir = { value = 0.0, source = "made up", year = 2020 }
+si_sr = { value = 1.0, source = "made up", year = 2020 }
+si_ei = { value = 1.0, source = "made up", year = 2020 }
+end_use = { shares = { C26 = 0.3, other = 0.7 }, source = "made up", year = 2020 }
+
+  [criticality.material.processing]
+  global_supply = { shares = { A = 1.0 }, source = "made up", year = 2020 }
+  eu_sourcing = { shares = { A = 1.0 }, source = "made up", year = 2020 }
+  ir = { value = 1.0, source = "made up", year = 2020 }
+  export_restrictions = { factors = {}, source = "made up", year = 2020 }
+"#;
+
+/// Two years, yearly steps, three identical runs (nothing is drawn).
+/// Both materials: D = 10 t a step, P0 = 1000 EUR/t, epsilon = -0.5,
+/// eta = 0, rho = 1, one source A without spare capacity, and a
+/// world-scope cut of 0.2 on A through 2026 (MARKET.md's cases).
+/// - p (cap 10 x P0): x solves x^-0.5 = 0.8, x = 1.5625; price cost
+///   D P0 (x^0.5 - 1) / 0.5 = 10,000 x 0.25 / 0.5 = 5,000; no shortfall.
+/// - q (cap 1.25, VoLL 5,000): x = x_r = 1.25, users want
+///   Q = 10 x 1.25^-0.5 = 8.94427191 and get 8: shortfall 0.94427191;
+///   price cost 10,000 x (1.25^0.5 - 1) / 0.5 = 2,360.67977;
+///   shortage cost 0.94427191 x (5,000 - 1,250) = 3,541.01966;
+///   welfare loss 5,901.69944.
+///
+/// So, with the year's demand worth 10 x 1000 = 10,000 EUR:
+///
+/// | year | material | WL per EUR | peak p95 | P(short) | EI |
+/// |------|----------|------------|----------|----------|----|
+/// | 2025 | p        | 0          | 1        | 0        | 6  |
+/// | 2025 | q        | 0          | 1        | 0        | 3  |
+/// | 2026 | p        | 0.5        | 1.5625   | 0        | 6  |
+/// | 2026 | q        | 0.59017    | 1.25     | 1        | 3  |
+///
+/// Min-max over the two materials per year (equal values give 0), weights
+/// 1, 1, 2, 1 (sum 5):
+/// - 2025: only EI differs: p 1, q 0. Scores p 1/5 = 0.2, q 0.
+/// - 2026: WL per EUR p 0, q 1; peak p 1, q 0; P(short) p 0, q 1; EI p 1,
+///   q 0. Scores p (0 + 1 + 0 + 1) / 5 = 0.4, q (1 + 0 + 2 + 0) / 5 = 0.6:
+///   q ranks first.
+///
+/// The intervals: every run is the same, so the ratio's and the p95's
+/// bounds are the estimate itself; Wilson's with 3 runs are (0, z^2 / (3 +
+/// z^2)) = (0, 0.56150) at 0 and (3 / (3 + z^2), 1) = (0.43850, 1) at 1,
+/// z = 1.959964.
+#[test]
+fn the_ranking_per_year_of_a_hand_worked_two_material_case() {
+    let ind = indicators(TWO);
+    let material = |id: &str, extra: &str| {
+        format!(
+            "[[material]]\nid = \"{id}\"\ndemand_tpy = 10\nprice_eur_per_t = 1000\n\
+             demand_elasticity = -0.5\n{extra}\n\
+             [[material.source]]\nregion = \"A\"\nshare = 1.0\n"
+        )
+    };
+    let s = scenario(&format!(
+        "[simulation]\nname = \"two\"\nstart_year = 2025\nyears = 2\nstep = \"year\"\n\
+         runs = 3\nseed = 1\n{}{}\
+         [[disruption]]\nname = \"cut\"\nmaterials = [\"p\", \"q\"]\nregion = \"A\"\n\
+         scope = \"world\"\nstart = \"2026-01\"\nduration_months = 12\nseverity = 0.2\n",
+        material("p", "value_of_lost_load_eur_per_t = 20000"),
+        material(
+            "q",
+            "value_of_lost_load_eur_per_t = 5000\nmax_price_multiple = 1.25"
+        ),
+    ));
+    let a = assess(&ind);
+    assert_eq!(
+        a.materials.iter().map(|m| m.ei).collect::<Vec<_>>(),
+        [Some(6.0), Some(3.0)]
+    );
+    let d = run_dynamic(&ind, &s);
+    assert_eq!(d.materials.len(), 2);
+    assert!(d.materials.iter().all(|m| m.risk.len() == 2));
+    let wl_q = 2_360.679_774_997_897 + 3_541.019_662_496_85;
+    let by_hand = [
+        ("p", [(0.0, 1.0, 0.0), (0.5, 1.5625, 0.0)]),
+        ("q", [(0.0, 1.0, 0.0), (wl_q / 10_000.0, 1.25, 1.0)]),
+    ];
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    for (m, (id, years)) in d.materials.iter().zip(by_hand) {
+        assert_eq!(m.id, id);
+        for (r, (wl, peak, p)) in m.risk.iter().zip(years) {
+            let w = r.welfare_loss_per_eur.unwrap();
+            assert!(near(w.estimate, wl), "{id} {}: {w:?} vs {wl}", r.year);
+            assert_eq!(w.bounds, Some((w.estimate, w.estimate)), "{id}");
+            assert!(near(r.demand_value_eur_mean, 10_000.0));
+            assert!(near(r.peak_price_p95.estimate, peak), "{id}: {r:?}");
+            let (lo, hi) = r.peak_price_p95.bounds.unwrap();
+            assert_eq!(
+                (lo, hi),
+                (r.peak_price_p95.estimate, r.peak_price_p95.estimate)
+            );
+            assert_eq!(r.p_shortfall.estimate, p);
+            let (lo, hi) = r.p_shortfall.bounds.unwrap();
+            let want = if p == 1.0 {
+                (0.438_50, 1.0)
+            } else {
+                (0.0, 0.561_50)
+            };
+            assert!(
+                (lo - want.0).abs() < 1e-5 && (hi - want.1).abs() < 1e-5,
+                "{lo} {hi}"
+            );
+        }
+    }
+    let y = rank_years(&ind, &a, &d);
+    type Placed<'a> = (&'a str, Option<usize>, f64);
+    let ranks: Vec<(i32, Vec<Placed>)> = y
+        .years
+        .iter()
+        .map(|(year, rows)| {
+            (
+                *year,
+                rows.iter()
+                    .map(|r| (r.material.as_str(), r.rank, r.score.unwrap()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(ranks.len(), 2);
+    let want = [
+        (2025, [("p", 1, 0.2), ("q", 2, 0.0)]),
+        (2026, [("q", 1, 0.6), ("p", 2, 0.4)]),
+    ];
+    for ((year, rows), (wy, wrows)) in ranks.iter().zip(want) {
+        assert_eq!((*year, rows.len()), (wy, 2));
+        for (&(id, rank, score), (wid, wrank, wscore)) in rows.iter().zip(wrows) {
+            assert_eq!((id, rank), (wid, Some(wrank)), "{year}");
+            assert!(near(score, wscore), "{year} {id}: {score} vs {wscore}");
+        }
+    }
+    let csv = String::from_utf8(crmsim::output::criticality::yearly_ranking_csv(&y)).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + 4,
+        "a header and a row per year and material"
+    );
+    assert!(lines[0].starts_with(
+        "year,rank,material,score,welfare_loss_per_eur,welfare_loss_per_eur_low,\
+         welfare_loss_per_eur_high,peak_price_p95,"
+    ));
+    assert!(lines[3].starts_with("2026,1,q,"), "{}", lines[3]);
+    // The chart: each point's SR whisker and, under its name, the lowest
+    // and highest yearly P(shortfall): p 0 and 0, q 0 and 1.
+    let svg = String::from_utf8(chart_svg(&a, Some(&d)).unwrap()).unwrap();
+    for text in [
+        "P 0.00-0.00",
+        "P 0.00-1.00",
+        "p5-p95 over the years and 3 runs of two",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
+}
+
+/// x's sources A and B (0.5 each) in a market that clears, with a price
+/// cap of 3 that rations, two demand tiers, a discount rate, and random
+/// cuts of A; `runs` runs over 4 years of months.
+fn rationing_scenario(runs: u64) -> Scenario {
+    scenario(&format!(
+        "[simulation]\nname = \"dyn\"\nstart_year = 2025\nyears = 4\nstep = \"month\"\n\
+         runs = {runs}\nseed = 7\ndiscount_rate = 0.04\n\
+         [[material]]\nid = \"x\"\ndemand_tpy = 100\nprice_eur_per_t = 1000\n\
+         value_of_lost_load_eur_per_t = 9000\ndemand_elasticity = -0.4\nmax_price_multiple = 3\n\
+         [[material.source]]\nregion = \"A\"\nshare = 0.5\n\
+         [[material.source]]\nregion = \"B\"\nshare = 0.5\n\
+         [[material.tier]]\nname = \"core\"\nshare = 0.3\npriority = 1\n\
+         value_of_lost_load_eur_per_t = 20000\n\
+         [[material.tier]]\nname = \"rest\"\nshare = 0.7\npriority = 2\n\
+         [[disruption]]\nname = \"a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
+         rate_per_year = 0.8\nduration_months = {{ dist = \"uniform\", min = 2, max = 9 }}\n\
+         severity = {{ dist = \"uniform\", min = 0.3, max = 1.0 }}\n"
+    ))
+}
+
+/// The years' welfare losses add up to each run's `welfare_loss_eur` (both
+/// discounted alike), whatever the market does: random cuts, a price cap
+/// that rations, two demand tiers and a discount rate.
+#[test]
+fn the_years_welfare_losses_add_up_to_the_runs() {
+    let ind = indicators(HAND);
+    let s = rationing_scenario(70);
+    let (_, report, d) = simulate_dynamic(&ind, &s, &RunPlan::from_scenario(&s)).unwrap();
+    let r = &report.materials[0];
+    let total = r.get(Metric::WelfareLossEur).mean;
+    let by_year: f64 = d.materials[0]
+        .risk
+        .iter()
+        .map(|r| r.welfare_loss_eur_mean)
+        .sum();
+    assert!(
+        total > 0.0 && r.get(Metric::ShortageCostEur).mean > 0.0,
+        "the cap rations"
+    );
+    assert!(
+        (by_year - total).abs() <= 1e-9 * total,
+        "{by_year} vs {total}"
+    );
 }
 
 /// 100 units installed in 2020 with a fixed 7-year life and 1 t each reach
@@ -515,25 +784,26 @@ fn simulated_recycling_enters_the_eol_rir() {
 #[test]
 fn dynamic_results_do_not_depend_on_the_number_of_threads() {
     let ind = indicators(HAND);
-    let s = dyn_scenario(
-        "month",
-        4,
-        150,
-        100.0,
-        "[[disruption]]\nname = \"a\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
-         rate_per_year = { dist = \"uniform\", min = 0.2, max = 1.0 }\n\
-         duration_months = { dist = \"lognormal\", mean = 6, sd = 4 }\n\
-         severity = { dist = \"uniform\", min = 0.2, max = 1.0 }\n",
-    );
-    let csv = |threads: usize| {
+    let s = rationing_scenario(150);
+    // The dynamic table, the ranking per year and the chart with its
+    // spreads.
+    let files = |threads: usize| {
         on_threads(threads, || {
-            dynamic_csv(&assess(&ind), &run_dynamic(&ind, &s))
+            let a = assess(&ind);
+            let d = run_dynamic(&ind, &s);
+            [
+                dynamic_csv(&a, &d),
+                yearly_ranking_csv(&rank_years(&ind, &a, &d)),
+                chart_svg(&a, Some(&d)).unwrap(),
+            ]
         })
     };
-    let one = csv(1);
-    assert_eq!(one, csv(2));
-    let text = String::from_utf8(one).unwrap();
+    let one = files(1);
+    assert_eq!(one, files(2));
+    let text = String::from_utf8(one[0].clone()).unwrap();
     assert_eq!(text.lines().count(), 1 + 4, "a header and one row per year");
+    let text = String::from_utf8(one[1].clone()).unwrap();
+    assert_eq!(text.lines().count(), 1 + 4, "a header and x's row per year");
 }
 
 #[test]
@@ -586,7 +856,7 @@ fn ranking_normalizes_and_weighs_by_hand() {
 #[test]
 fn the_chart_labels_plotted_materials_and_names_the_others() {
     let ind = Indicators::load(Path::new("criticality/example-assumed.toml")).unwrap();
-    let svg = crmsim::output::criticality_chart::chart_svg(&assess(&ind)).unwrap();
+    let svg = crmsim::output::criticality_chart::chart_svg(&assess(&ind), None).unwrap();
     let svg = String::from_utf8(svg).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..60]);
     for id in ["gallium", "germanium", "magnesium", "natural_graphite"] {
@@ -599,7 +869,7 @@ fn the_chart_labels_plotted_materials_and_names_the_others() {
 #[test]
 fn the_chart_is_also_a_png_of_the_chart_size() {
     let ind = Indicators::load(Path::new("criticality/example-assumed.toml")).unwrap();
-    let bytes = crmsim::output::criticality_chart::chart_png(&assess(&ind)).unwrap();
+    let bytes = crmsim::output::criticality_chart::chart_png(&assess(&ind), None).unwrap();
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes.as_slice()));
     let reader = decoder.read_info().expect("a PNG");
     let info = reader.info();
@@ -666,6 +936,41 @@ mod cli {
         assert!(!out.exists(), "nothing is written");
     }
 
+    /// The bad indicator files of tests/bad/criticality/: exit 2, the file,
+    /// the line and the message of their `# expect:` and `# line:` heads,
+    /// nothing written, and docs/errors.md quoting the message as printed.
+    #[test]
+    fn bad_indicator_files_are_refused_naming_file_line_and_field() {
+        let guide = fs::read_to_string("docs/errors.md").unwrap();
+        let mut cases: Vec<_> = fs::read_dir("tests/bad/criticality")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        cases.sort();
+        assert!(!cases.is_empty());
+        for path in cases {
+            let text = fs::read_to_string(&path).unwrap();
+            let mut heads = text.lines();
+            let expect = heads.next().unwrap().strip_prefix("# expect: ").unwrap();
+            let line = heads.next().unwrap().strip_prefix("# line: ").unwrap();
+            let file = path.to_str().unwrap();
+            let dir = temp_dir();
+            let out = dir.path().join("out");
+            let a = crmsim()
+                .args(["criticality", file, "--out"])
+                .arg(&out)
+                .assert()
+                .code(2);
+            let e = stderr(a.get_output());
+            assert!(e.contains(&format!("{file}:{line}: {expect}")), "{e}");
+            assert!(!out.exists(), "nothing is written");
+            assert!(
+                guide.contains(&format!("$ crmsim criticality {file}\n{e}")),
+                "docs/errors.md does not quote {file}'s message as printed:\n{e}"
+            );
+        }
+    }
+
     #[test]
     fn runs_without_a_scenario_is_exit_2() {
         let a = crmsim()
@@ -727,6 +1032,7 @@ mod cli {
             "criticality.svg",
             "criticality_ranking.csv",
             "criticality_dynamic.csv",
+            "criticality_dynamic_ranking.csv",
             "criticality_input.toml",
             "scenario.toml",
         ] {
@@ -740,6 +1046,15 @@ mod cli {
                 .filter(|l| l.starts_with("germanium,"))
                 .count(),
             15
+        );
+        let ranking = fs::read_to_string(out.join("criticality_dynamic_ranking.csv")).unwrap();
+        assert_eq!(
+            ranking
+                .lines()
+                .filter(|l| l.starts_with("2030,") && l.contains(",germanium,"))
+                .count(),
+            1,
+            "one row per year and shared material"
         );
         let csv = fs::read_to_string(out.join("criticality.csv")).unwrap();
         assert!(csv.starts_with(

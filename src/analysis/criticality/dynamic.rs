@@ -1,17 +1,24 @@
-//! The dynamic supply risk: the EU method's SR recomputed for every simulated
-//! year of every run of a scenario, with the EU sourcing mix and the EoL-RIR
-//! taken from the simulation instead of the indicator file.
+//! The dynamic assessment: the EU method's SR for every simulated year of
+//! every run of a scenario, on the sourcing mix the region plans for, and
+//! the simulation's risk measures per year (welfare loss per euro of use,
+//! peak price multiple, shortfall), which the ranking per year combines
+//! with EI.
 //!
 //! For material m in year y of a run:
-//! - sourcing mix: each import source s weighs share_s x (mean of a_s(t) over
-//!   the year's steps); sources are mapped to countries by their `region`
-//!   (`other` is the unassigned rest), and the weights are scaled to sum to 1
-//!   (when every source is cut completely the mix is the nominal one);
+//! - sourcing mix: the region's planned one, its contracts: the scenario's
+//!   nominal import shares, mapped to countries by their `region` (several
+//!   sources of one region add up; `other` is the unassigned rest). The
+//!   scenario format has no dated change of sourcing, so the planned mix is
+//!   the same in every year and run; a disruption does not change it, and
+//!   shows in the risk measures instead;
 //! - EoL-RIR: secondary supply used / demand over the year (secondary supply
 //!   above a step's demand leaves the region), when the scenario has a
-//!   product that recovers the material; otherwise the scenario does not model
-//!   recycling of it and the file's EoL-RIR is kept;
-//! - global supply, IR, SI_SR and export restrictions stay those of the file.
+//!   product that recovers the material; otherwise the scenario does not
+//!   model recycling of it and the file's EoL-RIR is kept;
+//! - global supply, IR, SI_SR and export restrictions stay those of the file;
+//! - risk measures ([`risk`](super::risk)): the year's welfare loss and the
+//!   value of its demand at the base price, its peak price multiple, and
+//!   whether it has a shortfall.
 //!
 //! The runs are those of the scenario's own study: the engine's one
 //! group-stepping loop hands every run to this module as it steps it
@@ -21,6 +28,7 @@
 
 use super::input::{Indicators, MaterialInputs, StageKind, OTHER};
 use super::method::{hhi_wgi_t, supply_risk};
+use super::risk::{year_risk, RunYear, YearRisk, RISK_PER_YEAR};
 use crate::engine::{simulate_observed, Observer, Prepared, Workspace};
 use crate::report::Report;
 use crate::scenario::Scenario;
@@ -110,7 +118,7 @@ pub struct DynamicYear {
     pub year: i32,
     /// Supply risk over runs.
     pub sr: Distribution,
-    /// Mean HHI_WGI,t of the simulated sourcing mix.
+    /// HHI_WGI,t of the planned sourcing mix (the same in every run).
     pub hhi_eu_mean: f64,
     /// Mean EoL-RIR used.
     pub eol_rir_mean: f64,
@@ -129,6 +137,9 @@ pub struct DynamicMaterial {
     pub years: Vec<DynamicYear>,
     /// Mean SR over all years and runs.
     pub sr_mean: Option<f64>,
+    /// SR over all years and runs together (percentiles of the pooled
+    /// values): the spread the criticality chart draws.
+    pub sr_spread: Option<Distribution>,
     /// Inputs missing for the dynamic SR, by field path.
     pub missing: Vec<String>,
     /// Share of runs with any shortfall.
@@ -137,6 +148,9 @@ pub struct DynamicMaterial {
     pub shortfall_fraction: f64,
     /// Mean of the worst 5 % of total shortfall, tonnes.
     pub shortfall_cvar95_t: f64,
+    /// The risk measures of each simulated year (whatever inputs the SR
+    /// misses).
+    pub risk: Vec<YearRisk>,
 }
 
 /// The dynamic assessment.
@@ -190,12 +204,8 @@ struct Spec {
     /// Index of the material in the indicator file and in the scenario.
     input: usize,
     scenario: usize,
-    /// Country index of each import source (`None`: the unassigned rest).
-    source_country: Vec<Option<usize>>,
-    /// WGI_c x t_c of each country.
-    weight: Vec<f64>,
-    /// Nominal share of each country.
-    nominal: Vec<f64>,
+    /// HHI_WGI,t of the planned sourcing mix.
+    hhi_eu: f64,
     hhi_gs: f64,
     ir: f64,
     si_sr: f64,
@@ -203,50 +213,26 @@ struct Spec {
     eol_rir: Option<f64>,
 }
 
-/// Values per year: SR, HHI_EU, EoL-RIR.
-const PER_YEAR: usize = 3;
+/// Values per run and year of a material's SR: SR and EoL-RIR.
+const SR_PER_YEAR: usize = 2;
 
 impl Spec {
-    /// SR, HHI_EU and EoL-RIR of year `y` of the run in lane `lane` of `ws`.
+    /// SR and EoL-RIR of year `y` of the run in lane `lane` of `ws`.
     fn year(
         &self,
-        scenario: &Scenario,
         prep: &Prepared,
         ws: &Workspace,
         lane: usize,
         y: usize,
         spy: usize,
-    ) -> [f64; PER_YEAR] {
+    ) -> [f64; SR_PER_YEAR] {
         let m = self.scenario;
         let steps = prep.steps();
-        let (t0, t1) = (y * spy, (y + 1) * spy);
-        let mut w = vec![0.0; self.weight.len()];
-        let mut total = 0.0;
-        for (k, src) in scenario.materials[m].sources.iter().enumerate() {
-            let a: f64 = (t0..t1)
-                .map(|t| ws.availability_in(lane, prep, m, k, t))
-                .sum::<f64>()
-                / spy as f64;
-            let x = src.share * a;
-            if let Some(c) = self.source_country[k] {
-                w[c] += x;
-            }
-            total += x;
-        }
-        let mix: &[f64] = if total > 0.0 {
-            for x in &mut w {
-                *x /= total;
-            }
-            &w
-        } else {
-            &self.nominal
-        };
-        let hhi_eu: f64 = mix.iter().zip(&self.weight).map(|(s, c)| s * s * c).sum();
         let eol = self.eol_rir.unwrap_or_else(|| {
             // Secondary supply above a step's demand leaves the region: it is
             // not an input to EU supply.
             let (mut used, mut demand) = (0.0, 0.0);
-            for t in t0..t1 {
+            for t in y * spy..(y + 1) * spy {
                 let d = ws.value_in(lane, steps, m, Variable::Demand, t);
                 used += ws.value_in(lane, steps, m, Variable::Secondary, t).min(d);
                 demand += d;
@@ -258,11 +244,37 @@ impl Spec {
             }
         });
         [
-            supply_risk(self.hhi_gs, hhi_eu, self.ir, eol, self.si_sr),
-            hhi_eu,
+            supply_risk(self.hhi_gs, self.hhi_eu, self.ir, eol, self.si_sr),
             eol,
         ]
     }
+}
+
+/// The risk values of year `y` of material `m` in the run in lane `lane`:
+/// welfare loss, demand at the base price (discounted alike), peak price
+/// multiple (at least 1, as the run's `peak_price_multiple`), and 1 when a
+/// step is short.
+fn risk_year(
+    scenario: &Scenario,
+    prep: &Prepared,
+    ws: &Workspace,
+    lane: usize,
+    m: usize,
+    y: usize,
+    spy: usize,
+) -> RunYear {
+    let steps = prep.steps();
+    let p0 = scenario.materials[m].price;
+    let (mut welfare, mut value, mut peak, mut short) = (0.0, 0.0, 1.0_f64, 0.0);
+    for t in y * spy..(y + 1) * spy {
+        welfare += ws.welfare_loss_in(lane, steps, m, t);
+        value += ws.value_in(lane, steps, m, Variable::Demand, t) * p0 * prep.discount(t);
+        peak = peak.max(ws.price_multiple_in(lane, steps, m, t));
+        if ws.value_in(lane, steps, m, Variable::Shortfall, t) > 0.0 {
+            short = 1.0;
+        }
+    }
+    [welfare, value, peak, short]
 }
 
 /// Builds the spec of material `k` of `ind` against scenario material `m`,
@@ -317,38 +329,20 @@ fn spec(
         }
         mat.eol_rir
     };
-    let mut countries: Vec<String> = Vec::new();
-    let mut source_country = Vec::new();
+    // The planned mix: each country's nominal share (sources of one region
+    // add up; `other` is the unassigned rest).
+    let mut planned: BTreeMap<&str, f64> = BTreeMap::new();
     for src in &scenario.materials[m].sources {
-        if src.region == OTHER {
-            source_country.push(None);
-            continue;
-        }
-        let c = match countries.iter().position(|x| *x == src.region) {
-            Some(c) => c,
-            None => {
-                countries.push(src.region.clone());
-                countries.len() - 1
-            }
-        };
-        source_country.push(Some(c));
-    }
-    let mut weight = Vec::with_capacity(countries.len());
-    let mut nominal = vec![0.0; countries.len()];
-    for (src, c) in scenario.materials[m].sources.iter().zip(&source_country) {
-        if let Some(c) = c {
-            nominal[*c] += src.share;
+        if src.region != OTHER {
+            *planned.entry(src.region.as_str()).or_insert(0.0) += src.share;
         }
     }
-    for (c, code) in countries.iter().enumerate() {
-        match ind.wgi.get(code) {
-            Some(w) => weight.push(w * t.get(code).copied().unwrap_or(1.0)),
-            None => {
-                weight.push(0.0);
-                if nominal[c] > 0.0 {
-                    missing.push(format!("wgi.{code}"));
-                }
-            }
+    let mut hhi_eu = 0.0;
+    for (code, share) in &planned {
+        match ind.wgi.get(*code) {
+            Some(w) => hhi_eu += share * share * w * t.get(*code).copied().unwrap_or(1.0),
+            None if *share > 0.0 => missing.push(format!("wgi.{code}")),
+            None => {}
         }
     }
     missing.sort();
@@ -357,9 +351,7 @@ fn spec(
         (true, Some(hhi_gs), Some(ir), Some(si_sr)) => Ok(Spec {
             input: k,
             scenario: m,
-            source_country,
-            weight,
-            nominal,
+            hhi_eu,
             hhi_gs,
             ir,
             si_sr,
@@ -370,18 +362,27 @@ fn spec(
 }
 
 /// What the dynamic assessment reads of every run, as the engine steps it
-/// ([`Observer`]): for each material it can assess, each year's SR, EU HHI
-/// and EoL-RIR.
+/// ([`Observer`]): each year's risk values of every material found in both
+/// files, then each year's SR and EoL-RIR of every material it can assess.
 struct Reader<'a> {
     scenario: &'a Scenario,
+    /// Scenario index of each material found in both files.
+    risk: &'a [usize],
     specs: &'a [Spec],
     years: usize,
     spy: usize,
 }
 
+impl Reader<'_> {
+    /// Where the SR values start in a run's values.
+    fn sr_at(&self) -> usize {
+        self.risk.len() * self.years * RISK_PER_YEAR
+    }
+}
+
 impl Observer for Reader<'_> {
     fn values_per_run(&self) -> usize {
-        self.specs.len() * self.years * PER_YEAR
+        self.sr_at() + self.specs.len() * self.years * SR_PER_YEAR
     }
 
     fn needs_series(&self) -> bool {
@@ -390,20 +391,38 @@ impl Observer for Reader<'_> {
 
     fn observe(&self, prep: &Prepared, ws: &Workspace, lane: usize, out: &mut [f64]) {
         let mut at = 0;
-        for s in self.specs {
+        for &m in self.risk {
             for y in 0..self.years {
-                out[at..at + PER_YEAR].copy_from_slice(&s.year(
+                out[at..at + RISK_PER_YEAR].copy_from_slice(&risk_year(
                     self.scenario,
                     prep,
                     ws,
                     lane,
+                    m,
                     y,
                     self.spy,
                 ));
-                at += PER_YEAR;
+                at += RISK_PER_YEAR;
+            }
+        }
+        for s in self.specs {
+            for y in 0..self.years {
+                out[at..at + SR_PER_YEAR].copy_from_slice(&s.year(prep, ws, lane, y, self.spy));
+                at += SR_PER_YEAR;
             }
         }
     }
+}
+
+/// The values the dynamic assessment keeps of each run of `scenario` with
+/// `ind` (for the memory estimate, [`crate::engine::MemoryEstimate::with_observed`]):
+/// at most, as if every shared material had its SR.
+pub fn values_per_run(ind: &Indicators, scenario: &Scenario) -> u64 {
+    let shared = scenario
+        .material_ids()
+        .filter(|id| ind.materials.iter().any(|m| m.id == *id))
+        .count() as u64;
+    shared * scenario.years() as u64 * (RISK_PER_YEAR + SR_PER_YEAR) as u64
 }
 
 /// Simulates `plan` of `scenario` once, on the current rayon pool, with the
@@ -469,34 +488,53 @@ pub fn simulate_dynamic(
             },
             years: Vec::new(),
             sr_mean: None,
+            sr_spread: None,
             missing,
             p_shortfall: 0.0,
             shortfall_fraction: 0.0,
             shortfall_cvar95_t: 0.0,
+            risk: Vec::new(),
         });
     }
 
     let years = scenario.years() as usize;
     let reader = Reader {
         scenario,
+        risk: &scenario_index,
         specs: &specs,
         years,
         spy: scenario.step().per_year() as usize,
     };
     let per_run = reader.values_per_run();
+    let sr_at = reader.sr_at();
     let (outcome, values) = simulate_observed(scenario, plan, &reader);
     let report = Report::new(scenario, plan, &outcome)
         .expect("a per-run table held in memory reads without error");
-    for (dm, &m) in materials.iter_mut().zip(&scenario_index) {
+    let runs = plan.runs as usize;
+    let year_of = |y: usize| scenario.start_year() + y as i32;
+    for (i, (dm, &m)) in materials.iter_mut().zip(&scenario_index).enumerate() {
         let r = &report.materials[m];
         dm.p_shortfall = r.p_shortfall;
         dm.shortfall_fraction = r.get(Metric::ShortfallFraction).mean;
         dm.shortfall_cvar95_t = r.get(Metric::ShortfallT).cvar95;
+        dm.risk = (0..years)
+            .map(|y| {
+                let of_runs: Vec<RunYear> = (0..runs)
+                    .map(|run| {
+                        let at = run * per_run + (i * years + y) * RISK_PER_YEAR;
+                        values[at..at + RISK_PER_YEAR]
+                            .try_into()
+                            .expect("RISK_PER_YEAR values")
+                    })
+                    .collect();
+                year_risk(year_of(y), &of_runs)
+            })
+            .collect();
     }
-    let runs = plan.runs as usize;
     for (i, s) in specs.iter().enumerate() {
-        let at =
-            |run: usize, y: usize, v: usize| values[run * per_run + (i * years + y) * PER_YEAR + v];
+        let at = |run: usize, y: usize, v: usize| {
+            values[run * per_run + sr_at + (i * years + y) * SR_PER_YEAR + v]
+        };
         let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
         let dm = materials
             .iter_mut()
@@ -505,18 +543,23 @@ pub fn simulate_dynamic(
         dm.years = (0..years)
             .map(|y| {
                 let sr: Vec<f64> = (0..runs).map(|r| at(r, y, 0)).collect();
-                let hhi: Vec<f64> = (0..runs).map(|r| at(r, y, 1)).collect();
-                let eol: Vec<f64> = (0..runs).map(|r| at(r, y, 2)).collect();
+                let eol: Vec<f64> = (0..runs).map(|r| at(r, y, 1)).collect();
                 DynamicYear {
-                    year: scenario.start_year() + y as i32,
+                    year: year_of(y),
                     sr: Distribution::of(&sr),
-                    hhi_eu_mean: mean(&hhi),
+                    hhi_eu_mean: s.hhi_eu,
                     eol_rir_mean: mean(&eol),
                 }
             })
             .collect();
         let yearly: Vec<f64> = dm.years.iter().map(|y| y.sr.mean).collect();
         dm.sr_mean = (runs > 0).then(|| mean(&yearly));
+        // Run after run, each run's years in order.
+        let pooled: Vec<f64> = (0..runs)
+            .flat_map(|r| (0..years).map(move |y| (r, y)))
+            .map(|(r, y)| at(r, y, 0))
+            .collect();
+        dm.sr_spread = (runs > 0).then(|| Distribution::of(&pooled));
     }
     let unmatched = scenario
         .material_ids()

@@ -19,6 +19,10 @@ pub struct IndicatorFile {
     /// `[weights]`: how the ranking combines its indicators (default 1 each).
     #[serde(default)]
     pub weights: Option<RawWeights>,
+    /// `[yearly_weights]`: how the ranking per simulated year combines its
+    /// indicators (default 1 each).
+    #[serde(default)]
+    pub yearly_weights: Option<RawYearlyWeights>,
 }
 
 /// `[criticality]`.
@@ -200,4 +204,23 @@ pub struct RawWeights {
     /// Expected shortfall as a fraction of demand.
     #[serde(default)]
     pub shortfall_fraction: Option<f64>,
+}
+
+/// `[yearly_weights]` of the ranking per simulated year; each >= 0, 0
+/// leaves an indicator out.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawYearlyWeights {
+    /// Expected welfare loss per euro of use.
+    #[serde(default)]
+    pub welfare_loss_per_eur: Option<f64>,
+    /// p95 over runs of the year's peak price multiple.
+    #[serde(default)]
+    pub peak_price_p95: Option<f64>,
+    /// Probability of a shortfall in the year.
+    #[serde(default)]
+    pub p_shortfall: Option<f64>,
+    /// Economic importance.
+    #[serde(default)]
+    pub ei: Option<f64>,
 }

@@ -435,6 +435,32 @@ pub(super) fn build(file: &IndicatorFile) -> Result<Indicators, FieldError> {
         return at.err("at least one weight must be > 0");
     }
 
+    let w = file.yearly_weights.clone().unwrap_or_default();
+    let at = At::root("yearly_weights");
+    let weight = |name: &str, x: Option<f64>| match x {
+        Some(x) => check(
+            &at.key(name),
+            x.is_finite() && x >= 0.0,
+            x,
+            "a weight >= 0 (0 leaves it out)",
+        ),
+        None => Ok(1.0),
+    };
+    let yearly_weights = YearlyWeights {
+        welfare_loss_per_eur: weight("welfare_loss_per_eur", w.welfare_loss_per_eur)?,
+        peak_price_p95: weight("peak_price_p95", w.peak_price_p95)?,
+        p_shortfall: weight("p_shortfall", w.p_shortfall)?,
+        ei: weight("ei", w.ei)?,
+    };
+    if yearly_weights.welfare_loss_per_eur
+        + yearly_weights.peak_price_p95
+        + yearly_weights.p_shortfall
+        + yearly_weights.ei
+        <= 0.0
+    {
+        return at.err("at least one weight must be > 0");
+    }
+
     Ok(Indicators {
         name: c.name.clone(),
         sr_threshold,
@@ -443,6 +469,7 @@ pub(super) fn build(file: &IndicatorFile) -> Result<Indicators, FieldError> {
         wgi,
         sectors,
         weights,
+        yearly_weights,
         materials,
         published: c.published.clone(),
     })

@@ -196,6 +196,19 @@ pub struct Weights {
     pub shortfall_fraction: f64,
 }
 
+/// Weights of the ranking per simulated year, each >= 0, not all 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YearlyWeights {
+    /// Expected welfare loss per euro of use.
+    pub welfare_loss_per_eur: f64,
+    /// p95 of the peak price multiple.
+    pub peak_price_p95: f64,
+    /// Probability of a shortfall in the year.
+    pub p_shortfall: f64,
+    /// Economic importance.
+    pub ei: f64,
+}
+
 /// A validated indicator file. Built only by [`Indicators::from_toml`] or
 /// [`Indicators::load`].
 #[derive(Debug, Clone, PartialEq)]
@@ -210,6 +223,7 @@ pub struct Indicators {
     /// Value added (million EUR) by NACE code, `None` where not given.
     pub(crate) sectors: BTreeMap<String, Option<f64>>,
     pub(crate) weights: Weights,
+    pub(crate) yearly_weights: YearlyWeights,
     pub(crate) materials: Vec<MaterialInputs>,
     /// `published`: the CSV of published values, relative to the file's folder.
     pub(crate) published: Option<String>,
@@ -300,6 +314,11 @@ impl Indicators {
     /// The ranking weights.
     pub fn weights(&self) -> Weights {
         self.weights
+    }
+
+    /// The weights of the ranking per simulated year.
+    pub fn yearly_weights(&self) -> YearlyWeights {
+        self.yearly_weights
     }
 
     /// Where the file's published values are (its `published` field, taken

@@ -331,3 +331,31 @@ fn some_weight_must_count() {
     let text = file("", "") + "[weights]\np_shortfall = -1\n";
     assert!(error(&text).contains("weights.p_shortfall: must be a weight >= 0"));
 }
+
+#[test]
+fn yearly_weights_default_to_1_and_are_checked() {
+    let ind = parse(&file("", "")).unwrap();
+    let w = ind.yearly_weights;
+    assert_eq!(
+        (
+            w.welfare_loss_per_eur,
+            w.peak_price_p95,
+            w.p_shortfall,
+            w.ei
+        ),
+        (1.0, 1.0, 1.0, 1.0)
+    );
+    let text = file("", "")
+        + "[yearly_weights]\nwelfare_loss_per_eur = 0\npeak_price_p95 = 0\np_shortfall = 0\nei = 0\n";
+    assert!(error(&text).ends_with("yearly_weights: at least one weight must be > 0"));
+    let text = file("", "") + "[yearly_weights]\n\nei = -0.5\n";
+    let e = error(&text);
+    assert!(
+        e.contains(":16: yearly_weights.ei: must be a weight >= 0 (0 leaves it out) (got -0.5)"),
+        "{e}"
+    );
+    let text = file("", "") + "[yearly_weights]\nei = inf\n";
+    assert!(error(&text).contains("yearly_weights.ei: must be a weight >= 0"));
+    let text = file("", "") + "[yearly_weights]\nshortfall_fraction = 1\n";
+    assert!(error(&text).contains("unknown field `shortfall_fraction`"));
+}
