@@ -6,16 +6,22 @@
 //! labels `BYTE_ARRAY` strings, dictionary encoded; every column chunk is
 //! compressed with zstd. A per-run table is written a row group per
 //! [`ROW_GROUP_RUNS`] runs, from the run table's chunks, so memory holds one
-//! row group's columns at a time.
+//! row group's columns at a time. The columns of a row group are encoded
+//! and compressed side by side on the rayon pool, each into a buffer of its
+//! own, and then written in column order, so the bytes do not depend on
+//! the number of threads.
 
 use super::columns::{self, RunsLayout, Table, Values};
 use crate::report::Report;
 use crate::storage::RunTable;
+use bytes::Bytes;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical, ZstdLevel};
+use parquet::column::writer::{get_column_writer, get_typed_column_writer, ColumnCloseResult};
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::Type;
+use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
+use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::{ColumnDescPtr, Type};
+use rayon::prelude::*;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -62,6 +68,49 @@ fn schema(table: &Table) -> parquet::errors::Result<Arc<Type>> {
     ))
 }
 
+/// One column chunk encoded and compressed into memory: its bytes, and
+/// what the file's metadata needs to know of them.
+fn encode(
+    descr: ColumnDescPtr,
+    props: WriterPropertiesPtr,
+    values: &Values,
+) -> parquet::errors::Result<(Bytes, ColumnCloseResult)> {
+    let mut sink = TrackedWrite::new(Vec::new());
+    let close = {
+        let pages = Box::new(SerializedPageWriter::new(&mut sink));
+        let column = get_column_writer(descr, props, pages);
+        match values {
+            Values::Int(v) => {
+                let mut w = get_typed_column_writer::<Int64Type>(column);
+                w.write_batch(v, None, None)?;
+                w.close()?
+            }
+            Values::Float(v) => {
+                let mut w = get_typed_column_writer::<DoubleType>(column);
+                w.write_batch(v, None, None)?;
+                w.close()?
+            }
+            Values::MaybeFloat(v) => {
+                let present: Vec<f64> = v.iter().flatten().copied().collect();
+                let levels: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
+                let mut w = get_typed_column_writer::<DoubleType>(column);
+                w.write_batch(&present, Some(&levels), None)?;
+                w.close()?
+            }
+            Values::Text { codes, labels } => {
+                let labels: Vec<ByteArray> =
+                    labels.iter().map(|l| ByteArray::from(l.as_str())).collect();
+                let values: Vec<ByteArray> =
+                    codes.iter().map(|&c| labels[c as usize].clone()).collect();
+                let mut w = get_typed_column_writer::<ByteArrayType>(column);
+                w.write_batch(&values, None, None)?;
+                w.close()?
+            }
+        }
+    };
+    Ok((Bytes::from(sink.into_inner()?), close))
+}
+
 /// Writes a Parquet file of `shape`'s columns, a row group per table that
 /// `groups` yields (each with `shape`'s columns), to `w`.
 fn write_groups(
@@ -69,46 +118,30 @@ fn write_groups(
     shape: &Table,
     groups: impl Iterator<Item = io::Result<Table>>,
 ) -> io::Result<()> {
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(ZSTD_LEVEL).map_err(parquet_error)?,
-        ))
-        .set_created_by(format!("crmsim {}", env!("CARGO_PKG_VERSION")))
-        .build();
-    let mut writer =
-        SerializedFileWriter::new(w, schema(shape).map_err(parquet_error)?, Arc::new(props))
-            .map_err(parquet_error)?;
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(ZSTD_LEVEL).map_err(parquet_error)?,
+            ))
+            .set_created_by(format!("crmsim {}", env!("CARGO_PKG_VERSION")))
+            .build(),
+    );
+    let mut writer = SerializedFileWriter::new(w, schema(shape).map_err(parquet_error)?, props.clone())
+        .map_err(parquet_error)?;
+    let columns: Vec<ColumnDescPtr> = writer.schema_descr().columns().to_vec();
     for group in groups {
         let group = group?;
+        let encoded = group
+            .columns
+            .par_iter()
+            .zip(&columns)
+            .map(|(c, descr)| encode(descr.clone(), props.clone(), &c.values))
+            .collect::<parquet::errors::Result<Vec<_>>>()
+            .map_err(parquet_error)?;
+        drop(group);
         let mut rg = writer.next_row_group().map_err(parquet_error)?;
-        for column in &group.columns {
-            let mut col = rg
-                .next_column()
-                .map_err(parquet_error)?
-                .expect("the schema has a column per table column");
-            match &column.values {
-                Values::Int(v) => {
-                    col.typed::<Int64Type>().write_batch(v, None, None)?;
-                }
-                Values::Float(v) => {
-                    col.typed::<DoubleType>().write_batch(v, None, None)?;
-                }
-                Values::MaybeFloat(v) => {
-                    let present: Vec<f64> = v.iter().flatten().copied().collect();
-                    let levels: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
-                    col.typed::<DoubleType>()
-                        .write_batch(&present, Some(&levels), None)?;
-                }
-                Values::Text { codes, labels } => {
-                    let labels: Vec<ByteArray> =
-                        labels.iter().map(|l| ByteArray::from(l.as_str())).collect();
-                    let values: Vec<ByteArray> =
-                        codes.iter().map(|&c| labels[c as usize].clone()).collect();
-                    col.typed::<ByteArrayType>()
-                        .write_batch(&values, None, None)?;
-                }
-            }
-            col.close().map_err(parquet_error)?;
+        for (bytes, close) in encoded {
+            rg.append_column(&bytes, close).map_err(parquet_error)?;
         }
         rg.close().map_err(parquet_error)?;
     }

@@ -140,6 +140,16 @@ fn parquet_tables_hold_the_csv_values_typed() {
         .unwrap();
     assert!(rows.iter().any(|r| r[tier] == Field::Null));
     assert!(rows.iter().any(|r| matches!(r[tier], Field::Double(_))));
+    // The columns are encoded side by side: one thread writes the same bytes.
+    let one = tmp.path().join("one-thread");
+    run(&s, &one, "parquet", &["--threads", "1"]);
+    for name in ["runs.parquet", "params.parquet", "timeseries.parquet"] {
+        assert_eq!(
+            std::fs::read(one.join(name)).unwrap(),
+            std::fs::read(pq_dir.join(name)).unwrap(),
+            "{name}"
+        );
+    }
     // The rest of the folder is the same.
     for name in [
         "summary.json",
