@@ -58,7 +58,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = &outcome.runs;
     type Writer<'a> = Box<dyn Fn(&mut (dyn Write + Send)) -> std::io::Result<()> + Sync + 'a>;
     let writers: [(&str, &str, Writer); 6] = [
-        ("csv", "runs.csv", Box::new(|w| csv::runs_to(w, &report, table))),
+        (
+            "csv",
+            "runs.csv",
+            Box::new(|w| csv::runs_to(w, &report, table)),
+        ),
         ("csv", "params.csv", Box::new(|w| csv::params_to(w, table))),
         (
             "csv",

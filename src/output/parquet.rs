@@ -126,8 +126,9 @@ fn write_groups(
             .set_created_by(format!("crmsim {}", env!("CARGO_PKG_VERSION")))
             .build(),
     );
-    let mut writer = SerializedFileWriter::new(w, schema(shape).map_err(parquet_error)?, props.clone())
-        .map_err(parquet_error)?;
+    let mut writer =
+        SerializedFileWriter::new(w, schema(shape).map_err(parquet_error)?, props.clone())
+            .map_err(parquet_error)?;
     let columns: Vec<ColumnDescPtr> = writer.schema_descr().columns().to_vec();
     for group in groups {
         let group = group?;
