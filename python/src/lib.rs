@@ -6,8 +6,8 @@
 //! Every function runs the crate's own code (`crmsim::app::study`), so a
 //! study gives the bytes `crmsim run` gives. Simulations run with the GIL
 //! released, on a thread of their own, while the calling thread checks
-//! for Ctrl-C every 50 ms; an interrupt stops the study at its next block
-//! of runs and raises `KeyboardInterrupt`.
+//! for Ctrl-C every 50 ms; an interrupt stops the study (a sweep, a
+//! comparison) at its next block of runs and raises `KeyboardInterrupt`.
 
 use crmsim::app::study::{self, Options, Source, Study};
 use crmsim::app::Error;
@@ -311,7 +311,7 @@ fn sweep(
         seed,
         threads,
     };
-    let bytes = interruptible(py, |_| study::sweep(&source, &settings, &options))?;
+    let bytes = interruptible(py, |stop| study::sweep(&source, &settings, &options, stop))?;
     Ok(String::from_utf8(bytes.map_err(to_py)?).expect("CSV is text"))
 }
 
@@ -341,13 +341,14 @@ fn compare(
         seed,
         threads,
     };
-    let bytes = interruptible(py, |_| {
+    let bytes = interruptible(py, |stop| {
         study::compare(
             &base,
             &variants,
             &policies,
             base_policy.as_deref(),
             &options,
+            stop,
         )
     })?;
     Ok(String::from_utf8(bytes.map_err(to_py)?).expect("CSV is text"))

@@ -230,12 +230,19 @@ def test_the_simulation_releases_the_gil():
     assert len(during) >= 5
 
 
-def test_ctrl_c_stops_a_study():
+@pytest.mark.parametrize("what", ["run", "sweep", "compare"])
+def test_ctrl_c_stops_a_study(what):
+    long = {
+        "run": lambda: crmsim.run(DEFENCE, runs=5_000_000, seed=1, threads=1),
+        "sweep": lambda: crmsim.sweep(GALLIUM, {"stockpile.gallium.target_days": [0, 30]},
+                                      runs=5_000_000, threads=1),
+        "compare": lambda: crmsim.compare(GALLIUM, GALLIUM, runs=5_000_000, threads=1),
+    }[what]
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     started = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        crmsim.run(DEFENCE, runs=5_000_000, seed=1, threads=1)
+        long()
     # A block of runs at most after the interrupt, not the whole study.
     assert time.perf_counter() - started < 5
 

@@ -39,13 +39,17 @@ pub enum AnalysisError {
     /// A per-run table could not be read back from its temporary file.
     #[error("cannot read the per-run table back from its temporary file")]
     Read(#[from] std::io::Error),
+    /// The caller's stop signal was set (Ctrl-C in Python) before the
+    /// analysis finished.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl AnalysisError {
     /// Whether the request or the scenario is at fault (exit code 2), not
     /// the file system (exit code 1).
     pub fn is_input(&self) -> bool {
-        !matches!(self, AnalysisError::Read(_))
+        !matches!(self, AnalysisError::Read(_) | AnalysisError::Interrupted)
     }
 }
 
@@ -183,4 +187,15 @@ fn scenario_of(doc: &toml::Table, file: &Path, context: &str) -> Result<Scenario
 /// Simulates on the current pool without progress reporting.
 fn run(scenario: &Scenario, plan: &RunPlan) -> Outcome {
     simulate(scenario, plan, &|_| {})
+}
+
+/// [`run`], stopping between blocks of runs when `stop` is set.
+fn run_until(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Outcome, AnalysisError> {
+    crate::engine::simulate_until(scenario, plan, &|_| {}, None, stop)
+        .expect("a per-run table held in memory has no file to fail")
+        .ok_or(AnalysisError::Interrupted)
 }

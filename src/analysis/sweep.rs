@@ -2,10 +2,11 @@
 //! with the same seed, each summarized against the scenario without stockpiles.
 
 use super::edit::{self, Setting};
-use super::{policy_rows, run, scenario_of, AnalysisError, PolicyRow};
+use super::{policy_rows, run_until, scenario_of, AnalysisError, PolicyRow};
 use crate::scenario::Scenario;
 use crate::vocab::RunPlan;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 /// One point of the grid and what it achieves.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +34,8 @@ pub fn grid(settings: &[Setting]) -> Vec<Vec<f64>> {
 }
 
 /// Runs the sweep of `doc` (the parsed scenario file `file`) over `settings`
-/// with `plan`. `progress(done, total)` is called after each point.
+/// with `plan`. `progress(done, total)` is called after each point; the
+/// sweep stops when `stop` is set (between blocks of runs).
 ///
 /// # Errors
 /// [`AnalysisError`] when a path does not apply or a point is not a valid
@@ -44,9 +46,10 @@ pub fn sweep(
     settings: &[Setting],
     plan: &RunPlan,
     progress: &dyn Fn(usize, usize),
+    stop: &AtomicBool,
 ) -> Result<Vec<SweepPoint>, AnalysisError> {
     let base = scenario_of(doc, file, "the scenario")?;
-    let baseline = run(&base.without_policies(), plan);
+    let baseline = run_until(&base.without_policies(), plan, stop)?;
     let points = grid(settings);
     // Check every point before the first long simulation.
     let scenarios = points
@@ -67,7 +70,7 @@ pub fn sweep(
         .collect::<Result<Vec<Scenario>, _>>()?;
     let mut out = Vec::with_capacity(points.len());
     for (k, (values, s)) in points.into_iter().zip(&scenarios).enumerate() {
-        let outcome = run(s, plan);
+        let outcome = run_until(s, plan, stop)?;
         out.push(SweepPoint {
             values,
             rows: policy_rows(s, &outcome.runs, &baseline.runs)?,

@@ -35,7 +35,10 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
         &plan,
         args.common.threads,
         &out,
-        &|path| note(quiet, &format!("{path} done")),
+        &Watch {
+            done: &|path| note(quiet, &format!("{path} done")),
+            stop: &AtomicBool::new(false),
+        },
     )?;
     let mut artifacts = vec![Artifact {
         name: "compare.csv".into(),
@@ -60,9 +63,17 @@ pub(super) fn compare(args: &CompareArgs) -> Result<()> {
     Ok(())
 }
 
+/// Who follows a comparison: `done` hears of each variant finished, and
+/// the comparison stops (between blocks of runs) when `stop` is set.
+pub(super) struct Watch<'a> {
+    /// Called with each variant's label when it is done.
+    pub(super) done: &'a dyn Fn(&str),
+    /// The stop signal.
+    pub(super) stop: &'a AtomicBool,
+}
+
 /// Each variant's paired differences with `base` (the file `base_path`),
-/// on the same runs; `out` names the folder in a read-back error, `done`
-/// hears of each variant finished.
+/// on the same runs; `out` names the folder in a read-back error.
 pub(super) fn differences(
     base_path: &Path,
     base: &Scenario,
@@ -70,7 +81,7 @@ pub(super) fn differences(
     plan: &RunPlan,
     threads: Option<u64>,
     out: &Path,
-    done: &dyn Fn(&str),
+    watch: &Watch,
 ) -> Result<study::Differences> {
     if variants.is_empty() {
         return Err(InputError(
@@ -84,7 +95,12 @@ pub(super) fn differences(
         fit = fit.min(analysis_threads(Path::new(path), v, plan.runs, threads)?);
     }
     let pool = pool(Some(fit))?;
-    let base_runs = pool.install(|| simulate(base, plan, &|_| {})).runs;
+    let simulate = |s: &Scenario| -> Result<Outcome> {
+        pool.install(|| crate::engine::simulate_until(s, plan, &|_| {}, None, watch.stop))
+            .map_err(|e| run::read_back(out, e))?
+            .ok_or_else(|| Error::Failure(study::Interrupted.into()))
+    };
+    let base_runs = simulate(base)?.runs;
     let mut diffs = Vec::with_capacity(variants.len());
     for (path, v) in variants {
         let materials: Vec<(String, usize, usize)> = base
@@ -103,8 +119,8 @@ pub(super) fn differences(
             ))
             .into());
         }
-        let runs = pool.install(|| simulate(v, plan, &|_| {})).runs;
-        done(path);
+        let runs = simulate(v)?.runs;
+        (watch.done)(path);
         diffs.push((
             path.clone(),
             analysis::compare::compare(&base_runs, &runs, &materials, plan.seed)

@@ -21,8 +21,8 @@ use crate::cli::{
     BacktestArgs, CatalogueArgs, Cli, Command, CommonArgs, CompareArgs, CriticalityArgs, MergeArgs,
     OptimizeArgs, RunArgs, SweepArgs,
 };
+use crate::engine::simulate_with;
 use crate::engine::MemoryEstimate;
-use crate::engine::{simulate, simulate_with};
 use crate::output::{self, Artifact};
 use crate::report::Report;
 use crate::scenario::{self, Scenario, ScenarioError};

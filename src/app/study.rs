@@ -200,11 +200,17 @@ pub fn validate(source: &Source) -> Result<String> {
 }
 
 /// `crmsim sweep`: the grid of `settings` (each `PATH=V1,V2,...`), every
-/// point on the same runs; `sweep.csv`'s bytes.
+/// point on the same runs; `sweep.csv`'s bytes. Stops when `stop` is set.
 ///
 /// # Errors
-/// The scenario's, a setting's, the options' or the memory budget's error.
-pub fn sweep(source: &Source, settings: &[String], options: &Options) -> Result<Vec<u8>> {
+/// The scenario's, a setting's, the options' or the memory budget's error;
+/// [`crate::analysis::AnalysisError::Interrupted`].
+pub fn sweep(
+    source: &Source,
+    settings: &[String],
+    options: &Options,
+    stop: &AtomicBool,
+) -> Result<Vec<u8>> {
     let settings = settings
         .iter()
         .map(|s| crate::analysis::edit::parse_setting(s).map_err(InputError))
@@ -213,24 +219,34 @@ pub fn sweep(source: &Source, settings: &[String], options: &Options) -> Result<
     let doc: toml::Table = text.parse().expect("a validated scenario parses");
     let plan = options.plan(&scenario)?;
     let threads = analysis_threads(source.path(), &scenario, plan.runs, options.threads)?;
-    let points = sweep::points(&doc, source.path(), &settings, &plan, threads, &|_, _| {})?;
+    let points = sweep::points(
+        &doc,
+        source.path(),
+        &settings,
+        &plan,
+        threads,
+        &|_, _| {},
+        stop,
+    )?;
     Ok(output::analysis::sweep_csv(&settings, &points))
 }
 
 /// `crmsim compare`: `base` against each of `variants` (each with its label
 /// in compare.csv, by default its path) and the base with each policy file
 /// of `policies` (the base itself with `base_policy`'s tables, when given),
-/// run by run on the same random world; `compare.csv`'s bytes.
+/// run by run on the same random world; `compare.csv`'s bytes. Stops when
+/// `stop` is set.
 ///
 /// # Errors
 /// A scenario's, a policy's, the options' or the memory budget's error;
-/// nothing to compare.
+/// nothing to compare; [`Interrupted`].
 pub fn compare(
     base: &Source,
     variants: &[(Option<String>, Source)],
     policies: &[PathBuf],
     base_policy: Option<&Path>,
     options: &Options,
+    stop: &AtomicBool,
 ) -> Result<Vec<u8>> {
     let (base_text, base_scenario) = base.load()?;
     let base_scenario = match base_policy {
@@ -256,7 +272,10 @@ pub fn compare(
         &plan,
         options.threads,
         &std::env::temp_dir(),
-        &|_| {},
+        &compare::Watch {
+            done: &|_| {},
+            stop,
+        },
     )?;
     Ok(output::analysis::compare_csv(&diffs))
 }

@@ -18,6 +18,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<()> {
         &plan,
         threads,
         &progress,
+        &AtomicBool::new(false),
     )?;
     let mut artifacts = vec![
         Artifact {
@@ -50,7 +51,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<()> {
     Ok(())
 }
 
-/// The sweep's points on a pool of `threads`.
+/// The sweep's points on a pool of `threads`, stopping when `stop` is set.
 pub(super) fn points(
     doc: &toml::Table,
     file: &Path,
@@ -58,7 +59,8 @@ pub(super) fn points(
     plan: &RunPlan,
     threads: u64,
     progress: &(dyn Fn(usize, usize) + Sync),
+    stop: &AtomicBool,
 ) -> Result<study::Points> {
     Ok(pool(Some(threads))?
-        .install(|| analysis::sweep::sweep(doc, file, settings, plan, progress))?)
+        .install(|| analysis::sweep::sweep(doc, file, settings, plan, progress, stop))?)
 }

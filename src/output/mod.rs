@@ -43,7 +43,7 @@ pub enum Format {
     #[default]
     Csv,
     /// `runs.parquet`, `params.parquet`, `timeseries.parquet` (typed,
-    /// compressed; needs the `parquet` cargo feature, on by default).
+    /// compressed; needs the cargo feature `parquet`).
     Parquet,
 }
 
@@ -56,8 +56,8 @@ impl Format {
         if self == Format::Parquet && !cfg!(feature = "parquet") {
             return Err(
                 "--format parquet: this crmsim was built without Parquet support \
-                        (the cargo feature `parquet`, on by default); rebuild with it, or use \
-                        --format csv"
+                        (the cargo feature `parquet`): build it with `cargo build --release \
+                        --features parquet`, or use --format csv"
                     .into(),
             );
         }
