@@ -14,14 +14,15 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         } else {
             path.clone()
         };
-        let bytes = std::fs::read(&file).map_err(|e| {
+        let reader = std::fs::File::open(&file).map_err(|e| {
             InputError(format!(
                 "{}: cannot read the partial result: {e}",
                 file.display()
             ))
         })?;
         let name = file.display().to_string();
-        let p = Partial::decode(&bytes, &name)?;
+        // Read value by value: a partial of a large study is gigabytes.
+        let p = Partial::read_from(reader, &name)?;
         Ok((name, p))
     };
     let mut paths = args.partials.iter();

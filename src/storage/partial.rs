@@ -136,6 +136,24 @@ impl Partial {
             _ => Err(PartialError::Unreadable(name.to_string())),
         }
     }
+
+    /// Reads a partial from `r` (a file as `run --shard` wrote it) value by
+    /// value, so that its bytes are never held whole: only the decoded
+    /// partial is. `name` is used in messages.
+    ///
+    /// # Errors
+    /// [`PartialError::Unreadable`] for anything that is not a partial of
+    /// this format, or that cannot be read to its end.
+    pub fn read_from(r: impl std::io::Read, name: &str) -> Result<Partial, PartialError> {
+        // Room for the longest text a partial holds, the scenario's (at most
+        // the scenario loader's limit); numbers are read one at a time.
+        let mut scratch = vec![0u8; crate::scenario::MAX_FILE_BYTES as usize + (1 << 20)];
+        let r = std::io::BufReader::with_capacity(1 << 20, r);
+        match postcard::from_io::<Partial, _>((r, &mut scratch)) {
+            Ok((p, _)) if p.format == FORMAT => Ok(p),
+            _ => Err(PartialError::Unreadable(name.to_string())),
+        }
+    }
 }
 
 /// Merges partials of one study into the outcome of all its runs, with the

@@ -221,6 +221,18 @@ fn a_table_kept_in_a_file_gives_the_same_results_and_partials() {
     let (a, b) = (encode(in_file), encode(in_memory));
     assert_eq!(a, b);
     assert!(Partial::decode(&a, "a").is_ok());
+    // Read value by value from a reader (as merge reads a file), it is the
+    // same partial; cut short anywhere, it is refused.
+    assert_eq!(
+        Partial::read_from(&a[..], "a").unwrap(),
+        Partial::decode(&a, "a").unwrap()
+    );
+    for cut in [0, 1, a.len() / 3, a.len() - 1] {
+        assert!(matches!(
+            Partial::read_from(&a[..cut], "a"),
+            Err(PartialError::Unreadable(_))
+        ));
+    }
 }
 
 #[test]
