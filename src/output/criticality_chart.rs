@@ -51,16 +51,7 @@ pub fn chart_png(a: &Assessment, dynamic: Option<&Dynamic>) -> Result<Vec<u8>, C
         let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
         draw(a, dynamic, &root)?;
     }
-    let mut bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut bytes, SIZE.0, SIZE.1);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(err)?;
-        w.write_image_data(&rgb).map_err(err)?;
-        w.finish().map_err(err)?;
-    }
-    Ok(bytes)
+    super::charts::encode_png(&rgb, SIZE).map_err(err)
 }
 
 /// A plotted material's simulated spread: EI, the dynamic SR's p5, mean

@@ -522,27 +522,33 @@ fn render(chart: &impl Draw) -> Result<Chart, ChartError> {
         chart.draw(&root).map_err(|e| draw_err("png")(&e))?;
         root.present().map_err(|e| draw_err("png")(&e))?;
     }
-    let mut png_bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png_bytes, size.0, size.1);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        // The same pixels as the default compression, in files about half
-        // as large again, in a fifth to a third of the time: the
-        // compression was most of the charts' time, a large part of a small
-        // study's fixed cost (the levels and filters measured are in
-        // docs/performance.md, "The charts' PNG compression").
-        enc.set_deflate_compression(png::DeflateCompression::Level(1));
-        enc.set_filter(png::Filter::Up);
-        let mut w = enc.write_header()?;
-        w.write_image_data(&rgb)?;
-        w.finish()?;
-    }
     Ok(Chart {
         size,
         svg,
-        png: png_bytes,
+        png: encode_png(&rgb, size)?,
     })
+}
+
+/// An 8-bit RGB bitmap of `size` as PNG bytes, as every chart is written.
+///
+/// # Errors
+/// What the encoder reports.
+pub(crate) fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, size.0, size.1);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    // The same pixels as the default compression, in files about half as
+    // large again, in a fifth to a third of the time: the compression was
+    // most of the charts' time, a large part of a small study's fixed cost
+    // (the levels and filters measured are in docs/performance.md, "The
+    // charts' PNG compression").
+    enc.set_deflate_compression(png::DeflateCompression::Level(1));
+    enc.set_filter(png::Filter::Up);
+    let mut w = enc.write_header()?;
+    w.write_image_data(rgb)?;
+    w.finish()?;
+    Ok(bytes)
 }
 
 /// Near-black for text and axes.
