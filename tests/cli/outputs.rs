@@ -3,10 +3,9 @@
 //! `validate` on every shipped scenario.
 
 use super::*;
-use crate::util::{crmsim_process, root, stderr, stdout, temp_dir};
+use crate::util::{crmsim_process, read_csv, root, stderr, stdout, temp_dir};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
 
 #[test]
 fn run_writes_the_documented_files_columns_and_keys() {
@@ -96,13 +95,6 @@ fn run_writes_the_documented_files_columns_and_keys() {
     assert_eq!(params.records().count(), 150);
 }
 
-/// Reads a CSV file's header and rows.
-fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    (header, r.records().map(Result::unwrap).collect())
-}
-
 /// A CSV field as the `f64` it stands for.
 fn number(field: &str) -> f64 {
     field.parse().unwrap_or_else(|e| panic!("{field:?}: {e}"))
@@ -142,8 +134,8 @@ fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
     for (k, row) in rows.iter().enumerate() {
         let (i, m) = (k / materials.len(), k % materials.len());
         assert_eq!(row.len(), 2 + Metric::ALL.len(), "row {k}");
-        assert_eq!(&row[0], i.to_string(), "row {k}");
-        assert_eq!(&row[1], materials[m], "row {k}");
+        assert_eq!(row[0], i.to_string(), "row {k}");
+        assert_eq!(row[1], materials[m], "row {k}");
         for (j, &metric) in Metric::ALL.iter().enumerate() {
             let want = table.get(i, m, metric).unwrap();
             assert_eq!(number(&row[2 + j]).to_bits(), want.to_bits(), "row {k}");
@@ -158,7 +150,7 @@ fn runs_csv_and_params_csv_hold_the_run_table_exactly() {
     assert_eq!(rows.len(), 150);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.len(), 1 + names.len(), "run {i}");
-        assert_eq!(&row[0], i.to_string());
+        assert_eq!(row[0], i.to_string());
         for (p, &want) in table.params(i).unwrap().iter().enumerate() {
             assert_eq!(number(&row[1 + p]).to_bits(), want.to_bits(), "run {i}");
         }

@@ -3,22 +3,11 @@
 
 #![cfg(feature = "parquet")]
 
-use crate::util::{crmsim, root, temp_dir};
+use crate::util::{crmsim, read_csv, root, temp_dir};
 use parquet::basic::{LogicalType, Type as Physical};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use std::path::Path;
-
-/// A CSV file's header and rows of fields.
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).expect("a CSV file");
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
 
 /// A column's name, physical type and whether it holds strings.
 type ColumnType = (String, Physical, bool);

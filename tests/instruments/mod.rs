@@ -2,7 +2,7 @@
 //! calculations: release lead times, options (virtual stockpiles), a stock
 //! built up from a given year.
 
-use crate::util::{one_run, scenario, simulate_runs};
+use crate::util::{one_run, read_csv, scenario, simulate_runs};
 use crmsim::engine::Workspace;
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
@@ -365,17 +365,6 @@ fn the_tiers_shortfalls_sum_to_the_materials() {
         short_runs += usize::from(total[i] > 0.0);
     }
     assert!(short_runs > 50, "{short_runs}");
-}
-
-/// Reads a CSV file into its header and rows of fields.
-fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
 }
 
 /// The Art. 22 report of a stock built up from empty from 2027 (as in
