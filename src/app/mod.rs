@@ -333,13 +333,19 @@ fn workers_within(
 /// when the `estimate` (made [`MemoryEstimate::with_spill`]) keeps it in
 /// one; `None` when it fits in memory.
 fn spill_beside(out: &Path, estimate: &MemoryEstimate) -> Result<Option<Spill>> {
-    if estimate.table_file == 0 {
-        return Ok(None);
-    }
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    spill_in(dir, estimate)
+}
+
+/// A temporary file in the folder `dir` for the per-run table, when the
+/// `estimate` keeps it in one (see [`spill_beside`]).
+fn spill_in(dir: PathBuf, estimate: &MemoryEstimate) -> Result<Option<Spill>> {
+    if estimate.table_file == 0 {
+        return Ok(None);
+    }
     let io = |action| {
         let dir = dir.clone();
         move |source| output::WriteError::Io {
@@ -362,6 +368,12 @@ fn progress_bar(runs: u64, quiet: bool) -> ProgressBar {
         );
     }
     bar
+}
+
+/// The threads worth starting for `runs` runs when `asked` are asked for:
+/// no more than there are blocks of runs, and at least one.
+fn useful_threads(asked: u64, runs: u64) -> u64 {
+    asked.min(runs.div_ceil(BLOCK_RUNS)).max(1)
 }
 
 /// The number of cores (1 when it cannot be told).

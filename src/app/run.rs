@@ -23,7 +23,7 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<()> {
     // Each worker holds its own statistics: fewer workers use less memory
     // and give the same results.
     let (fit, estimate) = workers_within_budget(&args.scenario, &scenario, plan.runs)?;
-    let useful = asked.min(plan.runs.div_ceil(BLOCK_RUNS)).max(1);
+    let useful = useful_threads(asked, plan.runs);
     let threads = useful.min(fit);
     if threads < useful && args.threads.is_some() && !args.quiet {
         eprintln!(

@@ -114,13 +114,9 @@ impl Study {
         let (text, scenario) = source.load()?;
         let plan = options.plan(&scenario)?;
         let (fit, estimate) = workers_within_budget(source.path(), &scenario, plan.runs)?;
-        let useful = options
-            .threads
-            .unwrap_or_else(cores)
-            .min(plan.runs.div_ceil(BLOCK_RUNS))
-            .max(1);
+        let useful = useful_threads(options.threads.unwrap_or_else(cores), plan.runs);
         let pool = pool(Some(useful.min(fit)))?;
-        let spill = spill_beside(&std::env::temp_dir().join("crmsim"), &estimate)?;
+        let spill = spill_in(std::env::temp_dir(), &estimate)?;
         let outcome = pool
             .install(|| crate::engine::simulate_until(&scenario, &plan, &|_| {}, spill, stop))
             .map_err(|e| output::WriteError::Io {
