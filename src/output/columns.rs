@@ -36,21 +36,6 @@ pub enum Values {
 }
 
 impl Values {
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        match self {
-            Values::Int(v) => v.len(),
-            Values::Float(v) => v.len(),
-            Values::MaybeFloat(v) => v.len(),
-            Values::Text { codes, .. } => codes.len(),
-        }
-    }
-
-    /// Whether it has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Appends `other`'s rows (the same kind of column, with the same
     /// labels).
     fn append(&mut self, other: Values) {
@@ -81,11 +66,6 @@ pub struct Table {
 }
 
 impl Table {
-    /// Number of rows.
-    pub fn rows(&self) -> usize {
-        self.columns.first().map_or(0, |c| c.values.len())
-    }
-
     fn push(&mut self, name: impl Into<String>, values: Values) {
         self.columns.push(Column {
             name: name.into(),
