@@ -16,6 +16,7 @@ mod criticality;
 mod formats;
 mod hostile_input;
 mod instruments;
+mod inventory;
 mod market;
 mod memory;
 mod model;

@@ -5,7 +5,7 @@
 
 use super::fast::FirstBlockRng;
 use super::fast::{Lanes, Mask};
-use super::market::StockLanes;
+use super::market::{InventoryLanes, StockLanes};
 use super::prepare::{Prepared, Slot, WorldAvail};
 use super::workspace::Workspace;
 use crate::sampling::standard_exponential;
@@ -53,6 +53,14 @@ pub(super) fn uncertain<'a>(scenario: &'a Scenario, prep: &Prepared, slot: Slot)
             .expect("a demand-elasticity slot belongs to a market that clears"),
         Slot::SupplyElasticity(m) => &mats[m].market.supply_elasticity,
         Slot::MarketShare(m) => &mats[m].market.market_share,
+        Slot::InventoryDays(g) | Slot::InventoryRelease(g) => {
+            let m = prep.inventory_offset.partition_point(|&o| o <= g) - 1;
+            let inv = &mats[m].inventories[g - prep.inventory_offset[m]];
+            match slot {
+                Slot::InventoryDays(_) => &inv.days,
+                _ => &inv.release_above,
+            }
+        }
         Slot::ShockMultiplier(g) | Slot::ShockMonths(g) => {
             let m = prep.tier_offset.partition_point(|&o| o <= g) - 1;
             let shock = mats[m].tiers[g - prep.tier_offset[m]]
@@ -103,6 +111,8 @@ pub(super) fn draw_parameters(
                 Slot::MarketShare(m) => ws.market[m].rho.0[lane] = x,
                 Slot::ShockMultiplier(g) => ws.shock[g].multiplier.0[lane] = x,
                 Slot::ShockMonths(g) => ws.shock[g].months.0[lane] = x,
+                Slot::InventoryDays(g) => ws.inventory_days[g].0[lane] = x,
+                Slot::InventoryRelease(g) => ws.inventory_release[g].0[lane] = x,
             }
         }
     }
@@ -110,9 +120,11 @@ pub(super) fn draw_parameters(
 }
 
 /// Works out what follows from each material's drawn market numbers, and
-/// its stockpiles' thresholds (a few powers per material and group).
+/// its stockpiles' and inventories' thresholds (a few powers per material
+/// and group).
 fn market_lanes(scenario: &Scenario, ws: &mut Workspace) {
     ws.stock_lanes.clear();
+    ws.inventory_lanes.clear();
     for (mat, market) in scenario.materials.iter().zip(ws.market.iter_mut()) {
         if mat
             .market
@@ -127,6 +139,12 @@ fn market_lanes(scenario: &Scenario, ws: &mut Workspace) {
         for sp in &mat.stockpiles {
             ws.stock_lanes
                 .push(StockLanes::new(sp, market, mat.market.clears()));
+        }
+        let first = ws.inventory_lanes.len();
+        for (k, inv) in mat.inventories.iter().enumerate() {
+            let release = ws.inventory_release[first + k];
+            ws.inventory_lanes
+                .push(InventoryLanes::new(inv, release, market));
         }
     }
 }

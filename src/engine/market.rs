@@ -114,6 +114,46 @@ impl StockLanes {
     }
 }
 
+/// One inventory's thresholds in each lane's run, as shares wanted
+/// (docs/model.md, "Private inventories").
+#[derive(Debug, Clone, Copy)]
+pub(super) struct InventoryLanes {
+    /// release_above^epsilon and release_above^eta: it sells where the
+    /// world's z is below the first, what brings z up to it.
+    pub(super) z_release: Lanes,
+    pub(super) release_eta: Lanes,
+    /// refill_below^epsilon and refill_below^eta: it buys where z is at
+    /// least the first, no more than keeps z at or above it.
+    pub(super) z_refill: Lanes,
+    pub(super) refill_eta: Lanes,
+}
+
+impl InventoryLanes {
+    /// The thresholds of inventory `inv` of a material whose market is `m`
+    /// (an inventory's market clears: the scenario's checks see to it).
+    /// `release` is its release price in each lane's run.
+    pub(super) fn new(
+        inv: &crate::scenario::Inventory,
+        release: Lanes,
+        m: &MarketLanes,
+    ) -> InventoryLanes {
+        let powers = |x: Lanes| {
+            (
+                Lanes::from_fn(|l| libm::pow(x.0[l], m.eps.0[l])),
+                Lanes::from_fn(|l| libm::pow(x.0[l], m.eta.0[l])),
+            )
+        };
+        let (z_release, release_eta) = powers(release);
+        let (z_refill, refill_eta) = powers(Lanes::splat(inv.refill_below));
+        InventoryLanes {
+            z_release,
+            release_eta,
+            z_refill,
+            refill_eta,
+        }
+    }
+}
+
 /// The world's share wanted z (= x^epsilon) where the market's supply,
 /// (1 - `lost`) x^eta plus `extra` (rho (R_m - B) / D: releases sold into it
 /// less purchases, per unit of the market's demand), meets its demand

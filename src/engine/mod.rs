@@ -12,6 +12,7 @@ pub mod cohort;
 mod draws;
 mod emit;
 mod fast;
+mod inventory;
 mod market;
 mod prepare;
 pub mod products;

@@ -33,6 +33,10 @@ pub(super) enum Slot {
     ShockMultiplier(usize),
     /// The demand shock's length in months of a global tier.
     ShockMonths(usize),
+    /// The size in days of a global inventory.
+    InventoryDays(usize),
+    /// The release price of a global inventory.
+    InventoryRelease(usize),
 }
 
 /// Which availability of an import flow counts for the world scope
@@ -116,6 +120,9 @@ pub struct Prepared {
     pub(super) n_options: usize,
     /// Per global option, its lead time in whole steps.
     pub(super) option_lead: Vec<f64>,
+    /// First global inventory index of each material.
+    pub(super) inventory_offset: Vec<usize>,
+    pub(super) n_inventories: usize,
     /// First global tier index of each material.
     pub(super) tier_offset: Vec<usize>,
     pub(super) n_tiers: usize,
@@ -159,6 +166,7 @@ impl Prepared {
             }
         };
         let mut n_tiers_seen = 0;
+        let mut n_inventories_seen = 0;
         for (m, mat) in scenario.materials.iter().enumerate() {
             source_offset.push(n_sources);
             let base = format!("world/material/{}", mat.id);
@@ -262,6 +270,21 @@ impl Prepared {
                     );
                 }
             }
+            for (k, inv) in mat.inventories.iter().enumerate() {
+                add(
+                    &inv.days,
+                    format!("{path}.inventory[{}].days", inv.name),
+                    format!("{base}/inventory/{k}/days"),
+                    Slot::InventoryDays(n_inventories_seen + k),
+                );
+                add(
+                    &inv.release_above,
+                    format!("{path}.inventory[{}].release_above", inv.name),
+                    format!("{base}/inventory/{k}/release_above"),
+                    Slot::InventoryRelease(n_inventories_seen + k),
+                );
+            }
+            n_inventories_seen += mat.inventories.len();
             n_tiers_seen += mat.tiers.len();
             n_sources += mat.sources.len();
         }
@@ -379,7 +402,11 @@ impl Prepared {
         let mut n_stockpiles = 0;
         let mut option_offset = Vec::with_capacity(scenario.materials.len());
         let mut n_options = 0;
+        let mut inventory_offset = Vec::with_capacity(scenario.materials.len());
+        let mut n_inventories = 0;
         for m in &scenario.materials {
+            inventory_offset.push(n_inventories);
+            n_inventories += m.inventories.len();
             stock_offset.push(n_stockpiles);
             n_stockpiles += m.stockpiles.len();
             option_offset.push(n_options);
@@ -488,6 +515,8 @@ impl Prepared {
         let discount_of = |years: f64| libm::pow(1.0 + scenario.discount_rate, -years);
         Prepared {
             stock_offset,
+            inventory_offset,
+            n_inventories,
             n_stockpiles,
             stock_lead,
             stock_build_step,

@@ -17,6 +17,7 @@
 
 use super::emit::Emit;
 use super::fast::{Lanes, Mask, LANES};
+use super::inventory::Inventories;
 use super::market;
 use super::prepare::{Prepared, ScopeMix, WorldAvail};
 use super::products::ProductFlows;
@@ -198,6 +199,10 @@ pub(super) fn step_material(
         stock_lanes,
         collection,
         recovery,
+        inventory_days,
+        inventory_size,
+        inventory_levels,
+        inventory_lanes,
         ..
     } = &mut *ws;
     let avail: &[Lanes] = avail;
@@ -228,6 +233,15 @@ pub(super) fn step_material(
     let mut option_fee = zero;
     let mut option_call = zero;
     let stock_lanes: &[_] = &stock_lanes[stock_offset..][..mat.stockpiles.len()];
+    let inventory_at = prep.inventory_offset[m_idx];
+    let n_inventories = mat.inventories.len();
+    let mut inventories = Inventories {
+        specs: &mat.inventories,
+        lanes: &inventory_lanes[inventory_at..][..n_inventories],
+        days: &inventory_days[inventory_at..][..n_inventories],
+        size: &mut inventory_size[inventory_at..][..n_inventories],
+        level: &mut inventory_levels[inventory_at..][..n_inventories],
+    };
     let spare = &spare[offset..][..mat.sources.len()];
     let utilization: &[Lanes] = utilization;
     let flows: &ProductFlows = flows;
@@ -401,8 +415,25 @@ pub(super) fn step_material(
         } else {
             market_lost
         };
+        // 8.1a The world's private inventories trade first: their net
+        // sales are part of the world's market before any stock of the
+        // region acts (only a market that clears has them).
+        let world_trade = if n_inventories > 0 {
+            rarely();
+            inventories.trade(
+                t,
+                demand,
+                lost_share,
+                &market,
+                dt,
+                prep.months_per_step,
+                has_demand,
+            )
+        } else {
+            zero
+        };
         let z0 = if clears {
-            market::world_share(lost_share, zero, &market)
+            market::world_share(lost_share, world_trade * per_tonne, &market)
         } else {
             one
         };
@@ -447,6 +478,7 @@ pub(super) fn step_material(
                 }
                 let wanted =
                     (th.z_ceiling - (1.0 - lost_share) * th.ceiling_eta) * demand * market.inv_rho
+                        - world_trade
                         - market_release;
                 let available =
                     (*lvl - stock_tonnes(sp.floor, stock_basis(sp, demand, need), dt)).max(zero);
@@ -461,7 +493,11 @@ pub(super) fn step_material(
                 *lvl = *lvl - r;
                 market_release += r;
                 released_now[i] = r;
-                z = market::world_share(lost_share, market_release * per_tonne, &market);
+                z = market::world_share(
+                    lost_share,
+                    (world_trade + market_release) * per_tonne,
+                    &market,
+                );
             }
         }
         // 8.3 Purchases, when no stock releases in this step: not at the
@@ -471,7 +507,7 @@ pub(super) fn step_material(
             let a = demand - x_region;
             Lanes::select(
                 at_cap0,
-                a.min(demand * (1.0 - lost_share) * market.cap_eta),
+                a.min(demand * (1.0 - lost_share) * market.cap_eta + market.rho * world_trade),
                 a,
             )
         } else {
@@ -487,6 +523,7 @@ pub(super) fn step_material(
         let mut purchase_room = if clears {
             // What keeps the world price at or below the cap.
             ((1.0 - lost_share) * market.cap_eta - market.z_cap) * demand * market.inv_rho
+                + world_trade
         } else {
             splat(f64::INFINITY)
         };
@@ -519,7 +556,11 @@ pub(super) fn step_material(
         // 8.4 The world price with the stock's trade.
         if clears && (market.eta_zero || bought.gt(zero).any()) {
             // Lanes that released keep their release in the market.
-            z = market::world_share(lost_share, (market_release - bought) * per_tonne, &market);
+            z = market::world_share(
+                lost_share,
+                (world_trade + market_release - bought) * per_tonne,
+                &market,
+            );
         }
         // Purchases are held to what keeps the price at or below the cap:
         // they never ration, so the market rations only where the loss
@@ -531,7 +572,7 @@ pub(super) fn step_material(
             let a = demand - x_region + market_release;
             if at_cap.any() {
                 let rationed = demand * (1.0 - lost_share) * market.cap_eta
-                    + market.rho * (market_release - bought);
+                    + market.rho * (world_trade + market_release - bought);
                 Lanes::select(at_cap, a.min(rationed), a)
             } else {
                 a

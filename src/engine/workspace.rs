@@ -3,7 +3,7 @@
 //! allocates. A workspace holds [`LANES`] runs side by side.
 
 use super::fast::{Lanes, Mask, LANES};
-use super::market::{MarketCells, MarketLanes, StockLanes};
+use super::market::{InventoryLanes, MarketCells, MarketLanes, StockLanes};
 use super::prepare::Prepared;
 use super::products::ProductFlows;
 use super::tiers::Shock;
@@ -118,6 +118,14 @@ pub struct Workspace {
     pub(super) market: Vec<MarketLanes>,
     /// Each stockpile's thresholds in the lanes' runs.
     pub(super) stock_lanes: Vec<StockLanes>,
+    /// Each inventory's size in days and release price (drawn or fixed),
+    /// its size in tonnes (set at the first step), its level, and its
+    /// thresholds.
+    pub(super) inventory_days: Vec<Lanes>,
+    pub(super) inventory_release: Vec<Lanes>,
+    pub(super) inventory_size: Vec<Lanes>,
+    pub(super) inventory_levels: Vec<Lanes>,
+    pub(super) inventory_lanes: Vec<InventoryLanes>,
     /// A material's market in each step, for its prices and costs after
     /// the steps ([`MarketCells`]).
     pub(super) cells: MarketCells,
@@ -266,6 +274,19 @@ impl Workspace {
                 })
                 .collect(),
             stock_lanes: Vec::new(),
+            inventory_days: mats
+                .iter()
+                .flat_map(|m| &m.inventories)
+                .map(|v| splat(&v.days))
+                .collect(),
+            inventory_release: mats
+                .iter()
+                .flat_map(|m| &m.inventories)
+                .map(|v| splat(&v.release_above))
+                .collect(),
+            inventory_size: vec![Lanes::splat(0.0); prep.n_inventories],
+            inventory_levels: vec![Lanes::splat(0.0); prep.n_inventories],
+            inventory_lanes: Vec::new(),
             cells: MarketCells::new(prep.steps),
         }
     }

@@ -9,6 +9,7 @@
 
 pub(crate) mod build;
 mod instruments;
+mod inventory;
 pub(crate) mod locate;
 mod market;
 mod policy;
@@ -123,6 +124,9 @@ pub struct Material {
     pub(crate) stockpiles: Vec<Stockpile>,
     /// Options, called after the stockpiles' releases, in file order.
     pub(crate) options: Vec<SupplyOption>,
+    /// The world's private stocks, in file order: part of the world, so
+    /// kept in every variant of a comparison.
+    pub(crate) inventories: Vec<Inventory>,
     /// Demand tiers by priority, first served first (empty: one group).
     pub(crate) tiers: Vec<Tier>,
     pub(crate) response_trigger: f64,
@@ -383,6 +387,25 @@ pub struct SupplyOption {
     pub(crate) strike_multiple: f64,
     /// Months from the first step of a gap episode to the first call.
     pub(crate) lead_months: f64,
+}
+
+/// Stocks held by traders and users across the market: they sell into it
+/// when the world price rises above `release_above` and buy back while it
+/// stays at or below `refill_below` (docs/model.md, "Private inventories").
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub(crate) name: String,
+    /// Size in days of the market's use (D / rho) at the first step.
+    pub(crate) days: Uncertain,
+    /// A multiple of the base price from `refill_below` to the cap (its
+    /// draws too).
+    pub(crate) release_above: Uncertain,
+    /// A multiple of the base price from 1 to the cap.
+    pub(crate) refill_below: f64,
+    /// Sales a month at most this share of the size.
+    pub(crate) max_release_share: f64,
+    /// Purchases a step at most this share of the market's demand.
+    pub(crate) max_buy_share: f64,
 }
 
 /// A lifetime model with uncertain parameters (drawn once per run).

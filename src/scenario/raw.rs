@@ -31,6 +31,9 @@ pub struct ScenarioFile {
     /// `[[option]]` tables: reserved supply (virtual stockpiles).
     #[serde(default)]
     pub option: Vec<RawOption>,
+    /// `[[inventory]]` tables: the world's private stocks.
+    #[serde(default)]
+    pub inventory: Vec<RawInventory>,
 }
 
 /// `[simulation]`.
@@ -350,6 +353,33 @@ pub struct RawOption {
     /// (default 0).
     #[serde(default)]
     pub lead_months: Option<f64>,
+}
+
+/// `[[inventory]]`: stocks held by traders and users across the market
+/// (docs/model.md, "Private inventories").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInventory {
+    /// Material id.
+    pub material: String,
+    /// Name, unique among the material's inventories (default: inventory-N).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Size in days of the market's use at the horizon's start (may be
+    /// uncertain).
+    pub days: RawUncertain,
+    /// Sells while the world price is above this multiple of the base
+    /// price, down to it (may be uncertain).
+    pub release_above: RawUncertain,
+    /// Buys back while the world price stays at or below this multiple.
+    pub refill_below: f64,
+    /// Sales a month at most this share of its size (default 1).
+    #[serde(default)]
+    pub max_release_share: Option<f64>,
+    /// Purchases a step at most this share of the market's demand
+    /// (default 0.05).
+    #[serde(default)]
+    pub max_buy_share: Option<f64>,
 }
 
 /// One feed flow of a refinery.

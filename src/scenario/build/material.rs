@@ -157,6 +157,7 @@ pub(super) fn material(at: &At, m: &RawMaterial) -> Result<Material, FieldError>
         sources,
         stockpiles: Vec::new(),
         options: Vec::new(),
+        inventories: Vec::new(),
         tiers: Vec::new(),
         response_trigger: fraction(
             &at.key("response_trigger"),

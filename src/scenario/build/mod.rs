@@ -203,6 +203,7 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         m.stockpiles.sort_by_key(|x| x.release_order);
     }
     instruments::options(&file.option, &mut materials, &ids, horizon)?;
+    super::inventory::inventories(&file.inventory, &mut materials, &ids)?;
 
     let start_year = i32::try_from(sim.start_year).expect("checked: 1800..=2300");
     let mut refineries = Vec::with_capacity(file.refinery.len());
