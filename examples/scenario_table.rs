@@ -49,26 +49,30 @@ probabilities rather than tonnes, and read the file before quoting a number.
 
 ## How the disruption rates were estimated
 
-Every Poisson rate, duration and severity comes from `data/disruptions.csv`
-where the file has an event of its kind, and is marked ASSUMPTION where it has
-none. Chinese export controls are counted per documented event (gallium and
-germanium licensing 2023-08, graphite permits 2023-12, antimony licensing
-2024-09, MOFCOM Announcement No. 46 2024-12, tungsten and four other metals
-2025-02) over two windows: the long one from the 2010 rare-earth quota episode
-to the last status update (2010-07 to 2025-11, 15.3 years) and the recent one
-from the gallium and germanium announcement (2023-07 to 2025-11, 2.3 years).
-The rate is lognormal around the geometric mean of the two (about 0.33 a year
-for a material with two events, 0.17 with one), so that its 5-95 % range spans
-both windows. Severity follows the observed export cuts (gallium -73 %,
-germanium -87 %, germanium metal -55 %: uniform 0.3 to 0.9) and duration the
-US ban, which lasted about 11 months (lognormal, mean 12, sd 8 months). Single
-documented outages (the 2020 Amplats processing outage, the 2024 New Caledonia
-unrest, the 2024 Australian cyclone) give about one event per the years of
-reporting. Scheduled events (`history-2023-2025.toml`,
+Every random event takes its rate, duration and severity from the catalogue
+of past disruptions, `data/disruptions.csv`, through `crmsim catalogue`
+(docs/catalogue.md), where the catalogue has rows of its material, region and
+kind: one parameter set per material, the same in every file that has it
+(the comment above each event names the command, the rows and the parameters
+taken, and the tests check them against the fit). A rate is the Jeffreys
+posterior of the events counted over 2005-01 to 2026-01, Gamma(n + 1/2,
+1/21.08 years): mean 0.12 a year for a material with two Chinese export
+controls (gallium, germanium, antimony, graphite, tungsten), 0.071 with one.
+Durations are the months the catalogue's events were in force, several still
+running (lower bounds). Severities are sourced shares of China's exports
+(gallium 0.73, germanium 0.55, antimony 0.74) or of world supply (the South
+African PGM outages, a beta of mean 0.17); where the catalogue has no sourced
+severity it gives uniform 0 to 1, its own ASSUMPTION for an unknown share.
+Shipping routes take only the catalogue's rate (the Red Sea and Panama rows
+record how long ships were diverted, and diverted cargo still arrives), and
+so do nickel's and manganese's \"other\" sources (a country's severity is not a
+share of the group's flows). Events with no catalogue row (Russian sanctions
+on EU imports, Tajik antimony, Israeli magnesium, Brazilian and Canadian
+niobium, vanadium, ports, conflicts) keep their assumed values, marked
+ASSUMPTION with the reason. Scheduled events (`history-2023-2025.toml`,
 `rare-earth-2010-template.toml`) replay the dates of the file instead of a
-rate. Each scenario's comment block (the sections on how the rates were
-estimated, and its ASSUMPTIONS) derives its own numbers from the rows it uses
-and marks every assumption: follow the link in the first column.
+rate. Each scenario's header (EVENT PARAMETERS) lists which events come from
+the catalogue and which are assumptions: follow the link in the first column.
 
 ## What moved with the market
 

@@ -1,6 +1,8 @@
 //! Every shipped scenario validates and runs, so none rots as the format
 //! grows, and docs/scenarios.md holds the numbers they give.
 
+mod events;
+
 use crate::util::{library, root, simulate_runs};
 use crmsim::report::{num, Report};
 use crmsim::scenario::Scenario;
