@@ -327,3 +327,111 @@ fn a_unit_that_does_not_fit_is_refused() {
         "{err}"
     );
 }
+
+/// The shipped scenario each episode material's tables come from
+/// (`rare_earth_magnets` has none: the magnet episode's stand-in).
+const SHIPPED: [(&str, &str); 5] = [
+    ("gallium", "gallium-eu.toml"),
+    ("germanium", "germanium-eu.toml"),
+    ("rare_earths", "rare-earth-2010-template.toml"),
+    ("natural_graphite", "graphite-eu.toml"),
+    ("antimony", "antimony-eu.toml"),
+];
+
+/// The `[[material]]` and `[[inventory]]` tables of material `id` in the
+/// scenario file at `path`, as parsed values.
+fn tables_of(path: &Path, id: &str) -> (toml::Value, Vec<toml::Value>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let of = |key: &str| -> Vec<toml::Value> {
+        doc.get(key)
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter(|t| {
+                        t.get(if key == "material" { "id" } else { "material" })
+                            .and_then(toml::Value::as_str)
+                            == Some(id)
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let material = of("material");
+    assert_eq!(material.len(), 1, "{}: material {id}", path.display());
+    (material[0].clone(), of("inventory"))
+}
+
+/// One parameter set per material: an episode's `[[material]]` and
+/// `[[inventory]]` tables are the shipped scenario's, value for value;
+/// only its events are the episode's own.
+#[test]
+fn episodes_use_the_shipped_markets_and_inventories_unchanged() {
+    let mut seen = 0;
+    for ep in EPISODES {
+        let path = root().join("history").join(ep).join("scenario.toml");
+        for (id, file) in SHIPPED {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if !text.contains(&format!("id = \"{id}\"")) {
+                continue;
+            }
+            let shipped = tables_of(&root().join("scenarios").join(file), id);
+            let episode = tables_of(&path, id);
+            assert_eq!(episode.0, shipped.0, "{ep}: [[material]] {id} differs from {file}");
+            assert_eq!(episode.1, shipped.1, "{ep}: [[inventory]] of {id} differs from {file}");
+            assert!(!episode.1.is_empty(), "{ep}: {id} has no inventory");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 6, "the episodes' materials with a shipped scenario");
+}
+
+/// An episode's one-month events with a fixed severity are its observed
+/// drops: severity = 1 - exports_multiple of the row of that month.
+#[test]
+fn one_month_events_take_their_severity_from_the_observed_row() {
+    let mut checked = 0;
+    for ep in EPISODES {
+        let dir = root().join("history").join(ep);
+        let text = std::fs::read_to_string(dir.join("scenario.toml")).unwrap();
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        let observed = std::fs::read_to_string(dir.join("observed.csv")).unwrap();
+        let rows: Vec<Vec<&str>> = observed
+            .lines()
+            .skip(1)
+            .map(|l| l.splitn(6, ',').collect())
+            .collect();
+        for d in doc["disruption"].as_array().unwrap() {
+            let (Some(sev), Some(1)) = (
+                d.get("severity").and_then(toml::Value::as_float),
+                d.get("duration_months").and_then(toml::Value::as_integer),
+            ) else {
+                continue;
+            };
+            let start = d["start"].as_str().unwrap();
+            let materials: Vec<&str> = d["materials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap())
+                .collect();
+            let row = rows
+                .iter()
+                .find(|r| {
+                    materials.contains(&r[0])
+                        && r[1] == start
+                        && r[2] == "exports_multiple"
+                        && r[4] == "ratio"
+                })
+                .unwrap_or_else(|| panic!("{ep}: no observed row for {start}"));
+            let value: f64 = row[3].parse().unwrap();
+            assert!(
+                (sev - (1.0 - value)).abs() < 1e-9,
+                "{ep} {start}: severity {sev}, observed exports {value}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked} one-month events");
+}
