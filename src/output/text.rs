@@ -324,6 +324,34 @@ options ({}):",
             );
         }
     }
+    let inventories: Vec<_> = s
+        .materials
+        .iter()
+        .flat_map(|m| m.inventories.iter().map(move |v| (m, v)))
+        .collect();
+    if !inventories.is_empty() {
+        let _ = writeln!(
+            o,
+            "
+private inventories ({}, the world's: kept in every variant):",
+            inventories.len()
+        );
+        for (m, v) in inventories {
+            let _ = writeln!(
+                o,
+                "  {} ({}): {} days of the market's use; sells above {} x base price, \
+                 at most {} of its size a month; buys back up to {} x base price, at most {} \
+                 of the market's demand a step",
+                v.name,
+                m.id,
+                uncertain(&v.days),
+                uncertain(&v.release_above),
+                num(v.max_release_share),
+                num(v.refill_below),
+                num(v.max_buy_share)
+            );
+        }
+    }
     for m in s.materials.iter().filter(|m| !m.tiers.is_empty()) {
         let _ = writeln!(
             o,
