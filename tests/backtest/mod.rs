@@ -378,8 +378,14 @@ fn episodes_use_the_shipped_markets_and_inventories_unchanged() {
             }
             let shipped = tables_of(&root().join("scenarios").join(file), id);
             let episode = tables_of(&path, id);
-            assert_eq!(episode.0, shipped.0, "{ep}: [[material]] {id} differs from {file}");
-            assert_eq!(episode.1, shipped.1, "{ep}: [[inventory]] of {id} differs from {file}");
+            assert_eq!(
+                episode.0, shipped.0,
+                "{ep}: [[material]] {id} differs from {file}"
+            );
+            assert_eq!(
+                episode.1, shipped.1,
+                "{ep}: [[inventory]] of {id} differs from {file}"
+            );
             assert!(!episode.1.is_empty(), "{ep}: {id} has no inventory");
             seen += 1;
         }

@@ -422,6 +422,7 @@ fn runs_equal_a_scalar_implementation_of_the_model() {
         Variable::DemandReduction,
     ];
     let (mut cases, mut above_base, mut released, mut short) = (0, 0, 0, 0);
+    let (mut inventory_sold, mut inventory_bought) = (0, 0);
     for case in reference::cases(2024).take(300) {
         let text = case.toml();
         let s = scenario(&text);
@@ -502,18 +503,24 @@ fn runs_equal_a_scalar_implementation_of_the_model() {
                         }
                     }
                     released += usize::from(want.totals[Metric::ReleaseT as usize] > 0.0);
+                    inventory_sold += usize::from(want.inventory_steps.0 > 0);
+                    inventory_bought += usize::from(want.inventory_steps.1 > 0);
                     short += usize::from(want.totals[Metric::ShortfallSteps as usize] > 0.0);
                 }
             }
         }
         cases += 1;
     }
-    // The cases reach every path: prices above the base, releases, and
-    // shortfalls.
+    // The cases reach every path: prices above the base, releases,
+    // shortfalls, and runs whose private inventory sold and bought back.
     assert_eq!(cases, 300);
     assert!(
         above_base > 100 && released > 100 && short > 100,
         "{above_base} {released} {short}"
+    );
+    assert!(
+        inventory_sold > 100 && inventory_bought > 20,
+        "{inventory_sold} {inventory_bought}"
     );
 }
 

@@ -4,9 +4,10 @@
 //! the engine, for the scenarios it covers: materials whose imports come
 //! from sources with spare capacity and a ramp, scheduled disruptions of
 //! fixed duration and severity on regions or routes, of either scope, at
-//! most one stockpile per material (gap or price rule), a market that
-//! clears (demand and supply elasticities, market share, cap) or none, and
-//! discounting. No products, refineries, hubs, market origins or market
+//! most one stockpile per material (gap or price rule), at most one private
+//! inventory per material whose market clears (fixed size and prices), a
+//! market that clears (demand and supply elasticities, market share, cap)
+//! or none, and discounting. No products, refineries, hubs, market origins or market
 //! responses: secondary supply and refinery output are 0, feed
 //! availability 1, and the need is the whole demand.
 //!
@@ -59,6 +60,15 @@ pub struct Stockpile {
     pub max_buy_share: f64,
 }
 
+/// A private inventory (docs/model.md, "Private inventories").
+pub struct Inventory {
+    pub days: f64,
+    pub release_above: f64,
+    pub refill_below: f64,
+    pub max_release_share: f64,
+    pub max_buy_share: f64,
+}
+
 pub struct Material {
     pub id: String,
     /// Drawn uniformly in [lo, hi] by the engine.
@@ -73,6 +83,7 @@ pub struct Material {
     pub max_price_multiple: f64,
     pub sources: Vec<Source>,
     pub stockpile: Option<Stockpile>,
+    pub inventory: Option<Inventory>,
 }
 
 pub enum Target {
@@ -231,6 +242,7 @@ pub fn random_case(rng: &mut ChaCha8Rng) -> Case {
             max_price_multiple,
             sources,
             stockpile,
+            inventory: None,
         });
     }
     let months = years * 12;
@@ -263,6 +275,34 @@ pub fn random_case(rng: &mut ChaCha8Rng) -> Case {
             }
         })
         .collect();
+    // Inventories from a stream of their own, so that adding them left
+    // every other number of the cases as it was.
+    let mut own = ChaCha8Rng::seed_from_u64(rng.random::<u64>());
+    for m in &mut materials {
+        if m.elasticity.is_some() && own.random_bool(0.5) {
+            let cap = m.max_price_multiple;
+            let refill_below = if own.random_bool(0.3) {
+                1.0
+            } else {
+                own.random_range(1.0..(1.0 + cap) / 2.0)
+            };
+            m.inventory = Some(Inventory {
+                days: own.random_range(0.0..120.0),
+                release_above: own.random_range(refill_below..=cap),
+                refill_below,
+                max_release_share: if own.random_bool(0.5) {
+                    1.0
+                } else {
+                    own.random_range(0.01..1.0)
+                },
+                max_buy_share: if own.random_bool(0.5) {
+                    0.05
+                } else {
+                    own.random_range(0.001..1.0)
+                },
+            });
+        }
+    }
     Case {
         start_year: 2025,
         years,
@@ -420,6 +460,20 @@ impl Case {
             let _ = writeln!(t, "max_buy_share = {}", f(sp.max_buy_share));
             t.push('\n');
         }
+        for m in &self.materials {
+            let Some(v) = &m.inventory else { continue };
+            let _ = writeln!(
+                t,
+                "[[inventory]]\nmaterial = \"{}\"\ndays = {}\nrelease_above = {}\n\
+                 refill_below = {}\nmax_release_share = {}\nmax_buy_share = {}\n",
+                m.id,
+                f(v.days),
+                f(v.release_above),
+                f(v.refill_below),
+                f(v.max_release_share),
+                f(v.max_buy_share)
+            );
+        }
         t
     }
 }
@@ -461,6 +515,8 @@ impl Draws {
 pub struct Run {
     pub series: Vec<Vec<f64>>,
     pub totals: [f64; N_METRICS],
+    /// Steps in which the private inventory sold, and in which it bought.
+    pub inventory_steps: (u32, u32),
 }
 
 /// The price multiple x where the market's demand x^e meets its supply
@@ -533,6 +589,9 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
     let mut put = |var: Variable, t: usize, x: f64| series[var as usize][t] = x;
     let growth = draws.growth.max(-1.0);
     let mut level = 0.0;
+    // The inventory's size (set at the first step) and level.
+    let (mut inv_size, mut inv_level) = (0.0, 0.0);
+    let mut inventory_steps = (0, 0);
     let mut episode = 0u32;
     let mut totals = [0.0; N_METRICS];
     let mut add = |k: Metric, x: f64| totals[k as usize] += x;
@@ -605,14 +664,53 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                 let eta = mat.supply_elasticity;
                 let l = if d > 0.0 { x_w / d } else { 0.0 };
                 let zshare = |x: f64| x.powf(e);
-                // 8.1 The world price before the stock.
-                let x0 = world_price(e, eta, l, 0.0, cap);
-                // 8.2 A market release down to the ceiling.
+                // 8.0 The private inventory: it sells down to its release
+                // price, or else buys back what keeps the price at or
+                // below its refill price; v is its net sale.
+                let mut v = 0.0;
+                if let Some(inv) = &mat.inventory {
+                    if t == 0 {
+                        inv_size = inv.days / 365.0 * d / (rho * dt);
+                        inv_level = inv_size;
+                    }
+                    let x_pre = world_price(e, eta, l, 0.0, cap);
+                    let (c, r) = (inv.release_above, inv.refill_below);
+                    if x_pre > c && d > 0.0 {
+                        let sold = ((d / rho) * (c.powf(e) - (1.0 - l) * c.powf(eta)))
+                            .min(inv_level)
+                            .min(inv_size * inv.max_release_share * f64::from(months_per_step))
+                            .max(0.0);
+                        inv_level -= sold;
+                        v = sold;
+                        inventory_steps.0 += u32::from(sold > 0.0);
+                    } else if inv_level < inv_size && d > 0.0 {
+                        let room = (d / rho) * ((1.0 - l) * r.powf(eta) - r.powf(e));
+                        let bought = (inv_size - inv_level)
+                            .min(inv.max_buy_share * d / rho)
+                            .min(room)
+                            .max(0.0);
+                        inv_level += bought;
+                        v = -bought;
+                        inventory_steps.1 += u32::from(bought > 0.0);
+                    }
+                }
+                let world = |extra_t: f64| {
+                    if d > 0.0 {
+                        world_price(e, eta, l, rho * extra_t / d, cap)
+                    } else {
+                        world_price(e, eta, l, 0.0, cap)
+                    }
+                };
+                // 8.1 The world price before the stock (with the
+                // inventory's trade).
+                let x0 = world(v);
+                // 8.2 A market release down to the ceiling, on what the
+                // inventory left.
                 let mut r_m = 0.0;
                 if let Some(sp) = &mat.stockpile {
                     if let Some(c) = sp.price_ceiling {
                         if x0 > c && d > 0.0 {
-                            r_m = ((d / rho) * (c.powf(e) - (1.0 - l) * c.powf(eta)))
+                            r_m = ((d / rho) * (c.powf(e) - (1.0 - l) * c.powf(eta)) - v)
                                 .min(level)
                                 .min(max_release)
                                 .max(0.0);
@@ -620,14 +718,10 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                         }
                     }
                 }
-                let mut xw = if r_m > 0.0 {
-                    world_price(e, eta, l, rho * r_m / d, cap)
-                } else {
-                    x0
-                };
+                let mut xw = if r_m > 0.0 { world(v + r_m) } else { x0 };
                 // 8.3 Purchases, when the stock does not release.
                 let access0 = if x0 >= cap {
-                    (d - x_r).min(d * (1.0 - l) * cap.powf(eta))
+                    (d - x_r).min(d * (1.0 - l) * cap.powf(eta) + rho * v)
                 } else {
                     d - x_r
                 };
@@ -642,7 +736,7 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                         && (sp.refill_in_shortage || gap0 <= 0.0)
                         && d > 0.0
                     {
-                        let room = (d / rho) * ((1.0 - l) * cap.powf(eta) - cap.powf(e));
+                        let room = (d / rho) * ((1.0 - l) * cap.powf(eta) - cap.powf(e)) + v;
                         bought = (target - level)
                             .min(sp.replenish_tpy * dt)
                             .min(sp.max_buy_share * d / rho)
@@ -651,14 +745,14 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
                         level += bought;
                         add(Metric::StockpileCostEur, bought * p0 * disc);
                         // 8.4 The world price with the purchase.
-                        xw = world_price(e, eta, l, -rho * bought / d, cap);
+                        xw = world(v - bought);
                     }
                 }
                 // 8.5 The region's access; rationed at the cap.
                 let mut a1 = d - x_r + r_m;
                 // A purchase stops at the cap and never rations.
                 if xw >= cap && x0 >= cap {
-                    a1 = a1.min(d * (1.0 - l) * cap.powf(eta) + rho * r_m - rho * bought);
+                    a1 = a1.min(d * (1.0 - l) * cap.powf(eta) + rho * (v + r_m - bought));
                 }
                 // 8.6 A gap release.
                 let wants = d * zshare(xw);
@@ -792,7 +886,11 @@ pub fn run(case: &Case, m: usize, draws: &Draws) -> Run {
         - totals[Metric::ProducerGainEur as usize]
         + totals[Metric::ShortageCostEur as usize];
     totals[Metric::PeakPriceMultiple as usize] = peak;
-    Run { series, totals }
+    Run {
+        series,
+        totals,
+        inventory_steps,
+    }
 }
 
 /// A generator of cases, the same every time.
