@@ -20,6 +20,20 @@ pub(super) struct Inventories<'a> {
 }
 
 impl Inventories<'_> {
+    /// Whether the inventories have nothing to do in a step of the first
+    /// one: every one full and nothing lost to world-scope events in any
+    /// lane (then the world price is the base and nobody trades).
+    #[inline(always)]
+    pub(super) fn idle(&self, t: usize, lost: Lanes) -> bool {
+        t > 0
+            && lost.equals(Lanes::splat(0.0)).all()
+            && self
+                .level
+                .iter()
+                .zip(self.size.iter())
+                .all(|(l, s)| !l.lt(*s).any())
+    }
+
     /// The inventories' net sales into the market in step `t`, in tonnes
     /// (sales less purchases), where `demand` is the region's demand in the
     /// step, `lost` the share of the market's supply lost to world-scope

@@ -418,7 +418,7 @@ pub(super) fn step_material(
         // 8.1a The world's private inventories trade first: their net
         // sales are part of the world's market before any stock of the
         // region acts (only a market that clears has them).
-        let world_trade = if n_inventories > 0 {
+        let world_trade = if n_inventories > 0 && !inventories.idle(t, lost_share) {
             rarely();
             inventories.trade(
                 t,
