@@ -95,9 +95,9 @@ while it lasts, and rebuilds at up to 1.05 x base. They took gallium-eu to
 0.048 (mean 0.1746 t), eu-stockpile-feasibility's gallium to 0.06 and
 history-2023-2025's gallium to 0.232 (0.7211 t). What the disruptions cost
 shows in the price and the welfare loss (`peak_price_multiple`,
-`welfare_loss_eur` in each run's `summary.json`), not in this table. Each file's market fields (demand and supply
-elasticities, market share, scope of each event) and their sources or
-ranges are set out in [scenarios-market-notes.md](scenarios-market-notes.md).
+`welfare_loss_eur` in each run's `summary.json`), not in this table. Each
+file's market fields (demand and supply elasticities, market share, scope
+of each event) and their sources or ranges are set out in [scenarios-market-notes.md](scenarios-market-notes.md).
 
 ## Scenarios
 
