@@ -74,21 +74,30 @@ ASSUMPTION with the reason. Scheduled events (`history-2023-2025.toml`,
 rate. Each scenario's header (EVENT PARAMETERS) lists which events come from
 the catalogue and which are assumptions: follow the link in the first column.
 
-## What moved with the market
+## What moved, and why
 
-These results come from the market that clears (docs/model.md, \"The
-market\"): a physical shortfall is left only where the price reaches its
+Three changes moved these numbers. The market that clears (docs/model.md,
+\"The market\") leaves a physical shortfall only where the price reaches its
 cap and the market rations; below it, users pay more and buy less. Before
 it, every missing tonne was a shortfall, so the shortfall columns moved
-down by one to two orders of magnitude: gallium-eu's chance of a shortfall
-went from 0.941 to 0.14 and its mean shortfall from 67.9 t to 0.35 t;
-eu-stockpile-feasibility's gallium from 0.967 to 0.169; history-2023-2025's
-gallium from 1 (28.7 t) to 0.305 (1.0 t). What the disruptions cost now
+down by one to two orders of magnitude: with the event parameters of the
+time, gallium-eu's chance of a shortfall went from 0.941 to 0.14 and its
+mean shortfall from 67.9 t to 0.35 t; eu-stockpile-feasibility's gallium
+from 0.967 to 0.169; history-2023-2025's gallium from 1 (28.7 t) to 0.305
+(1.0 t). The catalogue's event parameters (above) then gave the Chinese
+export controls a lower rate: gallium-eu's chance went from 0.14 to 0.069,
+eu-stockpile-feasibility's gallium from 0.169 to 0.085 (the scheduled
+events of history-2023-2025 did not move). Last, private inventories now
+buffer every market: each material of every file has an assumed
+`[[inventory]]` (traders' and users' stocks of 15-90 days of the market's
+use) that sells into the market and holds the world price near 1.1-3 x base
+while it lasts, and rebuilds at up to 1.05 x base. They took gallium-eu to
+0.048 (mean 0.1746 t), eu-stockpile-feasibility's gallium to 0.06 and
+history-2023-2025's gallium to 0.232 (0.7211 t). What the disruptions cost
 shows in the price and the welfare loss (`peak_price_multiple`,
 `welfare_loss_eur` in each run's `summary.json`), not in this table. Each
 file's market fields (demand and supply elasticities, market share, scope
-of each event) and their sources or ranges are set out in
-[scenarios-market-notes.md](scenarios-market-notes.md).
+of each event) and their sources or ranges are set out in [scenarios-market-notes.md](scenarios-market-notes.md).
 
 ## Scenarios
 
