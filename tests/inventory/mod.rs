@@ -17,14 +17,19 @@ use crmsim::vocab::{Metric, Variable};
 /// A one-year monthly scenario with `material` added to the material's
 /// table and `rest` after it.
 fn world(material: &str, rest: &str) -> Scenario {
-    scenario(&format!(
+    scenario(&world_text(material, rest))
+}
+
+/// The text of [`world`].
+fn world_text(material: &str, rest: &str) -> String {
+    format!(
         "[simulation]\nname = \"inv\"\nstart_year = 2025\nyears = 1\nruns = 1\nseed = 1\n\
          [[material]]\nid = \"x\"\ndemand_tpy = 120\nprice_eur_per_t = 1000\n\
          value_of_lost_load_eur_per_t = 20000\ndemand_elasticity = -0.5\n{material}\n\
          [[material.source]]\nregion = \"A\"\nshare = 1.0\n\
          [[disruption]]\nname = \"cut\"\nmaterials = [\"x\"]\nregion = \"A\"\n\
          scope = \"world\"\nstart = \"2025-03\"\nduration_months = 3\nseverity = 0.2\n{rest}"
-    ))
+    )
 }
 
 /// The default inventory, with `extra` fields.
@@ -175,4 +180,14 @@ fn every_variant_keeps_it() {
     close(x[2], 1.2, "step 2 without the stock");
     let x = world_multiples(&one_run(&s));
     close(x[2], 1.2, "step 2 with the stock");
+    // A policy file replaces the stocks and options, never the inventories.
+    let dir = crate::util::temp_dir();
+    let (base, policy) = (dir.path().join("base.toml"), dir.path().join("none.toml"));
+    let text = world_text("", &format!("{}{stock}", inventory("")));
+    std::fs::write(&base, &text).unwrap();
+    std::fs::write(&policy, "name = \"no stock\"\n").unwrap();
+    let (with_policy, _) = crmsim::scenario::with_policy(&base, &policy).unwrap();
+    assert!(!with_policy.has_stockpiles());
+    let x = world_multiples(&one_run(&with_policy));
+    close(x[2], 1.2, "step 2 under a policy file without stocks");
 }
