@@ -203,13 +203,7 @@ pub(crate) fn options(
     )?;
     for (i, o) in raw.iter().enumerate() {
         let at = At::root("option").index(i, Some(&o.material));
-        let Some(m) = materials.iter_mut().find(|m| m.id == o.material) else {
-            return at.key("material").err(format!(
-                "unknown material {:?}; materials in this scenario: {}",
-                o.material,
-                super::build::list(ids.iter())
-            ));
-        };
+        let m = super::build::material_named(&at, &o.material, materials, ids)?;
         let name = o
             .name
             .clone()

@@ -30,13 +30,7 @@ pub(crate) fn inventories(
     )?;
     for (i, v) in raw.iter().enumerate() {
         let at = At::root("inventory").index(i, Some(&v.material));
-        let Some(m) = materials.iter_mut().find(|m| m.id == v.material) else {
-            return at.key("material").err(format!(
-                "unknown material {:?}; materials in this scenario: {}",
-                v.material,
-                super::build::list(ids.iter())
-            ));
-        };
+        let m = super::build::material_named(&at, &v.material, materials, ids)?;
         if !m.market.clears() {
             return at.key("material").err(format!(
                 "{:?} has no demand_elasticity: an inventory answers the world price, \

@@ -9,7 +9,7 @@
 //! 9.125 / 365 x 120 = 3 t, selling above 1.2 x P0 and buying back up to
 //! 1.05 x P0.
 
-use crate::util::{one_run, scenario};
+use crate::util::{balanced, one_run, scenario};
 use crmsim::engine::Workspace;
 use crmsim::scenario::Scenario;
 use crmsim::vocab::{Metric, Variable};
@@ -52,16 +52,6 @@ fn close(got: f64, want: f64, what: &str) {
         (got - want).abs() <= 1e-12 * want.abs().max(1.0),
         "{what}: {got} against {want} by hand"
     );
-}
-
-/// Every step: D = consumption + demand reduction + shortfall.
-fn balanced(run: &(usize, Workspace)) {
-    for t in 0..run.0 {
-        let v = |var| run.1.value(run.0, 0, var, t);
-        let d = v(Variable::Demand);
-        let used = v(Variable::Consumption) + v(Variable::DemandReduction) + v(Variable::Shortfall);
-        assert!((d - used).abs() <= 1e-12 * d, "step {t}: {d} vs {used}");
-    }
 }
 
 /// The hand case: the 3 t inventory holds the world price at 1.2 while it

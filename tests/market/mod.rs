@@ -10,7 +10,7 @@
 //! default cap of 10 x P0); one event on A in March 2025 (step 2) for one
 //! month. Without discounting a one-step event's costs are the run's totals.
 
-use crate::util::{one_run, scenario, simulate_runs};
+use crate::util::{balanced, one_run, scenario, simulate_runs};
 use crmsim::analysis::compare::compare;
 use crmsim::engine::Workspace;
 use crmsim::vocab::{Metric, Variable};
@@ -74,17 +74,6 @@ fn close_eur(got: f64, want: f64, what: &str) {
         (got - want).abs() <= 1e-9 * want.abs().max(1.0),
         "{what}: {got} against {want} by hand"
     );
-}
-
-/// Every step: D = consumption + demand reduction + shortfall.
-fn balanced(run: &(usize, Workspace)) {
-    for t in 0..run.0 {
-        let d = at(run, Variable::Demand, t);
-        let used = at(run, Variable::Consumption, t)
-            + at(run, Variable::DemandReduction, t)
-            + at(run, Variable::Shortfall, t);
-        assert!((d - used).abs() <= 1e-12 * d, "step {t}: {d} vs {used}");
-    }
 }
 
 /// The quantities and prices of the cut step: world price, the region's

@@ -56,6 +56,18 @@ pub fn trajectory(s: &Scenario, seed: u64, run: u64) -> (Prepared, Workspace) {
     (prep, ws)
 }
 
+/// Every step of a run of [`one_run`]: demand = consumption + demand
+/// reduction + shortfall, to 1e-12 relative.
+pub fn balanced(run: &(usize, Workspace)) {
+    use crmsim::vocab::Variable;
+    for t in 0..run.0 {
+        let v = |var| run.1.value(run.0, 0, var, t);
+        let d = v(Variable::Demand);
+        let used = v(Variable::Consumption) + v(Variable::DemandReduction) + v(Variable::Shortfall);
+        assert!((d - used).abs() <= 1e-12 * d, "step {t}: {d} vs {used}");
+    }
+}
+
 /// The first run with seed 1: the number of steps and the trajectory.
 pub fn one_run(s: &Scenario) -> (usize, Workspace) {
     let (prep, ws) = trajectory(s, 1, 0);

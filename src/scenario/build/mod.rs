@@ -177,13 +177,7 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
 
     for (i, s) in file.stockpile.iter().enumerate() {
         let at = At::root("stockpile").index(i, Some(&s.material));
-        let Some(m) = materials.iter_mut().find(|m| m.id == s.material) else {
-            return at.key("material").err(format!(
-                "unknown material {:?}; materials in this scenario: {}",
-                s.material,
-                list(ids.iter())
-            ));
-        };
+        let m = material_named(&at, &s.material, &mut materials, &ids)?;
         let name = match &s.name {
             Some(n) => n.clone(),
             None if m.stockpiles.is_empty() => m.id.clone(),
@@ -278,6 +272,23 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         products,
         refineries,
     })
+}
+
+/// The material named `id` by the table at `at` (its `material` field),
+/// or the error naming the materials there are.
+pub(crate) fn material_named<'a>(
+    at: &At,
+    id: &str,
+    materials: &'a mut [Material],
+    ids: &BTreeSet<String>,
+) -> Result<&'a mut Material, FieldError> {
+    match materials.iter_mut().find(|m| m.id == id) {
+        Some(m) => Ok(m),
+        None => at.key("material").err(format!(
+            "unknown material {id:?}; materials in this scenario: {}",
+            list(ids.iter())
+        )),
+    }
 }
 
 fn list_ids(materials: &[Material]) -> String {
