@@ -131,3 +131,18 @@ const VARIABLES: [&str; 9] = [
 fn the_command_line_definition_is_consistent() {
     crmsim::cli::Cli::command().debug_assert();
 }
+
+/// README.md's annotated scenario is a valid scenario, every table of it
+/// as the page shows it.
+#[test]
+fn the_readme_scenario_is_valid() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let at = readme
+        .find("## A scenario, annotated")
+        .expect("README.md has its annotated scenario");
+    let start = at + readme[at..].find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let s = crmsim::scenario::Scenario::from_toml(&readme[start..end], Path::new("README.md"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.has_stockpiles());
+}
