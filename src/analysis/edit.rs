@@ -2,6 +2,7 @@
 //! `optimize` do: `stockpile.gallium.target_days`,
 //! `material.gallium.demand_growth.mean`, `disruption.<name>.rate_per_year`,
 //! `refinery.<name>.capacity_tpy`, `material.nickel.source.ID.share`,
+//! `inventory.gallium.days.mode`, `option.<name>.volume_tpy`,
 //! `simulation.years`.
 //!
 //! The path is applied to the parsed TOML document, which is then validated
@@ -46,7 +47,7 @@ const INTEGER_KEYS: [&str; 8] = [
 fn selector(array: &str) -> Option<&'static str> {
     match array {
         "material" | "product" => Some("id"),
-        "disruption" | "refinery" | "stockpile" => Some("name"),
+        "disruption" | "refinery" | "stockpile" | "inventory" | "option" => Some("name"),
         "source" | "feed" => Some("region"),
         _ => None,
     }
@@ -123,9 +124,10 @@ pub fn set(doc: &mut Table, path: &str, x: f64) -> Result<(), EditError> {
             };
             let matches = |t: &Table| {
                 let named = t.get(key).and_then(Value::as_str);
-                // Stockpiles without a name go by their material.
+                // Stockpiles, inventories and options without a name go by
+                // their material.
                 named == Some(sel)
-                    || (seg == "stockpile"
+                    || (matches!(seg, "stockpile" | "inventory" | "option")
                         && named.is_none()
                         && t.get("material").and_then(Value::as_str) == Some(sel))
             };
@@ -205,6 +207,11 @@ demand_growth = { dist = "normal", mean = 0.04, sd = 0.02 }
 [[stockpile]]
 material = "gallium"
 target_days = 60
+[[inventory]]
+material = "gallium"
+days = { dist = "triangular", min = 15, mode = 45, max = 90 }
+release_above = 1.5
+refill_below = 1.05
 "#;
 
     fn doc() -> Table {
@@ -226,6 +233,20 @@ target_days = 60
             s.contains("runs = 500\n"),
             "an integer stays an integer: {s}"
         );
+    }
+
+    #[test]
+    fn sets_an_inventory_by_its_material() {
+        let mut d = doc();
+        set(&mut d, "inventory.gallium.days.mode", 30.0).unwrap();
+        set(&mut d, "inventory.gallium.release_above", 2.0).unwrap();
+        let inv = d["inventory"][0].as_table().unwrap();
+        assert_eq!(inv["days"]["mode"].as_integer(), Some(30));
+        assert_eq!(inv["release_above"].as_float(), Some(2.0));
+        // Only a stockpile is added where none is: an inventory is the
+        // world's, not a policy to try.
+        let e = set(&mut d, "inventory.nickel.days", 30.0).unwrap_err();
+        assert!(e.message.contains("no inventory"), "{e}");
     }
 
     #[test]
