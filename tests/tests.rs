@@ -17,6 +17,7 @@ mod formats;
 mod hostile_input;
 mod instruments;
 mod inventory;
+mod joint;
 mod market;
 mod memory;
 mod model;

@@ -170,28 +170,59 @@ pub(super) fn draw_events(
         // Most runs draw no more than a few events, within the stream's
         // first block, which is computed for all lanes at once.
         let blocks = key.first_blocks(first_run);
-        for (lane, block) in blocks.iter().enumerate().take(n) {
-            let mut rng = key.rng_from(first_run + lane as u64, block);
-            draw_lane_events(scenario, prep, d_idx, lane, &mut rng, ws);
+        match scenario.disruptions[d_idx].leader {
+            None => {
+                for (lane, block) in blocks.iter().enumerate().take(n) {
+                    let mut rng = key.rng_from(first_run + lane as u64, block);
+                    draw_lane_events(scenario, prep, d_idx, lane, &mut rng, None, ws);
+                }
+            }
+            Some(l) => {
+                // The leader's stream again, for its starts and lengths;
+                // this disruption's own, for its severities.
+                let lead = &prep.event_keys[l];
+                let lead_blocks = lead.first_blocks(first_run);
+                for (lane, (block, lead_block)) in
+                    blocks.iter().zip(lead_blocks.iter()).enumerate().take(n)
+                {
+                    let run = first_run + lane as u64;
+                    let mut timing = lead.rng_from(run, lead_block);
+                    let mut own = key.rng_from(run, block);
+                    draw_lane_events(scenario, prep, d_idx, lane, &mut timing, Some(&mut own), ws);
+                }
+            }
         }
     }
 }
 
 /// Draws the events of disruption `d_idx` in lane `lane`'s run from `rng`,
-/// that run's stream of the disruption.
+/// that run's stream of the disruption; for a disruption that follows
+/// another, `rng` is that run's stream of its leader (the starts and
+/// lengths, the leader's severities drawn and set aside so that the two
+/// streams stay in step) and `own` its own stream (its severities).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn draw_lane_events(
     scenario: &Scenario,
     prep: &Prepared,
     d_idx: usize,
     lane: usize,
     rng: &mut FirstBlockRng,
+    mut own: Option<&mut FirstBlockRng>,
     ws: &mut Workspace,
 ) {
     let d = &scenario.disruptions[d_idx];
+    let timing = &scenario.disruptions[d.leader.unwrap_or(d_idx)];
     let steps = prep.steps;
     let mut apply = |start: usize, rng: &mut FirstBlockRng| {
-        let length = event_steps(d.duration_months.sample(rng), prep.months_per_step);
-        let factor = 1.0 - d.severity.sample(rng);
+        let length = event_steps(timing.duration_months.sample(rng), prep.months_per_step);
+        let severity = match own.as_deref_mut() {
+            None => d.severity.sample(rng),
+            Some(own) => {
+                let _ = timing.severity.sample(rng);
+                d.severity.sample(own)
+            }
+        };
+        let factor = 1.0 - severity;
         let end = start.saturating_add(length).min(steps);
         for &flow in &prep.event_rows[d_idx] {
             let range = flow * steps + start..flow * steps + end;
@@ -219,10 +250,10 @@ pub(super) fn draw_lane_events(
             ws.touched_hit.push(range);
         }
     };
-    match &d.arrival {
+    match &timing.arrival {
         Arrival::Scheduled { step, .. } => apply(*step, rng),
         Arrival::Poisson(_) => {
-            let rate = ws.runs[lane].rate[d_idx];
+            let rate = ws.runs[lane].rate[d.leader.unwrap_or(d_idx)];
             if rate <= 0.0 {
                 return;
             }

@@ -289,7 +289,8 @@ impl Prepared {
             n_sources += mat.sources.len();
         }
         for (d_idx, d) in scenario.disruptions.iter().enumerate() {
-            if let Arrival::Poisson(rate) = &d.arrival {
+            // A disruption that follows another uses that one's rate.
+            if let (Arrival::Poisson(rate), None) = (&d.arrival, d.leader) {
                 add(
                     rate,
                     format!("disruption[{}].rate_per_year", d.name),

@@ -277,6 +277,9 @@ pub struct Disruption {
     pub(crate) scope: Scope,
     /// The flows it hits, resolved at validation.
     pub(crate) hits: Vec<FlowRef>,
+    /// The disruption whose events this one's follow (`same_events_as`):
+    /// its starts and lengths, this one's severities.
+    pub(crate) leader: Option<usize>,
 }
 
 /// One feed flow of a refinery.

@@ -221,6 +221,12 @@ pub struct RawDisruption {
     /// region for a route.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The name of another disruption whose events this one's follow: the
+    /// same starts and lengths in every run (the two must give the same
+    /// `rate_per_year` or `start` and `duration_months`), each event with
+    /// its own severity.
+    #[serde(default)]
+    pub same_events_as: Option<String>,
 }
 
 /// `[[stockpile]]`.

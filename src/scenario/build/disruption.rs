@@ -172,5 +172,50 @@ pub(super) fn disruption(
         stage,
         scope,
         hits,
+        leader: None,
     })
+}
+
+/// Resolves each `same_events_as` of `raw` (in file order, as `built`) to
+/// its leader: another disruption, itself following none, with the same
+/// arrivals and lengths as written, so that following it changes which
+/// events come together, never how often or how long each one's are.
+pub(super) fn leaders(raw: &[RawDisruption], built: &mut [Disruption]) -> Result<(), FieldError> {
+    for i in 0..built.len() {
+        let Some(name) = &raw[i].same_events_as else {
+            continue;
+        };
+        let at = At::root("disruption")
+            .index(i, Some(&built[i].name))
+            .key("same_events_as");
+        let Some(l) = built.iter().position(|d| d.name == *name) else {
+            let names: Vec<&String> = built.iter().map(|d| &d.name).collect();
+            return at.err(format!(
+                "no disruption is named {name:?}; disruptions: {}",
+                list(names.into_iter())
+            ));
+        };
+        if l == i {
+            return at.err("a disruption cannot follow itself");
+        }
+        if raw[l].same_events_as.is_some() {
+            return at.err(format!(
+                "{name:?} follows another disruption itself: name the one it follows"
+            ));
+        }
+        let (me, lead) = (&built[i], &built[l]);
+        let same_arrival = match (&me.arrival, &lead.arrival) {
+            (Arrival::Poisson(a), Arrival::Poisson(b)) => a.spec() == b.spec(),
+            (Arrival::Scheduled { step: a, .. }, Arrival::Scheduled { step: b, .. }) => a == b,
+            _ => false,
+        };
+        if !same_arrival || me.duration_months.spec() != lead.duration_months.spec() {
+            return at.err(format!(
+                "its rate_per_year (or start) and duration_months must be those of {name:?}, \
+                 so that only which events come together changes"
+            ));
+        }
+        built[i].leader = Some(l);
+    }
+    Ok(())
 }

@@ -241,6 +241,8 @@ pub(super) fn build(file: &ScenarioFile) -> Result<Scenario, FieldError> {
         )?);
     }
 
+    disruption::leaders(&file.disruption, &mut disruptions)?;
+
     let mut products = Vec::with_capacity(file.product.len());
     let mut product_ids = BTreeSet::new();
     for (i, p) in file.product.iter().enumerate() {
