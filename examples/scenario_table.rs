@@ -76,7 +76,7 @@ the catalogue and which are assumptions: follow the link in the first column.
 
 ## What moved, and why
 
-Three changes moved these numbers. The market that clears (docs/model.md,
+Four changes moved these numbers. The market that clears (docs/model.md,
 \"The market\") leaves a physical shortfall only where the price reaches its
 cap and the market rations; below it, users pay more and buy less. Before
 it, every missing tonne was a shortfall, so the shortfall columns moved
@@ -87,17 +87,26 @@ from 0.967 to 0.169; history-2023-2025's gallium from 1 (28.7 t) to 0.305
 (1.0 t). The catalogue's event parameters (above) then gave the Chinese
 export controls a lower rate: gallium-eu's chance went from 0.14 to 0.069,
 eu-stockpile-feasibility's gallium from 0.169 to 0.085 (the scheduled
-events of history-2023-2025 did not move). Last, private inventories now
-buffer every market: each material of every file has an assumed
+events of history-2023-2025 did not move). Then came private inventories,
+which now buffer every market: each material of every file has an assumed
 `[[inventory]]` (traders' and users' stocks of 15-90 days of the market's
-use) that sells into the market and holds the world price near 1.1-3 x base
-while it lasts, and rebuilds at up to 1.05 x base. They took gallium-eu to
-0.048 (mean 0.1746 t), eu-stockpile-feasibility's gallium to 0.06 and
-history-2023-2025's gallium to 0.232 (0.7211 t). What the disruptions cost
-shows in the price and the welfare loss (`peak_price_multiple`,
-`welfare_loss_eur` in each run's `summary.json`), not in this table. Each
-file's market fields (demand and supply elasticities, market share, scope
-of each event) and their sources or ranges are set out in [scenarios-market-notes.md](scenarios-market-notes.md).
+use) that sells into the market and holds the world price near 1.1-3 x
+base while it lasts, and rebuilds at up to 1.05 x base. They took
+gallium-eu to 0.048 (mean 0.1746 t), eu-stockpile-feasibility's gallium to
+0.06 and history-2023-2025's gallium to 0.232 (0.7211 t). Last, the Ga and
+Ge controls come together again in the multi-material files
+(defence-supply, eu-stockpile-feasibility, ewaste-urban-mine,
+ewaste-urban-mine-ga50, nl-critical-materials): germanium's export-control
+event follows gallium's (`same_events_as`: the same starts and lengths in
+every run, its own severity). Each material's own distribution is
+unchanged, so only those files' germanium rows moved, within the noise of
+the runs (eu-stockpile-feasibility's germanium P(shortfall) from 0.245 to
+0.254); what changed is how often the two are short together. What the
+disruptions cost shows in the price and the welfare loss
+(`peak_price_multiple`, `welfare_loss_eur` in each run's `summary.json`),
+not in this table. Each file's market fields (demand and supply
+elasticities, market share,
+scope of each event) and their sources or ranges are set out in [scenarios-market-notes.md](scenarios-market-notes.md).
 
 ## Scenarios
 
