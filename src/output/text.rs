@@ -136,6 +136,10 @@ pub fn describe(s: &Scenario) -> String {
             Arrival::Poisson(rate) => format!("{} events/yr", uncertain(rate)),
             Arrival::Scheduled { month, step } => format!("scheduled {month} (step {step})"),
         };
+        let when = match d.leader {
+            Some(l) => format!("the events of {} ({when})", s.disruptions[l].name),
+            None => when,
+        };
         let stage = match d.stage {
             Stage::Both => "",
             Stage::Import => " (imports only)",
