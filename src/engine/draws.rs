@@ -170,25 +170,19 @@ pub(super) fn draw_events(
         // Most runs draw no more than a few events, within the stream's
         // first block, which is computed for all lanes at once.
         let blocks = key.first_blocks(first_run);
-        match scenario.disruptions[d_idx].leader {
-            None => {
-                for (lane, block) in blocks.iter().enumerate().take(n) {
-                    let mut rng = key.rng_from(first_run + lane as u64, block);
-                    draw_lane_events(scenario, prep, d_idx, lane, &mut rng, None, ws);
-                }
-            }
-            Some(l) => {
-                // The leader's stream again, for its starts and lengths;
-                // this disruption's own, for its severities.
-                let lead = &prep.event_keys[l];
-                let lead_blocks = lead.first_blocks(first_run);
-                for (lane, (block, lead_block)) in
-                    blocks.iter().zip(lead_blocks.iter()).enumerate().take(n)
-                {
-                    let run = first_run + lane as u64;
-                    let mut timing = lead.rng_from(run, lead_block);
-                    let mut own = key.rng_from(run, block);
-                    draw_lane_events(scenario, prep, d_idx, lane, &mut timing, Some(&mut own), ws);
+        // A disruption that follows another draws its starts and lengths
+        // from the leader's stream and its severities from its own.
+        let leader = scenario.disruptions[d_idx].leader;
+        let timing = &prep.event_keys[leader.unwrap_or(d_idx)];
+        let timing_blocks = leader.map(|_| timing.first_blocks(first_run));
+        for (lane, block) in blocks.iter().enumerate().take(n) {
+            let run = first_run + lane as u64;
+            let mut own = key.rng_from(run, block);
+            match &timing_blocks {
+                None => draw_lane_events(scenario, prep, d_idx, lane, &mut own, None, ws),
+                Some(t) => {
+                    let mut rng = timing.rng_from(run, &t[lane]);
+                    draw_lane_events(scenario, prep, d_idx, lane, &mut rng, Some(&mut own), ws);
                 }
             }
         }
@@ -211,7 +205,8 @@ pub(super) fn draw_lane_events(
     ws: &mut Workspace,
 ) {
     let d = &scenario.disruptions[d_idx];
-    let timing = &scenario.disruptions[d.leader.unwrap_or(d_idx)];
+    let lead = d.leader.unwrap_or(d_idx);
+    let timing = &scenario.disruptions[lead];
     let steps = prep.steps;
     let mut apply = |start: usize, rng: &mut FirstBlockRng| {
         let length = event_steps(timing.duration_months.sample(rng), prep.months_per_step);
@@ -253,7 +248,7 @@ pub(super) fn draw_lane_events(
     match &timing.arrival {
         Arrival::Scheduled { step, .. } => apply(*step, rng),
         Arrival::Poisson(_) => {
-            let rate = ws.runs[lane].rate[d.leader.unwrap_or(d_idx)];
+            let rate = ws.runs[lane].rate[lead];
             if rate <= 0.0 {
                 return;
             }

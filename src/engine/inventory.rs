@@ -36,8 +36,10 @@ impl Inventories<'_> {
 
     /// The inventories' net sales into the market in step `t`, in tonnes
     /// (sales less purchases), where `demand` is the region's demand in the
-    /// step, `lost` the share of the market's supply lost to world-scope
-    /// events, and `dt` and `months` the step's length in years and months.
+    /// step, `per_tonne` what a tonne sold moves the world's z (rho / D, 0
+    /// without demand), `lost` the share of the market's supply lost to
+    /// world-scope events, and `dt` and `months` the step's length in years
+    /// and months.
     ///
     /// At the first step each is sized at its days of the market's use,
     /// days / 365 x D / (rho dt), and full. Then, in file order, each sells
@@ -52,6 +54,7 @@ impl Inventories<'_> {
         &mut self,
         t: usize,
         demand: Lanes,
+        per_tonne: Lanes,
         lost: Lanes,
         m: &MarketLanes,
         dt: f64,
@@ -59,10 +62,8 @@ impl Inventories<'_> {
         has_demand: Mask,
     ) -> Lanes {
         let zero = Lanes::splat(0.0);
-        // The market's demand at the base price in the step, and what a
-        // tonne sold moves the world's z.
+        // The market's demand at the base price in the step.
         let market_use = demand * m.inv_rho;
-        let per_tonne = m.rho * Lanes::select(has_demand, 1.0 / demand, zero);
         if t == 0 {
             for (i, size) in self.size.iter_mut().enumerate() {
                 *size = self.days[i] * (1.0 / (365.0 * dt)) * market_use;

@@ -423,6 +423,7 @@ pub(super) fn step_material(
             inventories.trade(
                 t,
                 demand,
+                per_tonne,
                 lost_share,
                 &market,
                 dt,
