@@ -74,12 +74,14 @@ pub(crate) fn inventories(
             ));
             e
         })?;
-        let share = |key: &str, x: Option<f64>, default: f64| -> Result<f64, FieldError> {
-            let x = x.unwrap_or(default);
-            check(&at.key(key), x > 0.0 && x <= 1.0, x, "a share in (0, 1]")
-        };
-        let max_release_share = share("max_release_share", v.max_release_share, 1.0)?;
-        let max_buy_share = share("max_buy_share", v.max_buy_share, 0.05)?;
+        let max_release_share = v.max_release_share.unwrap_or(1.0);
+        let max_release_share = check(
+            &at.key("max_release_share"),
+            max_release_share > 0.0 && max_release_share <= 1.0,
+            max_release_share,
+            "a share in (0, 1] of its size per month",
+        )?;
+        let max_buy_share = super::market::max_buy_share(&at, v.max_buy_share)?;
         m.inventories.push(Inventory {
             name,
             days,

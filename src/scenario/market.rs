@@ -217,16 +217,22 @@ pub(super) fn release_rule(at: &At, s: &RawStockpile) -> Result<(ReleaseRule, f6
             ))
         }
     };
-    let max_buy_share = match s.max_buy_share {
+    Ok((rule, max_buy_share(at, s.max_buy_share)?))
+}
+
+/// `max_buy_share` of the table at `at` (a stockpile's or an inventory's):
+/// purchases a step at most this share of the market's demand, 0.05 unless
+/// given.
+pub(crate) fn max_buy_share(at: &At, x: Option<f64>) -> Result<f64, FieldError> {
+    match x {
         Some(x) => check(
             &at.key("max_buy_share"),
             x > 0.0 && x <= 1.0,
             x,
             "a share in (0, 1] of the market's demand per step",
-        )?,
-        None => 0.05,
-    };
-    Ok((rule, max_buy_share))
+        ),
+        None => Ok(0.05),
+    }
 }
 
 /// Checks stockpile `s` (at `at`) against its material's market.
