@@ -122,16 +122,19 @@ pub fn set(doc: &mut Table, path: &str, x: f64) -> Result<(), EditError> {
             let Some(Value::Array(items)) = table.get_mut(seg) else {
                 return Err(err(format!("the scenario has no [[{seg}]]")));
             };
-            let matches = |t: &Table| {
-                let named = t.get(key).and_then(Value::as_str);
-                // Stockpiles, inventories and options without a name go by
-                // their material.
-                named == Some(sel)
-                    || (matches!(seg, "stockpile" | "inventory" | "option")
-                        && named.is_none()
-                        && t.get("material").and_then(Value::as_str) == Some(sel))
+            // What a table goes by: its name, or (stockpiles, inventories
+            // and options without a name) its material.
+            let label = |t: &Table| match t.get(key).and_then(Value::as_str) {
+                Some(name) => Some(name.to_string()),
+                None if matches!(seg, "stockpile" | "inventory" | "option") => t
+                    .get("material")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                None => None,
             };
-            let pos = items.iter().position(|v| v.as_table().is_some_and(matches));
+            let pos = items
+                .iter()
+                .position(|v| v.as_table().and_then(label).as_deref() == Some(sel));
             let pos = match pos {
                 Some(p) => p,
                 None if seg == "stockpile" => {
@@ -141,12 +144,15 @@ pub fn set(doc: &mut Table, path: &str, x: f64) -> Result<(), EditError> {
                     items.len() - 1
                 }
                 None => {
-                    let known: Vec<String> = items
-                        .iter()
-                        .filter_map(|v| v.as_table()?.get(key)?.as_str().map(str::to_string))
-                        .collect();
+                    let known: Vec<String> =
+                        items.iter().filter_map(|v| label(v.as_table()?)).collect();
+                    let by = if matches!(seg, "inventory" | "option") {
+                        format!("{key} or material")
+                    } else {
+                        key.to_string()
+                    };
                     return Err(err(format!(
-                        "no {seg} with {key} {sel:?}; there are: {}",
+                        "no {seg} with {by} {sel:?}; there are: {}",
                         if known.is_empty() {
                             "none".into()
                         } else {
@@ -247,6 +253,8 @@ refill_below = 1.05
         // world's, not a policy to try.
         let e = set(&mut d, "inventory.nickel.days", 30.0).unwrap_err();
         assert!(e.message.contains("no inventory"), "{e}");
+        // The inventories there are go by their material when unnamed.
+        assert!(e.message.ends_with("there are: gallium"), "{e}");
     }
 
     #[test]

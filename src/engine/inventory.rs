@@ -48,6 +48,11 @@ impl Inventories<'_> {
     /// `max_release_share` of its size a month. Where none sold, each below
     /// its size buys up to `max_buy_share` of the market's demand, no more
     /// than keeps the world price at or below its `refill_below`.
+    ///
+    /// Also the world's z with the trade, when no lane bought (the last
+    /// one worked out: with nothing bought, the net sales are the sales it
+    /// was worked out on, to the bit), so that the step need not solve it
+    /// again.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     pub(super) fn trade(
@@ -60,7 +65,7 @@ impl Inventories<'_> {
         dt: f64,
         months: f64,
         has_demand: Mask,
-    ) -> Lanes {
+    ) -> (Lanes, Option<Lanes>) {
         let zero = Lanes::splat(0.0);
         // The market's demand at the base price in the step.
         let market_use = demand * m.inv_rho;
@@ -106,6 +111,7 @@ impl Inventories<'_> {
             self.level[i] += b;
             bought += b;
         }
-        sold - bought
+        let z = (!bought.gt(zero).any()).then_some(z);
+        (sold - bought, z)
     }
 }

@@ -418,7 +418,7 @@ pub(super) fn step_material(
         // 8.1a The world's private inventories trade first: their net
         // sales are part of the world's market before any stock of the
         // region acts (only a market that clears has them).
-        let world_trade = if n_inventories > 0 && !inventories.idle(t, lost_share) {
+        let (world_trade, z_traded) = if n_inventories > 0 && !inventories.idle(t, lost_share) {
             rarely();
             inventories.trade(
                 t,
@@ -431,12 +431,12 @@ pub(super) fn step_material(
                 has_demand,
             )
         } else {
-            zero
+            (zero, None)
         };
-        let z0 = if clears {
-            market::world_share(lost_share, world_trade * per_tonne, &market)
-        } else {
-            one
+        let z0 = match z_traded {
+            Some(z) => z,
+            None if clears => market::world_share(lost_share, world_trade * per_tonne, &market),
+            None => one,
         };
         let at_cap0 = z0.le(market.z_cap) & Mask::splat(clears);
         let mut level = zero;
