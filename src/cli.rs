@@ -90,6 +90,12 @@ pub struct CatalogueArgs {
     /// The catalogue (CSV).
     #[arg(long, value_name = "PATH", default_value = "data/disruptions.csv")]
     pub data: PathBuf,
+    /// The regions' shares of world mine production (CSV, rows
+    /// `mine_production_share:<REGION>`), by which a severity sourced as a
+    /// share of world supply is divided when one material is fitted
+    /// (default: `materials.csv` beside the catalogue, when there is one).
+    #[arg(long, value_name = "PATH")]
+    pub shares: Option<PathBuf>,
     /// The last month of exposure (default: the newest month in the
     /// catalogue); events still in force then are censored there.
     #[arg(long, value_name = "YYYY-MM", value_parser = Month::from_str)]

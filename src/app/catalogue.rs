@@ -3,7 +3,7 @@
 //! `[[disruption]]` tables for a scenario. Runs no simulation.
 
 use super::*;
-use crate::analysis::catalogue::{catalogue, Filter};
+use crate::analysis::catalogue::{Catalogue, Filter, WorldShares};
 
 pub(super) fn catalogue_cmd(args: &CatalogueArgs) -> Result<()> {
     let filter = Filter {
@@ -11,7 +11,11 @@ pub(super) fn catalogue_cmd(args: &CatalogueArgs) -> Result<()> {
         region: args.region.clone(),
         until: args.until,
     };
-    let fit = catalogue(&args.data, &filter)?;
+    let shares = match &args.shares {
+        Some(path) => WorldShares::load(path)?,
+        None => WorldShares::beside(&args.data)?,
+    };
+    let fit = Catalogue::load(&args.data)?.fit_with(&filter, &shares)?;
     if args.toml {
         print!("{}", output::catalogue::render_toml(&fit));
     } else {

@@ -22,6 +22,12 @@ pub fn command(fit: &Fit) -> String {
     if let Some(u) = fit.filter.until {
         let _ = write!(c, " --until {u}");
     }
+    // A table of shares other than the one beside the catalogue is named.
+    if let Some(shares) = &fit.shares_file {
+        if *shares != fit.file.with_file_name("materials.csv") {
+            let _ = write!(c, " --shares {}", shares.display());
+        }
+    }
     c
 }
 
@@ -166,8 +172,9 @@ pub fn render_toml(fit: &Fit) -> String {
         "# severity: a beta by moments from {MIN_SEVERITIES_FOR_BETA} or more sourced values; with fewer, the\n\
          # uniform over the observed values (FALLBACK). Sourced severities are shares of world\n\
          # supply or of the region's exports, as written; a scenario's severity is the share\n\
-         # of the flows from the region: a world_supply share understates it (divide by the\n\
-         # region's share of world supply to convert; not done here)."
+         # of the flows from the region: with --material, a world_supply share is divided by\n\
+         # the region's share of world mine production of the material (at most 1), when the\n\
+         # table of shares has it; otherwise it is used as written, and understates the cut."
     );
     if fit.filter.material.is_none() {
         o.push_str(
@@ -217,6 +224,15 @@ fn pair(o: &mut String, fit: &Fit, p: &PairFit) {
                 Basis::Exports => "of the region's exports",
             };
             let _ = write!(line, ", severity {} {basis}", value(s.value));
+            if let (Basis::WorldSupply, Some(w)) = (s.basis, &p.world_share) {
+                let flows = e.severity_of_flows(Some(w)).expect("a severity");
+                let _ = write!(line, ", {} of {}'s flows", value(flows), p.region);
+                if s.value >= w.share {
+                    line.push_str(
+                        " (capped: the event's share of world supply is not below the region's)",
+                    );
+                }
+            }
         }
         if e.some_markets {
             line.push_str(", shut out of some markets only");
@@ -265,6 +281,34 @@ fn pair(o: &mut String, fit: &Fit, p: &PairFit) {
                 months.to_string()
             }
         };
+    if let Some(w) = &p.world_share {
+        let material = fit.filter.material.as_deref().unwrap_or("the material");
+        let table = fit.shares_file.as_deref().map_or_else(
+            || "the table of shares".to_string(),
+            |f| f.display().to_string(),
+        );
+        let _ = writeln!(
+            o,
+            "# severity: shares of world supply divided by {}'s share of world mine production of\n\
+             # {material}, {} % in {} ({table}:{}), to give shares of {}'s flows",
+            p.region,
+            num(100.0 * w.share),
+            w.year,
+            w.line,
+            p.region
+        );
+    } else if fit.filter.material.is_some()
+        && p.events
+            .iter()
+            .any(|e| e.severity.is_some_and(|s| s.basis == Basis::WorldSupply))
+    {
+        let _ = writeln!(
+            o,
+            "# severity: ASSUMPTION: shares of world supply used as written: the table of shares has\n\
+             # no share of world production for {}; they understate the share of its flows cut",
+            p.region
+        );
+    }
     let severity = match p.severity {
         SeverityFit::Beta {
             n,

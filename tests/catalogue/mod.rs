@@ -252,3 +252,95 @@ fn a_malformed_catalogue_exits_2_naming_file_line_and_field() {
         stderr(&o)
     );
 }
+
+/// South Africa's platinum outages, fitted for platinum: the four sourced
+/// shares of world supply (data/disruptions.csv: 0.15, 0.115, 0.4, 0.028)
+/// are divided by South Africa's 70.6 % of world mine production in 2024
+/// (data/materials.csv, beside the catalogue): 0.15 / 0.706 = 0.212465,
+/// 0.115 / 0.706 = 0.16289, 0.4 / 0.706 = 0.566572, 0.028 / 0.706 =
+/// 0.0396601. Another table of shares is taken with --shares, and one that
+/// cannot be read is an error (exit 2, the file named).
+#[test]
+fn world_supply_severities_are_divided_by_the_regions_share() {
+    let out = crmsim()
+        .args([
+            "catalogue",
+            "--material",
+            "platinum",
+            "--region",
+            "ZA",
+            "--toml",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    for (row, world, flows) in [
+        ("za-implats-rustenburg-strike-2012", "0.15", "0.212465"),
+        ("za-lonmin-marikana-strike-2012", "0.115", "0.16289"),
+        ("za-platinum-strike-2014", "0.4", "0.566572"),
+        ("za-pgm-output-decline-2024", "0.028", "0.0396601"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("#   {row}:")))
+            .unwrap_or_else(|| panic!("{row} in\n{text}"));
+        assert!(
+            line.ends_with(&format!(
+                "severity {world} of world supply, {flows} of ZA's flows"
+            )),
+            "{line}"
+        );
+    }
+    assert!(
+        text.contains("70.6 % in 2024 (data/materials.csv:"),
+        "{text}"
+    );
+
+    // A table in which South Africa has half of world platinum.
+    let dir = tempfile::tempdir().unwrap();
+    let shares = dir.path().join("shares.csv");
+    fs::write(
+        &shares,
+        "material,field,value,unit,year\nplatinum,mine_production_share:ZA,50,%,2024\n",
+    )
+    .unwrap();
+    let out = crmsim()
+        .args([
+            "catalogue",
+            "--material",
+            "platinum",
+            "--region",
+            "ZA",
+            "--toml",
+            "--shares",
+        ])
+        .arg(&shares)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    assert!(
+        text.contains("severity 0.4 of world supply, 0.8 of ZA's flows"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--shares {}", shares.display())),
+        "{text}"
+    );
+
+    let out = crmsim()
+        .args(["catalogue", "--material", "platinum", "--shares"])
+        .arg(dir.path().join("none.csv"))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(
+        stderr(&out).contains("none.csv: cannot read the table of shares of world production"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -4,13 +4,25 @@
 use super::*;
 
 impl Catalogue {
-    /// Fits every (region, kind) pair of the rows that match `filter`.
+    /// Fits every (region, kind) pair of the rows that match `filter`, the
+    /// severities as sourced (no shares of world production).
+    ///
+    /// # Errors
+    /// As [`Catalogue::fit_with`].
+    pub fn fit(&self, filter: &Filter) -> Result<Fit, CatalogueError> {
+        self.fit_with(filter, &WorldShares::default())
+    }
+
+    /// Fits every (region, kind) pair of the rows that match `filter`;
+    /// with a material, its `world_supply` severities are divided by the
+    /// region's share of world production in `shares`, when there is one
+    /// ([`Event::severity_of_flows`]).
     ///
     /// # Errors
     /// [`CatalogueError::Until`] if `filter.until` is before
     /// [`EXPOSURE_START`]; [`CatalogueError::NoMatch`] if a material or
     /// region is given and no row matches it.
-    pub fn fit(&self, filter: &Filter) -> Result<Fit, CatalogueError> {
+    pub fn fit_with(&self, filter: &Filter, shares: &WorldShares) -> Result<Fit, CatalogueError> {
         let until = filter
             .until
             .or_else(|| self.newest())
@@ -110,19 +122,30 @@ impl Catalogue {
                         .fold(events[0].1.clone(), |acc, (_, m)| acc.union(m)),
                 };
                 let events: Vec<Event> = events.into_iter().map(|(e, _)| e).collect();
+                let of_world = events
+                    .iter()
+                    .any(|e| e.severity.is_some_and(|s| s.basis == Basis::WorldSupply));
+                let world_share = filter
+                    .material
+                    .as_deref()
+                    .filter(|_| of_world)
+                    .and_then(|m| shares.get(m, &region))
+                    .cloned();
                 PairFit {
                     region,
                     kind,
                     materials,
                     rate: rate(events.len(), years),
                     duration: fit_duration(&events),
-                    severity: fit_severity(&events),
+                    severity: fit_severity(&events, world_share.as_ref()),
+                    world_share,
                     events,
                 }
             })
             .collect();
         Ok(Fit {
             file: self.file.clone(),
+            shares_file: shares.file().map(Path::to_path_buf),
             filter: filter.clone(),
             exposure_start: EXPOSURE_START,
             until,
@@ -212,10 +235,10 @@ fn fit_duration(events: &[Event]) -> DurationFit {
     }
 }
 
-fn fit_severity(events: &[Event]) -> SeverityFit {
+fn fit_severity(events: &[Event], share: Option<&WorldShare>) -> SeverityFit {
     let values: Vec<f64> = events
         .iter()
-        .filter_map(|e| e.severity.map(|s| s.value))
+        .filter_map(|e| e.severity_of_flows(share))
         .collect();
     let n = values.len();
     if n == 0 {

@@ -18,20 +18,27 @@
 //!   one that ends after the end of exposure, is censored there and counts
 //!   with its length so far: a lower bound. With two or more events, a
 //!   lognormal with the durations' mean and sample sd (method of moments).
-//! - Severity: from the events that have one. With [`MIN_SEVERITIES_FOR_BETA`]
-//!   or more, a beta by moments; with fewer, the uniform over the observed
-//!   range, marked as a fallback; with none, nothing is fitted.
+//! - Severity: from the events that have one, as shares of the flows from
+//!   the region: a share of world supply is divided by the region's share
+//!   of world mine production of the material fitted ([`WorldShares`]),
+//!   when it is known. With [`MIN_SEVERITIES_FOR_BETA`] or more, a beta by
+//!   moments; with fewer, the uniform over the observed range, marked as a
+//!   fallback; with none, nothing is fitted.
 //! - Rows are left out or merged by columns, not by ids: `physical = no`
 //!   (removes no supply) is left out, and a row whose `same_event_as` row is
 //!   in the same fit is merged into it (one event).
 //!
 //! The parts: the types and errors are here; `read` turns the CSV into
-//! validated rows; `fit` turns the rows into rates and distributions.
+//! validated rows; `shares` reads the regions' shares of world production;
+//! `fit` turns the rows into rates and distributions.
 
 mod fit;
 mod read;
+mod shares;
 #[cfg(test)]
 mod tests;
+
+pub use shares::{WorldShare, WorldShares};
 
 use statrs::distribution::{ContinuousCDF, Gamma};
 use std::collections::{BTreeMap, BTreeSet};
@@ -348,6 +355,20 @@ pub struct Event {
     pub some_markets: bool,
 }
 
+impl Event {
+    /// The event's severity as a share of the flows from its region: an
+    /// `exports` share as sourced; a `world_supply` share divided by the
+    /// region's share of world production, `share`, at most 1, or as
+    /// sourced when the share is not known.
+    pub fn severity_of_flows(&self, share: Option<&WorldShare>) -> Option<f64> {
+        let s = self.severity?;
+        Some(match (s.basis, share) {
+            (Basis::WorldSupply, Some(w)) => (s.value / w.share).min(1.0),
+            _ => s.value,
+        })
+    }
+}
+
 /// The posterior of a Poisson rate: Gamma(shape, scale) per year.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateFit {
@@ -449,8 +470,13 @@ pub struct PairFit {
     pub rate: RateFit,
     /// Their durations.
     pub duration: DurationFit,
-    /// Their severities.
+    /// Their severities, as shares of the flows from the region.
     pub severity: SeverityFit,
+    /// The region's share of world production of the material fitted, by
+    /// which the events' `world_supply` severities were divided: `None`
+    /// without a material, without such severities, or when the share is
+    /// not known (they are then as sourced, and understate the cut).
+    pub world_share: Option<WorldShare>,
 }
 
 impl PairFit {
@@ -467,6 +493,8 @@ impl PairFit {
 pub struct Fit {
     /// The catalogue file.
     pub file: PathBuf,
+    /// The table of shares of world production read, if any.
+    pub shares_file: Option<PathBuf>,
     /// The filter as given.
     pub filter: Filter,
     /// First month of exposure.
@@ -487,6 +515,14 @@ pub enum CatalogueError {
     /// The file could not be read.
     #[error("{}: cannot read the catalogue", file.display())]
     Read {
+        /// The file.
+        file: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The table of shares of world production could not be read.
+    #[error("{}: cannot read the table of shares of world production", file.display())]
+    ReadShares {
         /// The file.
         file: PathBuf,
         /// The underlying error.
@@ -544,13 +580,15 @@ pub enum CatalogueError {
     },
 }
 
-/// Reads the catalogue at `path` and fits it: what `crmsim catalogue` does.
+/// Reads the catalogue at `path` and fits it, its `world_supply`
+/// severities read with the shares of the `materials.csv` beside it
+/// ([`WorldShares::beside`]): what `crmsim catalogue` does by default.
 ///
 /// # Errors
 /// [`CatalogueError`] naming the file, the line and the field, or the
 /// filter that matches nothing.
 pub fn catalogue(path: &Path, filter: &Filter) -> Result<Fit, CatalogueError> {
-    Catalogue::load(path)?.fit(filter)
+    Catalogue::load(path)?.fit_with(filter, &WorldShares::beside(path)?)
 }
 
 impl Catalogue {

@@ -20,6 +20,8 @@ impl Catalogue {
                 _ => e.to_string(),
             },
         };
+        // The reader counts a record's line one short after CRLF line ends.
+        let text = text.replace("\r\n", "\n");
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let header = reader.headers().map_err(csv_err)?.clone();
         let mut col = BTreeMap::new();

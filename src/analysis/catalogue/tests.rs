@@ -565,3 +565,169 @@ fn the_catalogue_rules_apply_by_column() {
     let rows: usize = cn.events.iter().map(|e| e.ids.len()).sum();
     assert_eq!(rows, cn.events.len() + 2);
 }
+
+/// A table of shares: AA mines 0.8 of the world's nickel (the 2020 row
+/// and a later 2023 row: the newest counts) and 0.25 of its cobalt; a
+/// row that is not a share is passed over.
+const SHARES: &str = "material,field,value,unit,year,source,note\r\n\
+    nickel,mine_production_share:AA,50,%,2020,src,\r\n\
+    nickel,mine_production_share:AA,80,%,2023,src,\r\n\
+    nickel,mine_production:AA,120,t/yr,2023,src,\r\n\
+    cobalt,mine_production_share:AA,25,%,2023,src,\r\n";
+
+fn shares() -> WorldShares {
+    WorldShares::from_csv(SHARES, Path::new("m.csv")).unwrap()
+}
+
+#[test]
+fn shares_are_the_newest_years_fractions() {
+    let s = shares();
+    let nickel = s.get("nickel", "aa").unwrap();
+    assert_eq!((nickel.share, nickel.year, nickel.line), (0.8, 2023, 3));
+    assert_eq!(s.get("cobalt", "AA").unwrap().share, 0.25);
+    assert!(s.get("nickel", "BB").is_none() && s.get("gallium", "AA").is_none());
+    assert_eq!(s.file(), Some(Path::new("m.csv")));
+}
+
+#[test]
+fn bad_shares_name_the_line_and_the_field() {
+    for (row, field, says) in [
+        (
+            "nickel,mine_production_share:AA,0,%,2023,s,",
+            "value",
+            "above 0 and at most 100",
+        ),
+        (
+            "nickel,mine_production_share:AA,101,%,2023,s,",
+            "value",
+            "above 0 and at most 100",
+        ),
+        (
+            "nickel,mine_production_share:AA,x,%,2023,s,",
+            "value",
+            "above 0 and at most 100",
+        ),
+        (
+            "nickel,mine_production_share:AA,50,t/yr,2023,s,",
+            "unit",
+            "in %",
+        ),
+        (
+            "nickel,mine_production_share:AA,50,%,last,s,",
+            "year",
+            "must be a year",
+        ),
+    ] {
+        // CRLF line ends: the row is on line 3 all the same.
+        let text = format!(
+            "material,field,value,unit,year,source,note\r\ncobalt,x,1,t,2020,s,\r\n{row}\r\n"
+        );
+        let e = WorldShares::from_csv(&text, Path::new("m.csv"))
+            .unwrap_err()
+            .to_string();
+        let want = format!("m.csv:3: row[nickel,mine_production_share:AA].{field}: ");
+        assert!(e.starts_with(&want) && e.contains(says), "{e}");
+    }
+    let e = WorldShares::from_csv("material,field,value,year\n", Path::new("m.csv")).unwrap_err();
+    assert!(e.to_string().contains("missing column \"unit\""), "{e}");
+}
+
+#[test]
+fn world_supply_severities_become_shares_of_the_regions_flows() {
+    let filter = Filter {
+        material: Some("nickel".into()),
+        ..Filter::default()
+    };
+    let f = small().fit_with(&filter, &shares()).unwrap();
+    let aa = &f.pairs[0];
+    assert_eq!(aa.region, "AA");
+    assert_eq!(aa.world_share.as_ref().map(|w| w.share), Some(0.8));
+    // 0.2, 0.4 and 0.3 of world supply at a share of 0.8: 0.25, 0.5 and
+    // 0.375 of AA's flows. Mean 0.375; sample variance
+    // (0.125^2 + 0.125^2 + 0) / 2 = 0.015625; k = 0.375 x 0.625 / 0.015625
+    // - 1 = 14; alpha = 0.375 x 14 = 5.25, beta = 0.625 x 14 = 8.75.
+    let SeverityFit::Beta {
+        n,
+        mean,
+        alpha,
+        beta,
+        ..
+    } = aa.severity
+    else {
+        panic!("{:?}", aa.severity);
+    };
+    assert_eq!(n, 3);
+    close(mean, 0.375);
+    close(alpha, 5.25);
+    close(beta, 8.75);
+    let shown: Vec<f64> = aa
+        .events
+        .iter()
+        .filter_map(|e| e.severity_of_flows(aa.world_share.as_ref()))
+        .collect();
+    assert_eq!(shown.len(), 3);
+    for (got, want) in shown.into_iter().zip([0.25, 0.5, 0.375]) {
+        close(got, want);
+    }
+    // Unchanged: without a material, with no share for the material, and
+    // for a share of the region's exports.
+    for (material, shares) in [(None, shares()), (Some("nickel"), WorldShares::default())] {
+        let f = small()
+            .fit_with(
+                &Filter {
+                    material: material.map(str::to_string),
+                    region: Some("AA".into()),
+                    ..Filter::default()
+                },
+                &shares,
+            )
+            .unwrap();
+        assert!(f.pairs[0].world_share.is_none());
+        let SeverityFit::Beta { mean, .. } = f.pairs[0].severity else {
+            panic!();
+        };
+        close(mean, 0.3);
+    }
+    let bb = small()
+        .fit_with(
+            &Filter {
+                material: Some("gallium".into()),
+                region: Some("BB".into()),
+                ..Filter::default()
+            },
+            &shares(),
+        )
+        .unwrap();
+    assert!(bb.pairs[0].world_share.is_none());
+    assert_eq!(
+        bb.pairs[0].severity,
+        SeverityFit::Range {
+            n: 1,
+            min: 0.5,
+            max: 0.5
+        }
+    );
+}
+
+#[test]
+fn a_world_share_at_or_above_the_regions_is_capped_at_one() {
+    // Cobalt: 0.4 of world supply at AA's 0.25 is more than AA has: 1.
+    let f = small()
+        .fit_with(
+            &Filter {
+                material: Some("cobalt".into()),
+                ..Filter::default()
+            },
+            &shares(),
+        )
+        .unwrap();
+    let aa = &f.pairs[0];
+    assert_eq!(
+        aa.severity,
+        SeverityFit::Range {
+            n: 1,
+            min: 1.0,
+            max: 1.0
+        }
+    );
+}
