@@ -224,12 +224,20 @@ fn pair(o: &mut String, fit: &Fit, p: &PairFit) {
                 Basis::Exports => "of the region's exports",
             };
             let _ = write!(line, ", severity {} {basis}", value(s.value));
-            if let (Basis::WorldSupply, Some(w)) = (s.basis, &p.world_share) {
-                let flows = e.severity_of_flows(Some(w)).expect("a severity");
-                let _ = write!(line, ", {} of {}'s flows", value(flows), p.region);
+            if let (Basis::WorldSupply, Some(w)) = (s.basis, &e.world_share) {
+                let flows = e.severity_of_flows().expect("a severity");
+                let _ = write!(
+                    line,
+                    ", {} of {}'s flows ({} % of world mine production in {}, line {})",
+                    value(flows),
+                    p.region,
+                    num(100.0 * w.share),
+                    w.year,
+                    w.line
+                );
                 if s.value >= w.share {
                     line.push_str(
-                        " (capped: the event's share of world supply is not below the region's)",
+                        ", capped: the event's share of world supply is not below the region's",
                     );
                 }
             }
@@ -281,7 +289,11 @@ fn pair(o: &mut String, fit: &Fit, p: &PairFit) {
                 months.to_string()
             }
         };
-    if let Some(w) = &p.world_share {
+    let of_world = p
+        .events
+        .iter()
+        .any(|e| e.severity.is_some_and(|s| s.basis == Basis::WorldSupply));
+    if p.events.iter().any(|e| e.world_share.is_some()) {
         let material = fit.filter.material.as_deref().unwrap_or("the material");
         let table = fit.shares_file.as_deref().map_or_else(
             || "the table of shares".to_string(),
@@ -290,18 +302,12 @@ fn pair(o: &mut String, fit: &Fit, p: &PairFit) {
         let _ = writeln!(
             o,
             "# severity: shares of world supply divided by {}'s share of world mine production of\n\
-             # {material}, {} % in {} ({table}:{}), to give shares of {}'s flows",
+             # {material} before the event (the newest year before it in {table}, else the\n\
+             # earliest), to give shares of {}'s flows",
             p.region,
-            num(100.0 * w.share),
-            w.year,
-            w.line,
             p.region
         );
-    } else if fit.filter.material.is_some()
-        && p.events
-            .iter()
-            .any(|e| e.severity.is_some_and(|s| s.basis == Basis::WorldSupply))
-    {
+    } else if fit.filter.material.is_some() && of_world {
         let _ = writeln!(
             o,
             "# severity: ASSUMPTION: shares of world supply used as written: the table of shares has\n\

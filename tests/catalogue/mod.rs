@@ -255,48 +255,54 @@ fn a_malformed_catalogue_exits_2_naming_file_line_and_field() {
 
 /// South Africa's platinum outages, fitted for platinum: the four sourced
 /// shares of world supply (data/disruptions.csv: 0.15, 0.115, 0.4, 0.028)
-/// are divided by South Africa's 70.6 % of world mine production in 2024
-/// (data/materials.csv, beside the catalogue): 0.15 / 0.706 = 0.212465,
-/// 0.115 / 0.706 = 0.16289, 0.4 / 0.706 = 0.566572, 0.028 / 0.706 =
-/// 0.0396601. Another table of shares is taken with --shares, and one that
-/// cannot be read is an error (exit 2, the file named).
+/// are divided by South Africa's share of world mine production before
+/// each event (data/materials.csv, beside the catalogue, has 2023 and 2024:
+/// the 2012 and 2014 events take the earliest, the 2024 one the year
+/// before; 69.8 % in 2023 for all four): 0.15 / 0.698 = 0.2149, 0.115 /
+/// 0.698 = 0.164756, 0.4 / 0.698 = 0.573066, 0.028 / 0.698 = 0.0401146.
+/// New Caledonia's 2024 nickel unrest, 0.032 of world supply, at its 6.16 %
+/// of 2023: 0.519481, the 52 % fall of its 2024 output that USGS MCS 2025
+/// gives (p. 125). Another table of shares is taken with --shares, and one
+/// that cannot be read is an error (exit 2, the file named).
 #[test]
 fn world_supply_severities_are_divided_by_the_regions_share() {
-    let out = crmsim()
-        .args([
-            "catalogue",
-            "--material",
-            "platinum",
-            "--region",
-            "ZA",
-            "--toml",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let text = stdout(&out);
+    let toml = |material: &str, region: &str| {
+        let out = crmsim()
+            .args([
+                "catalogue",
+                "--material",
+                material,
+                "--region",
+                region,
+                "--toml",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        stdout(&out)
+    };
+    let text = toml("platinum", "ZA");
     for (row, world, flows) in [
-        ("za-implats-rustenburg-strike-2012", "0.15", "0.212465"),
-        ("za-lonmin-marikana-strike-2012", "0.115", "0.16289"),
-        ("za-platinum-strike-2014", "0.4", "0.566572"),
-        ("za-pgm-output-decline-2024", "0.028", "0.0396601"),
+        ("za-implats-rustenburg-strike-2012", "0.15", "0.2149"),
+        ("za-lonmin-marikana-strike-2012", "0.115", "0.164756"),
+        ("za-platinum-strike-2014", "0.4", "0.573066"),
+        ("za-pgm-output-decline-2024", "0.028", "0.0401146"),
     ] {
         let line = text
             .lines()
             .find(|l| l.starts_with(&format!("#   {row}:")))
             .unwrap_or_else(|| panic!("{row} in\n{text}"));
-        assert!(
-            line.ends_with(&format!(
-                "severity {world} of world supply, {flows} of ZA's flows"
-            )),
-            "{line}"
+        let want = format!(
+            "severity {world} of world supply, {flows} of ZA's flows \
+             (69.8 % of world mine production in 2023, line "
         );
+        assert!(line.contains(&want), "{line}");
     }
-    assert!(
-        text.contains("70.6 % in 2024 (data/materials.csv:"),
-        "{text}"
-    );
+    let text = toml("nickel", "NC");
+    let want = "severity 0.032 of world supply, 0.519481 of NC's flows \
+                (6.16 % of world mine production in 2023, line ";
+    assert!(text.contains(want), "{text}");
 
     // A table in which South Africa has half of world platinum.
     let dir = tempfile::tempdir().unwrap();

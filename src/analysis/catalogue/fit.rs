@@ -15,8 +15,8 @@ impl Catalogue {
 
     /// Fits every (region, kind) pair of the rows that match `filter`;
     /// with a material, its `world_supply` severities are divided by the
-    /// region's share of world production in `shares`, when there is one
-    /// ([`Event::severity_of_flows`]).
+    /// region's share of world production in `shares` before each event,
+    /// when there is one ([`Event::severity_of_flows`]).
     ///
     /// # Errors
     /// [`CatalogueError::Until`] if `filter.until` is before
@@ -87,6 +87,14 @@ impl Catalogue {
                 .filter(|m| primary(m).as_deref() == Some(r.id.as_str()))
                 .collect();
             let (months, censored_at) = duration(r, until);
+            let severity = r
+                .severity
+                .or_else(|| members.iter().find_map(|m| m.severity));
+            let world_share = severity
+                .filter(|s| s.basis == Basis::WorldSupply)
+                .and(filter.material.as_deref())
+                .and_then(|m| shares.before(m, &r.region, r.start.year()))
+                .cloned();
             let event = Event {
                 ids: std::iter::once(&r.id)
                     .chain(members.iter().map(|m| &m.id))
@@ -95,11 +103,10 @@ impl Catalogue {
                 start: r.start,
                 months,
                 censored_at,
-                severity: r
-                    .severity
-                    .or_else(|| members.iter().find_map(|m| m.severity)),
+                severity,
                 some_markets: r.physical == Physical::SomeMarkets
                     || members.iter().any(|m| m.physical == Physical::SomeMarkets),
+                world_share,
             };
             let materials = members
                 .iter()
@@ -122,23 +129,13 @@ impl Catalogue {
                         .fold(events[0].1.clone(), |acc, (_, m)| acc.union(m)),
                 };
                 let events: Vec<Event> = events.into_iter().map(|(e, _)| e).collect();
-                let of_world = events
-                    .iter()
-                    .any(|e| e.severity.is_some_and(|s| s.basis == Basis::WorldSupply));
-                let world_share = filter
-                    .material
-                    .as_deref()
-                    .filter(|_| of_world)
-                    .and_then(|m| shares.get(m, &region))
-                    .cloned();
                 PairFit {
                     region,
                     kind,
                     materials,
                     rate: rate(events.len(), years),
                     duration: fit_duration(&events),
-                    severity: fit_severity(&events, world_share.as_ref()),
-                    world_share,
+                    severity: fit_severity(&events),
                     events,
                 }
             })
@@ -235,11 +232,8 @@ fn fit_duration(events: &[Event]) -> DurationFit {
     }
 }
 
-fn fit_severity(events: &[Event], share: Option<&WorldShare>) -> SeverityFit {
-    let values: Vec<f64> = events
-        .iter()
-        .filter_map(|e| e.severity_of_flows(share))
-        .collect();
+fn fit_severity(events: &[Event]) -> SeverityFit {
+    let values: Vec<f64> = events.iter().filter_map(Event::severity_of_flows).collect();
     let n = values.len();
     if n == 0 {
         return SeverityFit::Missing;

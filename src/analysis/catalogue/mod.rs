@@ -20,8 +20,8 @@
 //!   lognormal with the durations' mean and sample sd (method of moments).
 //! - Severity: from the events that have one, as shares of the flows from
 //!   the region: a share of world supply is divided by the region's share
-//!   of world mine production of the material fitted ([`WorldShares`]),
-//!   when it is known. With [`MIN_SEVERITIES_FOR_BETA`] or more, a beta by
+//!   of world mine production of the material fitted before the event
+//!   ([`WorldShares::before`]), when it is known. With [`MIN_SEVERITIES_FOR_BETA`] or more, a beta by
 //!   moments; with fewer, the uniform over the observed range, marked as a
 //!   fallback; with none, nothing is fitted.
 //! - Rows are left out or merged by columns, not by ids: `physical = no`
@@ -353,16 +353,21 @@ pub struct Event {
     pub severity: Option<Severity>,
     /// It shut supply out of some markets only.
     pub some_markets: bool,
+    /// The region's share of world production its `world_supply`
+    /// severity is divided by ([`WorldShares::before`]): `None` without a
+    /// material, without such a severity, or when the share is not known
+    /// (the severity is then as sourced, and understates the cut).
+    pub world_share: Option<WorldShare>,
 }
 
 impl Event {
     /// The event's severity as a share of the flows from its region: an
     /// `exports` share as sourced; a `world_supply` share divided by the
-    /// region's share of world production, `share`, at most 1, or as
-    /// sourced when the share is not known.
-    pub fn severity_of_flows(&self, share: Option<&WorldShare>) -> Option<f64> {
+    /// region's share of world production ([`Event::world_share`]), at
+    /// most 1, or as sourced when that share is not known.
+    pub fn severity_of_flows(&self) -> Option<f64> {
         let s = self.severity?;
-        Some(match (s.basis, share) {
+        Some(match (s.basis, &self.world_share) {
             (Basis::WorldSupply, Some(w)) => (s.value / w.share).min(1.0),
             _ => s.value,
         })
@@ -470,13 +475,9 @@ pub struct PairFit {
     pub rate: RateFit,
     /// Their durations.
     pub duration: DurationFit,
-    /// Their severities, as shares of the flows from the region.
+    /// Their severities, as shares of the flows from the region
+    /// ([`Event::severity_of_flows`]).
     pub severity: SeverityFit,
-    /// The region's share of world production of the material fitted, by
-    /// which the events' `world_supply` severities were divided: `None`
-    /// without a material, without such severities, or when the share is
-    /// not known (they are then as sourced, and understate the cut).
-    pub world_share: Option<WorldShare>,
 }
 
 impl PairFit {

@@ -2,8 +2,9 @@
 //! materials table (`data/materials.csv`, rows whose field is
 //! `mine_production_share:<REGION>`), so that a severity sourced as a share
 //! of world supply can be read as a share of the region's own flows: an
-//! outage that removes 0.4 of world platinum, at a region producing 0.706
-//! of it, removes 0.4 / 0.706 = 0.567 of the region's output.
+//! outage that removes 0.4 of world platinum, at a region producing 0.698
+//! of it before the event, removes 0.4 / 0.698 = 0.573 of the region's
+//! output.
 
 use super::*;
 
@@ -18,12 +19,13 @@ pub struct WorldShare {
     pub line: u64,
 }
 
-/// The shares of a materials table, the newest year's of each (material,
-/// region). Empty when no table was read.
+/// The shares of a materials table, by (material, region), every year it
+/// gives. Empty when no table was read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WorldShares {
     file: Option<PathBuf>,
-    shares: BTreeMap<(String, String), WorldShare>,
+    /// Each pair's shares, by year (one a year: the first row of a year).
+    shares: BTreeMap<(String, String), Vec<WorldShare>>,
 }
 
 /// The field of a share's row, before the region's code.
@@ -89,7 +91,7 @@ impl WorldShares {
         let [material, field, value, unit, year] =
             ["material", "field", "value", "unit", "year"].map(column);
         let (material, field, value, unit, year) = (material?, field?, value?, unit?, year?);
-        let mut shares: BTreeMap<(String, String), WorldShare> = BTreeMap::new();
+        let mut shares: BTreeMap<(String, String), Vec<WorldShare>> = BTreeMap::new();
         for record in reader.records() {
             let record = record.map_err(csv_err)?;
             let line = record.position().map_or(0, |p| p.line());
@@ -130,10 +132,12 @@ impl WorldShares {
                 year,
                 line,
             };
-            let key = (get(material).to_string(), region.to_string());
-            // The newest year's; of one year, the first row's.
-            if shares.get(&key).is_none_or(|s| s.year < year) {
-                shares.insert(key, share);
+            let years = shares
+                .entry((get(material).to_string(), region.to_string()))
+                .or_default();
+            // Of one year, the first row's.
+            if let Err(at) = years.binary_search_by_key(&year, |s| s.year) {
+                years.insert(at, share);
             }
         }
         Ok(WorldShares {
@@ -150,7 +154,24 @@ impl WorldShares {
     /// The newest share of world mine production of `material` that
     /// `region` (an ISO code, ASCII case ignored) has in the table.
     pub fn get(&self, material: &str, region: &str) -> Option<&WorldShare> {
+        self.years(material, region)?.last()
+    }
+
+    /// The share to read an event of `year` by: the region's share of the
+    /// newest year before it (before the event could lower it), or, when
+    /// the table has no year before it, of the earliest year it has.
+    pub fn before(&self, material: &str, region: &str, year: i32) -> Option<&WorldShare> {
+        let years = self.years(material, region)?;
+        years
+            .iter()
+            .rev()
+            .find(|s| s.year < year)
+            .or_else(|| years.first())
+    }
+
+    fn years(&self, material: &str, region: &str) -> Option<&[WorldShare]> {
         self.shares
             .get(&(material.to_string(), region.to_ascii_uppercase()))
+            .map(Vec::as_slice)
     }
 }

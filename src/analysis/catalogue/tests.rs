@@ -580,13 +580,21 @@ fn shares() -> WorldShares {
 }
 
 #[test]
-fn shares_are_the_newest_years_fractions() {
+fn shares_are_fractions_by_year() {
     let s = shares();
     let nickel = s.get("nickel", "aa").unwrap();
     assert_eq!((nickel.share, nickel.year, nickel.line), (0.8, 2023, 3));
     assert_eq!(s.get("cobalt", "AA").unwrap().share, 0.25);
     assert!(s.get("nickel", "BB").is_none() && s.get("gallium", "AA").is_none());
     assert_eq!(s.file(), Some(Path::new("m.csv")));
+    // Before an event: the newest year before its own; with none before
+    // it, the earliest there is.
+    let year = |y| s.before("nickel", "AA", y).map(|w| (w.year, w.share));
+    assert_eq!(year(2024), Some((2023, 0.8)));
+    assert_eq!(year(2023), Some((2020, 0.5)));
+    assert_eq!(year(2021), Some((2020, 0.5)));
+    assert_eq!(year(2006), Some((2020, 0.5)));
+    assert_eq!(s.before("nickel", "BB", 2024), None);
 }
 
 #[test]
@@ -641,9 +649,24 @@ fn world_supply_severities_become_shares_of_the_regions_flows() {
     let f = small().fit_with(&filter, &shares()).unwrap();
     let aa = &f.pairs[0];
     assert_eq!(aa.region, "AA");
-    assert_eq!(aa.world_share.as_ref().map(|w| w.share), Some(0.8));
-    // 0.2, 0.4 and 0.3 of world supply at a share of 0.8: 0.25, 0.5 and
-    // 0.375 of AA's flows. Mean 0.375; sample variance
+    // The events of 2006, 2010 and 2014 come before every year of the
+    // table: the earliest, 2020 (0.5), reads them all.
+    let used: Vec<Option<(i32, f64)>> = aa
+        .events
+        .iter()
+        .map(|e| e.world_share.as_ref().map(|w| (w.year, w.share)))
+        .collect();
+    assert_eq!(used, vec![Some((2020, 0.5)); 3]);
+    // With a share of 0.8 for 2005 and before (a table of its own), 0.2,
+    // 0.4 and 0.3 of world supply are 0.25, 0.5 and 0.375 of AA's flows.
+    let eighty = WorldShares::from_csv(
+        "material,field,value,unit,year\nnickel,mine_production_share:AA,80,%,2005\n",
+        Path::new("e.csv"),
+    )
+    .unwrap();
+    let f = small().fit_with(&filter, &eighty).unwrap();
+    let aa = &f.pairs[0];
+    // Mean 0.375; sample variance
     // (0.125^2 + 0.125^2 + 0) / 2 = 0.015625; k = 0.375 x 0.625 / 0.015625
     // - 1 = 14; alpha = 0.375 x 14 = 5.25, beta = 0.625 x 14 = 8.75.
     let SeverityFit::Beta {
@@ -663,7 +686,7 @@ fn world_supply_severities_become_shares_of_the_regions_flows() {
     let shown: Vec<f64> = aa
         .events
         .iter()
-        .filter_map(|e| e.severity_of_flows(aa.world_share.as_ref()))
+        .filter_map(Event::severity_of_flows)
         .collect();
     assert_eq!(shown.len(), 3);
     for (got, want) in shown.into_iter().zip([0.25, 0.5, 0.375]) {
@@ -682,7 +705,7 @@ fn world_supply_severities_become_shares_of_the_regions_flows() {
                 &shares,
             )
             .unwrap();
-        assert!(f.pairs[0].world_share.is_none());
+        assert!(f.pairs[0].events.iter().all(|e| e.world_share.is_none()));
         let SeverityFit::Beta { mean, .. } = f.pairs[0].severity else {
             panic!();
         };
@@ -698,7 +721,7 @@ fn world_supply_severities_become_shares_of_the_regions_flows() {
             &shares(),
         )
         .unwrap();
-    assert!(bb.pairs[0].world_share.is_none());
+    assert!(bb.pairs[0].events.iter().all(|e| e.world_share.is_none()));
     assert_eq!(
         bb.pairs[0].severity,
         SeverityFit::Range {
@@ -711,7 +734,8 @@ fn world_supply_severities_become_shares_of_the_regions_flows() {
 
 #[test]
 fn a_world_share_at_or_above_the_regions_is_capped_at_one() {
-    // Cobalt: 0.4 of world supply at AA's 0.25 is more than AA has: 1.
+    // Cobalt: 0.4 of world supply (2010) at AA's 0.25 (2023, the only
+    // year) is more than AA has: 1.
     let f = small()
         .fit_with(
             &Filter {
