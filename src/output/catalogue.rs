@@ -144,6 +144,20 @@ pub fn render_table(fit: &Fit) -> String {
     for (id, why) in &fit.excluded {
         let _ = writeln!(o, "left out: {id}: {}", why.reason());
     }
+    let converted: Vec<&str> = fit
+        .pairs
+        .iter()
+        .filter(|p| p.events.iter().any(|e| e.world_share.is_some()))
+        .map(|p| p.region.as_str())
+        .collect();
+    if !converted.is_empty() {
+        let _ = writeln!(
+            o,
+            "severities of {}: shares of world supply divided by the region's share of world mine \
+             production before each event, to give shares of its flows.",
+            converted.join(", ")
+        );
+    }
     let _ = writeln!(
         o,
         "durations: months in force, first and last counted; censored ones are lower bounds.\n\

@@ -299,6 +299,19 @@ fn world_supply_severities_are_divided_by_the_regions_share() {
         );
         assert!(line.contains(&want), "{line}");
     }
+    // The table says which severities were divided.
+    let out = crmsim()
+        .args(["catalogue", "--material", "platinum", "--region", "ZA"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        stdout(&out)
+            .contains("severities of ZA: shares of world supply divided by the region's share"),
+        "{}",
+        stdout(&out)
+    );
     let text = toml("nickel", "NC");
     let want = "severity 0.032 of world supply, 0.519481 of NC's flows \
                 (6.16 % of world mine production in 2023, line ";
