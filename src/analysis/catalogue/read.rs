@@ -10,18 +10,8 @@ impl Catalogue {
     /// # Errors
     /// [`CatalogueError`] naming the file, the line and the field.
     pub fn from_csv(text: &str, file: &Path) -> Result<Catalogue, CatalogueError> {
-        let csv_err = |e: csv::Error| CatalogueError::Csv {
-            file: file.to_path_buf(),
-            line: e.position().map(|p| p.line()),
-            message: match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => format!("{len} fields, but the header has {expected_len}"),
-                _ => e.to_string(),
-            },
-        };
-        // The reader counts a record's line one short after CRLF line ends.
-        let text = text.replace("\r\n", "\n");
+        let csv_err = |e| csv_error(file, e);
+        let text = lf_lines(text);
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let header = reader.headers().map_err(csv_err)?.clone();
         let mut col = BTreeMap::new();
@@ -269,4 +259,25 @@ fn check_links(rows: &[Row]) -> Result<(), (&Row, String)> {
         }
     }
     Ok(())
+}
+
+/// A CSV reader's error as a [`CatalogueError`] naming `file` and the line:
+/// what the catalogue's and the shares' readers report.
+pub(super) fn csv_error(file: &Path, e: csv::Error) -> CatalogueError {
+    CatalogueError::Csv {
+        file: file.to_path_buf(),
+        line: e.position().map(|p| p.line()),
+        message: match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("{len} fields, but the header has {expected_len}"),
+            _ => e.to_string(),
+        },
+    }
+}
+
+/// `text` with CRLF line ends made LF: the csv reader counts a record's
+/// line one short after CRLF line ends.
+pub(super) fn lf_lines(text: &str) -> String {
+    text.replace("\r\n", "\n")
 }

@@ -67,13 +67,8 @@ impl WorldShares {
     /// # Errors
     /// [`CatalogueError`] naming the file, the line and the field.
     pub fn from_csv(text: &str, file: &Path) -> Result<WorldShares, CatalogueError> {
-        let csv_err = |e: csv::Error| CatalogueError::Csv {
-            file: file.to_path_buf(),
-            line: e.position().map(|p| p.line()),
-            message: e.to_string(),
-        };
-        // The reader counts a record's line one short after CRLF line ends.
-        let text = text.replace("\r\n", "\n");
+        let csv_err = |e| super::read::csv_error(file, e);
+        let text = super::read::lf_lines(text);
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let header = reader.headers().map_err(csv_err)?.clone();
         let column = |name: &'static str| {
